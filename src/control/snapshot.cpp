@@ -1,0 +1,120 @@
+#include "control/snapshot.hpp"
+
+#include <bit>
+#include <cstring>
+#include <stdexcept>
+
+namespace sluice::control {
+
+uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) {
+    uint32_t h = 2166136261u ^ (uint32_t(dport) << 8 | proto);
+    size_t n = family == 4 ? 4 : 16;
+    for (size_t i = 0; i < n; ++i) h = (h ^ dst[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+int32_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
+                           uint8_t proto) const {
+    size_t n = family == 4 ? 4 : 16;
+    for (uint32_t i = vip_hash(dst, family, dport, proto) & vip_mask_;; i = (i + 1) & vip_mask_) {
+        int32_t v = vip_slots_[i];
+        if (v < 0) return -1;
+        const vip_entry& e = vips[size_t(v)];
+        if (e.port == dport && e.protocol == proto && uint8_t(e.address.family) == family &&
+            std::memcmp(e.address.bytes.data(), dst, n) == 0)
+            return v;
+    }
+}
+
+int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
+    size_t n = family == 4 ? 4 : 16;
+    for (const auto& l : locals_)
+        if (l.family == family && std::memcmp(l.bytes, dst, n) == 0) return l.port;
+    return -1;
+}
+
+const ip_address* snapshot::source_address(uint16_t port, address_family family) const {
+    for (const auto& p : ports[port].addresses)
+        if (p.address.family == family) return &p.address;
+    return nullptr;
+}
+
+bool snapshot::answers_arp_for(uint16_t port, const ip_address& a) const {
+    for (const auto& p : ports[port].addresses)
+        if (p.address == a) return true;
+    for (const auto& v : vips)
+        if (v.address == a) return true;
+    return false;
+}
+
+std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
+                                          std::span<const port_info> infos,
+                                          route::neighbor_table& neighbors,
+                                          uint32_t ticks_per_second, uint64_t generation) {
+    auto s = std::make_unique<snapshot>();
+    s->generation = generation;
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        const auto& pc = cfg.ports[i];
+        s->ports.push_back({pc.name, infos[i].dpdk_port, infos[i].mac, pc.addresses});
+        for (const auto& a : pc.addresses) {
+            s->routes.add_connected(a, uint16_t(i));
+            local_address l{};
+            std::memcpy(l.bytes, a.address.bytes.data(), 16);
+            l.family = uint8_t(a.address.family);
+            l.port = uint16_t(i);
+            s->locals_.push_back(l);
+        }
+    }
+    for (const auto& r : cfg.routes) s->routes.add_static(r.prefix, r.via);
+    if (!s->routes.finish()) throw std::runtime_error("a static route's gateway is not on-link");
+
+    for (const auto& vc : cfg.vips) {
+        if (!vc.address.is_v4())
+            throw std::runtime_error("vip " + vc.name +
+                                     ": IPv6 forwarding is not implemented yet (IPv4 only)");
+        vip_entry v;
+        v.name = vc.name;
+        v.address = vc.address;
+        v.port = vc.port;
+        v.protocol = uint8_t(vc.protocol);
+        for (const auto& bc : vc.backends) {
+            auto hop = s->routes.lookup(bc.address);
+            if (!hop) throw std::runtime_error("no route to backend " + bc.address.to_string());
+            backend_entry b;
+            b.address = bc.address;
+            b.port = bc.port;
+            b.weight = bc.weight;
+            b.egress_port = hop->port;
+            b.neighbor_slot = neighbors.find_or_add(hop->port, hop->address);
+            if (b.neighbor_slot == route::no_neighbor)
+                throw std::runtime_error("neighbour table full");
+            v.backends.push_back(b);
+            v.weights.push_back(b.weight);
+        }
+        s->vips.push_back(std::move(v));
+    }
+    uint32_t slots = std::bit_ceil(uint32_t(s->vips.size() * 2 + 16));
+    s->vip_slots_.assign(slots, -1);
+    s->vip_mask_ = slots - 1;
+    for (size_t v = 0; v < s->vips.size(); ++v) {
+        const auto& e = s->vips[v];
+        uint32_t i = vip_hash(e.address.bytes.data(), uint8_t(e.address.family), e.port,
+                              e.protocol) & s->vip_mask_;
+        while (s->vip_slots_[i] >= 0) i = (i + 1) & s->vip_mask_;
+        s->vip_slots_[i] = int32_t(v);
+    }
+
+    auto ticks = [&](uint32_t seconds) { return seconds * ticks_per_second; };
+    using flow::tcp_state;
+    const auto& t = cfg.timeouts;
+    s->timeouts.tcp[size_t(tcp_state::syn_sent)] = ticks(t.tcp_syn);
+    s->timeouts.tcp[size_t(tcp_state::syn_recv)] = ticks(t.tcp_syn);
+    s->timeouts.tcp[size_t(tcp_state::established)] = ticks(t.tcp_established);
+    s->timeouts.tcp[size_t(tcp_state::fin_wait)] = ticks(t.tcp_fin_wait);
+    s->timeouts.tcp[size_t(tcp_state::time_wait)] = ticks(t.tcp_time_wait);
+    s->timeouts.tcp[size_t(tcp_state::close)] = ticks(t.tcp_close);
+    s->timeouts.udp = ticks(t.udp);
+    return s;
+}
+
+}  // namespace sluice::control

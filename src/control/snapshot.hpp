@@ -1,0 +1,90 @@
+#pragma once
+// The immutable data-plane view of the configuration: VIPs, backends, ports, routes, timeouts.
+// Built by the control thread, published by pointer swap (RCU), read by workers without locks.
+// Nothing in here changes after publication; per-worker mutable state (round-robin cursors,
+// counters) lives with the worker.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "flow/tcp_state.hpp"
+#include "route/neighbor_table.hpp"
+#include "route/route_table.hpp"
+#include "sluice/config.hpp"
+
+namespace sluice::control {
+
+struct backend_entry {
+    ip_address address;
+    uint16_t port = 0;
+    uint32_t weight = 1;
+    uint16_t egress_port = 0;  // index into snapshot::ports
+    uint32_t neighbor_slot = route::no_neighbor;
+};
+
+struct vip_entry {
+    std::string name;
+    ip_address address;
+    uint16_t port = 0;
+    uint8_t protocol = 0;
+    std::vector<backend_entry> backends;
+    std::vector<uint32_t> weights;  // backends[i].weight, contiguous for the scheduler
+};
+
+struct port_entry {
+    std::string name;
+    uint16_t dpdk_port = 0;
+    std::array<uint8_t, 6> mac{};
+    std::vector<ip_prefix> addresses;
+};
+
+// What the dataplane knows about a started port.
+struct port_info {
+    uint16_t dpdk_port;
+    std::array<uint8_t, 6> mac;
+};
+
+struct timeout_ticks {
+    uint32_t tcp[size_t(flow::tcp_state::count)];
+    uint32_t udp;
+};
+
+class snapshot {
+public:
+    uint64_t generation = 0;
+    std::vector<port_entry> ports;
+    std::vector<vip_entry> vips;
+    route::route_table routes;
+    timeout_ticks timeouts{};
+
+    // VIP index for a destination (address bytes in network order) or -1. Per packet.
+    int32_t find_vip(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) const;
+    // Index of the port owning this LB address, or -1. Per packet (short list).
+    int32_t local_address_port(const uint8_t* dst, uint8_t family) const;
+    // First LB address of `family` on port `port` (source of full-NAT flows), or nullptr.
+    const ip_address* source_address(uint16_t port, address_family family) const;
+    // True when ARP for this address on this port must be answered (LB address or VIP).
+    bool answers_arp_for(uint16_t port, const ip_address& a) const;
+
+    // Control thread. Throws std::runtime_error naming the problem.
+    static std::unique_ptr<snapshot> build(const config::config& cfg,
+                                           std::span<const port_info> ports,
+                                           route::neighbor_table& neighbors,
+                                           uint32_t ticks_per_second, uint64_t generation);
+
+private:
+    struct local_address {
+        uint8_t bytes[16];
+        uint8_t family;
+        uint16_t port;
+    };
+    std::vector<local_address> locals_;
+    std::vector<int32_t> vip_slots_;  // open addressing over vips
+    uint32_t vip_mask_ = 0;
+    static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);
+};
+
+}  // namespace sluice::control

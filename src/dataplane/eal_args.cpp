@@ -1,0 +1,23 @@
+#include "dataplane/eal_args.hpp"
+
+namespace sluice::dataplane {
+
+std::vector<std::string> build_eal_args(const config::config& cfg, const std::string& argv0) {
+    const auto& dp = cfg.dataplane;
+    std::string lcores = "0@" + std::to_string(dp.control_cpu);
+    for (size_t i = 0; i < dp.worker_cpus.size(); ++i)
+        lcores += "," + std::to_string(i + 1) + "@" + std::to_string(dp.worker_cpus[i]);
+    std::vector<std::string> args{argv0, "--lcores=" + lcores, "--main-lcore=0"};
+    for (const auto& p : cfg.ports) {
+        if (p.is_pci()) {
+            args.push_back("-a");
+            args.push_back(p.device);
+        } else {
+            args.push_back("--vdev=" + p.device);
+        }
+    }
+    for (const auto& a : dp.eal_args) args.push_back(a);
+    return args;
+}
+
+}  // namespace sluice::dataplane

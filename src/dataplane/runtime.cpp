@@ -1,0 +1,351 @@
+#include "dataplane/runtime.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <time.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "common/log.hpp"
+#include "packet/arp.hpp"
+
+namespace sluice::dataplane {
+
+namespace {
+
+constexpr uint32_t neighbor_capacity = 4096;
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+std::runtime_error dpdk_error(const std::string& what, int rc) {
+    return std::runtime_error(what + ": " + rte_strerror(rc < 0 ? -rc : rc));
+}
+
+}  // namespace
+
+runtime::runtime(config::config cfg) : cfg_(std::move(cfg)) {}
+
+runtime::~runtime() { shutdown(); }
+
+void runtime::create_pool() {
+    const auto& dp = cfg_.dataplane;
+    pool_ = rte_pktmbuf_pool_create("sluice_pkts", dp.mbufs, dp.mbuf_cache, mbuf_priv_size,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
+    if (!pool_)
+        throw std::runtime_error("cannot create the packet pool of " + std::to_string(dp.mbufs) +
+                                 " mbufs: " + rte_strerror(rte_errno) +
+                                 " (lower dataplane.mbufs or give EAL more memory: -m)");
+}
+
+void runtime::configure_port(size_t index) {
+    const auto& pc = cfg_.ports[index];
+    const auto& dp = cfg_.dataplane;
+    const uint16_t queues = uint16_t(dp.worker_cpus.size());
+    uint16_t id;
+    if (rte_eth_dev_get_port_by_name(pc.dpdk_name().c_str(), &id) != 0)
+        throw std::runtime_error("port " + pc.name + ": no DPDK device named '" +
+                                 pc.dpdk_name() + "' (device = \"" + pc.device + "\")");
+    rte_eth_dev_info info{};
+    int rc = rte_eth_dev_info_get(id, &info);
+    if (rc != 0) throw dpdk_error("port " + pc.name + ": device info", rc);
+    if (info.max_rx_queues < queues || info.max_tx_queues < queues)
+        throw std::runtime_error(
+            "port " + pc.name + ": " + std::to_string(queues) + " workers need " +
+            std::to_string(queues) + " RX and TX queues, the device offers " +
+            std::to_string(info.max_rx_queues) + "/" + std::to_string(info.max_tx_queues) +
+            " (net_af_packet: add qpairs=" + std::to_string(queues) + " to the device string)");
+
+    rte_eth_conf conf{};
+    if (queues > 1 && info.flow_type_rss_offloads) {
+        // Hash flows over the workers' queues; a flow that lands on a non-owning worker is handed
+        // over through a ring, so the hash need not match ours.
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf =
+            (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    }
+    rc = rte_eth_dev_configure(id, queues, queues, &conf);
+    if (rc != 0) throw dpdk_error("port " + pc.name + ": configure", rc);
+    uint16_t rxd = dp.rx_descriptors, txd = dp.tx_descriptors;
+    rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
+    if (rc != 0) throw dpdk_error("port " + pc.name + ": descriptor counts", rc);
+    int socket = rte_eth_dev_socket_id(id);
+    for (uint16_t q = 0; q < queues; ++q) {
+        rc = rte_eth_rx_queue_setup(id, q, rxd, unsigned(socket), nullptr, pool_);
+        if (rc != 0) throw dpdk_error("port " + pc.name + ": RX queue " + std::to_string(q), rc);
+        rc = rte_eth_tx_queue_setup(id, q, txd, unsigned(socket), nullptr);
+        if (rc != 0) throw dpdk_error("port " + pc.name + ": TX queue " + std::to_string(q), rc);
+    }
+    rc = rte_eth_dev_start(id);
+    if (rc != 0) throw dpdk_error("port " + pc.name + ": start", rc);
+    rte_ether_addr mac{};
+    rte_eth_macaddr_get(id, &mac);
+    control::port_info pi{id, {}};
+    std::memcpy(pi.mac.data(), mac.addr_bytes, 6);
+    ports_.push_back(pi);
+    char text[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(text, sizeof text, &mac);
+    SLUICE_LOG_INFO("port %s: dpdk port %u (%s), mac %s, %u queue(s), %s", pc.name.c_str(), id,
+                    info.driver_name, text, queues, pc.addresses[0].to_string().c_str());
+}
+
+void runtime::start() {
+    const auto& dp = cfg_.dataplane;
+    const unsigned n_workers = unsigned(dp.worker_cpus.size());
+    if (n_workers > max_workers) throw std::runtime_error("too many workers");
+    if (cfg_.ports.size() > max_ports)
+        throw std::runtime_error("at most " + std::to_string(max_ports) + " ports");
+    create_pool();
+    for (size_t i = 0; i < cfg_.ports.size(); ++i) configure_port(i);
+
+    neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
+    resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
+    auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, ticks_per_second, 1);
+    const uint64_t now = monotonic_ns();
+    for (const auto& v : snap->vips)
+        for (const auto& b : v.backends) resolver_->pin(b.neighbor_slot, now);
+    for (const auto& r : cfg_.routes) {
+        auto hop = snap->routes.lookup(r.via);
+        if (hop) resolver_->pin(neighbors_->find_or_add(hop->port, hop->address), now);
+    }
+    snapshot_.store(snap.release(), std::memory_order_release);
+
+    size_t qsbr_size = rte_rcu_qsbr_get_memsize(n_workers);
+    qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("sluice_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+    if (!qsbr_ || rte_rcu_qsbr_init(qsbr_, n_workers) != 0)
+        throw std::runtime_error("cannot set up RCU state");
+
+    const uint64_t tsc_hz = rte_get_tsc_hz();
+    const auto plan = local_port_plan::make(cfg_.flows.local_port_min, cfg_.flows.local_port_max,
+                                            n_workers);
+    setups_.resize(n_workers);
+    unsigned lcore = 0;
+    for (unsigned w = 0; w < n_workers; ++w) {
+        lcore = rte_get_next_lcore(lcore, 1, 0);
+        size_t bytes = flow::flow_table::required_bytes(cfg_.flows.capacity);
+        void* mem = rte_malloc_socket("sluice_flows", bytes, RTE_CACHE_LINE_SIZE,
+                                      int(rte_lcore_to_socket_id(lcore)));
+        if (!mem)
+            throw std::runtime_error("cannot allocate the flow table of worker " +
+                                     std::to_string(w) + " (" + std::to_string(bytes >> 20) +
+                                     " MiB for " + std::to_string(cfg_.flows.capacity) +
+                                     " flows; lower flows.capacity or give EAL more memory)");
+        flow_memory_.push_back(mem);
+        flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
+        worker_setup& s = setups_[w];
+        s.index = w;
+        s.count = n_workers;
+        s.queue = uint16_t(w);
+        for (const auto& p : ports_) s.dpdk_ports.push_back(p.dpdk_port);
+        s.ports = plan;
+        s.burst = dp.burst;
+        s.idle = dp.idle;
+        s.tsc_hz = tsc_hz;
+        rte_rcu_qsbr_thread_register(qsbr_, w);
+        workers_.push_back(std::make_unique<worker>(s, flow_tables_.back().get(), &snapshot_,
+                                                    neighbors_.get(), qsbr_));
+    }
+    auto make_ring = [&](const std::string& name) {
+        rte_ring* r = rte_ring_create(name.c_str(), dp.ring_size, int(rte_socket_id()),
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!r) throw dpdk_error("cannot create ring " + name, rte_errno);
+        rings_.push_back(r);
+        return r;
+    };
+    for (unsigned a = 0; a < n_workers; ++a) {
+        for (unsigned b = 0; b < n_workers; ++b) {
+            if (a == b) continue;
+            rte_ring* r = make_ring("handoff_" + std::to_string(a) + "_" + std::to_string(b));
+            workers_[a]->handoff_out[b] = r;
+            workers_[b]->handoff_in[a] = r;
+        }
+        workers_[a]->to_control = make_ring("to_ctl_" + std::to_string(a));
+        workers_[a]->from_control = make_ring("from_ctl_" + std::to_string(a));
+    }
+    started_ = true;
+    SLUICE_LOG_INFO("%u worker(s), %u flows each (%zu MiB), local ports %u-%u, %zu VIP(s)",
+                    n_workers, cfg_.flows.capacity,
+                    flow::flow_table::required_bytes(cfg_.flows.capacity) >> 20,
+                    cfg_.flows.local_port_min, cfg_.flows.local_port_max, cfg_.vips.size());
+}
+
+void runtime::launch_workers() {
+    unsigned lcore = 0;
+    for (auto& w : workers_) {
+        lcore = rte_get_next_lcore(lcore, 1, 0);
+        int rc = rte_eal_remote_launch(worker::lcore_main, w.get(), lcore);
+        if (rc != 0) throw dpdk_error("cannot launch worker on lcore " + std::to_string(lcore), rc);
+    }
+    launched_ = true;
+}
+
+void runtime::control_poll() {
+    const uint64_t now = monotonic_ns();
+    rte_mbuf* pkts[64];
+    for (auto& w : workers_) {
+        unsigned n;
+        while ((n = rte_ring_sc_dequeue_burst(w->to_control, reinterpret_cast<void**>(pkts), 64,
+                                              nullptr)) > 0) {
+            for (unsigned i = 0; i < n; ++i) handle_exception(pkts[i], now);
+        }
+    }
+    resolver_->tick(
+        now, [this](uint32_t slot) { send_arp_request(slot); },
+        [this](uint32_t slot, route::neighbor_resolver::status from,
+               route::neighbor_resolver::status to) {
+            if (to == route::neighbor_resolver::status::failed) bump(ctl_.neighbor_resolve_failures);
+            SLUICE_LOG_WARN("neighbor %s on port %s: %s -> %s",
+                            neighbors_->address(slot).to_string().c_str(),
+                            cfg_.ports[neighbors_->port(slot)].name.c_str(),
+                            route::neighbor_status_name(from), route::neighbor_status_name(to));
+        });
+    reclaim_snapshots(false);
+}
+
+void runtime::handle_exception(rte_mbuf* m, uint64_t now_ns) {
+    mbuf_meta& meta = meta_of(m);
+    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    if (meta.kind == meta_kind::arp) {
+        handle_arp(s, meta.in_port, m, now_ns);
+    } else if (meta.kind == meta_kind::resolve) {
+        bump(ctl_.neighbor_requests);
+        uint32_t slot = neighbors_->find_or_add(meta.next_hop_port, meta.next_hop);
+        if (slot != route::no_neighbor) resolver_->request(slot, now_ns);
+    }
+    rte_pktmbuf_free(m);
+}
+
+void runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
+                         uint64_t now_ns) {
+    auto arp = packet::read_arp(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    if (!arp) {
+        bump(ctl_.arp_ignored);
+        return;
+    }
+    // Learn the sender only when it is on-link here, and (like Linux) from a request only when
+    // the request is for us; any ARP refreshes a neighbour we already track.
+    bool on_link = false;
+    for (const auto& p : s.ports[port_index].addresses) on_link |= p.contains(arp->sender_ip);
+    const bool for_us = s.answers_arp_for(port_index, arp->target_ip);
+    uint32_t slot = neighbors_->find(port_index, arp->sender_ip);
+    if (slot == route::no_neighbor && on_link && for_us && arp->op == packet::arp_op_request &&
+        arp->sender_ip.v4_host() != 0)
+        slot = neighbors_->find_or_add(port_index, arp->sender_ip);
+    if (slot != route::no_neighbor && on_link) {
+        bool was_reachable =
+            resolver_->state(slot) == route::neighbor_resolver::status::reachable;
+        resolver_->confirm(slot, arp->sender_mac, now_ns);
+        if (!was_reachable) {
+            bump(ctl_.neighbors_resolved);
+            SLUICE_LOG_INFO("neighbor %s on port %s is at %02x:%02x:%02x:%02x:%02x:%02x",
+                            arp->sender_ip.to_string().c_str(), cfg_.ports[port_index].name.c_str(),
+                            arp->sender_mac[0], arp->sender_mac[1], arp->sender_mac[2],
+                            arp->sender_mac[3], arp->sender_mac[4], arp->sender_mac[5]);
+        }
+    }
+    if (arp->op == packet::arp_op_reply) {
+        bump(ctl_.arp_replies_received);
+        return;
+    }
+    if (!for_us) {
+        bump(ctl_.arp_ignored);
+        return;
+    }
+    rte_mbuf* reply = rte_pktmbuf_alloc(pool_);
+    if (!reply) {
+        bump(ctl_.control_tx_dropped);
+        return;
+    }
+    uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(reply, packet::arp_frame_len));
+    const uint8_t* mac = s.ports[port_index].mac.data();
+    packet::write_arp(out, packet::arp_op_reply, arp->sender_mac, mac, arp->target_ip,
+                      arp->sender_mac, arp->sender_ip);
+    bump(ctl_.arp_requests_answered);
+    transmit(port_index, reply);
+}
+
+void runtime::send_arp_request(uint32_t slot) {
+    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    const uint16_t port_index = neighbors_->port(slot);
+    const ip_address* source = s.source_address(port_index, address_family::ipv4);
+    if (!source) return;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (!m) {
+        bump(ctl_.control_tx_dropped);
+        return;
+    }
+    uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len));
+    packet::write_arp(out, packet::arp_op_request, nullptr, s.ports[port_index].mac.data(),
+                      *source, nullptr, neighbors_->address(slot));
+    bump(ctl_.arp_requests_sent);
+    transmit(port_index, m);
+}
+
+void runtime::transmit(uint16_t port_index, rte_mbuf* m) {
+    // The control thread owns no TX queue: worker 0 sends its frames with its own.
+    meta_of(m).kind = meta_kind::control_tx;
+    meta_of(m).out_port = uint8_t(port_index);
+    if (rte_ring_enqueue(workers_[0]->from_control, m) != 0) {
+        bump(ctl_.control_tx_dropped);
+        rte_pktmbuf_free(m);
+    }
+}
+
+void runtime::reclaim_snapshots(bool wait) {
+    for (size_t i = 0; i < retired_.size();) {
+        if (rte_rcu_qsbr_check(qsbr_, retired_[i].token, wait) == 1) {
+            delete retired_[i].snap;
+            retired_[i] = retired_.back();
+            retired_.pop_back();
+        } else {
+            ++i;
+        }
+    }
+}
+
+std::string runtime::unresolved_neighbors() const {
+    std::string out;
+    for (uint32_t i = 0; i < neighbors_->capacity(); ++i) {
+        if (!neighbors_->used(i)) continue;
+        if (resolver_->state(i) == route::neighbor_resolver::status::reachable) continue;
+        if (!out.empty()) out += ", ";
+        out += neighbors_->address(i).to_string();
+    }
+    return out;
+}
+
+void runtime::shutdown() {
+    if (!started_) return;
+    started_ = false;
+    for (auto& w : workers_) w->stop.store(true);
+    if (launched_) rte_eal_mp_wait_lcore();
+    launched_ = false;
+    for (const auto& p : ports_) {
+        rte_eth_dev_stop(p.dpdk_port);
+        rte_eth_dev_close(p.dpdk_port);
+    }
+    rte_mbuf* m;
+    for (rte_ring* r : rings_) {
+        while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+        rte_ring_free(r);
+    }
+    rings_.clear();
+    workers_.clear();
+    flow_tables_.clear();
+    for (void* mem : flow_memory_) rte_free(mem);
+    flow_memory_.clear();
+    reclaim_snapshots(true);
+    delete snapshot_.exchange(nullptr);
+    rte_free(qsbr_);
+    qsbr_ = nullptr;
+    rte_mempool_free(pool_);
+    pool_ = nullptr;
+}
+
+}  // namespace sluice::dataplane

@@ -1,0 +1,82 @@
+#pragma once
+// The running data plane: mempool, ports, flow tables, rings, workers, the published snapshot,
+// and the control thread's duties (ARP, neighbour resolution, RCU reclamation, stats).
+// Created and driven by the main (control) lcore; workers run on their own lcores.
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/snapshot.hpp"
+#include "dataplane/counters.hpp"
+#include "dataplane/worker.hpp"
+#include "route/neighbor_resolver.hpp"
+#include "route/neighbor_table.hpp"
+#include "sluice/config.hpp"
+
+namespace sluice::dataplane {
+
+class runtime {
+public:
+    explicit runtime(config::config cfg);
+    ~runtime();
+
+    // Sets up pools, ports, tables, rings and workers and publishes the first snapshot.
+    // Throws std::runtime_error naming what failed. EAL must be initialised.
+    void start();
+    // Launches the worker lcores (not used by packet tests, which drive workers directly).
+    void launch_workers();
+    // One pass of the control thread's duties. Control thread only.
+    void control_poll();
+    // Stops workers, prints nothing, releases ports. Idempotent.
+    void shutdown();
+
+    bool neighbors_ready() const { return resolver_->pinned_resolved(); }
+    std::string unresolved_neighbors() const;
+    // Totals over workers plus control counters, named as in the telemetry and the docs.
+    std::vector<std::pair<std::string, uint64_t>> stats() const;
+    std::string stats_json() const;
+    unsigned worker_count() const { return unsigned(workers_.size()); }
+    worker& worker_at(unsigned i) { return *workers_[i]; }
+    const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
+    const config::config& configuration() const { return cfg_; }
+    control_counters& ctl_counters() { return ctl_; }
+
+private:
+    void create_pool();
+    void configure_port(size_t index);
+    void handle_exception(rte_mbuf* m, uint64_t now_ns);
+    void handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
+                    uint64_t now_ns);
+    void send_arp_request(uint32_t slot);
+    void transmit(uint16_t port_index, rte_mbuf* m);
+    void reclaim_snapshots(bool wait);
+
+    config::config cfg_;
+    rte_mempool* pool_ = nullptr;
+    std::vector<control::port_info> ports_;
+    std::unique_ptr<route::neighbor_table> neighbors_;
+    std::unique_ptr<route::neighbor_resolver> resolver_;
+    std::atomic<const control::snapshot*> snapshot_{nullptr};
+    struct retired {
+        const control::snapshot* snap;
+        uint64_t token;
+    };
+    std::vector<retired> retired_;
+    rte_rcu_qsbr* qsbr_ = nullptr;
+    std::vector<void*> flow_memory_;
+    std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
+    std::vector<std::unique_ptr<worker>> workers_;
+    std::vector<worker_setup> setups_;
+    std::vector<rte_ring*> rings_;
+    control_counters ctl_;
+    bool launched_ = false;
+    bool started_ = false;
+};
+
+}  // namespace sluice::dataplane

@@ -1,0 +1,49 @@
+// Stats aggregation: per-core counters summed at read time (control or telemetry thread).
+#include <string>
+
+#include "dataplane/runtime.hpp"
+
+namespace sluice::dataplane {
+
+std::vector<std::pair<std::string, uint64_t>> runtime::stats() const {
+    struct worker_sums {
+#define SLUICE_X(name) uint64_t name = 0;
+        SLUICE_WORKER_COUNTERS(SLUICE_X)
+#undef SLUICE_X
+        uint64_t drops[drop_reason_count] = {};
+    } t;
+    for (const auto& w : workers_) {
+        const worker_counters& c = w->counters;
+#define SLUICE_X(name) t.name += read(c.name);
+        SLUICE_WORKER_COUNTERS(SLUICE_X)
+#undef SLUICE_X
+        for (unsigned r = 0; r < drop_reason_count; ++r) t.drops[r] += read(c.drops[r]);
+    }
+    std::vector<std::pair<std::string, uint64_t>> out;
+    auto add = [&](std::string key, uint64_t v) { out.emplace_back(std::move(key), v); };
+#define SLUICE_X(name) add(#name, t.name);
+    SLUICE_WORKER_COUNTERS(SLUICE_X)
+#undef SLUICE_X
+    add("flow_table_capacity", uint64_t(cfg_.flows.capacity) * workers_.size());
+    for (unsigned r = 0; r < drop_reason_count; ++r)
+        add("drop_" + std::string(drop_reason_name(drop_reason(r))), t.drops[r]);
+#define SLUICE_X(name) add(#name, read(ctl_.name));
+    SLUICE_CONTROL_COUNTERS(SLUICE_X)
+#undef SLUICE_X
+    if (pool_) {
+        add("mbufs_in_use", rte_mempool_in_use_count(pool_));
+        add("mbufs_total", pool_->size);
+    }
+    return out;
+}
+
+std::string runtime::stats_json() const {
+    std::string out = "{";
+    for (const auto& [key, value] : stats()) {
+        if (out.size() > 1) out += ", ";
+        out += "\"" + key + "\": " + std::to_string(value);
+    }
+    return out + "}";
+}
+
+}  // namespace sluice::dataplane

@@ -1,0 +1,372 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <sys/prctl.h>
+
+#include <cstring>
+
+#include "packet/rewrite.hpp"
+#include "packet/wire.hpp"
+#include "sched/round_robin.hpp"
+
+namespace sluice::dataplane {
+
+using control::snapshot;
+using flow::direction;
+using flow::flow_entry;
+using flow::flow_key;
+using packet::frame_kind;
+
+local_port_plan local_port_plan::make(uint16_t min, uint16_t max, unsigned workers) {
+    local_port_plan p;
+    p.min = min;
+    p.workers = workers;
+    p.per_worker = (uint32_t(max) - min + 1) / workers;
+    p.magic = uint32_t(((uint64_t(1) << 32) + p.per_worker - 1) / p.per_worker);
+    return p;
+}
+
+worker::worker(const worker_setup& setup, flow::flow_table* flows,
+               const std::atomic<const snapshot*>* snapshot, route::neighbor_table* neighbors,
+               rte_rcu_qsbr* qsbr)
+    : setup_(setup),
+      flows_(flows),
+      snapshot_(snapshot),
+      neighbors_(neighbors),
+      qsbr_(qsbr),
+      tsc_start_(rte_rdtsc()),
+      tsc_per_tick_(setup.tsc_hz / ticks_per_second),
+      next_local_port_(setup.ports.first(setup.index)) {}
+
+int worker::lcore_main(void* self) {
+    auto* w = static_cast<worker*>(self);
+    // Short sleeps in backoff mode should be short: the default 50 µs slack would add latency.
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    if (w->qsbr_) rte_rcu_qsbr_thread_online(w->qsbr_, w->setup_.index);
+    unsigned idle = 0;
+    while (!w->stop.load(std::memory_order_relaxed)) {
+        if (w->poll_once() > 0) {
+            idle = 0;
+            continue;
+        }
+        if (w->setup_.idle == config::idle_policy::spin) continue;
+        // Backoff: a few pause-polls first (cheap, keeps latency low under light load), then
+        // micro-sleeps so a shared machine keeps its CPU for the lab's own processes.
+        if (++idle < 64) {
+            rte_pause();
+        } else {
+            rte_delay_us_sleep(idle < 1024 ? 10 : 50);
+        }
+    }
+    w->flush_tx();
+    if (w->qsbr_) rte_rcu_qsbr_thread_offline(w->qsbr_, w->setup_.index);
+    return 0;
+}
+
+unsigned worker::poll_once() {
+    const snapshot& s = *snapshot_->load(std::memory_order_acquire);
+    sync_snapshot(s);
+    unsigned handled = 0;
+    rte_mbuf* pkts[max_burst];
+    for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
+        uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[p], setup_.queue, pkts, setup_.burst);
+        if (n) receive_burst(p, pkts, n);
+        handled += n;
+    }
+    for (unsigned i = 0; i < setup_.count; ++i) {
+        if (!handoff_in[i]) continue;
+        unsigned n = rte_ring_sc_dequeue_burst(handoff_in[i], reinterpret_cast<void**>(pkts),
+                                               setup_.burst, nullptr);
+        if (!n) continue;
+        bump(counters.handoff_received, n);
+        process_owned(s, pkts, uint16_t(n));
+        handled += n;
+    }
+    if (from_control) {
+        unsigned n = rte_ring_sc_dequeue_burst(from_control, reinterpret_cast<void**>(pkts),
+                                               setup_.burst, nullptr);
+        for (unsigned i = 0; i < n; ++i) enqueue_tx(meta_of(pkts[i]).out_port, pkts[i]);
+        handled += n;
+    }
+    flush_tx();
+    housekeeping(s);
+    return handled;
+}
+
+void worker::sync_snapshot(const snapshot& s) {
+    if (s.generation == seen_generation_) return;
+    // Round-robin positions are per VIP of a snapshot; a new snapshot starts them afresh.
+    rr_cursor_.assign(s.vips.size(), setup_.index);
+    seen_generation_ = s.generation;
+}
+
+void worker::receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+    const snapshot& s = *snapshot_->load(std::memory_order_acquire);
+    sync_snapshot(s);
+    rte_mbuf* own[max_burst];
+    uint16_t n_own = 0;
+    bump(counters.rx_packets, n);
+    for (uint16_t i = 0; i < n; ++i) {
+        bump(counters.rx_bytes, pkts[i]->pkt_len);
+        classify(s, port_index, pkts[i], own, n_own);
+    }
+    process_owned(s, own, n_own);
+}
+
+void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
+                      uint16_t& n_own) {
+    if (m->nb_segs != 1) return drop(m, drop_reason::multi_segment);
+    mbuf_meta& meta = meta_of(m);
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    bool csum_checked = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    drop_reason r = packet::parse_frame(frame, m->data_len, meta.parsed, !csum_checked);
+    if (r != drop_reason::none) return drop(m, r);
+    const uint8_t* port_mac = s.ports[port_index].mac.data();
+    if (!(frame[packet::eth_dst] & 1) && std::memcmp(frame + packet::eth_dst, port_mac, 6) != 0)
+        return drop(m, drop_reason::not_our_mac);
+    if (std::memcmp(frame + packet::eth_src, port_mac, 6) == 0)
+        return drop(m, drop_reason::own_frame);
+    meta.in_port = uint8_t(port_index);
+
+    if (meta.parsed.kind == frame_kind::arp) {
+        meta.kind = meta_kind::arp;
+        return to_control_ring(m);
+    }
+    const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
+    const uint8_t* dst = frame + meta.parsed.l3_offset +
+                         (family == 4 ? packet::ip4_dst : packet::ip6_dst);
+    if (meta.parsed.kind != frame_kind::ip_l4) {
+        bool ours = s.local_address_port(dst, family) >= 0;
+        return drop(m, ours ? drop_reason::unsupported_protocol : drop_reason::no_vip);
+    }
+    unsigned owner;
+    meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
+    meta.hash = flow::flow_hash(flow::make_flow_key(frame, meta.parsed));
+    if (meta.vip >= 0) {
+        meta.kind = meta_kind::to_vip;
+        owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
+    } else {
+        if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::no_vip);
+        owner = setup_.ports.owner(meta.parsed.dst_port);
+        if (owner >= setup_.count) return drop(m, drop_reason::local_unhandled);
+        meta.kind = meta_kind::reply;
+    }
+    if (owner == setup_.index) {
+        own[n_own++] = m;
+        return;
+    }
+    if (rte_ring_sp_enqueue(handoff_out[owner], m) != 0) return drop(m, drop_reason::ring_full);
+    bump(counters.handoff_sent);
+}
+
+void worker::process_owned(const snapshot& s, rte_mbuf** pkts, uint16_t n) {
+    // Stage the burst: the bucket lines of every packet are requested before the first lookup.
+    for (uint16_t i = 0; i < n; ++i) flows_->prefetch(meta_of(pkts[i]).hash);
+    for (uint16_t i = 0; i < n; ++i) forward(s, pkts[i]);
+}
+
+void worker::forward(const snapshot& s, rte_mbuf* m) {
+    mbuf_meta& meta = meta_of(m);
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    const flow_key key = flow::make_flow_key(frame, meta.parsed);
+    const bool tcp = meta.parsed.protocol == packet::ipproto_tcp;
+    const uint8_t tflags = meta.parsed.tcp_flags;
+    const bool pure_syn =
+        tcp && (tflags & (packet::tcp_flag::syn | packet::tcp_flag::ack | packet::tcp_flag::rst)) ==
+                   packet::tcp_flag::syn;
+
+    flow::flow_hit hit = flows_->lookup(key, meta.hash);
+    if (hit.entry && pure_syn && hit.dir == direction::from_client &&
+        (hit.entry->state == flow::tcp_state::time_wait ||
+         hit.entry->state == flow::tcp_state::close)) {
+        // A new connection on the tuple of a finished one: start over with a fresh flow (and a
+        // fresh local port, so the backend's TIME_WAIT does not meet the new SYN).
+        flows_->remove(hit.entry);
+        bump(counters.flows_reused);
+        hit = {};
+    }
+    if (!hit.entry) {
+        if (meta.kind != meta_kind::to_vip || (tcp && !pure_syn))
+            return drop(m, drop_reason::no_flow);
+        drop_reason why = drop_reason::none;
+        hit.entry = create_flow(s, m, key, why);
+        if (!hit.entry) {
+            if (why == drop_reason::none) return;  // handed to control for resolution
+            return drop(m, why);
+        }
+        hit.dir = direction::from_client;
+    }
+    flow_entry& f = *hit.entry;
+
+    uint32_t timeout;
+    if (tcp) {
+        auto t = flow::tcp_next_state(f.state, f.flags, hit.dir, tflags);
+        f.state = t.state;
+        f.flags = t.flags;
+        timeout = s.timeouts.tcp[size_t(f.state)];
+    } else {
+        timeout = s.timeouts.udp;
+    }
+    flows_->set_expire(&f, now_tick_ + timeout);
+
+    packet::nat_target t;
+    uint16_t out_port;
+    uint32_t neighbor;
+    if (hit.dir == direction::from_client) {
+        t = {f.local_addr, f.backend_addr, f.local_port, f.backend_port};
+        out_port = f.port_backend;
+        neighbor = f.neighbor_backend;
+    } else {
+        t = {f.client.dst, f.client.src, f.client.dst_port, f.client.src_port};
+        out_port = f.port_client;
+        neighbor = f.neighbor_client;
+    }
+    drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
+    if (r != drop_reason::none) return drop(m, r);
+    send(s, out_port, neighbor, m);
+}
+
+flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& key,
+                                drop_reason& why) {
+    mbuf_meta& meta = meta_of(m);
+    const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+    uint32_t b = sched::pick_round_robin(vip.weights, rr_cursor_[size_t(meta.vip)]);
+    if (b == sched::no_backend) {
+        why = drop_reason::no_backend;
+        return nullptr;
+    }
+    const control::backend_entry& be = vip.backends[b];
+    const ip_address* local = s.source_address(be.egress_port, be.address.family);
+    if (!local) {
+        why = drop_reason::no_local_address;
+        return nullptr;
+    }
+    ip_address client = meta.parsed.family == address_family::ipv4
+                            ? ip_address::v4_from_network(key.src)
+                            : ip_address::v6_from_network(key.src);
+    auto hop = s.routes.lookup(client);
+    if (!hop) {
+        why = drop_reason::no_route;
+        return nullptr;
+    }
+    uint32_t client_neighbor = neighbors_->find(hop->port, hop->address);
+    if (client_neighbor == route::no_neighbor) {
+        // Unknown next hop towards the client: the control thread resolves it; this packet is
+        // dropped (the client retransmits) and counted here.
+        counters.drop(drop_reason::neighbor_unresolved);
+        meta.kind = meta_kind::resolve;
+        meta.next_hop = hop->address;
+        meta.next_hop_port = hop->port;
+        to_control_ring(m);
+        return nullptr;
+    }
+    uint16_t lport = allocate_local_port(*local, be, key.protocol);
+    if (!lport) {
+        why = drop_reason::local_port_exhausted;
+        return nullptr;
+    }
+    const uint32_t timeout = key.protocol == packet::ipproto_tcp
+                                 ? s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)]
+                                 : s.timeouts.udp;
+    flow_entry* f = flows_->insert(now_tick_ + timeout, [&](flow_entry& e) {
+        e.client = key;
+        std::memcpy(e.backend_addr, be.address.bytes.data(), 16);
+        std::memcpy(e.local_addr, local->bytes.data(), 16);
+        e.backend_port = be.port;
+        e.local_port = lport;
+        e.vip_index = uint16_t(meta.vip);
+        e.backend_index = uint16_t(b);
+        e.neighbor_client = uint16_t(client_neighbor);
+        e.neighbor_backend = uint16_t(be.neighbor_slot);
+        e.port_client = uint8_t(hop->port);
+        e.port_backend = uint8_t(be.egress_port);
+        e.state = flow::tcp_state::syn_sent;
+    });
+    if (!f) {
+        why = drop_reason::flow_table_full;
+        return nullptr;
+    }
+    bump(counters.flows_created);
+    return f;
+}
+
+uint16_t worker::allocate_local_port(const ip_address& local, const control::backend_entry& b,
+                                     uint8_t protocol) {
+    // The reply tuple (backend, local address, backend port, local port) must be unused; ports
+    // are tried in order from a moving cursor within this worker's range.
+    flow_key k;
+    std::memset(&k, 0, sizeof k);
+    std::memcpy(k.src, b.address.bytes.data(), 16);
+    std::memcpy(k.dst, local.bytes.data(), 16);
+    k.src_port = b.port;
+    k.protocol = protocol;
+    k.family = local.is_v4() ? 4 : 6;
+    const uint16_t first = setup_.ports.first(setup_.index);
+    const uint32_t span = setup_.ports.per_worker;
+    for (unsigned attempt = 0; attempt < 64 && attempt < span; ++attempt) {
+        uint16_t candidate = next_local_port_;
+        next_local_port_ = uint32_t(candidate) + 1 >= first + span ? first : uint16_t(candidate + 1);
+        k.dst_port = candidate;
+        if (!flows_->lookup(k, flow::flow_hash(k)).entry) return candidate;
+    }
+    return 0;
+}
+
+void worker::send(const snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m) {
+    uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+    if (!neighbors_->mac(neighbor_slot, eth + packet::eth_dst)) {
+        neighbors_->want(neighbor_slot);
+        return drop(m, drop_reason::neighbor_unresolved);
+    }
+    std::memcpy(eth + packet::eth_src, s.ports[port_index].mac.data(), 6);
+    enqueue_tx(port_index, m);
+}
+
+void worker::enqueue_tx(uint16_t port_index, rte_mbuf* m) {
+    tx_buffer& b = tx_[port_index];
+    b.pkts[b.count++] = m;
+    if (b.count == setup_.burst * 2) flush_tx();
+}
+
+void worker::flush_tx() {
+    for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
+        tx_buffer& b = tx_[p];
+        if (!b.count) continue;
+        uint64_t bytes = 0;
+        for (uint16_t i = 0; i < b.count; ++i) bytes += b.pkts[i]->pkt_len;
+        uint16_t sent = rte_eth_tx_burst(setup_.dpdk_ports[p], setup_.queue, b.pkts, b.count);
+        for (uint16_t i = sent; i < b.count; ++i) {
+            bytes -= b.pkts[i]->pkt_len;
+            drop(b.pkts[i], drop_reason::tx_full);
+        }
+        bump(counters.tx_packets, sent);
+        bump(counters.tx_bytes, bytes);
+        b.count = 0;
+    }
+}
+
+void worker::to_control_ring(rte_mbuf* m) {
+    if (!to_control || rte_ring_sp_enqueue(to_control, m) != 0)
+        return drop(m, drop_reason::exception_ring_full);
+    bump(counters.to_control);
+}
+
+void worker::drop(rte_mbuf* m, drop_reason r) {
+    counters.drop(r);
+    rte_pktmbuf_free(m);
+}
+
+void worker::housekeeping(const snapshot&) {
+    uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
+    if (tick != now_tick_) {
+        now_tick_ = tick;
+        uint32_t n = flows_->expire(tick, [](flow_entry&) {});
+        if (n) bump(counters.flows_expired, n);
+        counters.flows_active.store(flows_->size(), std::memory_order_relaxed);
+    }
+    if (qsbr_) rte_rcu_qsbr_quiescent(qsbr_, setup_.index);
+}
+
+}  // namespace sluice::dataplane

@@ -1,0 +1,119 @@
+#pragma once
+// A worker lcore: polls its RX queue on every port (the RX/classify stage), hands packets whose
+// flow another worker owns to that worker's SP/SC ring, and runs the full-NAT path for the
+// packets it owns against its own flow-table shard, transmitting on its own TX queue.
+// Everything in a worker is touched by its lcore only, except `stop` (set by control) and the
+// counters (read by control/telemetry).
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "control/snapshot.hpp"
+#include "dataplane/counters.hpp"
+#include "dataplane/mbuf_meta.hpp"
+#include "flow/flow_table.hpp"
+#include "route/neighbor_table.hpp"
+#include "sluice/config.hpp"
+
+namespace sluice::dataplane {
+
+inline constexpr unsigned max_ports = 8;
+inline constexpr unsigned max_workers = 64;
+inline constexpr unsigned max_burst = 256;
+inline constexpr uint32_t ticks_per_second = 8;  // flow aging resolution: 125 ms
+
+// Which worker owns a full-NAT source port: worker w owns
+// [min + w*per_worker, min + (w+1)*per_worker). Division by multiply (exact for 16-bit values).
+struct local_port_plan {
+    uint16_t min = 1024;
+    uint32_t per_worker = 1;
+    uint32_t magic = 0;  // ceil(2^32 / per_worker)
+    unsigned workers = 1;
+
+    static local_port_plan make(uint16_t min, uint16_t max, unsigned workers);
+    // Owning worker, or `workers` when the port is outside every worker's range.
+    unsigned owner(uint16_t port) const {
+        if (port < min) return workers;
+        uint32_t q = uint32_t((uint64_t(port - min) * magic) >> 32);
+        return q < workers ? q : workers;
+    }
+    uint16_t first(unsigned w) const { return uint16_t(min + w * per_worker); }
+};
+
+struct worker_setup {
+    unsigned index = 0;
+    unsigned count = 1;
+    uint16_t queue = 0;  // RX and TX queue id on every port
+    std::vector<uint16_t> dpdk_ports;  // by snapshot port index
+    local_port_plan ports;
+    uint16_t burst = 32;
+    config::idle_policy idle = config::idle_policy::backoff;
+    uint64_t tsc_hz = 0;
+};
+
+struct tx_buffer {
+    uint16_t count = 0;
+    rte_mbuf* pkts[max_burst * 2];
+};
+
+class alignas(64) worker {
+public:
+    worker(const worker_setup& setup, flow::flow_table* flows,
+           const std::atomic<const control::snapshot*>* snapshot,
+           route::neighbor_table* neighbors, rte_rcu_qsbr* qsbr);
+
+    // Wiring done by the runtime before launch.
+    rte_ring* handoff_in[max_workers] = {};   // from worker i to this one (SP/SC)
+    rte_ring* handoff_out[max_workers] = {};  // from this one to worker i (SP/SC)
+    rte_ring* to_control = nullptr;           // ARP and resolution requests (SP/SC)
+    rte_ring* from_control = nullptr;         // frames the control thread sends (SP/SC)
+
+    // lcore entry point: loops until `stop`.
+    static int lcore_main(void* self);
+    // One pass: RX every port, drain rings, forward, flush TX, housekeeping. Returns the number of
+    // packets handled. Used by lcore_main and directly by the packet tests.
+    unsigned poll_once();
+    // Feeds a burst as if it had arrived on snapshot port `port_index`. Tests and poll_once.
+    void receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+    void flush_tx();
+
+    std::atomic<bool> stop{false};
+    worker_counters counters;
+    const worker_setup& setup() const { return setup_; }
+    flow::flow_table& flows() { return *flows_; }
+
+private:
+    void classify(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
+                  rte_mbuf** own, uint16_t& n_own);
+    void process_owned(const control::snapshot& s, rte_mbuf** pkts, uint16_t n);
+    void forward(const control::snapshot& s, rte_mbuf* m);
+    flow::flow_entry* create_flow(const control::snapshot& s, rte_mbuf* m,
+                                  const flow::flow_key& key, drop_reason& why);
+    uint16_t allocate_local_port(const ip_address& local, const control::backend_entry& b,
+                                 uint8_t protocol);
+    void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot,
+              rte_mbuf* m);
+    void enqueue_tx(uint16_t port_index, rte_mbuf* m);
+    void to_control_ring(rte_mbuf* m);
+    void drop(rte_mbuf* m, drop_reason r);
+    void housekeeping(const control::snapshot& s);
+    void sync_snapshot(const control::snapshot& s);
+
+    worker_setup setup_;
+    flow::flow_table* flows_;
+    const std::atomic<const control::snapshot*>* snapshot_;
+    route::neighbor_table* neighbors_;
+    rte_rcu_qsbr* qsbr_;
+    tx_buffer tx_[max_ports];
+    uint64_t tsc_start_;
+    uint64_t tsc_per_tick_;
+    uint32_t now_tick_ = 0;
+    uint64_t seen_generation_ = 0;
+    std::vector<uint32_t> rr_cursor_;  // per VIP of the current snapshot
+    uint16_t next_local_port_;
+};
+
+}  // namespace sluice::dataplane

@@ -1,0 +1,61 @@
+#pragma once
+// The 5-tuple a packet is looked up by, IPv6-sized so both families share one table.
+// Built from a packet as seen on the wire: (src, dst, sport, dport, protocol).
+#include <cstdint>
+#include <cstring>
+
+#include "packet/parse.hpp"
+#include "packet/wire.hpp"
+
+namespace sluice::flow {
+
+struct flow_key {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint16_t src_port;  // host order
+    uint16_t dst_port;
+    uint8_t protocol;
+    uint8_t family;  // 4 or 6
+    uint16_t zero;   // keeps the struct free of padding so it can be hashed as words
+
+    bool operator==(const flow_key& o) const { return std::memcmp(this, &o, sizeof o) == 0; }
+};
+static_assert(sizeof(flow_key) == 40);
+
+// 64-bit hash of the whole key: a multiply-xorshift over its five words with a final avalanche.
+// The seed lets two instances agree or differ as configured.
+inline uint64_t flow_hash(const flow_key& k, uint64_t seed = 0x5eed5111ce) {
+    uint64_t w[5];
+    std::memcpy(w, &k, sizeof w);
+    uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
+    for (uint64_t x : w) {
+        h ^= x;
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+inline flow_key make_flow_key(const uint8_t* frame, const packet::parsed_frame& p) {
+    flow_key k;
+    std::memset(&k, 0, sizeof k);
+    const uint8_t* l3 = frame + p.l3_offset;
+    if (p.family == address_family::ipv4) {
+        std::memcpy(k.src, l3 + packet::ip4_src, 4);
+        std::memcpy(k.dst, l3 + packet::ip4_dst, 4);
+        k.family = 4;
+    } else {
+        std::memcpy(k.src, l3 + packet::ip6_src, 16);
+        std::memcpy(k.dst, l3 + packet::ip6_dst, 16);
+        k.family = 6;
+    }
+    k.src_port = p.src_port;
+    k.dst_port = p.dst_port;
+    k.protocol = p.protocol;
+    return k;
+}
+
+}  // namespace sluice::flow

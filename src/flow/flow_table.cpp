@@ -1,0 +1,130 @@
+#include "flow/flow_table.hpp"
+
+#include <bit>
+
+namespace sluice::flow {
+
+uint32_t flow_table::bucket_count(uint32_t capacity) {
+    // Two index entries per flow; aim at <= 50% slot load so two-choice inserts practically
+    // never fail before the entry pool is exhausted.
+    uint64_t wanted = uint64_t(capacity) * 2 * 2 / 8;
+    return uint32_t(std::bit_ceil(wanted < 2 ? 2 : wanted));
+}
+
+size_t flow_table::required_bytes(uint32_t capacity) {
+    size_t b = size_t(bucket_count(capacity)) * sizeof(bucket);
+    size_t e = (size_t(capacity) * sizeof(flow_entry) + 63) / 64 * 64;
+    return b + e + size_t(wheel_slots) * sizeof(uint32_t);
+}
+
+flow_table::flow_table(void* memory, uint32_t capacity, uint32_t now_tick)
+    : capacity_(capacity), last_tick_(now_tick) {
+    uint32_t nb = bucket_count(capacity);
+    auto* p = static_cast<uint8_t*>(memory);
+    buckets_ = reinterpret_cast<bucket*>(p);
+    p += size_t(nb) * sizeof(bucket);
+    entries_ = reinterpret_cast<flow_entry*>(p);
+    p += (size_t(capacity) * sizeof(flow_entry) + 63) / 64 * 64;
+    wheel_ = reinterpret_cast<uint32_t*>(p);
+    bucket_mask_ = nb - 1;
+    std::memset(buckets_, 0, size_t(nb) * sizeof(bucket));
+    for (uint32_t i = 0; i < wheel_slots; ++i) wheel_[i] = no_entry;
+    for (uint32_t i = 0; i < capacity; ++i) entries_[i].timer_next = i + 1 < capacity ? i + 1 : no_entry;
+    free_head_ = capacity ? 0 : no_entry;
+}
+
+void flow_table::prefetch(uint64_t h) const {
+    __builtin_prefetch(&buckets_[bucket_a(h)]);
+    __builtin_prefetch(&buckets_[bucket_b(h)]);
+}
+
+bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k) const {
+    if (d == direction::from_client) return e.client == k;
+    return k.src_port == e.backend_port && k.dst_port == e.local_port &&
+           k.protocol == e.client.protocol && k.family == e.client.family &&
+           std::memcmp(k.src, e.backend_addr, 16) == 0 && std::memcmp(k.dst, e.local_addr, 16) == 0;
+}
+
+flow_hit flow_table::lookup(const flow_key& key, uint64_t h) const {
+    const uint32_t sig = signature(h);
+    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
+        const bucket& bk = buckets_[b];
+        for (unsigned i = 0; i < 8; ++i) {
+            if (bk.sig[i] != sig || bk.ref[i] == 0) continue;
+            uint32_t ref = bk.ref[i] - 1;
+            flow_entry& e = entries_[ref >> 1];
+            auto d = direction(ref & 1);
+            if (key_matches(e, d, key)) return {&e, d};
+        }
+    }
+    return {};
+}
+
+bool flow_table::index_add(uint64_t h, uint32_t ref) {
+    bucket& a = buckets_[bucket_a(h)];
+    bucket& b = buckets_[bucket_b(h)];
+    unsigned used_a = 0, used_b = 0;
+    for (unsigned i = 0; i < 8; ++i) {
+        used_a += a.ref[i] != 0;
+        used_b += b.ref[i] != 0;
+    }
+    bucket& target = used_a <= used_b ? a : b;
+    for (unsigned i = 0; i < 8; ++i) {
+        if (target.ref[i] == 0) {
+            target.sig[i] = signature(h);
+            target.ref[i] = ref;
+            return true;
+        }
+    }
+    return false;
+}
+
+void flow_table::index_del(const flow_key& k, uint32_t ref) {
+    uint64_t h = flow_hash(k);
+    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
+        bucket& bk = buckets_[b];
+        for (unsigned i = 0; i < 8; ++i) {
+            if (bk.ref[i] == ref) {
+                bk.ref[i] = 0;
+                bk.sig[i] = 0;
+                return;
+            }
+        }
+    }
+}
+
+void flow_table::link(flow_entry* e, uint32_t tick) {
+    uint32_t idx = index_of(e);
+    // Deadlines already due go into the next slot the wheel will visit.
+    if (int32_t(tick - last_tick_) <= 0) tick = last_tick_ + 1;
+    uint32_t slot = tick & (wheel_slots - 1);
+    e->timer_tick = tick;
+    e->timer_prev = no_entry;
+    e->timer_next = wheel_[slot];
+    if (e->timer_next != no_entry) entries_[e->timer_next].timer_prev = idx;
+    wheel_[slot] = idx;
+}
+
+void flow_table::unlink(flow_entry* e) {
+    uint32_t slot = e->timer_tick & (wheel_slots - 1);
+    if (e->timer_prev != no_entry)
+        entries_[e->timer_prev].timer_next = e->timer_next;
+    else
+        wheel_[slot] = e->timer_next;
+    if (e->timer_next != no_entry) entries_[e->timer_next].timer_prev = e->timer_prev;
+}
+
+void flow_table::release(flow_entry* e) {
+    e->timer_next = free_head_;
+    free_head_ = index_of(e);
+    --size_;
+}
+
+void flow_table::remove(flow_entry* e) {
+    unlink(e);
+    index_del(e->client, (index_of(e) << 1 | 0) + 1);
+    index_del(reply_key(*e), (index_of(e) << 1 | 1) + 1);
+    release(e);
+}
+
+}  // namespace sluice::flow

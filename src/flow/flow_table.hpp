@@ -1,0 +1,178 @@
+#pragma once
+// Per-worker flow table: a fixed pool of flow entries, a hash index holding both directions of
+// every flow, and a timer wheel that ages flows without scanning the table.
+// Owned by exactly one lcore; no locks, no atomics, no allocation after construction.
+//
+// Index: 64-byte buckets of 8 (signature, reference) slots; each key may live in one of two
+// buckets (two-choice hashing), so a lookup touches at most two cache lines and an insert fails
+// only when both are full (counted by the caller as flow_table_full).
+// Aging: every entry sits on one wheel slot list; a packet only moves `expire_tick` forward (one
+// store); the wheel re-files entries whose deadline moved when their slot comes due. A shorter
+// deadline (RST → close) re-files the entry at once.
+#include <cstddef>
+#include <cstdint>
+
+#include "flow/flow_key.hpp"
+#include "flow/tcp_state.hpp"
+
+namespace sluice::flow {
+
+inline constexpr uint32_t no_entry = 0xffffffff;
+
+struct flow_entry {
+    flow_key client;             // as sent by the client: client → VIP
+    uint8_t backend_addr[16];    // reply direction: backend → local address
+    uint8_t local_addr[16];
+    uint16_t backend_port;       // host order
+    uint16_t local_port;
+    uint32_t expire_tick;        // deadline, moved forward by traffic
+    uint32_t timer_tick;         // tick of the wheel slot the entry is filed under
+    uint32_t timer_prev;
+    uint32_t timer_next;         // also links the free list
+    uint16_t vip_index;          // snapshot indices, for counters and draining
+    uint16_t backend_index;
+    uint16_t neighbor_client;    // neighbour-table slots of each direction's next hop
+    uint16_t neighbor_backend;
+    uint8_t port_client;         // egress ports of each direction
+    uint8_t port_backend;
+    tcp_state state;
+    uint8_t flags;               // flow_flag bits
+};
+
+// The key a reply from the backend carries: backend → local address.
+inline flow_key reply_key(const flow_entry& e) {
+    flow_key k;
+    std::memset(&k, 0, sizeof k);
+    std::memcpy(k.src, e.backend_addr, 16);
+    std::memcpy(k.dst, e.local_addr, 16);
+    k.src_port = e.backend_port;
+    k.dst_port = e.local_port;
+    k.protocol = e.client.protocol;
+    k.family = e.client.family;
+    return k;
+}
+
+struct flow_hit {
+    flow_entry* entry = nullptr;
+    direction dir = direction::from_client;
+};
+
+class flow_table {
+public:
+    static constexpr uint32_t wheel_slots = 4096;  // power of two
+
+    // Bytes the caller must provide (64-byte aligned, zero-filled not required).
+    static size_t required_bytes(uint32_t capacity);
+    flow_table(void* memory, uint32_t capacity, uint32_t now_tick);
+
+    flow_table(const flow_table&) = delete;
+    flow_table& operator=(const flow_table&) = delete;
+
+    void prefetch(uint64_t hash) const;
+    flow_hit lookup(const flow_key& key, uint64_t hash) const;
+
+    // Allocates an entry and indexes both keys (`e.client` and reply_key(e) must be filled in
+    // by `fill`, called before indexing). Returns nullptr when no entry or index slot is free;
+    // the table is then unchanged.
+    template <class Fill>
+    flow_entry* insert(uint32_t expire_tick, Fill&& fill);
+
+    // Removes the flow now (index and wheel). Used when a SYN reuses a closed flow's tuple.
+    void remove(flow_entry* e);
+
+    // Moves the deadline; re-files at once only when it got earlier.
+    void set_expire(flow_entry* e, uint32_t tick) {
+        e->expire_tick = tick;
+        if (int32_t(tick - e->timer_tick) < 0) refile(e, tick);
+    }
+
+    // Expires every flow whose deadline is <= now; calls on_expire(entry) before freeing it.
+    // Returns the number expired.
+    template <class OnExpire>
+    uint32_t expire(uint32_t now, OnExpire&& on_expire);
+
+    uint32_t size() const { return size_; }
+    uint32_t capacity() const { return capacity_; }
+    uint32_t index_of(const flow_entry* e) const { return uint32_t(e - entries_); }
+    flow_entry& at(uint32_t i) { return entries_[i]; }
+
+private:
+    struct alignas(64) bucket {
+        uint32_t sig[8];
+        uint32_t ref[8];  // (entry << 1 | direction) + 1; 0 = empty
+    };
+    static uint32_t bucket_count(uint32_t capacity);
+    uint32_t bucket_a(uint64_t h) const { return uint32_t(h) & bucket_mask_; }
+    uint32_t bucket_b(uint64_t h) const { return uint32_t(h >> 24) & bucket_mask_; }
+    static uint32_t signature(uint64_t h) { return uint32_t(h >> 32) | 1; }
+    bool index_add(uint64_t h, uint32_t ref);
+    void index_del(const flow_key& k, uint32_t ref);
+    bool key_matches(const flow_entry& e, direction d, const flow_key& k) const;
+    void link(flow_entry* e, uint32_t tick);
+    void unlink(flow_entry* e);
+    void refile(flow_entry* e, uint32_t tick) {
+        unlink(e);
+        link(e, tick);
+    }
+    void release(flow_entry* e);
+
+    bucket* buckets_;
+    flow_entry* entries_;
+    uint32_t* wheel_;  // head entry per slot
+    uint32_t bucket_mask_;
+    uint32_t capacity_;
+    uint32_t size_ = 0;
+    uint32_t free_head_;
+    uint32_t last_tick_;
+};
+
+template <class Fill>
+flow_entry* flow_table::insert(uint32_t expire_tick, Fill&& fill) {
+    if (free_head_ == no_entry) return nullptr;
+    uint32_t idx = free_head_;
+    flow_entry* e = &entries_[idx];
+    uint32_t next_free = e->timer_next;
+    std::memset(e, 0, sizeof *e);
+    fill(*e);
+    uint32_t ref_client = (idx << 1 | 0) + 1, ref_reply = (idx << 1 | 1) + 1;
+    if (!index_add(flow_hash(e->client), ref_client)) return nullptr;
+    if (!index_add(flow_hash(reply_key(*e)), ref_reply)) {
+        index_del(e->client, ref_client);
+        return nullptr;
+    }
+    free_head_ = next_free;
+    ++size_;
+    e->expire_tick = expire_tick;
+    link(e, expire_tick);
+    return e;
+}
+
+template <class OnExpire>
+uint32_t flow_table::expire(uint32_t now, OnExpire&& on_expire) {
+    uint32_t expired = 0;
+    uint32_t steps = now - last_tick_;
+    if (int32_t(steps) <= 0) return 0;
+    if (steps > wheel_slots) steps = wheel_slots;
+    for (uint32_t s = 1; s <= steps; ++s) {
+        uint32_t slot = (last_tick_ + s) & (wheel_slots - 1);
+        uint32_t cur = wheel_[slot];
+        wheel_[slot] = no_entry;  // detach: re-filed entries start a fresh list
+        while (cur != no_entry) {
+            flow_entry* e = &entries_[cur];
+            cur = e->timer_next;
+            if (int32_t(e->expire_tick - now) <= 0) {
+                on_expire(*e);
+                index_del(e->client, (index_of(e) << 1 | 0) + 1);
+                index_del(reply_key(*e), (index_of(e) << 1 | 1) + 1);
+                release(e);
+                ++expired;
+            } else {
+                link(e, e->expire_tick);
+            }
+        }
+    }
+    last_tick_ = now;
+    return expired;
+}
+
+}  // namespace sluice::flow

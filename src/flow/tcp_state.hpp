@@ -1,0 +1,36 @@
+#pragma once
+// TCP connection tracking as a full-NAT proxy sees it (both directions pass the LB).
+// Modelled on IPVS's states, reduced to what timeouts and connection counting need.
+#include <cstdint>
+
+namespace sluice::flow {
+
+enum class tcp_state : uint8_t {
+    syn_sent,     // client SYN forwarded, waiting for the backend's SYN-ACK
+    syn_recv,     // backend answered, waiting for the client's ACK
+    established,  // three-way handshake complete
+    fin_wait,     // one side sent FIN
+    time_wait,    // both sides sent FIN
+    close,        // RST seen
+    count
+};
+
+enum class direction : uint8_t { from_client = 0, from_backend = 1 };
+
+// Flag bits kept in the flow entry beside the state.
+namespace flow_flag {
+inline constexpr uint8_t fin_from_client = 0x01;
+inline constexpr uint8_t fin_from_backend = 0x02;
+}  // namespace flow_flag
+
+struct tcp_transition {
+    tcp_state state;
+    uint8_t flags;
+};
+
+// Next state after a segment with `tcp_flags` travelling in `dir`. Pure; lcore-safe.
+tcp_transition tcp_next_state(tcp_state s, uint8_t flow_flags, direction dir, uint8_t tcp_flags);
+
+const char* tcp_state_name(tcp_state s);
+
+}  // namespace sluice::flow

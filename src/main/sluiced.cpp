@@ -1,0 +1,155 @@
+// sluiced: the Sluice daemon. Loads and validates the config, initialises EAL (inside the
+// configured network namespace for kernel-backed PMDs), starts the data plane, and runs the
+// control loop on the main lcore until SIGINT/SIGTERM.
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "dataplane/eal_args.hpp"
+#include "dataplane/netns.hpp"
+#include "dataplane/runtime.hpp"
+#include "dataplane/telemetry.hpp"
+#include "sluice/config.hpp"
+
+namespace {
+
+std::atomic<int> stop_signal{0};
+std::atomic<bool> dump_requested{false};
+
+void on_signal(int sig) {
+    if (sig == SIGUSR1)
+        dump_requested.store(true);
+    else
+        stop_signal.store(sig);
+}
+
+void usage(FILE* out) {
+    fprintf(out,
+            "usage: sluiced --config FILE [--check]\n"
+            "  --config FILE  TOML configuration (see docs/config.md)\n"
+            "  --check        validate the configuration and exit (0 valid, 2 invalid)\n"
+            "signals: SIGINT/SIGTERM stop, SIGUSR1 prints counters\n");
+}
+
+void sleep_us(long us) {
+    timespec ts{0, us * 1000};
+    nanosleep(&ts, nullptr);
+}
+
+uint64_t now_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+}
+
+int run(const sluice::config::config& cfg, const char* argv0) {
+    using namespace sluice;
+    auto args = dataplane::build_eal_args(cfg, argv0);
+    std::string joined;
+    for (size_t i = 1; i < args.size(); ++i) joined += " " + args[i];
+    SLUICE_LOG_INFO("EAL arguments:%s", joined.c_str());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    dataplane::runtime* rt = nullptr;
+    try {
+        dataplane::netns_switch ns(cfg.dataplane.netns);
+        if (rte_eal_init(int(args.size()), argv.data()) < 0) {
+            SLUICE_LOG_ERROR("EAL initialisation failed: %s", rte_strerror(rte_errno));
+            return 1;
+        }
+        rt = new dataplane::runtime(cfg);
+        rt->start();
+        ns.restore();  // ports are bound; later sockets (control API, metrics) live outside
+    } catch (const std::exception& e) {
+        SLUICE_LOG_ERROR("startup failed: %s", e.what());
+        delete rt;
+        rte_eal_cleanup();
+        return 1;
+    }
+    rt->launch_workers();
+    dataplane::set_telemetry_runtime(rt);
+
+    // Control loop: short sleeps keep ARP answers prompt without spinning the control core.
+    const uint64_t started = now_ms();
+    bool ready = false;
+    while (!stop_signal.load()) {
+        rt->control_poll();
+        if (!ready && (rt->neighbors_ready() || now_ms() - started > 3000)) {
+            if (!rt->neighbors_ready())
+                SLUICE_LOG_WARN("unresolved next hops (still retrying): %s",
+                                rt->unresolved_neighbors().c_str());
+            fprintf(stderr, "sluiced: ready\n");
+            ready = true;
+        }
+        if (dump_requested.exchange(false))
+            fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
+        sleep_us(200);
+    }
+    SLUICE_LOG_INFO("signal %d: stopping", stop_signal.load());
+    dataplane::set_telemetry_runtime(nullptr);
+    rt->shutdown();
+    fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
+    delete rt;
+    rte_eal_cleanup();
+    fprintf(stderr, "sluiced: stopped\n");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path;
+    bool check_only = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--config" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (a.rfind("--config=", 0) == 0) {
+            config_path = a.substr(9);
+        } else if (a == "--check") {
+            check_only = true;
+        } else if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "sluiced: unknown argument '%s'\n", a.c_str());
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (config_path.empty()) {
+        usage(stderr);
+        return 2;
+    }
+    sluice::config::config cfg;
+    try {
+        cfg = sluice::config::load_file(config_path);
+    } catch (const sluice::config::config_error& e) {
+        for (const auto& err : e.errors()) fprintf(stderr, "%s\n", err.to_string().c_str());
+        fprintf(stderr, "sluiced: %zu error(s) in %s, not started\n", e.errors().size(),
+                config_path.c_str());
+        return 2;
+    }
+    if (check_only) {
+        printf("%s: configuration is valid\n", config_path.c_str());
+        return 0;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGUSR1, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    return run(cfg, argv[0]);
+}

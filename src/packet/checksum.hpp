@@ -1,0 +1,53 @@
+#pragma once
+// Internet checksum: full computation (RFC 1071) and incremental update (RFC 1624, eqn. 3:
+// HC' = ~(~HC + ~m + m')). Works on 16-bit words exactly as stored in the frame, so no byte
+// swapping is needed: one's-complement sums are byte-order independent.
+#include <cstddef>
+#include <cstdint>
+
+#include "packet/wire.hpp"
+
+namespace sluice::packet {
+
+inline uint16_t checksum_fold(uint64_t sum) {
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(sum);
+}
+
+// One's-complement sum of `len` bytes (odd length padded with zero), not complemented.
+inline uint64_t checksum_partial(const uint8_t* data, size_t len, uint64_t sum = 0) {
+    size_t i = 0;
+    for (; i + 1 < len; i += 2) sum += load_raw16(data + i);
+    if (i < len) {
+        uint8_t last[2] = {data[i], 0};
+        sum += load_raw16(last);
+    }
+    return sum;
+}
+
+// Complemented checksum ready to store.
+inline uint16_t checksum_full(const uint8_t* data, size_t len, uint64_t sum = 0) {
+    return uint16_t(~checksum_fold(checksum_partial(data, len, sum)));
+}
+
+// RFC 1624 update of a stored checksum when a 16-bit word changes from `old_word` to `new_word`.
+inline uint16_t checksum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) {
+    uint64_t sum = uint16_t(~csum) + uint64_t(uint16_t(~old_word)) + new_word;
+    return uint16_t(~checksum_fold(sum));
+}
+
+// Same for a run of `len` bytes (even) changing from `old_bytes` to `new_bytes`.
+inline uint16_t checksum_update(uint16_t csum, const uint8_t* old_bytes, const uint8_t* new_bytes,
+                                size_t len) {
+    uint64_t sum = uint16_t(~csum);
+    for (size_t i = 0; i < len; i += 2) {
+        sum += uint16_t(~load_raw16(old_bytes + i));
+        sum += load_raw16(new_bytes + i);
+    }
+    return uint16_t(~checksum_fold(sum));
+}
+
+}  // namespace sluice::packet

@@ -1,0 +1,37 @@
+#include "route/route_table.hpp"
+
+#include <algorithm>
+
+namespace sluice::route {
+
+void route_table::add_connected(const ip_prefix& prefix, uint16_t port) {
+    entries_.push_back({prefix, true, {}, port});
+}
+
+void route_table::add_static(const ip_prefix& prefix, const ip_address& via) {
+    entries_.push_back({prefix, false, via, 0});
+}
+
+bool route_table::finish() {
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const entry& a, const entry& b) { return a.prefix.length > b.prefix.length; });
+    for (auto& e : entries_) {
+        if (e.connected) continue;
+        auto found = std::find_if(entries_.begin(), entries_.end(), [&](const entry& c) {
+            return c.connected && c.prefix.contains(e.via);
+        });
+        if (found == entries_.end()) return false;
+        e.port = found->port;
+    }
+    return true;
+}
+
+std::optional<next_hop> route_table::lookup(const ip_address& dst) const {
+    for (const auto& e : entries_) {
+        if (!e.prefix.contains(dst)) continue;
+        return next_hop{e.port, e.connected ? dst : e.via};
+    }
+    return std::nullopt;
+}
+
+}  // namespace sluice::route

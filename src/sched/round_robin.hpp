@@ -1,0 +1,23 @@
+#pragma once
+// Round-robin over the backends that take new flows (weight > 0). Pure function over a backend
+// snapshot; the cursor is per worker (no shared state, no lock).
+#include <cstdint>
+#include <span>
+
+namespace sluice::sched {
+
+inline constexpr uint32_t no_backend = 0xffffffff;
+
+// `weights[i]` is backend i's weight. Returns the chosen index or no_backend and advances
+// `cursor` past it. O(n) only while skipping weight-0 backends.
+inline uint32_t pick_round_robin(std::span<const uint32_t> weights, uint32_t& cursor) {
+    const uint32_t n = uint32_t(weights.size());
+    for (uint32_t tried = 0; tried < n; ++tried) {
+        uint32_t i = cursor < n ? cursor : 0;
+        cursor = i + 1;
+        if (weights[i] > 0) return i;
+    }
+    return no_backend;
+}
+
+}  // namespace sluice::sched
