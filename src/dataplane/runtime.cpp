@@ -128,9 +128,10 @@ void runtime::start() {
     unsigned lcore = 0;
     for (unsigned w = 0; w < n_workers; ++w) {
         lcore = rte_get_next_lcore(lcore, 1, 0);
+        // Packet tests run workers inline on the main lcore: no worker lcore exists then.
+        int socket = lcore < RTE_MAX_LCORE ? int(rte_lcore_to_socket_id(lcore)) : SOCKET_ID_ANY;
         size_t bytes = flow::flow_table::required_bytes(cfg_.flows.capacity);
-        void* mem = rte_malloc_socket("sluice_flows", bytes, RTE_CACHE_LINE_SIZE,
-                                      int(rte_lcore_to_socket_id(lcore)));
+        void* mem = rte_malloc_socket("sluice_flows", bytes, RTE_CACHE_LINE_SIZE, socket);
         if (!mem)
             throw std::runtime_error("cannot allocate the flow table of worker " +
                                      std::to_string(w) + " (" + std::to_string(bytes >> 20) +
@@ -176,6 +177,8 @@ void runtime::start() {
 }
 
 void runtime::launch_workers() {
+    if (rte_lcore_count() < workers_.size() + 1)
+        throw std::runtime_error("fewer lcores than workers");
     unsigned lcore = 0;
     for (auto& w : workers_) {
         lcore = rte_get_next_lcore(lcore, 1, 0);
@@ -320,12 +323,16 @@ std::string runtime::unresolved_neighbors() const {
     return out;
 }
 
-void runtime::shutdown() {
-    if (!started_) return;
-    started_ = false;
+void runtime::stop_workers() {
     for (auto& w : workers_) w->stop.store(true);
     if (launched_) rte_eal_mp_wait_lcore();
     launched_ = false;
+}
+
+void runtime::shutdown() {
+    if (!started_) return;
+    started_ = false;
+    stop_workers();
     for (const auto& p : ports_) {
         rte_eth_dev_stop(p.dpdk_port);
         rte_eth_dev_close(p.dpdk_port);

@@ -33,7 +33,9 @@ public:
     void launch_workers();
     // One pass of the control thread's duties. Control thread only.
     void control_poll();
-    // Stops workers, prints nothing, releases ports. Idempotent.
+    // Stops the worker lcores and waits for them; counters stay readable. Idempotent.
+    void stop_workers();
+    // Stops workers, releases ports, rings, tables and pools. Idempotent.
     void shutdown();
 
     bool neighbors_ready() const { return resolver_->pinned_resolved(); }

@@ -97,9 +97,9 @@ int run(const sluice::config::config& cfg, const char* argv0) {
     }
     SLUICE_LOG_INFO("signal %d: stopping", stop_signal.load());
     dataplane::set_telemetry_runtime(nullptr);
-    rt->shutdown();
+    rt->stop_workers();
     fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
-    delete rt;
+    delete rt;  // releases ports, rings, tables and pools
     rte_eal_cleanup();
     fprintf(stderr, "sluiced: stopped\n");
     return 0;

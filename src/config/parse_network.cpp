@@ -1,0 +1,147 @@
+// [[port]] and [[route]]: the LB's interfaces, own addresses and next hops.
+#include "config/parse.hpp"
+#include "config/prefix_math.hpp"
+
+namespace sluice::config::detail {
+
+namespace {
+
+constexpr size_t max_port_name = 32;
+
+bool is_port_name(std::string_view name) {
+    if (name.empty() || name.size() > max_port_name) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
+// A DPDK virtual device: "net_<driver><n>" optionally followed by ",key=value,…".
+bool is_vdev(std::string_view device) {
+    auto name = device.substr(0, device.find(','));
+    if (!name.starts_with("net_") || name.size() == 4) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return false;
+    return true;
+}
+
+std::optional<ip_prefix> parse_prefix(const std::string& text, const origin& where,
+                                      diagnostics& diag) {
+    auto prefix = ip_prefix::parse(text);
+    if (!prefix) diag.report(where, "'" + text + "' is not an IP prefix");
+    return prefix;
+}
+
+std::optional<ip_address> parse_address(const std::string& text, const origin& where,
+                                        diagnostics& diag) {
+    auto address = ip_address::parse(text);
+    if (!address) diag.report(where, "'" + text + "' is not an IP address");
+    return address;
+}
+
+void parse_port_addresses(table_reader& port, port_config& cfg, port_origins& where) {
+    auto addresses = port.array("addresses", presence::required);
+    if (!addresses) return;
+    if (addresses->elements.empty()) port.diag().report(addresses->where, "must not be empty");
+    for (const auto& item : addresses->elements) {
+        std::string text;
+        if (!read_string(*item.node, item.where, text, port.diag())) continue;
+        auto prefix = parse_prefix(text, item.where, port.diag());
+        if (!prefix) continue;
+        if (text.find('/') == std::string::npos) {  // the length defines the connected subnet
+            port.diag().report(item.where, "'" + text + "' needs a prefix length, e.g. '" + text +
+                                               (prefix->address.is_v4() ? "/24'" : "/64'"));
+            continue;
+        }
+        cfg.addresses.push_back(*prefix);
+        where.addresses.push_back(item.where);
+    }
+}
+
+void parse_port(table_reader& port, std::vector<port_config>& out, origins& where) {
+    port_config cfg;
+    port_origins at{port.where(), {}, {}, {}};
+
+    std::string name;
+    if (auto name_at = port.string("name", name, presence::required)) {
+        if (is_port_name(name)) {
+            cfg.name = name;
+            at.name = name_at;
+        } else {
+            port.diag().report(*name_at,
+                               "must be 1 to 32 characters of a-z, 0-9, '_' and '-', "
+                               "got '" +
+                                   name + "'");
+        }
+    }
+
+    std::string device;
+    if (auto device_at = port.string("device", device, presence::required)) {
+        cfg.device = device;
+        if (cfg.is_pci() || is_vdev(device)) {
+            at.device = device_at;
+        } else {
+            port.diag().report(*device_at, "'" + device +
+                                               "' is neither a PCI address like 0000:03:00.0 nor "
+                                               "a virtual device like net_af_packet0,iface=eth0");
+        }
+    }
+
+    parse_port_addresses(port, cfg, at);
+    port.report_unknown_keys();
+    out.push_back(std::move(cfg));
+    where.ports.push_back(std::move(at));
+}
+
+void parse_route(table_reader& route, std::vector<route_config>& out, origins& where) {
+    route_config cfg;
+    route_origins at{route.where(), {}, {}};
+
+    std::string text;
+    if (auto prefix_at = route.string("prefix", text, presence::required)) {
+        if (auto prefix = parse_prefix(text, *prefix_at, route.diag())) {
+            auto network = network_of(*prefix);
+            if (network.address == prefix->address) {
+                cfg.prefix = *prefix;
+                at.prefix = prefix_at;
+            } else {
+                route.diag().report(*prefix_at, prefix->to_string() +
+                                                    " has host bits set (did you mean " +
+                                                    network.to_string() + "?)");
+            }
+        }
+    }
+    if (auto via_at = route.string("via", text, presence::required)) {
+        if (auto via = parse_address(text, *via_at, route.diag())) {
+            cfg.via = *via;
+            at.via = via_at;
+        }
+    }
+    route.report_unknown_keys();
+    out.push_back(cfg);
+    where.routes.push_back(std::move(at));
+}
+
+}  // namespace
+
+void parse_ports(table_reader& root, std::vector<port_config>& out, origins& where) {
+    auto ports = root.tables("port");
+    if (!ports) {
+        if (!root.has("port"))
+            root.diag().report(toml::source_position{},
+                               "missing required [[port]] table (at least one port)");
+        return;
+    }
+    if (ports->size == 0) root.diag().report(ports->where, "must list at least one port");
+    for (auto& port : ports->tables) parse_port(port, out, where);
+}
+
+void parse_routes(table_reader& root, std::vector<route_config>& out, origins& where) {
+    auto routes = root.tables("route");
+    if (!routes) return;
+    for (auto& route : routes->tables) parse_route(route, out, where);
+}
+
+}  // namespace sluice::config::detail

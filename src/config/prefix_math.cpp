@@ -1,0 +1,23 @@
+#include "config/prefix_math.hpp"
+
+namespace sluice::config::detail {
+
+ip_prefix network_of(const ip_prefix& prefix) {
+    ip_prefix out = prefix;
+    for (unsigned i = 0; i < out.address.bytes.size(); ++i) {
+        unsigned first_bit = i * 8;
+        if (first_bit >= prefix.length) {
+            out.address.bytes[i] = 0;
+        } else if (prefix.length - first_bit < 8) {
+            out.address.bytes[i] &= uint8_t(0xff << (8 - (prefix.length - first_bit)));
+        }
+    }
+    return out;
+}
+
+bool overlaps(const ip_prefix& a, const ip_prefix& b) {
+    if (a.address.family != b.address.family) return false;
+    return a.length <= b.length ? a.contains(b.address) : b.contains(a.address);
+}
+
+}  // namespace sluice::config::detail

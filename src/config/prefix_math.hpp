@@ -1,0 +1,12 @@
+#pragma once
+// Prefix arithmetic the validator needs beyond ip_prefix::contains.
+#include "sluice/ip_address.hpp"
+
+namespace sluice::config::detail {
+
+// The prefix with its host bits cleared: 198.18.0.1/24 -> 198.18.0.0/24.
+ip_prefix network_of(const ip_prefix& prefix);
+// True when the two prefixes share at least one address (same family, one contains the other).
+bool overlaps(const ip_prefix& a, const ip_prefix& b);
+
+}  // namespace sluice::config::detail

@@ -1,0 +1,133 @@
+// Cross-checks of [[port]], [[route]] and [flows]: unique names, devices and addresses,
+// non-overlapping subnets, connected next hops, enough local ports for every worker.
+#include <map>
+
+#include "config/describe.hpp"
+#include "config/prefix_math.hpp"
+#include "config/validate.hpp"
+
+namespace sluice::config::detail {
+
+namespace {
+
+void check_port_identity(const config& cfg, const origins& where, diagnostics& diag) {
+    std::map<std::string, size_t> names, devices;
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        const auto& port = cfg.ports[i];
+        const auto& at = where.ports[i];
+        if (at.name) {
+            auto [it, fresh] = names.emplace(port.name, i);
+            if (!fresh)
+                diag.report(*at.name, "duplicate of " + where.ports[it->second].name->path + " '" +
+                                          port.name + "' " +
+                                          defined_at(*where.ports[it->second].name));
+        }
+        if (!at.device) continue;
+        auto [it, fresh] = devices.emplace(port.dpdk_name(), i);
+        if (!fresh)
+            diag.report(*at.device, "'" + port.device + "' is the same DPDK device (" +
+                                        port.dpdk_name() + ") as " +
+                                        where.ports[it->second].device->path + " " +
+                                        defined_at(*where.ports[it->second].device));
+        if (port.is_pci() && where.no_pci)  // EAL would not scan the PCI bus at all
+            diag.report(*at.device, "PCI device " + port.dpdk_name() +
+                                        " cannot be used while dataplane.eal_args contains "
+                                        "'--no-pci' (line " +
+                                        std::to_string(where.no_pci->at.line) + ")");
+    }
+}
+
+// Every address once; each port's connected subnets disjoint from every other port's, so a
+// destination names exactly one egress port.
+void check_port_addresses(const config& cfg, const origins& where, diagnostics& diag) {
+    struct entry {
+        size_t port;
+        const ip_prefix* prefix;
+        const origin* at;
+    };
+    std::vector<entry> seen;
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        for (size_t k = 0; k < cfg.ports[i].addresses.size(); ++k) {
+            entry current{i, &cfg.ports[i].addresses[k], &where.ports[i].addresses[k]};
+            for (const auto& earlier : seen) {
+                if (earlier.prefix->address == current.prefix->address) {
+                    diag.report(*current.at, current.prefix->address.to_string() + " is already " +
+                                                 earlier.at->path + " " + defined_at(*earlier.at));
+                    break;
+                }
+                if (earlier.port != current.port && overlaps(*earlier.prefix, *current.prefix)) {
+                    diag.report(*current.at, "subnet " + network_of(*current.prefix).to_string() +
+                                                 " overlaps " + earlier.at->path + " (" +
+                                                 network_of(*earlier.prefix).to_string() + ") " +
+                                                 defined_at(*earlier.at));
+                    break;
+                }
+            }
+            seen.push_back(current);
+        }
+    }
+}
+
+void check_routes(const config& cfg, const origins& where, diagnostics& diag) {
+    std::map<std::string, size_t> prefixes;
+    for (size_t i = 0; i < cfg.routes.size(); ++i) {
+        const auto& route = cfg.routes[i];
+        const auto& at = where.routes[i];
+        if (at.prefix) {
+            auto [it, fresh] = prefixes.emplace(route.prefix.to_string(), i);
+            if (!fresh)
+                diag.report(at.table, "duplicate of " + where.routes[it->second].table.path + " (" +
+                                          route.prefix.to_string() + ") " +
+                                          defined_at(where.routes[it->second].table));
+        }
+        if (!at.via) continue;
+        if (at.prefix && route.via.family != route.prefix.address.family) {
+            diag.report(*at.via, route.via.to_string() + " is " +
+                                     std::string(family_name(route.via)) + " but prefix " +
+                                     route.prefix.to_string() + " is " +
+                                     std::string(family_name(route.prefix.address)));
+        } else if (!is_connected(cfg, route.via)) {
+            diag.report(*at.via, route.via.to_string() +
+                                     " is not inside any port's subnet (a next hop must be "
+                                     "directly connected)");
+        }
+    }
+}
+
+// Each worker owns a disjoint slice of the full-NAT source ports; a worker without one could
+// never open a flow.
+void check_local_ports(const config& cfg, const origins& where, diagnostics& diag) {
+    if (!where.local_ports_known) return;
+    const auto& flows = cfg.flows;
+    if (where.local_port_max && flows.local_port_max <= flows.local_port_min) {
+        diag.report(*where.local_port_max, "must be greater than local_port_min (" +
+                                               std::to_string(flows.local_port_min) + "), got " +
+                                               std::to_string(flows.local_port_max));
+        return;
+    }
+    if (where.local_port_min && flows.local_port_max <= flows.local_port_min) {
+        diag.report(*where.local_port_min, "must be less than local_port_max (" +
+                                               std::to_string(flows.local_port_max) + "), got " +
+                                               std::to_string(flows.local_port_min));
+        return;
+    }
+    auto ports = size_t(flows.local_port_max) - flows.local_port_min + 1;
+    auto workers = cfg.dataplane.worker_cpus.size();
+    const auto& at = where.local_port_max ? where.local_port_max : where.local_port_min;
+    if (!where.workers_known || !at || ports >= workers) return;
+    diag.report(*at, "the range " + std::to_string(flows.local_port_min) + ".." +
+                         std::to_string(flows.local_port_max) + " has " + std::to_string(ports) +
+                         " local ports, fewer than the " + std::to_string(workers) +
+                         " workers (each needs at least one)");
+}
+
+}  // namespace
+
+void validate_network(const config& cfg, const origins& where, diagnostics& diag) {
+    check_port_identity(cfg, where, diag);
+    check_port_addresses(cfg, where, diag);
+    check_routes(cfg, where, diag);
+    check_local_ports(cfg, where, diag);
+}
+
+}  // namespace sluice::config::detail
