@@ -137,10 +137,8 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
     const uint8_t* dst = frame + meta.parsed.l3_offset +
                          (family == 4 ? packet::ip4_dst : packet::ip6_dst);
-    if (meta.parsed.kind != frame_kind::ip_l4) {
-        bool ours = s.local_address_port(dst, family) >= 0;
-        return drop(m, ours ? drop_reason::unsupported_protocol : drop_reason::no_vip);
-    }
+    // ICMP and other protocols: answered by the kernel once the exception path exists.
+    if (meta.parsed.kind != frame_kind::ip_l4) return drop(m, drop_reason::unsupported_protocol);
     unsigned owner;
     meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
     meta.hash = flow::flow_hash(flow::make_flow_key(frame, meta.parsed));
