@@ -16,11 +16,11 @@ enum class l4_protocol : uint8_t { tcp = 6, udp = 17 };
 enum class idle_policy : uint8_t { spin, backoff };
 
 struct port_config {
-    std::string name;                 // operator's name, e.g. "client"
-    std::string device;               // PCI address ("0000:03:00.0") or vdev ("net_af_packet0,iface=…")
-    std::vector<ip_prefix> addresses; // the LB's own addresses on this port (connected subnets)
-    bool is_pci() const;              // true when device is a PCI BDF
-    std::string dpdk_name() const;    // name DPDK gives the port: BDF or vdev name before ','
+    std::string name;    // operator's name, e.g. "client"
+    std::string device;  // PCI address ("0000:03:00.0") or vdev ("net_af_packet0,iface=…")
+    std::vector<ip_prefix> addresses;  // the LB's own addresses on this port (connected subnets)
+    bool is_pci() const;               // true when device is a PCI BDF
+    std::string dpdk_name() const;     // name DPDK gives the port: BDF or vdev name before ','
 };
 
 struct route_config {
@@ -48,17 +48,17 @@ struct dataplane_config {
     std::vector<unsigned> worker_cpus;  // one worker lcore per entry; CPUs may repeat
     std::string netns;                  // optional: network namespace holding the vdev interfaces
     idle_policy idle = idle_policy::backoff;
-    uint32_t mbufs = 16383;       // mbufs in the packet pool
-    uint32_t mbuf_cache = 256;    // per-lcore mempool cache
+    uint32_t mbufs = 16383;     // mbufs in the packet pool
+    uint32_t mbuf_cache = 256;  // per-lcore mempool cache
     uint16_t rx_descriptors = 1024;
     uint16_t tx_descriptors = 1024;
-    uint32_t ring_size = 1024;    // per-worker handoff rings (power of two)
-    uint16_t burst = 32;          // RX/TX burst size (1..256)
+    uint32_t ring_size = 1024;  // per-worker handoff rings (power of two)
+    uint16_t burst = 32;        // RX/TX burst size (1..256)
 };
 
 struct flow_config {
-    uint32_t capacity = 65536;        // flows per worker, allocated at start
-    uint16_t local_port_min = 1024;   // full-NAT source ports, split evenly among workers
+    uint32_t capacity = 65536;       // flows per worker, allocated at start
+    uint16_t local_port_min = 1024;  // full-NAT source ports, split evenly among workers
     uint16_t local_port_max = 65535;
 };
 
@@ -75,7 +75,7 @@ struct timeout_config {
 struct neighbor_config {
     uint32_t reachable_time = 300;  // seconds a learned MAC is trusted without refresh
     uint32_t retry_interval_ms = 1000;
-    uint32_t retries = 3;           // requests per resolution attempt before marking failed
+    uint32_t retries = 3;  // requests per resolution attempt before marking failed
 };
 
 struct config {

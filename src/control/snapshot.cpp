@@ -98,8 +98,9 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
     s->vip_mask_ = slots - 1;
     for (size_t v = 0; v < s->vips.size(); ++v) {
         const auto& e = s->vips[v];
-        uint32_t i = vip_hash(e.address.bytes.data(), uint8_t(e.address.family), e.port,
-                              e.protocol) & s->vip_mask_;
+        uint32_t i =
+            vip_hash(e.address.bytes.data(), uint8_t(e.address.family), e.port, e.protocol) &
+            s->vip_mask_;
         while (s->vip_slots_[i] >= 0) i = (i + 1) & s->vip_mask_;
         s->vip_slots_[i] = int32_t(v);
     }

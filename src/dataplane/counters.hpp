@@ -16,20 +16,22 @@ using counter = std::atomic<uint64_t>;
 inline void bump(counter& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
-inline uint64_t read(const counter& c) { return c.load(std::memory_order_relaxed); }
+inline uint64_t read(const counter& c) {
+    return c.load(std::memory_order_relaxed);
+}
 
-#define SLUICE_WORKER_COUNTERS(X)                                        \
-    X(rx_packets)       /* frames received from NIC queues */            \
-    X(rx_bytes)                                                          \
-    X(tx_packets)       /* frames the NIC accepted */                    \
-    X(tx_bytes)                                                          \
-    X(handoff_sent)     /* packets passed to another worker's ring */    \
-    X(handoff_received)                                                  \
-    X(to_control)       /* frames passed to the control thread (ARP) */  \
-    X(flows_created)                                                     \
-    X(flows_expired)                                                     \
-    X(flows_reused)     /* SYN on a closed flow's tuple replaced it */   \
-    X(flows_active)     /* gauge, refreshed each tick */
+#define SLUICE_WORKER_COUNTERS(X)                                  \
+    X(rx_packets) /* frames received from NIC queues */            \
+    X(rx_bytes)                                                    \
+    X(tx_packets) /* frames the NIC accepted */                    \
+    X(tx_bytes)                                                    \
+    X(handoff_sent) /* packets passed to another worker's ring */  \
+    X(handoff_received)                                            \
+    X(to_control) /* frames passed to the control thread (ARP) */  \
+    X(flows_created)                                               \
+    X(flows_expired)                                               \
+    X(flows_reused) /* SYN on a closed flow's tuple replaced it */ \
+    X(flows_active) /* gauge, refreshed each tick */
 
 struct alignas(64) worker_counters {
 #define SLUICE_X(name) counter name{0};
@@ -37,18 +39,20 @@ struct alignas(64) worker_counters {
 #undef SLUICE_X
     counter drops[drop_reason_count]{};
 
-    void drop(drop_reason r) { bump(drops[unsigned(r)]); }
+    void drop(drop_reason r) {
+        bump(drops[unsigned(r)]);
+    }
 };
 
-#define SLUICE_CONTROL_COUNTERS(X)                                                    \
-    X(arp_requests_answered)                                                          \
-    X(arp_requests_sent)                                                              \
-    X(arp_replies_received)                                                           \
-    X(arp_ignored)          /* ARP not for us and about no neighbour we track */      \
-    X(neighbors_resolved)   /* unresolved → resolved transitions */                   \
-    X(neighbor_resolve_failures)                                                      \
-    X(neighbor_requests)    /* resolution requests from workers */                    \
-    X(control_tx_dropped)   /* control frames that found no room or no mbuf */
+#define SLUICE_CONTROL_COUNTERS(X)                                             \
+    X(arp_requests_answered)                                                   \
+    X(arp_requests_sent)                                                       \
+    X(arp_replies_received)                                                    \
+    X(arp_ignored)        /* ARP not for us and about no neighbour we track */ \
+    X(neighbors_resolved) /* unresolved → resolved transitions */            \
+    X(neighbor_resolve_failures)                                               \
+    X(neighbor_requests)  /* resolution requests from workers */               \
+    X(control_tx_dropped) /* control frames that found no room or no mbuf */
 
 struct alignas(64) control_counters {
 #define SLUICE_X(name) counter name{0};

@@ -11,11 +11,11 @@
 namespace sluice::dataplane {
 
 enum class meta_kind : uint8_t {
-    to_vip,       // client → VIP (vip index set)
-    reply,        // backend → LB local address (full-NAT return traffic)
-    arp,          // for the control thread
-    resolve,      // control: resolve `next_hop` on `next_hop_port`; the packet itself is dropped
-    control_tx,   // from the control thread: send as is on `out_port`
+    to_vip,      // client → VIP (vip index set)
+    reply,       // backend → LB local address (full-NAT return traffic)
+    arp,         // for the control thread
+    resolve,     // control: resolve `next_hop` on `next_hop_port`; the packet itself is dropped
+    control_tx,  // from the control thread: send as is on `out_port`
 };
 
 struct mbuf_meta {
@@ -32,6 +32,8 @@ struct mbuf_meta {
 
 inline constexpr uint16_t mbuf_priv_size = (sizeof(mbuf_meta) + 7) / 8 * 8;
 
-inline mbuf_meta& meta_of(rte_mbuf* m) { return *static_cast<mbuf_meta*>(rte_mbuf_to_priv(m)); }
+inline mbuf_meta& meta_of(rte_mbuf* m) {
+    return *static_cast<mbuf_meta*>(rte_mbuf_to_priv(m));
+}
 
 }  // namespace sluice::dataplane

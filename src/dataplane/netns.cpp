@@ -42,6 +42,8 @@ void netns_switch::restore() {
     original_fd_ = -1;
 }
 
-netns_switch::~netns_switch() { restore(); }
+netns_switch::~netns_switch() {
+    restore();
+}
 
 }  // namespace sluice::dataplane

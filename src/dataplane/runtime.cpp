@@ -32,7 +32,9 @@ std::runtime_error dpdk_error(const std::string& what, int rc) {
 
 runtime::runtime(config::config cfg) : cfg_(std::move(cfg)) {}
 
-runtime::~runtime() { shutdown(); }
+runtime::~runtime() {
+    shutdown();
+}
 
 void runtime::create_pool() {
     const auto& dp = cfg_.dataplane;
@@ -50,8 +52,8 @@ void runtime::configure_port(size_t index) {
     const uint16_t queues = uint16_t(dp.worker_cpus.size());
     uint16_t id;
     if (rte_eth_dev_get_port_by_name(pc.dpdk_name().c_str(), &id) != 0)
-        throw std::runtime_error("port " + pc.name + ": no DPDK device named '" +
-                                 pc.dpdk_name() + "' (device = \"" + pc.device + "\")");
+        throw std::runtime_error("port " + pc.name + ": no DPDK device named '" + pc.dpdk_name() +
+                                 "' (device = \"" + pc.device + "\")");
     rte_eth_dev_info info{};
     int rc = rte_eth_dev_info_get(id, &info);
     if (rc != 0) throw dpdk_error("port " + pc.name + ": device info", rc);
@@ -122,8 +124,8 @@ void runtime::start() {
         throw std::runtime_error("cannot set up RCU state");
 
     const uint64_t tsc_hz = rte_get_tsc_hz();
-    const auto plan = local_port_plan::make(cfg_.flows.local_port_min, cfg_.flows.local_port_max,
-                                            n_workers);
+    const auto plan =
+        local_port_plan::make(cfg_.flows.local_port_min, cfg_.flows.local_port_max, n_workers);
     setups_.resize(n_workers);
     unsigned lcore = 0;
     for (unsigned w = 0; w < n_workers; ++w) {
@@ -202,7 +204,8 @@ void runtime::control_poll() {
         now, [this](uint32_t slot) { send_arp_request(slot); },
         [this](uint32_t slot, route::neighbor_resolver::status from,
                route::neighbor_resolver::status to) {
-            if (to == route::neighbor_resolver::status::failed) bump(ctl_.neighbor_resolve_failures);
+            if (to == route::neighbor_resolver::status::failed)
+                bump(ctl_.neighbor_resolve_failures);
             SLUICE_LOG_WARN("neighbor %s on port %s: %s -> %s",
                             neighbors_->address(slot).to_string().c_str(),
                             cfg_.ports[neighbors_->port(slot)].name.c_str(),
@@ -241,8 +244,7 @@ void runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mb
         arp->sender_ip.v4_host() != 0)
         slot = neighbors_->find_or_add(port_index, arp->sender_ip);
     if (slot != route::no_neighbor && on_link) {
-        bool was_reachable =
-            resolver_->state(slot) == route::neighbor_resolver::status::reachable;
+        bool was_reachable = resolver_->state(slot) == route::neighbor_resolver::status::reachable;
         resolver_->confirm(slot, arp->sender_mac, now_ns);
         if (!was_reachable) {
             bump(ctl_.neighbors_resolved);
@@ -284,8 +286,8 @@ void runtime::send_arp_request(uint32_t slot) {
         return;
     }
     uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len));
-    packet::write_arp(out, packet::arp_op_request, nullptr, s.ports[port_index].mac.data(),
-                      *source, nullptr, neighbors_->address(slot));
+    packet::write_arp(out, packet::arp_op_request, nullptr, s.ports[port_index].mac.data(), *source,
+                      nullptr, neighbors_->address(slot));
     bump(ctl_.arp_requests_sent);
     transmit(port_index, m);
 }

@@ -53,8 +53,7 @@ private:
     void create_pool();
     void configure_port(size_t index);
     void handle_exception(rte_mbuf* m, uint64_t now_ns);
-    void handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
-                    uint64_t now_ns);
+    void handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
     void send_arp_request(uint32_t slot);
     void transmit(uint16_t port_index, rte_mbuf* m);
     void reclaim_snapshots(bool wait);

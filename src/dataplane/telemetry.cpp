@@ -18,7 +18,8 @@ int stats_cmd(const char*, const char*, rte_tel_data* d) {
     std::lock_guard lock(current_mutex);
     rte_tel_data_start_dict(d);
     if (!current) return 0;
-    for (const auto& [key, value] : current->stats()) rte_tel_data_add_dict_u64(d, key.c_str(), value);
+    for (const auto& [key, value] : current->stats())
+        rte_tel_data_add_dict_u64(d, key.c_str(), value);
     return 0;
 }
 

@@ -135,8 +135,8 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
         return to_control_ring(m);
     }
     const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
-    const uint8_t* dst = frame + meta.parsed.l3_offset +
-                         (family == 4 ? packet::ip4_dst : packet::ip6_dst);
+    const uint8_t* dst =
+        frame + meta.parsed.l3_offset + (family == 4 ? packet::ip4_dst : packet::ip6_dst);
     // ICMP and other protocols: answered by the kernel once the exception path exists.
     if (meta.parsed.kind != frame_kind::ip_l4) return drop(m, drop_reason::unsupported_protocol);
     unsigned owner;
@@ -305,7 +305,8 @@ uint16_t worker::allocate_local_port(const ip_address& local, const control::bac
     const uint32_t span = setup_.ports.per_worker;
     for (unsigned attempt = 0; attempt < 64 && attempt < span; ++attempt) {
         uint16_t candidate = next_local_port_;
-        next_local_port_ = uint32_t(candidate) + 1 >= first + span ? first : uint16_t(candidate + 1);
+        next_local_port_ =
+            uint32_t(candidate) + 1 >= first + span ? first : uint16_t(candidate + 1);
         k.dst_port = candidate;
         if (!flows_->lookup(k, flow::flow_hash(k)).entry) return candidate;
     }

@@ -4,8 +4,8 @@
 // packets it owns against its own flow-table shard, transmitting on its own TX queue.
 // Everything in a worker is touched by its lcore only, except `stop` (set by control) and the
 // counters (read by control/telemetry).
-#include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include <atomic>
 #include <cstdint>
@@ -46,7 +46,7 @@ struct local_port_plan {
 struct worker_setup {
     unsigned index = 0;
     unsigned count = 1;
-    uint16_t queue = 0;  // RX and TX queue id on every port
+    uint16_t queue = 0;                // RX and TX queue id on every port
     std::vector<uint16_t> dpdk_ports;  // by snapshot port index
     local_port_plan ports;
     uint16_t burst = 32;
@@ -62,8 +62,8 @@ struct tx_buffer {
 class alignas(64) worker {
 public:
     worker(const worker_setup& setup, flow::flow_table* flows,
-           const std::atomic<const control::snapshot*>* snapshot,
-           route::neighbor_table* neighbors, rte_rcu_qsbr* qsbr);
+           const std::atomic<const control::snapshot*>* snapshot, route::neighbor_table* neighbors,
+           rte_rcu_qsbr* qsbr);
 
     // Wiring done by the runtime before launch.
     rte_ring* handoff_in[max_workers] = {};   // from worker i to this one (SP/SC)
@@ -86,16 +86,15 @@ public:
     flow::flow_table& flows() { return *flows_; }
 
 private:
-    void classify(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
-                  rte_mbuf** own, uint16_t& n_own);
+    void classify(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
+                  uint16_t& n_own);
     void process_owned(const control::snapshot& s, rte_mbuf** pkts, uint16_t n);
     void forward(const control::snapshot& s, rte_mbuf* m);
     flow::flow_entry* create_flow(const control::snapshot& s, rte_mbuf* m,
                                   const flow::flow_key& key, drop_reason& why);
     uint16_t allocate_local_port(const ip_address& local, const control::backend_entry& b,
                                  uint8_t protocol);
-    void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot,
-              rte_mbuf* m);
+    void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
     void enqueue_tx(uint16_t port_index, rte_mbuf* m);
     void to_control_ring(rte_mbuf* m);
     void drop(rte_mbuf* m, drop_reason r);

@@ -20,23 +20,23 @@ namespace sluice::flow {
 inline constexpr uint32_t no_entry = 0xffffffff;
 
 struct flow_entry {
-    flow_key client;             // as sent by the client: client → VIP
-    uint8_t backend_addr[16];    // reply direction: backend → local address
+    flow_key client;           // as sent by the client: client → VIP
+    uint8_t backend_addr[16];  // reply direction: backend → local address
     uint8_t local_addr[16];
-    uint16_t backend_port;       // host order
+    uint16_t backend_port;  // host order
     uint16_t local_port;
-    uint32_t expire_tick;        // deadline, moved forward by traffic
-    uint32_t timer_tick;         // tick of the wheel slot the entry is filed under
+    uint32_t expire_tick;  // deadline, moved forward by traffic
+    uint32_t timer_tick;   // tick of the wheel slot the entry is filed under
     uint32_t timer_prev;
-    uint32_t timer_next;         // also links the free list
-    uint16_t vip_index;          // snapshot indices, for counters and draining
+    uint32_t timer_next;  // also links the free list
+    uint16_t vip_index;   // snapshot indices, for counters and draining
     uint16_t backend_index;
-    uint16_t neighbor_client;    // neighbour-table slots of each direction's next hop
+    uint16_t neighbor_client;  // neighbour-table slots of each direction's next hop
     uint16_t neighbor_backend;
-    uint8_t port_client;         // egress ports of each direction
+    uint8_t port_client;  // egress ports of each direction
     uint8_t port_backend;
     tcp_state state;
-    uint8_t flags;               // flow_flag bits
+    uint8_t flags;  // flow_flag bits
 };
 
 // The key a reply from the backend carries: backend → local address.

@@ -64,9 +64,18 @@ drop_reason parse_ipv6(const uint8_t* frame, uint32_t len, parsed_frame& out) {
     out.l4_offset = uint16_t(out.l3_offset + ipv6_header_len);
     out.l4_length = payload;
     switch (out.protocol) {
-        case 0: case 43: case 44: case 50: case 51: case 60: case 135: case 139: case 140:
+        case 0:
+        case 43:
+        case 44:
+        case 50:
+        case 51:
+        case 60:
+        case 135:
+        case 139:
+        case 140:
             return drop_reason::ipv6_extension_header;
-        default: return parse_l4(frame, out);
+        default:
+            return parse_l4(frame, out);
     }
 }
 
@@ -77,13 +86,16 @@ drop_reason parse_frame(const uint8_t* frame, uint32_t len, parsed_frame& out,
     if (len < ethernet_header_len) return drop_reason::truncated_ethernet;
     out.l3_offset = ethernet_header_len;
     switch (load_be16(frame + eth_type)) {
-        case ethertype_ipv4: return parse_ipv4(frame, len, out, verify_ipv4_checksum);
-        case ethertype_ipv6: return parse_ipv6(frame, len, out);
+        case ethertype_ipv4:
+            return parse_ipv4(frame, len, out, verify_ipv4_checksum);
+        case ethertype_ipv6:
+            return parse_ipv6(frame, len, out);
         case ethertype_arp:
             if (len - ethernet_header_len < arp_ipv4_len) return drop_reason::bad_arp;
             out.kind = frame_kind::arp;
             return drop_reason::none;
-        default: return drop_reason::unsupported_ethertype;
+        default:
+            return drop_reason::unsupported_ethertype;
     }
 }
 

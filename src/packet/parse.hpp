@@ -17,7 +17,8 @@ struct parsed_frame {
     uint8_t tcp_flags = 0;  // TCP only
     uint16_t l3_offset = 0;
     uint16_t l4_offset = 0;
-    uint16_t l3_length = 0;  // IP header + payload per the IP length fields (frame padding excluded)
+    uint16_t l3_length =
+        0;  // IP header + payload per the IP length fields (frame padding excluded)
     uint16_t l4_length = 0;  // L4 header + payload
     uint16_t src_port = 0;   // host order, TCP/UDP only
     uint16_t dst_port = 0;

@@ -64,9 +64,8 @@ inline drop_reason rewrite_full_nat(uint8_t* frame, const parsed_frame& p, const
 }
 
 inline drop_reason rewrite_full_nat(uint8_t* frame, const parsed_frame& p, const nat_target& t) {
-    return p.family == address_family::ipv4
-               ? rewrite_full_nat<address_family::ipv4>(frame, p, t)
-               : rewrite_full_nat<address_family::ipv6>(frame, p, t);
+    return p.family == address_family::ipv4 ? rewrite_full_nat<address_family::ipv4>(frame, p, t)
+                                            : rewrite_full_nat<address_family::ipv6>(frame, p, t);
 }
 
 }  // namespace sluice::packet

@@ -41,7 +41,9 @@ namespace tcp_flag {
 inline constexpr uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10;
 }
 
-inline uint16_t load_be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint16_t load_be16(const uint8_t* p) {
+    return uint16_t(p[0] << 8 | p[1]);
+}
 inline uint32_t load_be32(const uint8_t* p) {
     return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
 }
@@ -61,6 +63,8 @@ inline uint16_t load_raw16(const uint8_t* p) {
     std::memcpy(&v, p, 2);
     return v;
 }
-inline void store_raw16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+inline void store_raw16(uint8_t* p, uint16_t v) {
+    std::memcpy(p, &v, 2);
+}
 
 }  // namespace sluice::packet

@@ -85,7 +85,8 @@ void neighbor_resolver::tick(uint64_t now_ns, const send_fn& send, const log_fn&
                 }
                 break;
             case status::stale:
-            case status::unused: break;
+            case status::unused:
+                break;
         }
     }
 }
@@ -98,11 +99,16 @@ bool neighbor_resolver::pinned_resolved() const {
 
 const char* neighbor_status_name(neighbor_resolver::status s) {
     switch (s) {
-        case neighbor_resolver::status::unused: return "unused";
-        case neighbor_resolver::status::incomplete: return "incomplete";
-        case neighbor_resolver::status::reachable: return "reachable";
-        case neighbor_resolver::status::stale: return "stale";
-        case neighbor_resolver::status::failed: return "failed";
+        case neighbor_resolver::status::unused:
+            return "unused";
+        case neighbor_resolver::status::incomplete:
+            return "incomplete";
+        case neighbor_resolver::status::reachable:
+            return "reachable";
+        case neighbor_resolver::status::stale:
+            return "stale";
+        case neighbor_resolver::status::failed:
+            return "failed";
     }
     return "?";
 }

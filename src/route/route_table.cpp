@@ -13,8 +13,9 @@ void route_table::add_static(const ip_prefix& prefix, const ip_address& via) {
 }
 
 bool route_table::finish() {
-    std::stable_sort(entries_.begin(), entries_.end(),
-                     [](const entry& a, const entry& b) { return a.prefix.length > b.prefix.length; });
+    std::stable_sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
+        return a.prefix.length > b.prefix.length;
+    });
     for (auto& e : entries_) {
         if (e.connected) continue;
         auto found = std::find_if(entries_.begin(), entries_.end(), [&](const entry& c) {

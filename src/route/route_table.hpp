@@ -11,8 +11,8 @@
 namespace sluice::route {
 
 struct next_hop {
-    uint16_t port;        // index into the snapshot's ports
-    ip_address address;   // the neighbour to resolve: the gateway, or the destination if on-link
+    uint16_t port;       // index into the snapshot's ports
+    ip_address address;  // the neighbour to resolve: the gateway, or the destination if on-link
 };
 
 class route_table {

@@ -79,12 +79,13 @@ struct harness {
 };
 harness h;
 
-const uint8_t backend_mac[3][6] = {{0x02, 0xbe, 0, 0, 0, 0x11},
-                                   {0x02, 0xbe, 0, 0, 0, 0x12},
-                                   {0x02, 0xbe, 0, 0, 0, 0x13}};
+const uint8_t backend_mac[3][6] = {
+    {0x02, 0xbe, 0, 0, 0, 0x11}, {0x02, 0xbe, 0, 0, 0, 0x12}, {0x02, 0xbe, 0, 0, 0, 0x13}};
 const uint8_t client_mac[6] = {0x02, 0xc1, 0, 0, 0, 0x02};
 
-const uint8_t* port_mac(uint16_t p) { return h.rt->current_snapshot().ports[p].mac.data(); }
+const uint8_t* port_mac(uint16_t p) {
+    return h.rt->current_snapshot().ports[p].mac.data();
+}
 
 void set_macs(bytes& f, const uint8_t* dst, const uint8_t* src) {
     std::memcpy(f.data(), dst, 6);
@@ -177,7 +178,9 @@ ipv4_view view(const bytes& f) {
     v.ttl = f[22];
     return v;
 }
-std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return {a, b, c, d}; }
+std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    return {a, b, c, d};
+}
 
 }  // namespace
 
@@ -214,8 +217,8 @@ TEST_CASE("ARP requests for LB addresses and VIPs are answered, others are not")
         std::array<uint8_t, 16> target;
         bool answered;
     };
-    const row rows[] = {{v4(198, 18, 0, 1), true}, {v4(198, 18, 0, 10), true},
-                        {v4(198, 18, 0, 99), false}};
+    const row rows[] = {
+        {v4(198, 18, 0, 1), true}, {v4(198, 18, 0, 10), true}, {v4(198, 18, 0, 99), false}};
     for (const auto& r : rows) {
         inject(client, arp_frame(1, client_mac, v4(198, 18, 0, 2), nullptr, r.target));
         run_passes();
@@ -349,10 +352,10 @@ TEST_CASE("frames that must not be forwarded are dropped and counted under their
         return s;
     };
     std::vector<row> rows;
-    rows.push_back({"ACK without a flow", drop_reason::no_flow, from_client(tcp_to_vip(80, 0x10)),
-                    client});
-    rows.push_back({"port without a VIP", drop_reason::no_vip, from_client(tcp_to_vip(81, 0x02)),
-                    client});
+    rows.push_back(
+        {"ACK without a flow", drop_reason::no_flow, from_client(tcp_to_vip(80, 0x10)), client});
+    rows.push_back(
+        {"port without a VIP", drop_reason::no_vip, from_client(tcp_to_vip(81, 0x02)), client});
     {
         frame_spec s = tcp_to_vip(80, 0x02);
         s.ttl = 1;
@@ -428,8 +431,7 @@ TEST_CASE("a SYN from a client whose MAC is unknown triggers ARP and is dropped"
     CHECK(test::get16(arp[0], 20) == 1);
     CHECK(std::equal(&arp[0][38], &arp[0][42], a4(198, 18, 0, 3).begin()));
 
-    inject(client, arp_frame(2, other_mac, v4(198, 18, 0, 3), port_mac(client),
-                             v4(198, 18, 0, 1)));
+    inject(client, arp_frame(2, other_mac, v4(198, 18, 0, 3), port_mac(client), v4(198, 18, 0, 1)));
     run_passes();
     inject(client, f);
     run_passes();
@@ -463,9 +465,16 @@ TEST_CASE("a SYN on the tuple of a reset connection starts a new flow with a new
 }
 
 int main(int argc, char** argv) {
-    std::vector<std::string> eal = {"forward_test", "--no-huge",   "-m",        "256",
-                                    "--no-shconf",  "--no-pci",    "-l",        "0",
-                                    "--file-prefix=sluice-packet-test", "--log-level=*:warning",
+    std::vector<std::string> eal = {"forward_test",
+                                    "--no-huge",
+                                    "-m",
+                                    "256",
+                                    "--no-shconf",
+                                    "--no-pci",
+                                    "-l",
+                                    "0",
+                                    "--file-prefix=sluice-packet-test",
+                                    "--log-level=*:warning",
                                     "--no-telemetry"};
     std::vector<char*> eal_argv;
     for (auto& a : eal) eal_argv.push_back(a.data());
