@@ -135,9 +135,14 @@ flow_entry* flow_table::insert(uint32_t expire_tick, Fill&& fill) {
     std::memset(e, 0, sizeof *e);
     fill(*e);
     uint32_t ref_client = (idx << 1 | 0) + 1, ref_reply = (idx << 1 | 1) + 1;
-    if (!index_add(flow_hash(e->client), ref_client)) return nullptr;
+    // On failure the entry stays on the free list: its link was cleared by the fill above.
+    if (!index_add(flow_hash(e->client), ref_client)) {
+        e->timer_next = next_free;
+        return nullptr;
+    }
     if (!index_add(flow_hash(reply_key(*e)), ref_reply)) {
         index_del(e->client, ref_client);
+        e->timer_next = next_free;
         return nullptr;
     }
     free_head_ = next_free;
