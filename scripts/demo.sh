@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Sluice demo, as root on a fresh Debian 12 box: installs the dependencies, builds, brings up the
+# namespace lab, runs sluiced on dpdk-config/lab.toml and sends bounded traffic through it:
+#   1000 HTTP GETs (each on a new connection) and 100 UDP exchanges to the VIP 198.18.0.10,
+# printing how many each backend served, then the daemon's counters. The lab is torn down on
+# exit, also on failure or Ctrl-C. Exits non-zero if any request failed or a backend served none.
+# SLUICE_BUILD_DIR overrides the build directory (default build).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD_DIR=${SLUICE_BUILD_DIR:-build}
+CONFIG=${SLUICE_DEMO_CONFIG:-dpdk-config/lab.toml}
+WORK=$(mktemp -d /tmp/sluice-demo.XXXXXX)
+DAEMON_LOG=$WORK/sluiced.log
+VIP=198.18.0.10
+SLUICED_PID=
+LAB_UP=0
+
+if [[ -t 1 ]]; then
+    bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    bold() { printf '\n== %s\n' "$*"; }
+fi
+die() {
+    echo "demo: error: $*" >&2
+    exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (apt-get, network namespaces, DPDK)"
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n $SLUICED_PID ]] && kill -0 "$SLUICED_PID" 2>/dev/null; then
+        echo "demo: stopping sluiced (pid $SLUICED_PID)"
+        kill -TERM "$SLUICED_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$SLUICED_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$SLUICED_PID" 2>/dev/null || true
+    fi
+    if [[ $LAB_UP -eq 1 ]]; then
+        ./scripts/lab.sh down || true
+    fi
+    echo "demo: daemon log kept in $DAEMON_LOG"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bold "dependencies"
+./scripts/install-deps.sh
+
+bold "build ($BUILD_DIR)"
+if [[ -f $BUILD_DIR/build.ninja ]]; then
+    meson setup --reconfigure "$BUILD_DIR" >/dev/null || { rm -rf "$BUILD_DIR"; meson setup "$BUILD_DIR"; }
+else
+    rm -rf "$BUILD_DIR"
+    meson setup "$BUILD_DIR"
+fi
+ninja -C "$BUILD_DIR"
+SLUICED=$BUILD_DIR/src/main/sluiced
+[[ -x $SLUICED ]] || die "no $SLUICED after the build"
+
+# One lab per machine: wait for an e2e test that may be using it.
+exec 9>/run/sluice-lab.lock
+flock -w 300 9 || die "the lab is busy (lock /run/sluice-lab.lock)"
+export SLUICE_LAB_LOCK_HELD=1 # for scripts/lab.sh
+
+bold "lab up"
+LAB_UP=1
+./scripts/lab.sh up 9>&-
+
+bold "sluiced --config $CONFIG"
+"$SLUICED" --config "$CONFIG" </dev/null >"$DAEMON_LOG" 2>&1 9>&- &
+SLUICED_PID=$!
+for ((i = 0; i < 600; i++)); do
+    grep -q 'sluiced: ready' "$DAEMON_LOG" && break
+    kill -0 "$SLUICED_PID" 2>/dev/null || { tail -n 40 "$DAEMON_LOG"; die "sluiced exited before ready"; }
+    sleep 0.1
+done
+grep -q 'sluiced: ready' "$DAEMON_LOG" || { tail -n 40 "$DAEMON_LOG"; die "sluiced not ready after 60 s"; }
+grep -m1 'sluiced: ready' "$DAEMON_LOG"
+echo "(pid $SLUICED_PID, log $DAEMON_LOG)"
+
+failed=0
+client() { ip netns exec sluice-client python3 tests/e2e/client.py "$@" --expect-backends be1,be2,be3; }
+
+bold "1000 HTTP GETs to http://$VIP/ from sluice-client, one new connection each"
+client http --url "http://$VIP/" --count 1000 || failed=1
+
+bold "100 UDP exchanges with $VIP:9000 from sluice-client, one new source port each"
+client udp --addr "$VIP" --port 9000 --count 100 || failed=1
+
+bold "sluiced counters (telemetry /sluice/stats)"
+python3 tests/e2e/telemetry.py --compact /sluice/stats || failed=1
+
+bold "stopping sluiced (SIGTERM)"
+kill -TERM "$SLUICED_PID"
+rc=0
+wait "$SLUICED_PID" || rc=$?
+SLUICED_PID=
+grep -E 'sluiced: stopped' "$DAEMON_LOG" | tail -n 1 || echo "(no 'sluiced: stopped' line in $DAEMON_LOG)"
+echo "sluiced exit status $rc"
+[[ $rc -eq 0 ]] || failed=1
+
+bold "lab down"
+./scripts/lab.sh down
+LAB_UP=0
+
+if [[ $failed -ne 0 ]]; then
+    bold "demo FAILED (see above; daemon log $DAEMON_LOG)"
+    exit 1
+fi
+bold "demo OK: every request answered, every backend served"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything Sluice needs to build, test and run its lab on Debian 12 (bookworm).
+# Idempotent: when every package is already installed it does nothing (no apt-get update).
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps.sh: must run as root (apt-get install)" >&2
+    exit 1
+fi
+
+packages=(
+    # build
+    meson ninja-build pkg-config cmake g++ clang-format
+    # libraries
+    libdpdk-dev libhyperscan-dev libjemalloc-dev libtomlplusplus-dev doctest-dev
+    nlohmann-json3-dev libcli11-dev libfmt-dev libbsd-dev libnuma-dev libpcap-dev
+    libelf-dev libbpf-dev libxdp-dev
+    # DPDK tools (dpdk-testpmd, dpdk-telemetry.py, dpdk-devbind.py)
+    dpdk dpdk-dev
+    # lab: namespaces, servers, load generators
+    iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 procps psmisc
+    util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ $status == installed ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

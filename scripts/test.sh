@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sluice's full test run, as root on a fresh Debian 12 box (this is what CI runs):
+#   1. install the dependencies (scripts/install-deps.sh),
+#   2. sanitizer build (ASan + UBSan) running the unit and packet suites,
+#   3. the regular build running every suite: unit, packet and e2e (namespace lab, needs root).
+# The last thing printed is meson's summary of run 3; any failure exits non-zero.
+# SLUICE_BUILD_DIR / SLUICE_ASAN_BUILD_DIR override the build directories (default build, build-asan).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD_DIR=${SLUICE_BUILD_DIR:-build}
+ASAN_DIR=${SLUICE_ASAN_BUILD_DIR:-build-asan}
+
+step() { printf '\n==== %s\n' "$*"; }
+
+# meson setup DIR ARGS...: reconfigures an existing build dir, recreates a broken one.
+setup_build() {
+    local dir=$1
+    shift
+    if [[ -f $dir/build.ninja ]] && meson setup --reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1; then
+        echo "reconfigured $dir"
+        return 0
+    fi
+    rm -rf "$dir"
+    meson setup "$dir" "$@"
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "test.sh: must run as root (apt-get, network namespaces for the e2e suite)" >&2
+    exit 1
+fi
+
+step "dependencies"
+./scripts/install-deps.sh
+
+step "sanitizer build ($ASAN_DIR: address,undefined) — unit and packet suites"
+setup_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C "$ASAN_DIR"
+# UBSan only reports and carries on unless told to halt: make undefined behaviour fail the test.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    meson test -C "$ASAN_DIR" --print-errorlogs --suite unit --suite packet
+
+step "build ($BUILD_DIR)"
+setup_build "$BUILD_DIR"
+ninja -C "$BUILD_DIR"
+
+step "all suites: unit, packet, e2e"
+meson test -C "$BUILD_DIR" --print-errorlogs

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Lab clients for Sluice's e2e tests and demo; run inside the sluice-client namespace.
+
+  client.py http     --count N [--url URL]          N GETs, each on a NEW connection
+  client.py udp      --count N [--addr A --port P]  N request/response exchanges, each from a new port
+  client.py idle     --idle S  [--url URL]          two GETs on one keep-alive socket, S seconds apart
+  client.py download --url URL [--sha256 HEX]       one GET, streamed into sha256
+
+Every operation has a socket timeout (default 5 s) and is never retried: a failure is a failure.
+Output: a human summary, or with --json one JSON object on the last line of stdout.
+Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import sys
+import time
+import urllib.parse
+from collections import Counter
+
+BACKEND_RE = re.compile(rb"backend (be[0-9]+)")
+
+
+def _split_url(url: str) -> tuple[str, int, str]:
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "http" or not u.hostname:
+        raise SystemExit(f"client: only http:// URLs: {url}")
+    return u.hostname, u.port or 80, (u.path or "/") + (f"?{u.query}" if u.query else "")
+
+
+def _error_text(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+def cmd_http(args) -> dict:
+    host, port, path = _split_url(args.url)
+    backends: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    ok = failed = 0
+    t0 = time.monotonic()
+    for _ in range(args.count):
+        conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+        try:
+            conn.request("GET", path, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP status {resp.status}")
+            m = BACKEND_RE.search(body)
+            backends[m.group(1).decode() if m else "unknown"] += 1
+            ok += 1
+        except Exception as e:  # noqa: BLE001 - every failure is counted, none retried
+            failed += 1
+            errors[_error_text(e)] += 1
+        finally:
+            conn.close()
+    elapsed = time.monotonic() - t0
+    return {
+        "kind": "http",
+        "requests": args.count,
+        "ok": ok,
+        "failed": failed,
+        "backends": dict(sorted(backends.items())),
+        "errors": dict(errors.most_common(10)),
+        "elapsed_s": round(elapsed, 3),
+    }
+
+
+def cmd_udp(args) -> dict:
+    backends: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    ok = failed = 0
+    ports: set[int] = set()
+    open_socks: list[socket.socket] = []  # kept open so that every exchange has its own port
+    t0 = time.monotonic()
+    for i in range(args.count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        open_socks.append(s)
+        s.settimeout(args.timeout)
+        payload = f"sluice-e2e {i} {os.getpid()} {time.monotonic_ns()}".encode()
+        try:
+            s.bind(("0.0.0.0", 0))
+            ports.add(s.getsockname()[1])
+            s.sendto(payload, (args.addr, args.port))
+            while True:  # ignore strays from other peers (there should be none)
+                data, peer = s.recvfrom(65535)
+                if peer == (args.addr, args.port):
+                    break
+            name, sep, echoed = data.partition(b" ")
+            if not sep or not re.fullmatch(rb"be[0-9]+", name):
+                raise RuntimeError(f"answer without backend prefix: {data[:60]!r}")
+            if echoed != payload:
+                raise RuntimeError(f"payload altered: sent {payload!r} got {echoed!r}")
+            backends[name.decode()] += 1
+            ok += 1
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            errors[_error_text(e)] += 1
+        if len(open_socks) >= 512:
+            for o in open_socks:
+                o.close()
+            open_socks.clear()
+    for o in open_socks:
+        o.close()
+    return {
+        "kind": "udp",
+        "requests": args.count,
+        "ok": ok,
+        "failed": failed,
+        "source_ports": len(ports),
+        "backends": dict(sorted(backends.items())),
+        "errors": dict(errors.most_common(10)),
+        "elapsed_s": round(time.monotonic() - t0, 3),
+    }
+
+
+def cmd_idle(args) -> dict:
+    host, port, path = _split_url(args.url)
+    conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+    out: dict = {"kind": "idle", "idle_s": args.idle, "ok": False}
+    try:
+        conn.request("GET", path)  # HTTP/1.1: keep-alive by default
+        r1 = conn.getresponse()
+        b1 = r1.read()
+        out["first_status"] = r1.status
+        sock1 = conn.sock
+        if sock1 is None:
+            raise RuntimeError("server closed the connection after the first response")
+        local = sock1.getsockname()
+        out["local_port"] = local[1]
+        time.sleep(args.idle)
+        conn.request("GET", path)
+        if conn.sock is not sock1:
+            raise RuntimeError("http.client reconnected: the first connection was closed")
+        r2 = conn.getresponse()
+        b2 = r2.read()
+        out["second_status"] = r2.status
+        m1, m2 = BACKEND_RE.search(b1), BACKEND_RE.search(b2)
+        out["backends"] = [m.group(1).decode() if m else None for m in (m1, m2)]
+        if r1.status != 200 or r2.status != 200:
+            raise RuntimeError(f"statuses {r1.status}, {r2.status}")
+        if out["backends"][0] != out["backends"][1]:
+            raise RuntimeError(f"the two answers came from different backends {out['backends']}")
+        out["ok"] = True
+    except Exception as e:  # noqa: BLE001
+        out["error"] = _error_text(e)
+    finally:
+        conn.close()
+    return out
+
+
+def cmd_download(args) -> dict:
+    host, port, path = _split_url(args.url)
+    conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+    h = hashlib.sha256()
+    n = 0
+    out: dict = {"kind": "download", "url": args.url, "ok": False}
+    t0 = time.monotonic()
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        resp = conn.getresponse()
+        out["status"] = resp.status
+        out["content_length"] = int(resp.getheader("Content-Length") or -1)
+        while True:
+            chunk = resp.read(1 << 16)
+            if not chunk:
+                break
+            h.update(chunk)
+            n += len(chunk)
+        out["ok"] = resp.status == 200 and (not args.sha256 or h.hexdigest() == args.sha256)
+    except Exception as e:  # noqa: BLE001
+        out["error"] = _error_text(e)
+    finally:
+        conn.close()
+    elapsed = time.monotonic() - t0
+    out.update(bytes=n, sha256=h.hexdigest(), elapsed_s=round(elapsed, 3),
+               mbit_s=round(n * 8 / elapsed / 1e6, 1) if elapsed > 0 else 0)
+    return out
+
+
+def human(res: dict) -> str:
+    kind = res["kind"]
+    if kind in ("http", "udp"):
+        lines = [f"{kind}: {res['requests']} requests in {res['elapsed_s']:.1f}s: "
+                 f"{res['ok']} ok, {res['failed']} failed"]
+        for b, n in res["backends"].items():
+            share = 100.0 * n / res["requests"] if res["requests"] else 0
+            lines.append(f"  {b:8s} {n:6d}  ({share:4.1f}%)")
+        for e, n in res["errors"].items():
+            lines.append(f"  error x{n}: {e}")
+        return "\n".join(lines)
+    return json.dumps(res, indent=2)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("http")
+    p.add_argument("--url", default="http://198.18.0.10/")
+    p.add_argument("--count", type=int, default=1000)
+    p = sub.add_parser("udp")
+    p.add_argument("--addr", default="198.18.0.10")
+    p.add_argument("--port", type=int, default=9000)
+    p.add_argument("--count", type=int, default=200)
+    p = sub.add_parser("idle")
+    p.add_argument("--url", default="http://198.18.0.10/")
+    p.add_argument("--idle", type=float, default=15)
+    p = sub.add_parser("download")
+    p.add_argument("--url", default="http://198.18.0.10/big.bin")
+    p.add_argument("--sha256")
+    for p in sub.choices.values():
+        p.add_argument("--timeout", type=float, default=5.0, help="per socket operation, seconds")
+        p.add_argument("--json", action="store_true", help="print one JSON line")
+        p.add_argument("--expect-backends", default="",
+                       help="comma-separated backends that must each answer at least once")
+    args = ap.parse_args()
+    res = {"http": cmd_http, "udp": cmd_udp, "idle": cmd_idle, "download": cmd_download}[args.cmd](args)
+    print(json.dumps(res) if args.json else human(res), flush=True)
+    ok = res.get("failed", 0) == 0 if "failed" in res else res.get("ok", False)
+    silent = [b for b in filter(None, args.expect_backends.split(","))
+              if res.get("backends", {}).get(b, 0) == 0]
+    if silent:
+        print(f"{args.cmd}: no answer from {', '.join(silent)}", file=sys.stderr)
+    return 0 if ok and not silent else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,425 @@
+"""End-to-end test harness for Sluice: the namespace lab, a running sluiced, telemetry, clients.
+
+Every e2e test is a small script that calls `run_test(__doc__, body)`; `body(t)` gets a `Test`
+with helpers. The harness:
+  * serialises lab users with a lock file (one lab per machine),
+  * brings the lab up through scripts/lab.sh and ALWAYS tears it down (finally + signals),
+  * starts sluiced with a config, waits for `sluiced: ready`, stops it with SIGTERM and checks the
+    clean exit; dumps the daemon's log when anything fails,
+  * fails the test if a `sluice-` namespace survives the teardown.
+
+Python 3 standard library only. Must run as root (namespaces); exits 77 (meson's "skip") otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+NS_CLIENT = "sluice-client"
+NS_LB = "sluice-lb"
+VIP = "198.18.0.10"
+BACKENDS = ("be1", "be2", "be3")
+LAB_STATE_DIR = Path(os.environ.get("LAB_STATE_DIR", "/run/sluice-lab"))
+LOCK_PATH = Path("/run/sluice-lab.lock")
+EAL_FILE_PREFIX = "sluice-lab"
+SKIP = 77  # meson test: skipped
+
+HERE = Path(__file__).resolve().parent
+
+
+class Failure(Exception):
+    """A property did not hold; the message says which and with what numbers."""
+
+
+class _Interrupted(BaseException):
+    pass
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise Failure(msg)
+
+
+# ---------------------------------------------------------------------------------------------
+# processes and namespaces
+
+
+def ns_run(
+    ns: str, argv: Sequence[str], timeout: float = 60, check_rc: bool = True
+) -> subprocess.CompletedProcess:
+    """Runs argv inside network namespace `ns`, capturing output; bounded by `timeout` seconds."""
+    cmd = ["ip", "netns", "exec", ns, *argv]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise Failure(f"timed out after {timeout}s: {' '.join(cmd)}") from e
+    if check_rc and res.returncode != 0:
+        raise Failure(
+            f"exit {res.returncode}: {' '.join(cmd)}\n--- stdout\n{res.stdout[-4000:]}"
+            f"\n--- stderr\n{res.stderr[-4000:]}"
+        )
+    return res
+
+
+def lab_namespaces() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith("sluice-")]
+
+
+def telemetry(command: str, prefix: str = EAL_FILE_PREFIX, timeout: float = 5) -> dict:
+    """Sends one command to the DPDK telemetry socket of `prefix`; returns the reply's payload."""
+    path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+        except OSError as e:
+            raise Failure(f"telemetry: cannot connect to {path}: {e}") from e
+        s.recv(1 << 16)  # info blob sent on connect
+        s.send(command.encode())
+        reply = s.recv(1 << 20)
+    try:
+        doc = json.loads(reply.decode())
+    except ValueError as e:
+        raise Failure(f"telemetry: {command}: reply is not JSON: {reply[:200]!r}") from e
+    key = command.split(",", 1)[0]
+    if not isinstance(doc, dict) or key not in doc:
+        raise Failure(f"telemetry: {command}: unexpected reply {str(doc)[:300]}")
+    return doc[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# sluiced
+
+
+STATS_RE = re.compile(r"sluiced: stats (\{.*\})")
+
+
+class Sluiced:
+    """One sluiced process: started on a config, stderr to a log file, stopped with SIGTERM."""
+
+    def __init__(self, exe: Path, config: Path, log_path: Path, ready_timeout: float = 60):
+        self.exe = exe
+        self.config = config
+        self.log_path = log_path
+        self.ready_timeout = ready_timeout
+        self.proc: subprocess.Popen | None = None
+        self.exit_code: int | None = None
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def dump_log(self, lines: int = 80) -> None:
+        text = self.log_text().splitlines()
+        print(f"--- last {min(lines, len(text))} lines of {self.log_path}", file=sys.stderr)
+        for line in text[-lines:]:
+            print(f"    {line}", file=sys.stderr)
+        print("---", file=sys.stderr, flush=True)
+
+    def start(self) -> None:
+        if subprocess.run(["pgrep", "-x", "sluiced"], capture_output=True).returncode == 0:
+            raise Failure("another sluiced is already running on this machine (pgrep -x sluiced)")
+        log(f"starting {self.exe} --config {self.config} (log {self.log_path})")
+        logf = open(self.log_path, "wb")
+        try:
+            self.proc = subprocess.Popen(
+                [str(self.exe), "--config", str(self.config)],
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+            )
+        finally:
+            logf.close()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < self.ready_timeout:
+            if "sluiced: ready" in self.log_text():
+                log(f"sluiced ready after {time.monotonic() - t0:.1f}s (pid {self.proc.pid})")
+                return
+            rc = self.proc.poll()
+            if rc is not None:
+                self.exit_code = rc
+                self.dump_log()
+                raise Failure(f"sluiced exited with status {rc} before printing 'sluiced: ready'")
+            time.sleep(0.1)
+        self.dump_log()
+        raise Failure(f"sluiced did not print 'sluiced: ready' within {self.ready_timeout}s")
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10) -> float:
+        """SIGTERM; checks exit status 0 and 'sluiced: stopped' within `timeout`. Returns seconds."""
+        if self.proc is None:
+            return 0.0
+        if self.proc.poll() is not None:
+            self.exit_code = self.proc.returncode
+            self.proc = None
+            self.dump_log()
+            raise Failure(f"sluiced died during the test (exit status {self.exit_code})")
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.exit_code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            self.dump_log()
+            raise Failure(f"sluiced did not exit within {timeout}s of SIGTERM (killed)")
+        elapsed = time.monotonic() - t0
+        self.proc = None
+        text = self.log_text()
+        if self.exit_code != 0:
+            self.dump_log()
+            raise Failure(f"sluiced exited with status {self.exit_code} after SIGTERM")
+        if "sluiced: stopped" not in text:
+            self.dump_log()
+            raise Failure("sluiced exited without printing 'sluiced: stopped'")
+        log(f"sluiced stopped cleanly after {elapsed:.2f}s")
+        return elapsed
+
+    def kill_quietly(self) -> None:
+        """Teardown path after a failure: stop it whatever state it is in."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.exit_code = self.proc.returncode
+        self.proc = None
+
+    def final_stats(self) -> dict | None:
+        """The last `sluiced: stats {...}` line printed (at exit or on SIGUSR1)."""
+        found = None
+        for line in self.log_text().splitlines():
+            m = STATS_RE.search(line)
+            if m:
+                try:
+                    found = json.loads(m.group(1))
+                except ValueError:
+                    pass
+        return found
+
+
+# ---------------------------------------------------------------------------------------------
+# the test object
+
+
+class Test:
+    def __init__(self, name: str, args: argparse.Namespace):
+        self.name = name
+        self.sluiced_exe = Path(args.sluiced).resolve()
+        self.source_dir = Path(args.source_dir).resolve()
+        self.work_dir = Path(args.log_dir).resolve() / f"{name}.d"
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.daemons: list[Sluiced] = []
+        self.lab_is_up = False
+        self._nstarts = 0
+
+    # -- lab
+    def lab(self, action: str) -> None:
+        script = self.source_dir / "scripts" / "lab.sh"
+        env = dict(os.environ, SLUICE_LAB_LOCK_HELD="1")  # we hold /run/sluice-lab.lock
+        res = subprocess.run([str(script), action], capture_output=True, text=True, timeout=120,
+                             env=env)
+        for line in (res.stdout + res.stderr).splitlines():
+            log(line)
+        if res.returncode != 0:
+            raise Failure(f"scripts/lab.sh {action} failed (exit {res.returncode})")
+
+    def lab_up(self) -> None:
+        self.lab_is_up = True
+        self.lab("up")
+
+    def big_sha256(self) -> str:
+        return (LAB_STATE_DIR / "big.bin.sha256").read_text().strip()
+
+    # -- configs
+    def config(self, name: str = "lab.toml", tables: dict[str, dict] | None = None) -> Path:
+        """dpdk-config/<name>, with `tables` ({table: {key: value}}) replacing same-named tables."""
+        src = self.source_dir / "dpdk-config" / name
+        if not src.exists():
+            raise Failure(f"missing config {src}")
+        if not tables:
+            return src
+        text = src.read_text()
+        for table, values in tables.items():
+            text = _replace_toml_table(text, table, values)
+        out = self.work_dir / f"{src.stem}-{'-'.join(tables)}.toml"
+        out.write_text(text)
+        log(f"generated {out} from {src.name} with {tables}")
+        return out
+
+    # -- sluiced
+    @contextlib.contextmanager
+    def sluiced(self, config: Path, ready_timeout: float = 60) -> Iterator[Sluiced]:
+        """Runs sluiced for the duration of the block; a clean SIGTERM exit is part of the test."""
+        self._nstarts += 1
+        d = Sluiced(self.sluiced_exe, config, self.work_dir / f"sluiced-{self._nstarts}.log",
+                    ready_timeout)
+        self.daemons.append(d)
+        d.start()
+        ok = False
+        try:
+            yield d
+            ok = True
+        finally:
+            if ok:
+                d.stop()
+            else:
+                d.kill_quietly()
+                d.dump_log(40)
+
+    # -- clients inside sluice-client
+    def client(self, *argv: str, timeout: float = 240) -> dict:
+        """Runs tests/e2e/client.py in the client namespace; returns its JSON summary."""
+        cmd = [sys.executable, str(HERE / "client.py"), *argv, "--json"]
+        res = ns_run(NS_CLIENT, cmd, timeout=timeout, check_rc=False)
+        if res.stderr.strip():
+            for line in res.stderr.strip().splitlines()[-20:]:
+                log(f"client: {line}")
+        try:
+            return json.loads(res.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError) as e:
+            raise Failure(
+                f"client {' '.join(argv)} printed no JSON summary (exit {res.returncode}):\n"
+                f"{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
+            ) from e
+
+    def stats(self) -> dict:
+        return telemetry("/sluice/stats")
+
+    # -- teardown
+    def teardown(self) -> list[str]:
+        problems = []
+        for d in self.daemons:
+            if d.proc is not None:
+                d.kill_quietly()
+        if self.lab_is_up or lab_namespaces():
+            try:
+                self.lab("down")
+            except Exception as e:  # noqa: BLE001 - report and keep tearing down
+                problems.append(f"lab down failed: {e}")
+        left = lab_namespaces()
+        if left:
+            problems.append(f"namespaces left after teardown: {' '.join(left)}")
+        return problems
+
+
+def _replace_toml_table(text: str, table: str, values: dict) -> str:
+    """Removes `[table]` (and its keys) from text and appends a new `[table]` with `values`."""
+    out, skipping = [], False
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    for line in text.splitlines():
+        m = header.match(line)
+        if m:
+            skipping = m.group(1) == table and not line.lstrip().startswith("[[")
+            if skipping:
+                continue
+        if not skipping:
+            out.append(line)
+    out.append("")
+    out.append(f"[{table}]")
+    for k, v in values.items():
+        out.append(f"{k} = {json.dumps(v)}")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+@contextlib.contextmanager
+def _lab_lock(timeout: float = 240) -> Iterator[None]:
+    fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        t0 = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() - t0 > timeout:
+                    raise Failure(f"lab lock {LOCK_PATH} held by someone else for {timeout}s")
+                time.sleep(0.5)
+        yield
+    finally:
+        os.close(fd)
+
+
+def run_test(doc: str, body: Callable[[Test], None]) -> None:
+    name = Path(sys.argv[0]).stem
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--sluiced", default=os.environ.get("SLUICED", "build/src/main/sluiced"))
+    ap.add_argument("--source-dir", default=os.environ.get("SLUICE_SOURCE_DIR", str(HERE.parent.parent)))
+    ap.add_argument("--log-dir", default=os.environ.get("SLUICE_E2E_LOG_DIR", "/tmp/sluice-e2e"))
+    args = ap.parse_args()
+    prop = doc.strip().splitlines()[0]
+    print(f"=== {name}: {prop}", flush=True)
+
+    if os.geteuid() != 0:
+        print(f"SKIP {name}: needs root (network namespaces)")
+        sys.exit(SKIP)
+    if not Path(args.sluiced).exists():
+        print(f"FAIL {name}: sluiced not found at {args.sluiced}")
+        sys.exit(1)
+
+    def on_signal(signum, _frame):
+        signal.signal(signum, signal.SIG_IGN)  # a second one must not interrupt the teardown
+        raise _Interrupted(signal.Signals(signum).name)
+
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    t = None
+    failure: str | None = None
+    t_start = time.monotonic()
+    try:
+        with _lab_lock():
+            t = Test(name, args)
+            try:
+                body(t)
+            finally:
+                for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    signal.signal(s, signal.SIG_IGN)
+                problems = t.teardown()
+                if problems:
+                    failure = "; ".join(problems)
+    except Failure as e:
+        failure = f"{e}" + (f"; {failure}" if failure else "")
+    except _Interrupted as e:
+        failure = f"interrupted by {e}"
+    except Exception as e:  # noqa: BLE001 - any bug in a test is a failure with a trace
+        import traceback
+
+        traceback.print_exc()
+        failure = f"{type(e).__name__}: {e}"
+    elapsed = time.monotonic() - t_start
+    if failure:
+        print(f"FAIL {name} ({elapsed:.1f}s): {failure}", flush=True)
+        sys.exit(1)
+    print(f"PASS {name} ({elapsed:.1f}s): {prop}", flush=True)
+    sys.exit(0)
