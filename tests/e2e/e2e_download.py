@@ -16,6 +16,7 @@ def body(t: lab.Test) -> None:
         lab.check(res["bytes"] == 50 * 1024 * 1024, f"got {res['bytes']} bytes, want {50 << 20}")
         lab.check(res["sha256"] == want, f"sha256 {res['sha256']} != lab's {want}")
         lab.log(f"stats: {t.stats()}")
+        t.check_kernels_accepted_everything()
 
 
 if __name__ == "__main__":

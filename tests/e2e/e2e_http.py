@@ -16,6 +16,7 @@ def body(t: lab.Test) -> None:
         lab.check(set(res["backends"]) == set(lab.BACKENDS),
                   f"answers from unexpected servers: {res['backends']}")
         lab.log(f"stats: {t.stats()}")
+        t.check_kernels_accepted_everything()
 
 
 if __name__ == "__main__":

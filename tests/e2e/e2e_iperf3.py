@@ -22,6 +22,7 @@ def body(t: lab.Test) -> None:
                 f"retransmits {sent.get('retransmits')}")
         lab.check(recv > 0, f"received {recv} bit/s")
         lab.log(f"stats: {t.stats()}")
+        t.check_kernels_accepted_everything()
 
 
 if __name__ == "__main__":

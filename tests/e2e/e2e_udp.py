@@ -14,6 +14,7 @@ def body(t: lab.Test) -> None:
         for be in lab.BACKENDS:
             lab.check(res["backends"].get(be, 0) > 0, f"{be} answered none: {res['backends']}")
         lab.log(f"stats: {t.stats()}")
+        t.check_kernels_accepted_everything()
 
 
 if __name__ == "__main__":

@@ -312,6 +312,21 @@ class Test:
     def stats(self) -> dict:
         return telemetry("/sluice/stats")
 
+    def check_kernels_accepted_everything(self) -> None:
+        """Fails if the client's or a backend's kernel rejected any packet sluiced rewrote: IP
+        header errors or TCP/UDP checksum errors (/proc/net/snmp of each fresh namespace)."""
+        watched = {"Ip": ("InHdrErrors", "InAddrErrors"), "Tcp": ("InCsumErrors", "InErrs"),
+                   "Udp": ("InCsumErrors", "InErrors")}
+        for ns in (NS_CLIENT, *(f"sluice-{be}" for be in BACKENDS)):
+            lines = ns_run(ns, ["cat", "/proc/net/snmp"]).stdout.splitlines()
+            for names, values in zip(lines[0::2], lines[1::2]):
+                proto, keys = names.split(":")[0], names.split()[1:]
+                counts = dict(zip(keys, values.split()[1:]))
+                for key in watched.get(proto, ()):
+                    check(counts.get(key, "0") == "0",
+                          f"{ns}: kernel counted {proto}:{key} = {counts.get(key)}")
+        log("kernels: no IP header or TCP/UDP checksum errors in client and backends")
+
     # -- teardown
     def teardown(self) -> list[str]:
         problems = []
