@@ -31,7 +31,7 @@ inline uint64_t read(const counter& c) {
     X(flows_created)                                               \
     X(flows_expired)                                               \
     X(flows_reused) /* SYN on a closed flow's tuple replaced it */ \
-    X(flows_active) /* gauge, refreshed each tick */
+    X(flows_active) /* gauge, refreshed every loop */
 
 struct alignas(64) worker_counters {
 #define SLUICE_X(name) counter name{0};

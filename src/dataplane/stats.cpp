@@ -1,4 +1,6 @@
 // Stats aggregation: per-core counters summed at read time (control or telemetry thread).
+#include <rte_ethdev.h>
+
 #include <string>
 
 #include "dataplane/runtime.hpp"
@@ -30,6 +32,19 @@ std::vector<std::pair<std::string, uint64_t>> runtime::stats() const {
 #define SLUICE_X(name) add(#name, read(ctl_.name));
     SLUICE_CONTROL_COUNTERS(SLUICE_X)
 #undef SLUICE_X
+    // NIC-level figures per port: what the PMD (or the kernel ring behind af_packet) lost before
+    // a worker saw it.
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        rte_eth_stats st{};
+        if (rte_eth_stats_get(ports_[i].dpdk_port, &st) != 0) continue;
+        const std::string p = "port_" + cfg_.ports[i].name + "_";
+        add(p + "rx_packets", st.ipackets);
+        add(p + "tx_packets", st.opackets);
+        add(p + "rx_missed", st.imissed);
+        add(p + "rx_errors", st.ierrors);
+        add(p + "rx_nombuf", st.rx_nombuf);
+        add(p + "tx_errors", st.oerrors);
+    }
     if (pool_) {
         add("mbufs_in_use", rte_mempool_in_use_count(pool_));
         add("mbufs_total", pool_->size);

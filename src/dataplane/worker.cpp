@@ -363,8 +363,8 @@ void worker::housekeeping(const snapshot&) {
         now_tick_ = tick;
         uint32_t n = flows_->expire(tick, [](flow_entry&) {});
         if (n) bump(counters.flows_expired, n);
-        counters.flows_active.store(flows_->size(), std::memory_order_relaxed);
     }
+    counters.flows_active.store(flows_->size(), std::memory_order_relaxed);
     if (qsbr_) rte_rcu_qsbr_quiescent(qsbr_, setup_.index);
 }
 
