@@ -14,6 +14,10 @@ namespace sluice::config {
 
 enum class l4_protocol : uint8_t { tcp = 6, udp = 17 };
 enum class idle_policy : uint8_t { spin, backoff };
+// How a VIP picks the backend of a new flow (docs/config.md, docs/architecture.md).
+enum class scheduler_kind : uint8_t { rr, wrr, lc, wlc, maglev };
+// What Maglev hashes: the client address, address and port, or the whole 5-tuple.
+enum class hash_key : uint8_t { src_ip, src_ip_port, five_tuple };
 
 struct port_config {
     std::string name;    // operator's name, e.g. "client"
@@ -32,6 +36,8 @@ struct backend_config {
     ip_address address;
     uint16_t port = 0;
     uint32_t weight = 1;  // 0..65535; 0 = no new flows
+    uint32_t max_connections = 0;  // 0 = unlimited; else active+inactive flows above which the
+                                   // backend gets no new flows (HAProxy maxconn, IPVS u-threshold)
 };
 
 struct vip_config {
@@ -39,6 +45,10 @@ struct vip_config {
     ip_address address;
     uint16_t port = 0;
     l4_protocol protocol = l4_protocol::tcp;
+    scheduler_kind scheduler = scheduler_kind::rr;
+    hash_key hash = hash_key::src_ip;     // maglev only
+    uint32_t maglev_table_size = 65537;   // maglev only; a prime
+    uint64_t hash_seed = 0;               // maglev only; same seed + same backends = same table
     std::vector<backend_config> backends;
 };
 
