@@ -25,6 +25,7 @@ struct port_config {
     std::vector<ip_prefix> addresses;  // the LB's own addresses on this port (connected subnets)
     bool is_pci() const;               // true when device is a PCI BDF
     std::string dpdk_name() const;     // name DPDK gives the port: BDF or vdev name before ','
+    bool operator==(const port_config&) const = default;
 };
 
 struct route_config {
@@ -64,12 +65,14 @@ struct dataplane_config {
     uint16_t tx_descriptors = 1024;
     uint32_t ring_size = 1024;  // per-worker handoff rings (power of two)
     uint16_t burst = 32;        // RX/TX burst size (1..256)
+    bool operator==(const dataplane_config&) const = default;
 };
 
 struct flow_config {
     uint32_t capacity = 65536;       // flows per worker, allocated at start
     uint16_t local_port_min = 1024;  // full-NAT source ports, split evenly among workers
     uint16_t local_port_max = 65535;
+    bool operator==(const flow_config&) const = default;
 };
 
 // Seconds; IPVS defaults.
@@ -86,6 +89,7 @@ struct neighbor_config {
     uint32_t reachable_time = 300;  // seconds a learned MAC is trusted without refresh
     uint32_t retry_interval_ms = 1000;
     uint32_t retries = 3;  // requests per resolution attempt before marking failed
+    bool operator==(const neighbor_config&) const = default;
 };
 
 struct config {

@@ -32,6 +32,7 @@ namespace sluice {
     X(local_unhandled)         /* to an LB address but not a reply of a full-NAT flow */ \
     X(no_flow)                 /* TCP segment without SYN and without a flow */          \
     X(no_backend)              /* VIP has no backend that takes new flows */             \
+    X(backends_full)           /* every backend taking new flows is at max_connections */ \
     X(flow_table_full)         /* no room for a new flow; established flows kept */      \
     X(local_port_exhausted)    /* no free full-NAT source port for this backend */       \
     X(no_local_address)        /* no LB address of the family on the egress port */      \

@@ -54,6 +54,7 @@ struct ip_prefix {
 
     // "198.18.0.1/24" or "2001:2::1/64"; a bare address gets the full length.
     static std::optional<ip_prefix> parse(std::string_view text);
+    bool operator==(const ip_prefix&) const = default;
     bool contains(const ip_address& a) const;
     std::string to_string() const;
 };

@@ -1,5 +1,6 @@
 #pragma once
-// How config messages and default names spell addresses, endpoints and VIPs.
+// How config messages and default names spell addresses, endpoints, VIPs and schedulers.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,5 +15,16 @@ std::string endpoint(const ip_address& address,
                      uint16_t port);  // "198.18.0.10:80", "[2001:2::1]:80"
 std::string vip_label(const ip_address& address, uint16_t port, l4_protocol protocol);  // ".../tcp"
 std::string_view family_name(const ip_address& address);                                // "IPv4"
+
+// The config file's spellings, indexed by the enum's value.
+inline constexpr std::array<std::string_view, 5> scheduler_names{"rr", "wrr", "lc", "wlc",
+                                                                 "maglev"};
+inline constexpr std::array<std::string_view, 3> hash_key_names{"src-ip", "src-ip-port", "5-tuple"};
+static_assert(size_t(scheduler_kind::maglev) + 1 == scheduler_names.size());
+static_assert(size_t(hash_key::five_tuple) + 1 == hash_key_names.size());
+
+inline std::string_view scheduler_name(scheduler_kind kind) {
+    return scheduler_names[size_t(kind)];
+}
 
 }  // namespace sluice::config::detail

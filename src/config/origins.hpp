@@ -34,8 +34,10 @@ struct vip_origins {
     std::optional<origin> address;
     std::optional<origin> name;  // the explicit name; the default name has none
     bool name_known = false;     // explicit and valid, or defaulted from a valid address:port/proto
-    bool endpoint_known = false;            // address, port and protocol all valid
-    std::vector<backend_origins> backends;  // parallel to vip_config::backends
+    bool endpoint_known = false;              // address, port and protocol all valid
+    std::optional<origin> maglev_table_size;  // explicit and valid (a prime in range)
+    bool maglev_table_size_known = true;      // explicit and valid, or defaulted
+    std::vector<backend_origins> backends;    // parallel to vip_config::backends
 };
 
 struct origins {

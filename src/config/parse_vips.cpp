@@ -1,5 +1,11 @@
-// [[vip]] and [[vip.backend]]: the services and the servers behind them.
+// [[vip]] and [[vip.backend]]: the services, how they pick a server, and the servers.
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <span>
+
 #include "config/describe.hpp"
+#include "config/maglev_table_size.hpp"
 #include "config/parse.hpp"
 
 namespace sluice::config::detail {
@@ -7,6 +13,11 @@ namespace sluice::config::detail {
 namespace {
 
 constexpr size_t max_vip_name = 64;
+constexpr int64_t max_hash_seed = std::numeric_limits<int64_t>::max();  // TOML integers are signed
+constexpr int64_t max_backend_connections = 16777215;
+
+// The keys only a maglev VIP reads.
+constexpr std::array<std::string_view, 3> maglev_keys{"hash", "maglev_table_size", "hash_seed"};
 
 // Names are typed on the sluicectl command line: no spaces or control characters.
 bool is_vip_name(std::string_view name) {
@@ -29,6 +40,60 @@ std::optional<origin> read_address(table_reader& table, ip_address& out) {
     return at;
 }
 
+// A string that must be one of `names` (the enum's spellings, in enum order): `out` receives the
+// match. Otherwise "unknown WHAT 'x' (expected one of a, b, c)".
+template <typename E>
+std::optional<origin> read_keyword(table_reader& table, std::string_view key, std::string_view what,
+                                   std::span<const std::string_view> names, E& out) {
+    std::string text;
+    auto at = table.string(key, text);
+    if (!at) return std::nullopt;
+    auto match = std::find(names.begin(), names.end(), text);
+    if (match != names.end()) {
+        out = E(match - names.begin());
+        return at;
+    }
+    std::string expected;
+    for (auto name : names) expected += (expected.empty() ? "" : ", ") + std::string(name);
+    table.diag().report(
+        *at, "unknown " + std::string(what) + " '" + text + "' (expected one of " + expected + ")");
+    return std::nullopt;
+}
+
+// scheduler, then the keys only Maglev reads: hash, maglev_table_size, hash_seed. On a VIP with
+// another scheduler those keys are errors at the key. With an invalid scheduler (already reported)
+// they are read as if it were maglev, so their own mistakes still show.
+void parse_scheduler(table_reader& vip, vip_config& cfg, vip_origins& at) {
+    auto scheduler_at = read_keyword(vip, "scheduler", "scheduler", scheduler_names, cfg.scheduler);
+    bool scheduler_known = scheduler_at || !vip.has("scheduler");
+    if (scheduler_known && cfg.scheduler != scheduler_kind::maglev) {
+        std::string scheduler = "\"" + std::string(scheduler_name(cfg.scheduler)) + "\"";
+        std::string why =
+            scheduler_at ? "this VIP's is " + scheduler : "this VIP has the default, " + scheduler;
+        for (auto key : maglev_keys) {
+            if (auto key_at = vip.key_origin(key))
+                vip.diag().report(*key_at, "only used with scheduler = \"maglev\" (" + why + ")");
+        }
+        return;
+    }
+    read_keyword(vip, "hash", "hash key", hash_key_names, cfg.hash);
+    uint32_t size = 0;
+    if (auto size_at =
+            vip.integer("maglev_table_size", min_maglev_table_size, max_maglev_table_size, size)) {
+        if (is_prime(size)) {
+            cfg.maglev_table_size = size;
+            at.maglev_table_size = size_at;
+        } else {
+            vip.diag().report(*size_at, std::to_string(size) + " is not a prime (try " +
+                                            std::to_string(prime_at_least(size + 1)) + ")");
+            at.maglev_table_size_known = false;
+        }
+    } else if (vip.has("maglev_table_size")) {
+        at.maglev_table_size_known = false;
+    }
+    vip.integer("hash_seed", 0, max_hash_seed, cfg.hash_seed);
+}
+
 void parse_backend(table_reader& backend, const vip_config& vip, bool vip_port_known,
                    std::vector<backend_config>& out, std::vector<backend_origins>& where) {
     backend_config cfg;
@@ -41,6 +106,7 @@ void parse_backend(table_reader& backend, const vip_config& vip, bool vip_port_k
         at.port_known = vip_port_known;
     }
     backend.integer("weight", 0, 65535, cfg.weight);
+    backend.integer("max_connections", 0, max_backend_connections, cfg.max_connections);
     backend.report_unknown_keys();
     out.push_back(cfg);
     where.push_back(std::move(at));
@@ -48,7 +114,8 @@ void parse_backend(table_reader& backend, const vip_config& vip, bool vip_port_k
 
 void parse_vip(table_reader& vip, std::vector<vip_config>& out, origins& where) {
     vip_config cfg;
-    vip_origins at{vip.where(), {}, {}, false, false, {}};
+    vip_origins at;
+    at.table = vip.where();
 
     at.address = read_address(vip, cfg.address);
     bool port_known = vip.integer("port", 1, 65535, cfg.port, presence::required).has_value();
@@ -72,6 +139,8 @@ void parse_vip(table_reader& vip, std::vector<vip_config>& out, origins& where) 
         cfg.name = vip_label(cfg.address, cfg.port, cfg.protocol);
         at.name_known = true;
     }
+
+    parse_scheduler(vip, cfg, at);
 
     if (auto backends = vip.tables("backend")) {
         for (auto& backend : backends->tables)

@@ -91,6 +91,15 @@ const toml::node* table_reader::find(std::string_view key, presence p) {
     return node;
 }
 
+std::optional<origin> table_reader::key_origin(std::string_view key) {
+    known_.emplace_back(key);
+    auto it = table_->find(key);
+    if (it == table_->end()) return std::nullopt;
+    auto o = where_.child(key);
+    o.at = it->first.source().begin;
+    return o;
+}
+
 std::optional<origin> table_reader::integer_value(std::string_view key, int64_t min, int64_t max,
                                                   int64_t& out, presence p) {
     const toml::node* node = find(key, p);

@@ -55,6 +55,9 @@ public:
 
     // The raw value under key, marked known; reports a missing required key.
     const toml::node* find(std::string_view key, presence p);
+    // Marks key known; where the key itself (not its value) is written, if present. For problems
+    // with the key being there at all, which point at the key as unknown keys do.
+    std::optional<origin> key_origin(std::string_view key);
 
     template <std::integral T>
     std::optional<origin> integer(std::string_view key, int64_t min, int64_t max, T& out,

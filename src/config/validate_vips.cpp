@@ -1,13 +1,18 @@
 // Cross-checks of [[vip]] and [[vip.backend]]: unique VIPs and names, VIPs and backends that are
-// not the LB's own addresses, backends of the VIP's family that a port or route reaches.
+// not the LB's own addresses, backends of the VIP's family that a port or route reaches, Maglev
+// tables large enough for their backends.
 #include <map>
 
 #include "config/describe.hpp"
+#include "config/maglev_table_size.hpp"
 #include "config/validate.hpp"
 
 namespace sluice::config::detail {
 
 namespace {
+
+constexpr uint64_t default_maglev_table = vip_config{}.maglev_table_size;
+static_assert(is_prime(default_maglev_table));
 
 // The port address equal to `address`, if the LB owns it.
 const origin* own_address(const config& cfg, const origins& where, const ip_address& address) {
@@ -60,6 +65,29 @@ void check_backends(const config& cfg, const origins& where, size_t v, diagnosti
     }
 }
 
+void check_maglev_table(const vip_config& vip, const vip_origins& at, diagnostics& diag) {
+    if (vip.scheduler != scheduler_kind::maglev || !at.maglev_table_size_known) return;
+    uint64_t backends = vip.backends.size();
+    uint64_t needed = maglev_entries_per_backend * backends;
+    if (vip.maglev_table_size >= needed) return;
+    std::string problem = std::to_string(vip.maglev_table_size) + " is too small for " +
+                          std::to_string(backends) + " backends";
+    std::string advice;
+    if (needed > max_maglev_table_size) {
+        advice = "needs a prime >= " + std::to_string(needed) + ", above the maximum " +
+                 std::to_string(max_maglev_table_size) + ": a maglev VIP takes at most " +
+                 std::to_string(max_maglev_table_size / maglev_entries_per_backend) + " backends";
+    } else {
+        uint64_t example =
+            default_maglev_table >= needed ? default_maglev_table : prime_at_least(needed);
+        advice = "use a prime >= " + std::to_string(needed) + ", e.g. " + std::to_string(example);
+    }
+    if (at.maglev_table_size)
+        diag.report(*at.maglev_table_size, problem + " (" + advice + ")");
+    else
+        diag.report(at.table, "the default maglev_table_size " + problem + " (" + advice + ")");
+}
+
 }  // namespace
 
 void validate_vips(const config& cfg, const origins& where, diagnostics& diag) {
@@ -94,6 +122,7 @@ void validate_vips(const config& cfg, const origins& where, diagnostics& diag) {
             }
         }
         check_backends(cfg, where, v, diag);
+        check_maglev_table(vip, at, diag);
     }
 }
 

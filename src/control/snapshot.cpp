@@ -47,10 +47,38 @@ bool snapshot::answers_arp_for(uint16_t port, const ip_address& a) const {
     return false;
 }
 
+namespace {
+
+sched::hash_selector selector(config::hash_key k) {
+    switch (k) {
+        case config::hash_key::src_ip: return sched::hash_selector::src_ip;
+        case config::hash_key::src_ip_port: return sched::hash_selector::src_ip_port;
+        case config::hash_key::five_tuple: return sched::hash_selector::five_tuple;
+    }
+    return sched::hash_selector::src_ip;
+}
+
+const vip_entry* find_same_vip(const snapshot* s, const vip_entry& v) {
+    if (!s) return nullptr;
+    for (const auto& p : s->vips)
+        if (p.address == v.address && p.port == v.port && p.protocol == v.protocol) return &p;
+    return nullptr;
+}
+
+}  // namespace
+
+std::vector<uint32_t> snapshot::backend_ids() const {
+    std::vector<uint32_t> ids;
+    for (const auto& v : vips)
+        for (const auto& b : v.backends) ids.push_back(b.id);
+    return ids;
+}
+
 std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                                           std::span<const port_info> infos,
                                           route::neighbor_table& neighbors,
-                                          uint32_t ticks_per_second, uint64_t generation) {
+                                          backend_registry& registry, uint32_t ticks_per_second,
+                                          uint64_t generation, const snapshot* previous) {
     auto s = std::make_unique<snapshot>();
     s->generation = generation;
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
@@ -77,6 +105,9 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
         v.address = vc.address;
         v.port = vc.port;
         v.protocol = uint8_t(vc.protocol);
+        v.scheduler = vc.scheduler;
+        v.hash = selector(vc.hash);
+        v.hash_seed = vc.hash_seed;
         for (const auto& bc : vc.backends) {
             auto hop = s->routes.lookup(bc.address);
             if (!hop) throw std::runtime_error("no route to backend " + bc.address.to_string());
@@ -84,12 +115,33 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             b.address = bc.address;
             b.port = bc.port;
             b.weight = bc.weight;
+            b.max_connections = bc.max_connections;
+            v.limited |= bc.max_connections > 0;
+            b.id = registry.acquire({v.address, v.port, v.protocol, b.address, b.port});
+            if (b.id == no_backend_id)
+                throw std::runtime_error("more than " + std::to_string(max_backends) +
+                                         " backends (counting removed ones with open flows)");
             b.egress_port = hop->port;
             b.neighbor_slot = neighbors.find_or_add(hop->port, hop->address);
             if (b.neighbor_slot == route::no_neighbor)
                 throw std::runtime_error("neighbour table full");
             v.backends.push_back(b);
             v.weights.push_back(b.weight);
+            // The Maglev key follows the backend (address, port), not its position in the config.
+            v.maglev_backends.push_back(
+                {sched::backend_key(b.address.bytes.data(), uint8_t(b.address.family), b.port),
+                 b.weight});
+        }
+        if (v.scheduler == config::scheduler_kind::maglev) {
+            const vip_entry* old = find_same_vip(previous, v);
+            if (old && old->scheduler == config::scheduler_kind::maglev &&
+                old->hash_seed == v.hash_seed && old->maglev.size() == vc.maglev_table_size)
+                v.maglev = sched::maglev_table::rebuild(old->maglev, old->maglev_backends,
+                                                        v.maglev_backends, vc.maglev_table_size,
+                                                        v.hash_seed);
+            else
+                v.maglev = sched::maglev_table::build(v.maglev_backends, vc.maglev_table_size,
+                                                      v.hash_seed);
         }
         s->vips.push_back(std::move(v));
     }

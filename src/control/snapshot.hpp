@@ -10,9 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "control/backend_registry.hpp"
 #include "flow/tcp_state.hpp"
 #include "route/neighbor_table.hpp"
 #include "route/route_table.hpp"
+#include "sched/client_hash.hpp"
+#include "sched/maglev.hpp"
 #include "sluice/config.hpp"
 
 namespace sluice::control {
@@ -21,6 +24,8 @@ struct backend_entry {
     ip_address address;
     uint16_t port = 0;
     uint32_t weight = 1;
+    uint32_t id = no_backend_id;   // stable across reloads (backend_registry)
+    uint32_t max_connections = 0;  // 0 = unlimited
     uint16_t egress_port = 0;  // index into snapshot::ports
     uint32_t neighbor_slot = route::no_neighbor;
 };
@@ -30,8 +35,14 @@ struct vip_entry {
     ip_address address;
     uint16_t port = 0;
     uint8_t protocol = 0;
+    config::scheduler_kind scheduler = config::scheduler_kind::rr;
+    sched::hash_selector hash = sched::hash_selector::src_ip;
+    uint64_t hash_seed = 0;
+    bool limited = false;  // some backend has max_connections
     std::vector<backend_entry> backends;
     std::vector<uint32_t> weights;  // backends[i].weight, contiguous for the scheduler
+    std::vector<sched::maglev_backend> maglev_backends;  // maglev only, in backends order
+    sched::maglev_table maglev;                          // maglev only
 };
 
 struct port_entry {
@@ -69,11 +80,15 @@ public:
     // True when ARP for this address on this port must be answered (LB address or VIP).
     bool answers_arp_for(uint16_t port, const ip_address& a) const;
 
-    // Control thread. Throws std::runtime_error naming the problem.
+    // Control thread. Throws std::runtime_error naming the problem. `previous` (may be null)
+    // lets Maglev tables change minimally: entries of surviving backends keep their owner.
     static std::unique_ptr<snapshot> build(const config::config& cfg,
                                            std::span<const port_info> ports,
                                            route::neighbor_table& neighbors,
-                                           uint32_t ticks_per_second, uint64_t generation);
+                                           backend_registry& registry, uint32_t ticks_per_second,
+                                           uint64_t generation, const snapshot* previous);
+    // Every backend id this snapshot references.
+    std::vector<uint32_t> backend_ids() const;
 
 private:
     struct local_address {

@@ -108,14 +108,9 @@ void runtime::start() {
 
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
-    auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, ticks_per_second, 1);
-    const uint64_t now = monotonic_ns();
-    for (const auto& v : snap->vips)
-        for (const auto& b : v.backends) resolver_->pin(b.neighbor_slot, now);
-    for (const auto& r : cfg_.routes) {
-        auto hop = snap->routes.lookup(r.via);
-        if (hop) resolver_->pin(neighbors_->find_or_add(hop->port, hop->address), now);
-    }
+    auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
+                                         ++generation_, nullptr);
+    pin_next_hops(*snap);
     snapshot_.store(snap.release(), std::memory_order_release);
 
     size_t qsbr_size = rte_rcu_qsbr_get_memsize(n_workers);
@@ -151,9 +146,13 @@ void runtime::start() {
         s.idle = dp.idle;
         s.tsc_hz = tsc_hz;
         rte_rcu_qsbr_thread_register(qsbr_, w);
-        workers_.push_back(std::make_unique<worker>(s, flow_tables_.back().get(), &snapshot_,
-                                                    neighbors_.get(), qsbr_));
+        conns_.push_back(std::make_unique<conn_counts>());
+        conn_views_.push_back(conns_.back().get());
     }
+    for (unsigned w = 0; w < n_workers; ++w)
+        workers_.push_back(std::make_unique<worker>(setups_[w], flow_tables_[w].get(), &snapshot_,
+                                                    neighbors_.get(), qsbr_, conns_[w].get(),
+                                                    conn_views_));
     auto make_ring = [&](const std::string& name) {
         rte_ring* r = rte_ring_create(name.c_str(), dp.ring_size, int(rte_socket_id()),
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -176,6 +175,47 @@ void runtime::start() {
                     n_workers, cfg_.flows.capacity,
                     flow::flow_table::required_bytes(cfg_.flows.capacity) >> 20,
                     cfg_.flows.local_port_min, cfg_.flows.local_port_max, cfg_.vips.size());
+}
+
+void runtime::pin_next_hops(const control::snapshot& s) {
+    const uint64_t now = monotonic_ns();
+    for (const auto& v : s.vips)
+        for (const auto& b : v.backends) resolver_->pin(b.neighbor_slot, now);
+    for (const auto& r : cfg_.routes) {
+        auto hop = s.routes.lookup(r.via);
+        if (!hop) continue;
+        uint32_t slot = neighbors_->find_or_add(hop->port, hop->address);
+        if (slot != route::no_neighbor) resolver_->pin(slot, now);
+    }
+}
+
+void runtime::publish(std::unique_ptr<control::snapshot> next) {
+    const control::snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
+    // Workers may still read `old` until each has passed a quiescent point.
+    retired_.push_back({old, rte_rcu_qsbr_start(qsbr_)});
+}
+
+std::string runtime::reload(const config::config& next) {
+    if (!(next.dataplane == cfg_.dataplane)) return "[dataplane] changed: needs a restart";
+    if (!(next.ports == cfg_.ports)) return "[[port]] changed: needs a restart";
+    if (!(next.flows == cfg_.flows)) return "[flows] changed: needs a restart";
+    if (!(next.neighbor == cfg_.neighbor)) return "[neighbor] changed: needs a restart";
+    std::unique_ptr<control::snapshot> snap;
+    try {
+        snap = control::snapshot::build(next, ports_, *neighbors_, registry_, ticks_per_second,
+                                        generation_ + 1, snapshot_.load());
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    ++generation_;
+    cfg_.routes = next.routes;
+    cfg_.timeouts = next.timeouts;
+    cfg_.vips = next.vips;
+    cfg_.source_file = next.source_file;
+    pin_next_hops(*snap);
+    registry_.retain_only(snap->backend_ids());
+    publish(std::move(snap));
+    return {};
 }
 
 void runtime::launch_workers() {
@@ -212,6 +252,13 @@ void runtime::control_poll() {
                             route::neighbor_status_name(from), route::neighbor_status_name(to));
         });
     reclaim_snapshots(false);
+    // Ids of removed backends are reused once no snapshot can still hand them to a worker and no
+    // worker counts a flow on them.
+    if (retired_.empty())
+        registry_.recycle([this](uint32_t id) {
+            conn_totals t = sum_connections(conn_views_, id);
+            return t.active + t.inactive > 0;
+        });
 }
 
 void runtime::handle_exception(rte_mbuf* m, uint64_t now_ns) {

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "control/backend_registry.hpp"
 #include "control/snapshot.hpp"
+#include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/worker.hpp"
 #include "route/neighbor_resolver.hpp"
@@ -33,6 +35,10 @@ public:
     void launch_workers();
     // One pass of the control thread's duties. Control thread only.
     void control_poll();
+    // Applies a new configuration without a restart: builds a snapshot and publishes it with RCU.
+    // Refuses (returns the reason, old config keeps serving) when something that needs a restart
+    // changed (dataplane, ports, flows, neighbor) or the snapshot cannot be built. Control thread.
+    std::string reload(const config::config& next);
     // Stops the worker lcores and waits for them; counters stay readable. Idempotent.
     void stop_workers();
     // Stops workers, releases ports, rings, tables and pools. Idempotent.
@@ -57,6 +63,8 @@ private:
     void send_arp_request(uint32_t slot);
     void transmit(uint16_t port_index, rte_mbuf* m);
     void reclaim_snapshots(bool wait);
+    void publish(std::unique_ptr<control::snapshot> next);
+    void pin_next_hops(const control::snapshot& s);
 
     config::config cfg_;
     rte_mempool* pool_ = nullptr;
@@ -73,6 +81,10 @@ private:
     std::vector<void*> flow_memory_;
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
     std::vector<std::unique_ptr<worker>> workers_;
+    std::vector<std::unique_ptr<conn_counts>> conns_;
+    std::vector<const conn_counts*> conn_views_;
+    control::backend_registry registry_;
+    uint64_t generation_ = 0;
     std::vector<worker_setup> setups_;
     std::vector<rte_ring*> rings_;
     control_counters ctl_;

@@ -9,7 +9,10 @@
 
 #include "packet/rewrite.hpp"
 #include "packet/wire.hpp"
+#include "sched/client_hash.hpp"
+#include "sched/least_connections.hpp"
 #include "sched/round_robin.hpp"
+#include "sched/smooth_wrr.hpp"
 
 namespace sluice::dataplane {
 
@@ -30,7 +33,7 @@ local_port_plan local_port_plan::make(uint16_t min, uint16_t max, unsigned worke
 
 worker::worker(const worker_setup& setup, flow::flow_table* flows,
                const std::atomic<const snapshot*>* snapshot, route::neighbor_table* neighbors,
-               rte_rcu_qsbr* qsbr)
+               rte_rcu_qsbr* qsbr, conn_counts* conns, std::span<const conn_counts* const> all_conns)
     : setup_(setup),
       flows_(flows),
       snapshot_(snapshot),
@@ -38,6 +41,8 @@ worker::worker(const worker_setup& setup, flow::flow_table* flows,
       qsbr_(qsbr),
       tsc_start_(rte_rdtsc()),
       tsc_per_tick_(setup.tsc_hz / ticks_per_second),
+      conns_(conns),
+      all_conns_(all_conns),
       next_local_port_(setup.ports.first(setup.index)) {}
 
 int worker::lcore_main(void* self) {
@@ -99,6 +104,8 @@ void worker::sync_snapshot(const snapshot& s) {
     if (s.generation == seen_generation_) return;
     // Round-robin positions are per VIP of a snapshot; a new snapshot starts them afresh.
     rr_cursor_.assign(s.vips.size(), setup_.index);
+    wrr_current_.resize(s.vips.size());
+    for (size_t v = 0; v < s.vips.size(); ++v) wrr_current_[v].assign(s.vips[v].backends.size(), 0);
     seen_generation_ = s.generation;
 }
 
@@ -181,6 +188,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
          hit.entry->state == flow::tcp_state::close)) {
         // A new connection on the tuple of a finished one: start over with a fresh flow (and a
         // fresh local port, so the backend's TIME_WAIT does not meet the new SYN).
+        count_flow(*hit.entry, -1);
         flows_->remove(hit.entry);
         bump(counters.flows_reused);
         hit = {};
@@ -201,7 +209,11 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     uint32_t timeout;
     if (tcp) {
         auto t = flow::tcp_next_state(f.state, f.flags, hit.dir, tflags);
-        f.state = t.state;
+        if (t.state != f.state) {
+            count_flow(f, -1);
+            f.state = t.state;
+            count_flow(f, +1);
+        }
         f.flags = t.flags;
         timeout = s.timeouts.tcp[size_t(f.state)];
     } else {
@@ -230,9 +242,11 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
                                 drop_reason& why) {
     mbuf_meta& meta = meta_of(m);
     const control::vip_entry& vip = s.vips[size_t(meta.vip)];
-    uint32_t b = sched::pick_round_robin(vip.weights, rr_cursor_[size_t(meta.vip)]);
+    uint32_t b = pick_backend(vip, size_t(meta.vip), key);
     if (b == sched::no_backend) {
-        why = drop_reason::no_backend;
+        bool any_weight = false;
+        for (uint32_t w : vip.weights) any_weight |= w > 0;
+        why = vip.limited && any_weight ? drop_reason::backends_full : drop_reason::no_backend;
         return nullptr;
     }
     const control::backend_entry& be = vip.backends[b];
@@ -275,7 +289,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         e.backend_port = be.port;
         e.local_port = lport;
         e.vip_index = uint16_t(meta.vip);
-        e.backend_index = uint16_t(b);
+        e.backend_id = uint16_t(be.id);
         e.neighbor_client = uint16_t(client_neighbor);
         e.neighbor_backend = uint16_t(be.neighbor_slot);
         e.port_client = uint8_t(hop->port);
@@ -287,7 +301,48 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         return nullptr;
     }
     bump(counters.flows_created);
+    count_flow(*f, +1);
     return f;
+}
+
+bool worker::has_room(const control::backend_entry& b) const {
+    if (b.max_connections == 0) return true;
+    conn_totals t = sum_connections(all_conns_, b.id);
+    return t.active + t.inactive < b.max_connections;
+}
+
+uint32_t worker::pick_backend(const control::vip_entry& vip, size_t vi, const flow_key& key) {
+    // Only VIPs with a max_connections somewhere pay for the cross-worker sums.
+    auto eligible = [&](uint32_t i) { return !vip.limited || has_room(vip.backends[i]); };
+    using config::scheduler_kind;
+    switch (vip.scheduler) {
+        case scheduler_kind::rr:
+            return sched::pick_round_robin(vip.weights, rr_cursor_[vi], eligible);
+        case scheduler_kind::wrr:
+            return sched::pick_smooth_wrr(vip.weights, std::span<int64_t>(wrr_current_[vi]),
+                                          eligible);
+        case scheduler_kind::lc:
+        case scheduler_kind::wlc: {
+            auto overhead = [&](uint32_t i) {
+                conn_totals t = sum_connections(all_conns_, vip.backends[i].id);
+                return sched::conn_overhead(t.active, t.inactive);
+            };
+            return sched::pick_least_connections(vip.weights, vip.scheduler == scheduler_kind::wlc,
+                                                 lc_start_++, overhead, eligible);
+        }
+        case scheduler_kind::maglev: {
+            uint64_t h = sched::client_hash(vip.hash, key.src, key.dst, key.family, key.src_port,
+                                            key.dst_port, key.protocol, vip.hash_seed);
+            // A full backend is skipped: probe a few further table entries, deterministically.
+            for (unsigned probe = 0; probe < 8; ++probe) {
+                uint32_t i = vip.maglev.lookup(h + probe * 0x9e3779b97f4a7c15ull);
+                if (i == sched::no_backend) return i;
+                if (eligible(i)) return i;
+            }
+            return sched::no_backend;
+        }
+    }
+    return sched::no_backend;
 }
 
 uint16_t worker::allocate_local_port(const ip_address& local, const control::backend_entry& b,
@@ -361,7 +416,7 @@ void worker::housekeeping(const snapshot&) {
     uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
     if (tick != now_tick_) {
         now_tick_ = tick;
-        uint32_t n = flows_->expire(tick, [](flow_entry&) {});
+        uint32_t n = flows_->expire(tick, [this](flow_entry& f) { count_flow(f, -1); });
         if (n) bump(counters.flows_expired, n);
     }
     counters.flows_active.store(flows_->size(), std::memory_order_relaxed);

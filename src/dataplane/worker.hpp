@@ -8,10 +8,12 @@
 #include <rte_ring.h>
 
 #include <atomic>
+#include <span>
 #include <cstdint>
 #include <vector>
 
 #include "control/snapshot.hpp"
+#include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/mbuf_meta.hpp"
 #include "flow/flow_table.hpp"
@@ -63,7 +65,7 @@ class alignas(64) worker {
 public:
     worker(const worker_setup& setup, flow::flow_table* flows,
            const std::atomic<const control::snapshot*>* snapshot, route::neighbor_table* neighbors,
-           rte_rcu_qsbr* qsbr);
+           rte_rcu_qsbr* qsbr, conn_counts* conns, std::span<const conn_counts* const> all_conns);
 
     // Wiring done by the runtime before launch.
     rte_ring* handoff_in[max_workers] = {};   // from worker i to this one (SP/SC)
@@ -92,6 +94,16 @@ private:
     void forward(const control::snapshot& s, rte_mbuf* m);
     flow::flow_entry* create_flow(const control::snapshot& s, rte_mbuf* m,
                                   const flow::flow_key& key, drop_reason& why);
+    uint32_t pick_backend(const control::vip_entry& vip, size_t vip_index,
+                          const flow::flow_key& key);
+    bool has_room(const control::backend_entry& b) const;
+    // Connection accounting of a flow entering, leaving or changing state (IPVS semantics).
+    void count_flow(const flow::flow_entry& f, int32_t delta) {
+        conns_->add(f.backend_id, counts_active(f), delta);
+    }
+    static bool counts_active(const flow::flow_entry& f) {
+        return f.client.protocol == 6 && f.state == flow::tcp_state::established;
+    }
     uint16_t allocate_local_port(const ip_address& local, const control::backend_entry& b,
                                  uint8_t protocol);
     void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
@@ -111,7 +123,12 @@ private:
     uint64_t tsc_per_tick_;
     uint32_t now_tick_ = 0;
     uint64_t seen_generation_ = 0;
-    std::vector<uint32_t> rr_cursor_;  // per VIP of the current snapshot
+    conn_counts* conns_;                            // this worker's counts (written here only)
+    std::span<const conn_counts* const> all_conns_; // every worker's, for lc/wlc and limits
+    // Scheduler state per VIP of the current snapshot, reset when a new snapshot arrives.
+    std::vector<uint32_t> rr_cursor_;
+    std::vector<std::vector<int64_t>> wrr_current_;
+    uint32_t lc_start_ = 0;
     uint16_t next_local_port_;
 };
 

@@ -29,8 +29,8 @@ struct flow_entry {
     uint32_t timer_tick;   // tick of the wheel slot the entry is filed under
     uint32_t timer_prev;
     uint32_t timer_next;  // also links the free list
-    uint16_t vip_index;   // snapshot indices, for counters and draining
-    uint16_t backend_index;
+    uint16_t vip_index;   // snapshot index of the VIP when the flow was created
+    uint16_t backend_id;  // stable backend id (control::backend_registry), for counting
     uint16_t neighbor_client;  // neighbour-table slots of each direction's next hop
     uint16_t neighbor_backend;
     uint8_t port_client;  // egress ports of each direction

@@ -23,12 +23,36 @@ namespace {
 
 std::atomic<int> stop_signal{0};
 std::atomic<bool> dump_requested{false};
+std::atomic<bool> reload_requested{false};
 
 void on_signal(int sig) {
     if (sig == SIGUSR1)
         dump_requested.store(true);
+    else if (sig == SIGHUP)
+        reload_requested.store(true);
     else
         stop_signal.store(sig);
+}
+
+// SIGHUP: re-read the config file; on any error keep serving the running configuration.
+void reload(sluice::dataplane::runtime& rt, const std::string& path) {
+    sluice::config::config next;
+    try {
+        next = sluice::config::load_file(path);
+    } catch (const sluice::config::config_error& e) {
+        for (const auto& err : e.errors()) SLUICE_LOG_ERROR("%s", err.to_string().c_str());
+        SLUICE_LOG_ERROR("reload refused: %zu error(s) in %s; the running configuration stays",
+                         e.errors().size(), path.c_str());
+        return;
+    }
+    std::string why = rt.reload(next);
+    if (!why.empty()) {
+        SLUICE_LOG_ERROR("reload refused: %s; the running configuration stays", why.c_str());
+        return;
+    }
+    SLUICE_LOG_INFO("reload: applied %s (generation %llu, %zu VIPs)", path.c_str(),
+                    (unsigned long long)rt.current_snapshot().generation,
+                    rt.current_snapshot().vips.size());
 }
 
 void usage(FILE* out) {
@@ -36,7 +60,7 @@ void usage(FILE* out) {
             "usage: sluiced --config FILE [--check]\n"
             "  --config FILE  TOML configuration (see docs/config.md)\n"
             "  --check        validate the configuration and exit (0 valid, 2 invalid)\n"
-            "signals: SIGINT/SIGTERM stop, SIGUSR1 prints counters\n");
+            "signals: SIGINT/SIGTERM stop, SIGHUP reloads the config, SIGUSR1 prints counters\n");
 }
 
 void sleep_us(long us) {
@@ -50,7 +74,7 @@ uint64_t now_ms() {
     return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
 }
 
-int run(const sluice::config::config& cfg, const char* argv0) {
+int run(const sluice::config::config& cfg, const std::string& config_path, const char* argv0) {
     using namespace sluice;
     auto args = dataplane::build_eal_args(cfg, argv0);
     std::string joined;
@@ -76,7 +100,14 @@ int run(const sluice::config::config& cfg, const char* argv0) {
         rte_eal_cleanup();
         return 1;
     }
-    rt->launch_workers();
+    try {
+        rt->launch_workers();
+    } catch (const std::exception& e) {
+        SLUICE_LOG_ERROR("startup failed: %s", e.what());
+        delete rt;
+        rte_eal_cleanup();
+        return 1;
+    }
     dataplane::set_telemetry_runtime(rt);
 
     // Control loop: short sleeps keep ARP answers prompt without spinning the control core.
@@ -91,6 +122,7 @@ int run(const sluice::config::config& cfg, const char* argv0) {
             fprintf(stderr, "sluiced: ready\n");
             ready = true;
         }
+        if (reload_requested.exchange(false)) reload(*rt, config_path);
         if (dump_requested.exchange(false))
             fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
         sleep_us(200);
@@ -150,6 +182,7 @@ int main(int argc, char** argv) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGUSR1, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
-    return run(cfg, argv[0]);
+    return run(cfg, config_path, argv[0]);
 }

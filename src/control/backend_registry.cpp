@@ -1,0 +1,53 @@
+#include "control/backend_registry.hpp"
+
+#include <algorithm>
+
+namespace sluice::control {
+
+uint32_t backend_registry::acquire(const backend_identity& who) {
+    auto it = ids_.find(who);
+    if (it != ids_.end()) {
+        // A retired backend that came back keeps its id (and its still-open flows' counts).
+        auto r = std::find_if(retired_.begin(), retired_.end(),
+                              [&](const backend_identity& x) { return !(x < who) && !(who < x); });
+        if (r != retired_.end()) retired_.erase(r);
+        return it->second;
+    }
+    uint32_t id;
+    if (!free_.empty()) {
+        id = free_.back();
+        free_.pop_back();
+    } else if (next_ < max_backends) {
+        id = next_++;
+    } else {
+        return no_backend_id;
+    }
+    ids_.emplace(who, id);
+    return id;
+}
+
+void backend_registry::retain_only(const std::vector<uint32_t>& live) {
+    for (const auto& [who, id] : ids_) {
+        bool alive = std::find(live.begin(), live.end(), id) != live.end();
+        bool already = std::find_if(retired_.begin(), retired_.end(), [&](const auto& x) {
+                           return !(x < who) && !(who < x);
+                       }) != retired_.end();
+        if (!alive && !already) retired_.push_back(who);
+    }
+}
+
+void backend_registry::recycle(const std::function<bool(uint32_t)>& in_use) {
+    for (size_t i = 0; i < retired_.size();) {
+        auto it = ids_.find(retired_[i]);
+        if (it != ids_.end() && !in_use(it->second)) {
+            free_.push_back(it->second);
+            ids_.erase(it);
+            retired_[i] = retired_.back();
+            retired_.pop_back();
+        } else {
+            ++i;
+        }
+    }
+}
+
+}  // namespace sluice::control

@@ -1,0 +1,49 @@
+#pragma once
+// Stable backend ids across reloads. Per-worker connection counts and flow entries refer to a
+// backend by id, so a reload that reorders, adds or removes backends keeps every surviving
+// backend's counts. Ids of removed backends are recycled only once no flow counts them any more.
+// Control thread only.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "sluice/ip_address.hpp"
+
+namespace sluice::control {
+
+inline constexpr uint32_t max_backends = 16384;
+inline constexpr uint32_t no_backend_id = 0xffffffff;
+
+struct backend_identity {
+    ip_address vip;
+    uint16_t vip_port;
+    uint8_t protocol;
+    ip_address backend;
+    uint16_t backend_port;
+    auto tie() const {
+        return std::tie(vip.bytes, vip.family, vip_port, protocol, backend.bytes, backend.family,
+                        backend_port);
+    }
+    bool operator<(const backend_identity& o) const { return tie() < o.tie(); }
+};
+
+class backend_registry {
+public:
+    // Id for this backend: its existing one, else a free one; no_backend_id when all are taken.
+    uint32_t acquire(const backend_identity& who);
+    // Called after a snapshot is published: ids not in `live` are retired.
+    void retain_only(const std::vector<uint32_t>& live);
+    // Frees retired ids whose connection count is zero (`in_use(id)` sums the workers' counts).
+    void recycle(const std::function<bool(uint32_t)>& in_use);
+    size_t size() const { return ids_.size(); }
+
+private:
+    std::map<backend_identity, uint32_t> ids_;
+    std::vector<uint32_t> free_;
+    std::vector<backend_identity> retired_;
+    uint32_t next_ = 0;
+};
+
+}  // namespace sluice::control

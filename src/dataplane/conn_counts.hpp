@@ -1,0 +1,54 @@
+#pragma once
+// Connections per backend, counted per worker as IPVS does: active = TCP established, inactive =
+// every other state (UDP flows are inactive). Each worker writes only its own array (relaxed
+// stores, no lock prefix); a worker that schedules a new flow with lc/wlc or checks
+// max_connections sums every worker's entry for the candidate backends. Those reads touch other
+// workers' lines once per new flow and backend, never per established packet.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "control/backend_registry.hpp"
+
+namespace sluice::dataplane {
+
+struct conn_count {
+    std::atomic<uint32_t> active{0};
+    std::atomic<uint32_t> inactive{0};
+};
+
+class conn_counts {
+public:
+    conn_counts() : counts_(new conn_count[control::max_backends]) {}
+
+    // Owner worker only.
+    void add(uint32_t id, bool active, int32_t delta) {
+        std::atomic<uint32_t>& c = active ? counts_[id].active : counts_[id].inactive;
+        c.store(c.load(std::memory_order_relaxed) + uint32_t(delta), std::memory_order_relaxed);
+    }
+    // Any thread.
+    uint32_t active(uint32_t id) const { return counts_[id].active.load(std::memory_order_relaxed); }
+    uint32_t inactive(uint32_t id) const {
+        return counts_[id].inactive.load(std::memory_order_relaxed);
+    }
+
+private:
+    std::unique_ptr<conn_count[]> counts_;
+};
+
+// Totals over all workers. Any thread.
+struct conn_totals {
+    uint64_t active = 0;
+    uint64_t inactive = 0;
+};
+inline conn_totals sum_connections(std::span<const conn_counts* const> workers, uint32_t id) {
+    conn_totals t;
+    for (const conn_counts* w : workers) {
+        t.active += w->active(id);
+        t.inactive += w->inactive(id);
+    }
+    return t;
+}
+
+}  // namespace sluice::dataplane
