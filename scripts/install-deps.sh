@@ -13,7 +13,7 @@ packages=(
     meson ninja-build pkg-config cmake g++ clang-format
     # libraries
     libdpdk-dev libhyperscan-dev libjemalloc-dev libtomlplusplus-dev doctest-dev
-    nlohmann-json3-dev libcli11-dev libfmt-dev libbsd-dev libnuma-dev libpcap-dev
+    nlohmann-json3-dev libcli11-dev libfmt-dev libbsd-dev libnuma-dev libpcap-dev libbenchmark-dev
     libelf-dev libbpf-dev libxdp-dev
     # DPDK tools (dpdk-testpmd, dpdk-telemetry.py, dpdk-devbind.py)
     dpdk dpdk-dev

@@ -2,7 +2,9 @@
 // The hash Maglev looks a new flow up by, over the part of the client→VIP flow the VIP's hash key
 // selects. Deterministic across processes and hosts (bytes are read little-endian explicitly, the
 // seed is the only variable), so LB instances with the same configuration pick the same backend.
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace sluice::sched {
 
@@ -11,9 +13,15 @@ enum class hash_selector : uint8_t { src_ip, src_ip_port, five_tuple };
 
 namespace detail {
 
-inline uint64_t load_le(const uint8_t* p, unsigned bytes) {  // compilers fold this into one load
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; ++i) v |= uint64_t(p[i]) << (8 * i);
+// One unaligned load; byte-swapped on big-endian hosts so every host computes the same hash.
+template <class T>
+inline uint64_t load_le(const uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (std::endian::native == std::endian::big) {
+        if constexpr (sizeof v == 8) v = __builtin_bswap64(v);
+        if constexpr (sizeof v == 4) v = __builtin_bswap32(v);
+    }
     return v;
 }
 
@@ -33,11 +41,11 @@ inline uint64_t finish(uint64_t h) {
     return h ^ (h >> 33);
 }
 
-// Folds an address (network order; 4 bytes for family 4, else 16) and its family into `h`, so
-// 1.2.3.4 and the IPv6 address 0102:0304:: hash differently.
+// Folds an address (network order; 4 bytes for family 4, else 16) into `h`. An IPv4 address is
+// one word tagged with its family, an IPv6 address two words, so 1.2.3.4 and 0102:0304:: differ.
 inline uint64_t mix_address(uint64_t h, const uint8_t* addr, uint8_t family) {
-    if (family == 4) return mix_in(h, load_le(addr, 4) | uint64_t(4) << 32);
-    return mix_in(mix_in(mix_in(h, 6), load_le(addr, 8)), load_le(addr + 8, 8));
+    if (family == 4) return mix_in(h, load_le<uint32_t>(addr) | uint64_t(4) << 32);
+    return mix_in(mix_in(h, load_le<uint64_t>(addr)), load_le<uint64_t>(addr + 8));
 }
 
 }  // namespace detail
