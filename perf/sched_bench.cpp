@@ -119,6 +119,19 @@ void maglev_build(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(maglev_table::build(b, size, 0));
 }
 
+// 1000 backends weighted 1..100, and a skewed set: one of weight 65535 among 999 of weight 1.
+void maglev_build_weighted(benchmark::State& state) {
+    std::vector<maglev_backend> b = maglev_backends(1000);
+    std::mt19937 rng(2);
+    for (maglev_backend& x : b) x.weight = 1 + rng() % 100;
+    for (auto _ : state) benchmark::DoNotOptimize(maglev_table::build(b, 65537, 0));
+}
+void maglev_build_skewed(benchmark::State& state) {
+    std::vector<maglev_backend> b = maglev_backends(1000);
+    b[0].weight = 65535;
+    for (auto _ : state) benchmark::DoNotOptimize(maglev_table::build(b, 65537, 0));
+}
+
 // Removing one of the backends: the reload path.
 void maglev_rebuild(benchmark::State& state) {
     const std::vector<maglev_backend> before = maglev_backends(uint32_t(state.range(0)));
@@ -142,6 +155,8 @@ BENCHMARK(maglev_build)
     ->Args({100, 65537})
     ->Args({1000, 65537})
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(maglev_build_weighted)->Unit(benchmark::kMillisecond);
+BENCHMARK(maglev_build_skewed)->Unit(benchmark::kMillisecond);
 BENCHMARK(maglev_rebuild)->Args({1000, 65537})->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -1,8 +1,9 @@
 #pragma once
 // The rules for vip.maglev_table_size, shared by the parser (range, prime) and the validator
-// (entries per backend), and the primes behind them. Sizes are below 2^24, so trial division (at
-// most ~2000 odd divisors) is plenty.
+// (entries per backend). Primality is the Maglev module's own test, so both agree.
 #include <cstdint>
+
+#include "sched/maglev.hpp"
 
 namespace sluice::config::detail {
 
@@ -12,13 +13,7 @@ inline constexpr uint64_t max_maglev_table_size = 16777213;  // the largest prim
 // backend the shares come out visibly uneven.
 inline constexpr uint64_t maglev_entries_per_backend = 10;
 
-constexpr bool is_prime(uint64_t n) {
-    if (n < 2) return false;
-    if (n % 2 == 0) return n == 2;
-    for (uint64_t d = 3; d * d <= n; d += 2)
-        if (n % d == 0) return false;
-    return true;
-}
+using sched::is_prime;
 
 // The smallest prime >= n.
 constexpr uint64_t prime_at_least(uint64_t n) {

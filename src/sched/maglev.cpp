@@ -1,7 +1,9 @@
 #include "sched/maglev.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 namespace sluice::sched {
 
@@ -19,53 +21,95 @@ constexpr uint64_t golden = 0x9e3779b97f4a7c15ull;
 // One backend's walk through its permutation (offset + j * skip) mod size, generated lazily as
 // in the paper: materialising 1000 permutations of 65537 entries would take 256 MB.
 struct walker {
+    uint32_t share;  // entries it is to take in this fill
     uint32_t index;  // into the backends given to build()/rebuild()
-    uint32_t weight;
-    uint32_t next;    // next preferred entry
-    uint32_t skip;    // in [1, size): a full cycle because size is prime
-    uint64_t credit;  // weight accrued but not yet spent on entries
+    uint32_t next;   // next preferred entry
+    uint32_t skip;   // in [1, size): a full cycle because size is prime
 };
 
-// Gives every entry still holding no_backend an owner. Backends take turns in index order; per
-// round each gains its weight as credit and takes its next free preferred entry if it holds at
-// least max-weight credit (then loses max-weight). Equal weights thus take one entry per round,
-// exactly the paper's population. A bitmap of taken entries (8 KB for 65537) keeps the walks,
-// which skip many taken entries near the end, inside L1.
-void fill(std::vector<uint32_t>& entries, std::span<const maglev_backend> backends, uint64_t seed) {
-    const uint32_t size = uint32_t(entries.size());
-    std::vector<uint64_t> taken((size + 63) / 64, 0);
-    uint32_t free = 0;
-    for (uint32_t e = 0; e < size; ++e) {
-        if (entries[e] == no_backend)
-            ++free;
-        else
-            taken[e / 64] |= uint64_t(1) << (e % 64);
-    }
-
-    std::vector<walker> walkers;
-    uint32_t max_weight = 0;
+// Largest-remainder (Hamilton) apportionment of `seats` by weight: floor(seats * w / W) each, the
+// leftover seats to the largest remainders (lower index on ties). Every share is within one
+// entry of exact, however skewed the weights.
+std::vector<uint32_t> apportion(std::span<const maglev_backend> backends, uint32_t seats) {
+    uint64_t total = 0;
+    for (const maglev_backend& b : backends) total += b.weight;
+    std::vector<uint32_t> share(backends.size(), 0);
+    std::vector<std::pair<uint64_t, uint32_t>> remainders;  // (remainder, index)
+    uint64_t given = 0;
     for (uint32_t i = 0; i < backends.size(); ++i) {
         if (backends[i].weight == 0) continue;
+        // seats < 2^32 and weight < 2^32: the product fits; total >= weight.
+        const uint64_t exact = uint64_t(seats) * backends[i].weight;
+        share[i] = uint32_t(exact / total);
+        given += share[i];
+        remainders.push_back({exact % total, i});
+    }
+    std::sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (uint64_t k = 0; given < seats; ++k, ++given) ++share[remainders[k].second];
+    return share;
+}
+
+// Gives every entry still holding no_backend an owner. Each backend's share of the free entries
+// is apportioned by weight up front; then backends take turns, round after round, each taking its
+// next free preferred entry on its turn. With T the largest share, a backend of share t takes a
+// turn in ceil(r * t / T) of the first r rounds (credit starts at T - 1, gains t per round, spends
+// T per turn), so after T rounds every share is met and the table is full. Backends of equal share
+// turn in the same rounds, so a round visits groups of equal share (largest first, each in index
+// order) instead of every backend: O(T * groups) rather than O(T * N) when weights are skewed.
+// Equal weights give the paper's population exactly: one entry per backend per round in index
+// order, the last round stopping when the table is full. The walks probe about M ln M entries in
+// all (704k for M = 65537, N = 1000), most near the end, so they test a byte map of taken
+// entries (64 KB) rather than the 256 KB entries themselves.
+void fill(std::vector<uint32_t>& entries, std::span<const maglev_backend> backends, uint64_t seed) {
+    const uint32_t size = uint32_t(entries.size());
+    std::vector<uint8_t> taken(size);
+    uint32_t free = 0;
+    for (uint32_t e = 0; e < size; ++e) {
+        taken[e] = entries[e] != no_backend;
+        free += !taken[e];
+    }
+
+    const std::vector<uint32_t> share = apportion(backends, free);
+    std::vector<walker> walkers;
+    for (uint32_t i = 0; i < backends.size(); ++i) {
+        if (share[i] == 0) continue;
         const uint64_t x = backends[i].key ^ seed;
         const uint32_t offset = uint32_t(mix(x + golden) % size);
-        const uint32_t skip = size > 1 ? uint32_t(mix(x + 2 * golden) % (size - 1)) + 1 : 1;
-        walkers.push_back({i, backends[i].weight, offset, skip, 0});
-        if (backends[i].weight > max_weight) max_weight = backends[i].weight;
+        const uint32_t skip = uint32_t(mix(x + 2 * golden) % (size - 1)) + 1;  // size >= 2
+        walkers.push_back({share[i], i, offset, skip});
     }
     if (walkers.empty()) return;
+    std::stable_sort(walkers.begin(), walkers.end(),
+                     [](const walker& a, const walker& b) { return a.share > b.share; });
+
+    struct group {
+        uint32_t share;
+        uint32_t first, end;  // walkers[first, end)
+        uint64_t credit;
+    };
+    const uint32_t rounds = walkers[0].share;
+    std::vector<group> groups;
+    for (uint32_t k = 0; k < walkers.size(); ++k) {
+        if (groups.empty() || groups.back().share != walkers[k].share)
+            groups.push_back({walkers[k].share, k, k, rounds - 1});
+        groups.back().end = k + 1;
+    }
 
     while (free > 0) {
-        for (walker& w : walkers) {
-            w.credit += w.weight;
-            if (w.credit < max_weight) continue;
-            w.credit -= max_weight;
-            uint32_t e = w.next;
-            while (taken[e / 64] >> (e % 64) & 1)
-                e = e + w.skip < size ? e + w.skip : e + w.skip - size;
-            taken[e / 64] |= uint64_t(1) << (e % 64);
-            entries[e] = w.index;
-            w.next = e + w.skip < size ? e + w.skip : e + w.skip - size;
-            if (--free == 0) break;
+        for (group& g : groups) {
+            g.credit += g.share;
+            if (g.credit < rounds) continue;
+            g.credit -= rounds;
+            for (uint32_t k = g.first; k < g.end && free > 0; ++k, --free) {
+                walker& w = walkers[k];
+                uint32_t e = w.next;
+                while (taken[e]) e = e + w.skip < size ? e + w.skip : e + w.skip - size;
+                taken[e] = 1;
+                entries[e] = w.index;
+                w.next = e + w.skip < size ? e + w.skip : e + w.skip - size;
+            }
         }
     }
 }
@@ -126,14 +170,6 @@ maglev_table maglev_table::rebuild(const maglev_table& previous,
     }
     fill(t.entries_, backends, seed);
     return t;
-}
-
-bool is_prime(uint32_t n) {
-    if (n < 2) return false;
-    if (n % 2 == 0) return n == 2;
-    for (uint64_t d = 3; d * d <= n; d += 2)
-        if (n % d == 0) return false;
-    return true;
 }
 
 }  // namespace sluice::sched

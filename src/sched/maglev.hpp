@@ -21,21 +21,23 @@ public:
     maglev_table() = default;  // empty: every lookup gives no_backend
 
     // Builds a table of `size` entries (a prime; std::invalid_argument otherwise) from `backends`
-    // in the given order. Each backend walks its own permutation of the entries (offset and skip
-    // from two hashes of key ^ seed) and takes its next free entry when its turn comes; turns are
-    // weighted: every round a backend gains its weight as credit and takes one entry per
-    // max-weight of credit, so shares follow the weights to within one entry. Same backends,
-    // size and seed give the same table in any process. Control thread only (allocates).
+    // in the given order. Each backend's share is M * weight / W rounded by largest remainder
+    // (within one entry of exact; a backend whose share rounds to 0 owns nothing). Each backend
+    // walks its own permutation of the entries (offset and skip from two hashes of key ^ seed);
+    // backends take turns, each taking its next free preferred entry, paced so that all shares
+    // fill up together (equal weights: one entry per backend per round, as in the paper). Same
+    // backends, size and seed give the same table in any process. Control thread only.
     static maglev_table build(std::span<const maglev_backend> backends, uint32_t size,
                               uint64_t seed);
 
     // Minimal-disruption rebuild for a reload. When the change only removes backends (or sets
     // their weight to 0) and leaves every remaining weight as it was, each entry keeps its owner
     // if that owner (same key) is still present, and the entries of removed backends are refilled
-    // by the Maglev fill over the free entries only: no surviving backend loses an entry, and
-    // shares stay proportional to the weights. Any other change (a backend added or re-weighted,
-    // another size or seed, duplicate keys) falls back to build(). The result depends on history:
-    // it equals build() of the same backends only by chance. Control thread only.
+    // by the Maglev fill over the free entries only, apportioned by weight: no surviving backend
+    // loses an entry, and each share stays within two entries of exact. Any other change (a backend
+    // added or re-weighted, another size or seed, duplicate keys) falls back to build(). The result
+    // depends on history: it equals build() of the same backends only by chance. Control thread
+    // only.
     static maglev_table rebuild(const maglev_table& previous,
                                 std::span<const maglev_backend> previous_backends,
                                 std::span<const maglev_backend> backends, uint32_t size,
@@ -58,7 +60,14 @@ private:
     uint64_t seed_ = 0;
 };
 
-// Trial division; control thread (config checks, table builds).
-bool is_prime(uint32_t n);
+// Trial division (sizes stay below 2^24: at most ~2000 odd divisors); used by the config checks
+// and the table builds, control thread only.
+constexpr bool is_prime(uint64_t n) {
+    if (n < 2) return false;
+    if (n % 2 == 0) return n == 2;
+    for (uint64_t d = 3; d * d <= n; d += 2)
+        if (n % d == 0) return false;
+    return true;
+}
 
 }  // namespace sluice::sched

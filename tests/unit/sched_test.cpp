@@ -396,6 +396,50 @@ TEST_CASE("maglev gives equal backends equal shares") {
     }
 }
 
+TEST_CASE("maglev with equal weights is the paper's population") {
+    // Property: build() equals a direct transcription of the pseudo-code of section 3.4 (full
+    // permutation lists, one entry per backend per turn in order), with offset and skip from
+    // splitmix64's first two outputs seeded with key ^ seed (pinned: tables must not change
+    // between versions, or LB instances running different versions disagree).
+    auto splitmix = [](uint64_t x) {
+        x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+        x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+        return x ^ (x >> 31);
+    };
+    const uint64_t golden = 0x9e3779b97f4a7c15ull;
+    for (uint32_t m : {7u, 251u, 4099u}) {
+        for (uint32_t n : {1u, 2u, 5u, 13u}) {
+            for (uint32_t weight : {1u, 7u}) {
+                std::vector<maglev_backend> b = equal_backends(n, m);
+                for (maglev_backend& x : b) x.weight = weight;
+                const uint64_t seed = m * 31 + n;
+                std::vector<std::vector<uint32_t>> permutation(n);
+                for (uint32_t i = 0; i < n; ++i) {
+                    const uint64_t offset = splitmix((b[i].key ^ seed) + golden) % m;
+                    const uint64_t skip = splitmix((b[i].key ^ seed) + 2 * golden) % (m - 1) + 1;
+                    for (uint64_t j = 0; j < m; ++j)
+                        permutation[i].push_back(uint32_t((offset + j * skip) % m));
+                }
+                std::vector<uint32_t> next(n, 0);
+                std::vector<uint32_t> entry(m, no_backend);
+                for (uint32_t filled = 0;;) {
+                    for (uint32_t i = 0; i < n; ++i) {
+                        uint32_t c = permutation[i][next[i]];
+                        while (entry[c] != no_backend) c = permutation[i][++next[i]];
+                        entry[c] = i;
+                        ++next[i];
+                        if (++filled == m) goto done;
+                    }
+                }
+            done:
+                CAPTURE(m);
+                CAPTURE(n);
+                CHECK(maglev_table::build(b, m, seed).entries() == entry);
+            }
+        }
+    }
+}
+
 TEST_CASE("maglev rebuild after a removal moves only the removed backend's entries") {
     // Property: removing (or draining to weight 0) one of N backends keeps every other entry's
     // owner; the moved share is the removed backend's, about 1/N; survivors stay balanced.
@@ -458,12 +502,34 @@ TEST_CASE("maglev shares follow the weights") {
     count = owned(maglev_table::rebuild(t, b, after, table_size, 4), 2);
     CHECK(std::fabs(double(count[0]) / table_size - 0.25) <= 0.01);
     CHECK(std::fabs(double(count[1]) / table_size - 0.75) <= 0.01);
+}
 
-    // Extreme ratio: 1 : 1000 still gives the small one its share (65 entries, not 0).
-    b = equal_backends(2);
-    b[1].weight = 1000;
-    count = owned(maglev_table::build(b, table_size, 4), 2);
-    CHECK(std::fabs(double(count[0]) - table_size / 1001.0) <= 1.0);
+TEST_CASE("maglev shares are within one entry of exact for any weights") {
+    // Property: every backend owns M * w / W entries to within one, for random and extremely
+    // skewed weights (one of 65535 among 999 of 1: the small ones still get about one entry each,
+    // not all in one late round that the table is too full to finish).
+    std::mt19937 rng(8);
+    std::vector<std::vector<uint32_t>> sets = {{1, 1000}, {65535}, {1, 2, 3}};
+    std::vector<uint32_t> skewed(1000, 1);
+    skewed[0] = 65535;
+    sets.push_back(skewed);
+    for (int i = 0; i < 20; ++i) {
+        std::vector<uint32_t> w(1 + rng() % 200);
+        for (uint32_t& x : w) x = rng() % 10 == 0 ? 0 : 1 + rng() % (i % 2 ? 100 : 65535);
+        sets.push_back(w);
+    }
+    for (const std::vector<uint32_t>& weights : sets) {
+        std::vector<maglev_backend> b = equal_backends(uint32_t(weights.size()));
+        double total = 0;
+        for (uint32_t i = 0; i < b.size(); ++i) total += b[i].weight = weights[i];
+        if (total == 0) continue;
+        const std::vector<uint64_t> count = owned(maglev_table::build(b, table_size, 6), b.size());
+        for (uint32_t i = 0; i < b.size(); ++i) {
+            CAPTURE(weights.size());
+            CAPTURE(i);
+            CHECK(std::fabs(double(count[i]) - table_size * weights[i] / total) < 1.0);
+        }
+    }
 }
 
 TEST_CASE("maglev rebuild falls back to a full build when shares change") {
@@ -621,6 +687,10 @@ TEST_CASE("client_hash and backend_key are stable across builds and processes") 
     CHECK(client_hash(hash_selector::five_tuple, src, dst, 4, 51000, 443, 6, 42) ==
           0x4c9b8ea046c1094bull);
     CHECK(backend_key(dst, 4, 8080) == 0x0bfcb4059154d59bull);
+    const uint8_t src6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+    const uint8_t dst6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    CHECK(client_hash(hash_selector::five_tuple, src6, dst6, 6, 51000, 443, 6, 42) ==
+          0x1919b3cfad052f28ull);
     CHECK(backend_key(dst, 4, 8080) != backend_key(dst, 4, 8081));
     CHECK(backend_key(src, 4, 8080) != backend_key(dst, 4, 8080));
 }
