@@ -7,9 +7,11 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
+#include "dataplane/conn_counts.hpp"
 #include "sched/client_hash.hpp"
 #include "sched/least_connections.hpp"
 #include "sched/maglev.hpp"
@@ -71,6 +73,39 @@ void lc(benchmark::State& state) {
 }
 void wlc(benchmark::State& state) {
     least_connections(state, true);
+}
+
+// wlc as the data plane runs it: each backend's load is the sum of every worker's own counts
+// (dataplane::sum_connections over per-worker conn_counts arrays, indexed by backend id). The
+// difference to `wlc` above is the price of seeing the other workers' counts.
+void wlc_across_workers(benchmark::State& state) {
+    const uint32_t n = uint32_t(state.range(0));
+    const unsigned workers = unsigned(state.range(1));
+    const backends b(n);
+    std::vector<std::unique_ptr<sluice::dataplane::conn_counts>> counts;
+    std::vector<const sluice::dataplane::conn_counts*> views;
+    std::mt19937 rng(7);
+    for (unsigned w = 0; w < workers; ++w) {
+        counts.push_back(std::make_unique<sluice::dataplane::conn_counts>());
+        for (uint32_t id = 0; id < n; ++id) {
+            counts.back()->add(id * 13 % sluice::control::max_backends, true,
+                               int32_t(rng() % 5000));
+            counts.back()->add(id * 13 % sluice::control::max_backends, false,
+                               int32_t(rng() % 500));
+        }
+        views.push_back(counts.back().get());
+    }
+    uint32_t start = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(pick_least_connections(
+            b.weights, true, start++,
+            [&](uint32_t i) {
+                auto t = sluice::dataplane::sum_connections(views,
+                                                            i * 13 % sluice::control::max_backends);
+                return conn_overhead(t.active, t.inactive);
+            },
+            [](uint32_t) { return true; }));
+    }
 }
 
 std::vector<maglev_backend> maglev_backends(uint32_t n) {
@@ -148,6 +183,12 @@ BENCHMARK(rr)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(wrr)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(lc)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(wlc)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK(wlc_across_workers)
+    ->Args({10, 1})
+    ->Args({10, 2})
+    ->Args({10, 4})
+    ->Args({100, 2})
+    ->Args({1000, 2});
 BENCHMARK(maglev_lookup)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(client_hash_five_tuple)->Arg(4)->Arg(6);
 BENCHMARK(maglev_build)
