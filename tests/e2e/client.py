@@ -2,9 +2,14 @@
 """Lab clients for Sluice's e2e tests and demo; run inside the sluice-client namespace.
 
   client.py http     --count N [--url URL]          N GETs, each on a NEW connection
+                     [--bind A[,A...]] [--parallel] ... from each source address A (N per address;
+                                                    --parallel: the addresses concurrently)
   client.py udp      --count N [--addr A --port P]  N request/response exchanges, each from a new port
   client.py idle     --idle S  [--url URL]          two GETs on one keep-alive socket, S seconds apart
   client.py download --url URL [--sha256 HEX]       one GET, streamed into sha256
+  client.py hold     --count N [--hold S]           N connections kept open and idle until stdin
+                     [--no-request] [--bind A]      closes (or S seconds); one keep-alive GET on
+                                                    each first tells which backend it reached
 
 Every operation has a socket timeout (default 5 s) and is never retried: a failure is a failure.
 Output: a human summary, or with --json one JSON object on the last line of stdout.
@@ -14,11 +19,13 @@ Python 3 standard library only.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import hashlib
 import http.client
 import json
 import os
 import re
+import select
 import socket
 import sys
 import time
@@ -41,36 +48,50 @@ def _error_text(e: BaseException) -> str:
 
 def cmd_http(args) -> dict:
     host, port, path = _split_url(args.url)
-    backends: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    ok = failed = 0
+    sources = [a for a in args.bind.split(",") if a] if args.bind else [None]
+
+    def from_source(src: str | None) -> tuple[Counter[str], Counter[str]]:
+        backends: Counter[str] = Counter()
+        errors: Counter[str] = Counter()
+        for _ in range(args.count):
+            conn = http.client.HTTPConnection(host, port, timeout=args.timeout,
+                                              source_address=(src, 0) if src else None)
+            try:
+                conn.request("GET", path, headers={"Connection": "close"})
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"HTTP status {resp.status}")
+                m = BACKEND_RE.search(body)
+                backends[m.group(1).decode() if m else "unknown"] += 1
+            except Exception as e:  # noqa: BLE001 - every failure is counted, none retried
+                errors[(f"{src}: " if src else "") + _error_text(e)] += 1
+            finally:
+                conn.close()
+        return backends, errors
+
     t0 = time.monotonic()
-    for _ in range(args.count):
-        conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
-        try:
-            conn.request("GET", path, headers={"Connection": "close"})
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status != 200:
-                raise RuntimeError(f"HTTP status {resp.status}")
-            m = BACKEND_RE.search(body)
-            backends[m.group(1).decode() if m else "unknown"] += 1
-            ok += 1
-        except Exception as e:  # noqa: BLE001 - every failure is counted, none retried
-            failed += 1
-            errors[_error_text(e)] += 1
-        finally:
-            conn.close()
+    if args.parallel and len(sources) > 1:  # one thread per source address
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(64, len(sources))) as pool:
+            results = list(pool.map(from_source, sources))
+    else:
+        results = [from_source(src) for src in sources]
     elapsed = time.monotonic() - t0
-    return {
+    backends: Counter[str] = sum((b for b, _ in results), Counter())
+    errors: Counter[str] = sum((e for _, e in results), Counter())
+    failed = sum(errors.values())
+    out = {
         "kind": "http",
-        "requests": args.count,
-        "ok": ok,
+        "requests": args.count * len(sources),
+        "ok": args.count * len(sources) - failed,
         "failed": failed,
         "backends": dict(sorted(backends.items())),
         "errors": dict(errors.most_common(10)),
         "elapsed_s": round(elapsed, 3),
     }
+    if args.bind:
+        out["by_source"] = {src: dict(sorted(b.items())) for src, (b, _) in zip(sources, results)}
+    return out
 
 
 def cmd_udp(args) -> dict:
@@ -185,6 +206,78 @@ def cmd_download(args) -> dict:
     return out
 
 
+def _peer_closed(sock: socket.socket) -> bool:
+    """True if the peer has closed (or reset) the connection; never blocks."""
+    sock.settimeout(0)  # a socket with a timeout would first wait that long for data
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def cmd_hold(args) -> dict:
+    """Opens --count connections one after the other and keeps them open and idle until stdin
+    reaches EOF (or a line arrives), at most --hold seconds; then closes them. Prints a JSON line
+    once all are open, and the summary at the end."""
+    host, port, path = _split_url(args.url)
+    conns: list[http.client.HTTPConnection] = []
+    backends: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    opened = failed = 0
+    t0 = time.monotonic()
+    for _ in range(args.count):
+        conn = http.client.HTTPConnection(host, port, timeout=args.timeout,
+                                          source_address=(args.bind, 0) if args.bind else None)
+        try:
+            if args.no_request:
+                conn.connect()
+            else:
+                conn.request("GET", path)  # HTTP/1.1 keep-alive: the connection stays open
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"HTTP status {resp.status}")
+                if conn.sock is None:
+                    raise RuntimeError("server closed the connection after the response")
+                m = BACKEND_RE.search(body)
+                backends[m.group(1).decode() if m else "unknown"] += 1
+            conns.append(conn)
+            opened += 1
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            errors[_error_text(e)] += 1
+            conn.close()
+    report = {
+        "kind": "hold",
+        "event": "holding",
+        "requested": args.count,
+        "open": opened,
+        "failed": failed,
+        "backends": dict(sorted(backends.items())),
+        "errors": dict(errors.most_common(10)),
+        "local_ports": sorted(c.sock.getsockname()[1] for c in conns),
+        "connect_s": round(time.monotonic() - t0, 3),
+    }
+    print(json.dumps(report) if args.json else f"hold: {opened} open, {failed} failed", flush=True)
+    t_hold = time.monotonic()
+    deadline = t_hold + args.hold
+    stopped_by = "timeout"
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([sys.stdin], [], [], max(0.0, deadline - time.monotonic()))
+        if r:
+            sys.stdin.readline()  # EOF or a line: either is the signal to stop
+            stopped_by = "stdin"
+            break
+    closed_by_peer = sum(1 for c in conns if c.sock is None or _peer_closed(c.sock))
+    for c in conns:
+        c.close()
+    report.update(event="closed", held_s=round(time.monotonic() - t_hold, 3),
+                  stopped_by=stopped_by, closed_by_peer=closed_by_peer)
+    return report
+
+
 def human(res: dict) -> str:
     kind = res["kind"]
     if kind in ("http", "udp"):
@@ -205,6 +298,10 @@ def main() -> int:
     p = sub.add_parser("http")
     p.add_argument("--url", default="http://198.18.0.10/")
     p.add_argument("--count", type=int, default=1000)
+    p.add_argument("--bind", default="",
+                   help="comma-separated source addresses; --count GETs from each")
+    p.add_argument("--parallel", action="store_true",
+                   help="with several --bind addresses: all addresses at once (a thread each)")
     p = sub.add_parser("udp")
     p.add_argument("--addr", default="198.18.0.10")
     p.add_argument("--port", type=int, default=9000)
@@ -212,6 +309,13 @@ def main() -> int:
     p = sub.add_parser("idle")
     p.add_argument("--url", default="http://198.18.0.10/")
     p.add_argument("--idle", type=float, default=15)
+    p = sub.add_parser("hold")
+    p.add_argument("--url", default="http://198.18.0.10/")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--hold", type=float, default=60, help="at most this many seconds")
+    p.add_argument("--bind", default="", help="source address")
+    p.add_argument("--no-request", action="store_true",
+                   help="only connect (no GET: the backend stays unknown)")
     p = sub.add_parser("download")
     p.add_argument("--url", default="http://198.18.0.10/big.bin")
     p.add_argument("--sha256")
@@ -221,7 +325,8 @@ def main() -> int:
         p.add_argument("--expect-backends", default="",
                        help="comma-separated backends that must each answer at least once")
     args = ap.parse_args()
-    res = {"http": cmd_http, "udp": cmd_udp, "idle": cmd_idle, "download": cmd_download}[args.cmd](args)
+    res = {"http": cmd_http, "udp": cmd_udp, "idle": cmd_idle, "download": cmd_download,
+           "hold": cmd_hold}[args.cmd](args)
     print(json.dumps(res) if args.json else human(res), flush=True)
     ok = res.get("failed", 0) == 0 if "failed" in res else res.get("ok", False)
     silent = [b for b in filter(None, args.expect_backends.split(","))

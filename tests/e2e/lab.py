@@ -18,11 +18,13 @@ import contextlib
 import fcntl
 import json
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -211,6 +213,35 @@ class Sluiced:
         self.exit_code = self.proc.returncode
         self.proc = None
 
+    def reload(self, timeout: float = 15) -> float:
+        """SIGHUP: waits for a new `reload: applied` log line; fails on `reload refused` (with the
+        logged errors) or on a timeout. Returns the seconds it took."""
+        if self.proc is None or self.proc.poll() is not None:
+            raise Failure("reload: sluiced is not running")
+        text = self.log_text()
+        n_ok, n_bad = text.count("reload: applied"), text.count("reload refused")
+        t0 = time.monotonic()
+        log(f"reload: SIGHUP to sluiced (pid {self.proc.pid}), config {self.config}")
+        self.proc.send_signal(signal.SIGHUP)
+        while time.monotonic() - t0 < timeout:
+            text = self.log_text()
+            if text.count("reload refused") > n_bad:
+                self.dump_log(40)
+                lines = [ln for ln in text.splitlines() if "reload refused" in ln]
+                raise Failure(f"sluiced refused the reload of {self.config}: {lines[-1].strip()}")
+            if text.count("reload: applied") > n_ok:
+                elapsed = time.monotonic() - t0
+                line = [ln for ln in text.splitlines() if "reload: applied" in ln][-1]
+                log(f"reload applied after {elapsed:.2f}s: {line.strip()}")
+                return elapsed
+            if self.proc.poll() is not None:
+                self.dump_log()
+                raise Failure(f"sluiced exited with status {self.proc.returncode} on SIGHUP")
+            time.sleep(0.05)
+        self.dump_log(40)
+        raise Failure(f"sluiced logged neither 'reload: applied' nor 'reload refused' within "
+                      f"{timeout}s of SIGHUP")
+
     def final_stats(self) -> dict | None:
         """The last `sluiced: stats {...}` line printed (at exit or on SIGUSR1)."""
         found = None
@@ -225,6 +256,103 @@ class Sluiced:
 
 
 # ---------------------------------------------------------------------------------------------
+# a client that keeps running while the test does other things
+
+
+class BackgroundClient:
+    """tests/e2e/client.py running inside sluice-client in the background (e.g. `hold`, which
+    keeps connections open until its stdin closes). Its stdout JSON lines are read as they come."""
+
+    def __init__(self, argv: Sequence[str]):
+        self.argv = list(argv)
+        cmd = ["ip", "netns", "exec", NS_CLIENT, sys.executable, str(HERE / "client.py"),
+               *argv, "--json"]
+        log(f"background client: {' '.join(argv)}")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr: list[str] = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines.put),
+                         daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self._stderr.append),
+                         daemon=True).start()
+
+    @staticmethod
+    def _pump(stream, sink) -> None:
+        for line in stream:
+            sink(line)
+        sink(None)
+
+    def next_json(self, timeout: float) -> dict:
+        """The next JSON line the client prints, within `timeout` seconds."""
+        t_end = time.monotonic() + timeout
+        while True:
+            left = t_end - time.monotonic()
+            try:
+                line = self._lines.get(timeout=max(0.0, left))
+            except queue.Empty:
+                raise Failure(f"background client {' '.join(self.argv)}: no report within "
+                              f"{timeout}s") from None
+            if line is None:
+                self.proc.wait(timeout=5)
+                raise Failure(f"background client {' '.join(self.argv)} ended (exit "
+                              f"{self.proc.returncode}) without a report; stderr: "
+                              f"{''.join(filter(None, self._stderr))[-2000:]}")
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    pass
+            log(f"client: {line}")
+
+    def finish(self, timeout: float = 30) -> dict:
+        """Closes the client's stdin (its signal to stop) and returns its final JSON summary."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        res = self.next_json(timeout)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Failure(f"background client {' '.join(self.argv)} did not exit") from None
+        for line in filter(None, self._stderr):
+            log(f"client: {line.rstrip()}")
+        return res
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def vip_toml(address: str = VIP, port: int = 80, protocol: str = "tcp",
+             backends: Sequence[dict | str] = (), **keys) -> str:
+    """One `[[vip]]` block: `keys` are the VIP's other keys (name, scheduler, hash, ...), each
+    backend is an address or a dict of backend keys ({"address": ..., "weight": 2})."""
+    def val(v) -> str:
+        return json.dumps(v)  # strings and integers are written alike in TOML and JSON
+
+    lines = ["[[vip]]"]
+    vip_keys = {**{k: v for k, v in keys.items() if k == "name"}, "address": address,
+                "port": port, "protocol": protocol,
+                **{k: v for k, v in keys.items() if k != "name"}}
+    lines += [f"{k} = {val(v)}" for k, v in vip_keys.items()]
+    for be in backends:
+        be = {"address": be} if isinstance(be, str) else be
+        lines.append("  [[vip.backend]]")
+        lines += [f"  {k} = {val(v)}" for k, v in be.items()]
+    return "\n".join(lines) + "\n"
+
+
+def backend_addr(be: str) -> str:
+    """be1 -> 198.18.1.11 (the lab's addressing, docs/lab.md)."""
+    return f"198.18.1.1{int(be[2:])}"
+
+
+# ---------------------------------------------------------------------------------------------
 # the test object
 
 
@@ -236,6 +364,7 @@ class Test:
         self.work_dir = Path(args.log_dir).resolve() / f"{name}.d"
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.daemons: list[Sluiced] = []
+        self.background: list[BackgroundClient] = []
         self.lab_is_up = False
         self._nstarts = 0
 
@@ -272,6 +401,32 @@ class Test:
         out.write_text(text)
         log(f"generated {out} from {src.name} with {tables}")
         return out
+
+    def write_config(self, filename: str, vips: Sequence[str],
+                     tables: dict[str, dict] | None = None, base: str = "lab.toml") -> Path:
+        """Writes <work dir>/<filename>: dpdk-config/<base> with every `[[vip]]` replaced by `vips`
+        (blocks from vip_toml) and `tables` replacing same-named tables, as config() does.
+        Writing the same filename again rewrites the file in place, ready for Sluiced.reload()."""
+        src = self.source_dir / "dpdk-config" / base
+        if not src.exists():
+            raise Failure(f"missing config {src}")
+        text = _strip_vips(src.read_text())
+        for table, values in (tables or {}).items():
+            text = _replace_toml_table(text, table, values)
+        text = text.rstrip("\n") + "\n\n" + "\n".join(vips)
+        out = self.work_dir / filename
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, out)  # a reload never reads a half-written file
+        log(f"wrote {out} ({base} with {len(vips)} VIP(s)"
+            f"{', ' + str(tables) if tables else ''})")
+        return out
+
+    def client_start(self, *argv: str) -> BackgroundClient:
+        """Starts client.py in the client namespace in the background (killed at teardown)."""
+        c = BackgroundClient(argv)
+        self.background.append(c)
+        return c
 
     # -- sluiced
     @contextlib.contextmanager
@@ -330,6 +485,8 @@ class Test:
     # -- teardown
     def teardown(self) -> list[str]:
         problems = []
+        for c in self.background:
+            c.kill()
         for d in self.daemons:
             if d.proc is not None:
                 d.kill_quietly()
@@ -360,6 +517,24 @@ def _replace_toml_table(text: str, table: str, values: dict) -> str:
     out.append(f"[{table}]")
     for k, v in values.items():
         out.append(f"{k} = {json.dumps(v)}")
+    return "\n".join(out) + "\n"
+
+
+def _strip_vips(text: str) -> str:
+    """Removes every `[[vip]]` / `[[vip.backend]]` block (and the comments right above them)."""
+    out: list[str] = []
+    skipping = False
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    for line in text.splitlines():
+        m = header.match(line)
+        if m:
+            skipping = m.group(1) == "vip" or m.group(1).startswith("vip.")
+            if skipping:
+                while out and (not out[-1].strip() or out[-1].lstrip().startswith("#")):
+                    out.pop()
+                continue
+        if not skipping:
+            out.append(line)
     return "\n".join(out) + "\n"
 
 
