@@ -18,7 +18,7 @@ packages=(
     # DPDK tools (dpdk-testpmd, dpdk-telemetry.py, dpdk-devbind.py)
     dpdk dpdk-dev
     # lab: namespaces, servers, load generators
-    iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 procps psmisc
+    iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 procps psmisc prometheus
     util-linux
 )
 
@@ -36,5 +36,16 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Packages such as nginx and prometheus start their system service on install. The lab runs its
+# own servers inside namespaces; no host-wide service is wanted, so service starts are denied for
+# the duration of the install (policy-rc.d, honoured by invoke-rc.d), unless a policy exists.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=true
+fi
+trap '$own_policy && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "install-deps: done"

@@ -36,7 +36,7 @@ struct route_config {
 struct backend_config {
     ip_address address;
     uint16_t port = 0;
-    uint32_t weight = 1;  // 0..65535; 0 = no new flows
+    uint32_t weight = 1;           // 0..65535; 0 = no new flows
     uint32_t max_connections = 0;  // 0 = unlimited; else active+inactive flows above which the
                                    // backend gets no new flows (HAProxy maxconn, IPVS u-threshold)
 };
@@ -47,9 +47,9 @@ struct vip_config {
     uint16_t port = 0;
     l4_protocol protocol = l4_protocol::tcp;
     scheduler_kind scheduler = scheduler_kind::rr;
-    hash_key hash = hash_key::src_ip;     // maglev only
-    uint32_t maglev_table_size = 65537;   // maglev only; a prime
-    uint64_t hash_seed = 0;               // maglev only; same seed + same backends = same table
+    hash_key hash = hash_key::src_ip;    // maglev only
+    uint32_t maglev_table_size = 65537;  // maglev only; a prime
+    uint64_t hash_seed = 0;              // maglev only; same seed + same backends = same table
     std::vector<backend_config> backends;
 };
 
@@ -92,8 +92,20 @@ struct neighbor_config {
     bool operator==(const neighbor_config&) const = default;
 };
 
+struct control_config {
+    std::string socket = "/run/sluice/sluiced.sock";  // Unix socket of the control API (0600)
+    bool operator==(const control_config&) const = default;
+};
+
+struct metrics_config {
+    std::string listen = "127.0.0.1:9273";  // Prometheus /metrics; "" disables
+    bool operator==(const metrics_config&) const = default;
+};
+
 struct config {
     std::string source_file;
+    control_config control;
+    metrics_config metrics;
     dataplane_config dataplane;
     std::vector<port_config> ports;
     std::vector<route_config> routes;

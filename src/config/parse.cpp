@@ -1,5 +1,9 @@
 #include "config/parse.hpp"
 
+#include <string>
+
+#include "sluice/ip_address.hpp"
+
 namespace sluice::config::detail {
 
 namespace {
@@ -38,6 +42,43 @@ void parse_neighbor(table_reader& root, neighbor_config& out) {
     neighbor->report_unknown_keys();
 }
 
+void parse_control(table_reader& root, control_config& out, diagnostics& diag) {
+    auto control = root.table("control");
+    if (!control) return;
+    if (auto where = control->string("socket", out.socket)) {
+        if (out.socket.empty() || out.socket[0] != '/' || out.socket.size() > 107)
+            diag.report(*where,
+                        "must be an absolute path of at most 107 bytes, got '" + out.socket + "'");
+    }
+    control->report_unknown_keys();
+}
+
+// "ADDR:PORT" or "[IPv6]:PORT"; empty disables the listener.
+bool valid_listen(const std::string& s) {
+    if (s.empty()) return true;
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon + 1 == s.size()) return false;
+    std::string host = s.substr(0, colon), port = s.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    else if (host.find(':') != std::string::npos)
+        return false;
+    if (!ip_address::parse(host)) return false;
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+    unsigned long n = std::stoul(port);
+    return n >= 1 && n <= 65535;
+}
+
+void parse_metrics(table_reader& root, metrics_config& out, diagnostics& diag) {
+    auto metrics = root.table("metrics");
+    if (!metrics) return;
+    if (auto where = metrics->string("listen", out.listen); where && !valid_listen(out.listen))
+        diag.report(*where, "'" + out.listen +
+                                "' is not ADDR:PORT (e.g. 127.0.0.1:9273, [::1]:9273; \"\" "
+                                "disables)");
+    metrics->report_unknown_keys();
+}
+
 }  // namespace
 
 void parse_document(const toml::table& root, config& cfg, origins& where, diagnostics& diag) {
@@ -48,6 +89,8 @@ void parse_document(const toml::table& root, config& cfg, origins& where, diagno
     parse_flows(reader, cfg.flows, where);
     parse_timeouts(reader, cfg.timeouts);
     parse_neighbor(reader, cfg.neighbor);
+    parse_control(reader, cfg.control, diag);
+    parse_metrics(reader, cfg.metrics, diag);
     parse_vips(reader, cfg.vips, where);
     reader.report_unknown_keys();
 }

@@ -29,6 +29,10 @@ struct backend_identity {
     bool operator<(const backend_identity& o) const { return tie() < o.tie(); }
 };
 
+// Operator state of a backend (sluicectl), kept across reloads for backends that stay.
+enum class backend_admin : uint8_t { up, draining, disabled, removing };
+const char* backend_admin_name(backend_admin a);
+
 class backend_registry {
 public:
     // Id for this backend: its existing one, else a free one; no_backend_id when all are taken.

@@ -78,7 +78,8 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                                           std::span<const port_info> infos,
                                           route::neighbor_table& neighbors,
                                           backend_registry& registry, uint32_t ticks_per_second,
-                                          uint64_t generation, const snapshot* previous) {
+                                          uint64_t generation, const snapshot* previous,
+                                          const std::map<backend_identity, backend_admin>& admin) {
     auto s = std::make_unique<snapshot>();
     s->generation = generation;
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
@@ -117,7 +118,9 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             b.weight = bc.weight;
             b.max_connections = bc.max_connections;
             v.limited |= bc.max_connections > 0;
-            b.id = registry.acquire({v.address, v.port, v.protocol, b.address, b.port});
+            const backend_identity who{v.address, v.port, v.protocol, b.address, b.port};
+            b.id = registry.acquire(who);
+            if (auto a = admin.find(who); a != admin.end()) b.admin = a->second;
             if (b.id == no_backend_id)
                 throw std::runtime_error("more than " + std::to_string(max_backends) +
                                          " backends (counting removed ones with open flows)");
@@ -126,11 +129,12 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             if (b.neighbor_slot == route::no_neighbor)
                 throw std::runtime_error("neighbour table full");
             v.backends.push_back(b);
-            v.weights.push_back(b.weight);
+            const uint32_t effective = b.admin == backend_admin::up ? b.weight : 0;
+            v.weights.push_back(effective);
             // The Maglev key follows the backend (address, port), not its position in the config.
             v.maglev_backends.push_back(
                 {sched::backend_key(b.address.bytes.data(), uint8_t(b.address.family), b.port),
-                 b.weight});
+                 effective});
         }
         if (v.scheduler == config::scheduler_kind::maglev) {
             const vip_entry* old = find_same_vip(previous, v);

@@ -5,6 +5,7 @@
 // counters) lives with the worker.
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,6 +26,7 @@ struct backend_entry {
     uint16_t port = 0;
     uint32_t weight = 1;
     uint32_t id = no_backend_id;   // stable across reloads (backend_registry)
+    backend_admin admin = backend_admin::up;  // not up: no new flows (weight in `weights` is 0)
     uint32_t max_connections = 0;  // 0 = unlimited
     uint16_t egress_port = 0;  // index into snapshot::ports
     uint32_t neighbor_slot = route::no_neighbor;
@@ -40,7 +42,7 @@ struct vip_entry {
     uint64_t hash_seed = 0;
     bool limited = false;  // some backend has max_connections
     std::vector<backend_entry> backends;
-    std::vector<uint32_t> weights;  // backends[i].weight, contiguous for the scheduler
+    std::vector<uint32_t> weights;  // effective weights for the scheduler: 0 unless admin is up
     std::vector<sched::maglev_backend> maglev_backends;  // maglev only, in backends order
     sched::maglev_table maglev;                          // maglev only
 };
@@ -86,7 +88,8 @@ public:
                                            std::span<const port_info> ports,
                                            route::neighbor_table& neighbors,
                                            backend_registry& registry, uint32_t ticks_per_second,
-                                           uint64_t generation, const snapshot* previous);
+                                           uint64_t generation, const snapshot* previous,
+                                           const std::map<backend_identity, backend_admin>& admin);
     // Every backend id this snapshot references.
     std::vector<uint32_t> backend_ids() const;
 

@@ -16,6 +16,12 @@ namespace sluice::dataplane {
 struct conn_count {
     std::atomic<uint32_t> active{0};
     std::atomic<uint32_t> inactive{0};
+    // Traffic of the backend's flows, counted per packet by the owning worker.
+    std::atomic<uint64_t> connections{0};  // flows created
+    std::atomic<uint64_t> packets_to{0};
+    std::atomic<uint64_t> packets_from{0};
+    std::atomic<uint64_t> bytes_to{0};
+    std::atomic<uint64_t> bytes_from{0};
 };
 
 class conn_counts {
@@ -27,13 +33,26 @@ public:
         std::atomic<uint32_t>& c = active ? counts_[id].active : counts_[id].inactive;
         c.store(c.load(std::memory_order_relaxed) + uint32_t(delta), std::memory_order_relaxed);
     }
+    // Owner worker only: one packet of `bytes` to (or from) the backend.
+    void traffic(uint32_t id, bool to_backend, uint32_t bytes) {
+        conn_count& c = counts_[id];
+        bump(to_backend ? c.packets_to : c.packets_from, 1);
+        bump(to_backend ? c.bytes_to : c.bytes_from, bytes);
+    }
+    void connection(uint32_t id) { bump(counts_[id].connections, 1); }
     // Any thread.
-    uint32_t active(uint32_t id) const { return counts_[id].active.load(std::memory_order_relaxed); }
+    const conn_count& at(uint32_t id) const { return counts_[id]; }
+    uint32_t active(uint32_t id) const {
+        return counts_[id].active.load(std::memory_order_relaxed);
+    }
     uint32_t inactive(uint32_t id) const {
         return counts_[id].inactive.load(std::memory_order_relaxed);
     }
 
 private:
+    static void bump(std::atomic<uint64_t>& c, uint64_t n) {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     std::unique_ptr<conn_count[]> counts_;
 };
 

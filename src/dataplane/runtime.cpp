@@ -109,7 +109,7 @@ void runtime::start() {
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
     auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
-                                         ++generation_, nullptr);
+                                         ++generation_, nullptr, admin_);
     pin_next_hops(*snap);
     snapshot_.store(snap.release(), std::memory_order_release);
 
@@ -203,7 +203,7 @@ std::string runtime::reload(const config::config& next) {
     std::unique_ptr<control::snapshot> snap;
     try {
         snap = control::snapshot::build(next, ports_, *neighbors_, registry_, ticks_per_second,
-                                        generation_ + 1, snapshot_.load());
+                                        generation_ + 1, snapshot_.load(), admin_);
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -216,6 +216,74 @@ std::string runtime::reload(const config::config& next) {
     registry_.retain_only(snap->backend_ids());
     publish(std::move(snap));
     return {};
+}
+
+control::backend_admin runtime::admin_of(const control::backend_identity& who) const {
+    auto it = admin_.find(who);
+    return it == admin_.end() ? control::backend_admin::up : it->second;
+}
+
+void runtime::set_admin(const control::backend_identity& who, control::backend_admin a) {
+    if (a == control::backend_admin::up)
+        admin_.erase(who);
+    else
+        admin_[who] = a;
+}
+
+runtime::traffic_totals runtime::traffic(uint32_t id) const {
+    traffic_totals t;
+    for (const conn_counts* w : conn_views_) {
+        const conn_count& c = w->at(id);
+        t.connections += c.connections.load(std::memory_order_relaxed);
+        t.packets_to += c.packets_to.load(std::memory_order_relaxed);
+        t.packets_from += c.packets_from.load(std::memory_order_relaxed);
+        t.bytes_to += c.bytes_to.load(std::memory_order_relaxed);
+        t.bytes_from += c.bytes_from.load(std::memory_order_relaxed);
+    }
+    return t;
+}
+
+void runtime::sample_rates(uint64_t now_ns) {
+    const uint64_t elapsed = now_ns - last_rate_ns_;
+    if (elapsed < 1000000000ull) return;
+    last_rate_ns_ = now_ns;
+    for (uint32_t id : snapshot_.load()->backend_ids()) {
+        uint64_t total = traffic(id).connections;
+        rate_[id] = double(total - rate_prev_[id]) * 1e9 / double(elapsed);
+        rate_prev_[id] = total;
+    }
+}
+
+void runtime::finish_removals(uint64_t now_ns) {
+    // A backend being removed leaves its VIP once its last flow is gone (checked once a second).
+    if (now_ns - last_removal_check_ns_ < 1000000000ull) return;
+    last_removal_check_ns_ = now_ns;
+    config::config next = cfg_;
+    bool changed = false;
+    const control::snapshot& s = *snapshot_.load();
+    for (size_t v = 0; v < s.vips.size(); ++v) {
+        for (const auto& b : s.vips[v].backends) {
+            if (b.admin != control::backend_admin::removing) continue;
+            conn_totals t = connections(b.id);
+            if (t.active + t.inactive > 0) continue;
+            auto& list = next.vips[v].backends;
+            for (size_t i = 0; i < list.size(); ++i) {
+                if (list[i].address == b.address && list[i].port == b.port) {
+                    list.erase(list.begin() + long(i));
+                    changed = true;
+                    break;
+                }
+            }
+            admin_.erase(
+                {s.vips[v].address, s.vips[v].port, s.vips[v].protocol, b.address, b.port});
+            SLUICE_LOG_INFO("vip %s: backend %s:%u removed (no flows left)", s.vips[v].name.c_str(),
+                            b.address.to_string().c_str(), b.port);
+        }
+    }
+    if (changed) {
+        std::string why = reload(next);
+        if (!why.empty()) SLUICE_LOG_ERROR("removing drained backends failed: %s", why.c_str());
+    }
 }
 
 void runtime::launch_workers() {
@@ -252,6 +320,8 @@ void runtime::control_poll() {
                             route::neighbor_status_name(from), route::neighbor_status_name(to));
         });
     reclaim_snapshots(false);
+    finish_removals(now);
+    sample_rates(now);
     // Ids of removed backends are reused once no snapshot can still hand them to a worker and no
     // worker counts a flow on them.
     if (retired_.empty())

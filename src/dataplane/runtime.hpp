@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/worker.hpp"
+#include "metrics/metrics_view.hpp"
 #include "route/neighbor_resolver.hpp"
 #include "route/neighbor_table.hpp"
 #include "sluice/config.hpp"
@@ -39,6 +41,24 @@ public:
     // Refuses (returns the reason, old config keeps serving) when something that needs a restart
     // changed (dataplane, ports, flows, neighbor) or the snapshot cannot be built. Control thread.
     std::string reload(const config::config& next);
+
+    // Operator state of a backend (drain, disable, remove); applied by the next apply(). Control
+    // thread.
+    control::backend_admin admin_of(const control::backend_identity& who) const;
+    void set_admin(const control::backend_identity& who, control::backend_admin a);
+    // Connection and traffic totals of a backend id over all workers. Any thread.
+    conn_totals connections(uint32_t id) const { return sum_connections(conn_views_, id); }
+    struct traffic_totals {
+        uint64_t connections = 0, packets_to = 0, packets_from = 0, bytes_to = 0, bytes_from = 0;
+    };
+    traffic_totals traffic(uint32_t id) const;
+    // New connections per second of a backend id, measured over the last full second.
+    double connection_rate(uint32_t id) const { return rate_[id]; }
+    // Per-worker counters, for show stats and metrics. Any thread.
+    const worker_counters& worker_stats(unsigned w) const { return workers_[w]->counters; }
+    uint64_t reloads_ok() const { return reloads_ok_; }
+    uint64_t reloads_failed() const { return reloads_failed_; }
+    void count_reload(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
     // Stops the worker lcores and waits for them; counters stay readable. Idempotent.
     void stop_workers();
     // Stops workers, releases ports, rings, tables and pools. Idempotent.
@@ -49,6 +69,8 @@ public:
     // Totals over workers plus control counters, named as in the telemetry and the docs.
     std::vector<std::pair<std::string, uint64_t>> stats() const;
     std::string stats_json() const;
+    // Everything /metrics exposes, summed now. Control thread.
+    metrics::metrics_view metrics() const;
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
     const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
@@ -84,6 +106,15 @@ private:
     std::vector<std::unique_ptr<conn_counts>> conns_;
     std::vector<const conn_counts*> conn_views_;
     control::backend_registry registry_;
+    std::map<control::backend_identity, control::backend_admin> admin_;
+    uint64_t reloads_ok_ = 0;
+    uint64_t reloads_failed_ = 0;
+    uint64_t last_removal_check_ns_ = 0;
+    uint64_t last_rate_ns_ = 0;
+    std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(control::max_backends, 0);
+    std::vector<double> rate_ = std::vector<double>(control::max_backends, 0.0);
+    void sample_rates(uint64_t now_ns);
+    void finish_removals(uint64_t now_ns);
     uint64_t generation_ = 0;
     std::vector<worker_setup> setups_;
     std::vector<rte_ring*> rings_;

@@ -4,8 +4,63 @@
 #include <string>
 
 #include "dataplane/runtime.hpp"
+#include "metrics/metrics_view.hpp"
 
 namespace sluice::dataplane {
+
+metrics::metrics_view runtime::metrics() const {
+    metrics::metrics_view v;
+    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    for (const auto& vip : s.vips) {
+        for (size_t i = 0; i < vip.backends.size(); ++i) {
+            const auto& b = vip.backends[i];
+            metrics::backend_metrics m;
+            m.vip = vip.name;
+            m.backend =
+                (b.address.is_v4() ? b.address.to_string() : "[" + b.address.to_string() + "]") +
+                ":" + std::to_string(b.port);
+            conn_totals c = connections(b.id);
+            m.state = control::backend_admin_name(b.admin);
+            if (b.admin == control::backend_admin::draining && c.active + c.inactive == 0)
+                m.state = "drained";
+            m.weight = vip.weights[i];
+            m.up = m.weight > 0;
+            m.active = c.active;
+            m.inactive = c.inactive;
+            auto t = traffic(b.id);
+            m.connections_total = t.connections;
+            m.packets_to_backend = t.packets_to;
+            m.packets_from_backend = t.packets_from;
+            m.bytes_to_backend = t.bytes_to;
+            m.bytes_from_backend = t.bytes_from;
+            v.backends.push_back(std::move(m));
+        }
+    }
+    for (unsigned w = 0; w < workers_.size(); ++w) {
+        const worker_counters& c = workers_[w]->counters;
+        metrics::worker_metrics m;
+        m.worker = w;
+        m.rx_packets = read(c.rx_packets);
+        m.tx_packets = read(c.tx_packets);
+        m.rx_bytes = read(c.rx_bytes);
+        m.tx_bytes = read(c.tx_bytes);
+        m.flows_active = read(c.flows_active);
+        m.flows_created = read(c.flows_created);
+        m.flows_expired = read(c.flows_expired);
+        for (unsigned r = 0; r < drop_reason_count; ++r)
+            m.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), read(c.drops[r]));
+        v.workers.push_back(std::move(m));
+    }
+    v.flow_table_capacity = uint64_t(cfg_.flows.capacity) * workers_.size();
+    if (pool_) {
+        v.mbufs_in_use = rte_mempool_in_use_count(pool_);
+        v.mbufs_total = pool_->size;
+    }
+    v.config_generation = s.generation;
+    v.reloads_total = reloads_ok_;
+    v.reload_failures_total = reloads_failed_;
+    return v;
+}
 
 std::vector<std::pair<std::string, uint64_t>> runtime::stats() const {
     struct worker_sums {

@@ -33,7 +33,8 @@ local_port_plan local_port_plan::make(uint16_t min, uint16_t max, unsigned worke
 
 worker::worker(const worker_setup& setup, flow::flow_table* flows,
                const std::atomic<const snapshot*>* snapshot, route::neighbor_table* neighbors,
-               rte_rcu_qsbr* qsbr, conn_counts* conns, std::span<const conn_counts* const> all_conns)
+               rte_rcu_qsbr* qsbr, conn_counts* conns,
+               std::span<const conn_counts* const> all_conns)
     : setup_(setup),
       flows_(flows),
       snapshot_(snapshot),
@@ -235,6 +236,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     }
     drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
     if (r != drop_reason::none) return drop(m, r);
+    conns_->traffic(f.backend_id, hit.dir == direction::from_client, m->pkt_len);
     send(s, out_port, neighbor, m);
 }
 
@@ -302,6 +304,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     }
     bump(counters.flows_created);
     count_flow(*f, +1);
+    conns_->connection(be.id);
     return f;
 }
 

@@ -8,8 +8,8 @@
 #include <rte_ring.h>
 
 #include <atomic>
-#include <span>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "control/snapshot.hpp"
@@ -123,8 +123,8 @@ private:
     uint64_t tsc_per_tick_;
     uint32_t now_tick_ = 0;
     uint64_t seen_generation_ = 0;
-    conn_counts* conns_;                            // this worker's counts (written here only)
-    std::span<const conn_counts* const> all_conns_; // every worker's, for lc/wlc and limits
+    conn_counts* conns_;                             // this worker's counts (written here only)
+    std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits
     // Scheduler state per VIP of the current snapshot, reset when a new snapshot arrives.
     std::vector<uint32_t> rr_cursor_;
     std::vector<std::vector<int64_t>> wrr_current_;

@@ -9,14 +9,19 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/log.hpp"
+#include "control/api_server.hpp"
+#include "dataplane/control_api.hpp"
 #include "dataplane/eal_args.hpp"
 #include "dataplane/netns.hpp"
 #include "dataplane/runtime.hpp"
 #include "dataplane/telemetry.hpp"
+#include "metrics/http_listener.hpp"
+#include "metrics/prometheus_text.hpp"
 #include "sluice/config.hpp"
 
 namespace {
@@ -32,27 +37,6 @@ void on_signal(int sig) {
         reload_requested.store(true);
     else
         stop_signal.store(sig);
-}
-
-// SIGHUP: re-read the config file; on any error keep serving the running configuration.
-void reload(sluice::dataplane::runtime& rt, const std::string& path) {
-    sluice::config::config next;
-    try {
-        next = sluice::config::load_file(path);
-    } catch (const sluice::config::config_error& e) {
-        for (const auto& err : e.errors()) SLUICE_LOG_ERROR("%s", err.to_string().c_str());
-        SLUICE_LOG_ERROR("reload refused: %zu error(s) in %s; the running configuration stays",
-                         e.errors().size(), path.c_str());
-        return;
-    }
-    std::string why = rt.reload(next);
-    if (!why.empty()) {
-        SLUICE_LOG_ERROR("reload refused: %s; the running configuration stays", why.c_str());
-        return;
-    }
-    SLUICE_LOG_INFO("reload: applied %s (generation %llu, %zu VIPs)", path.c_str(),
-                    (unsigned long long)rt.current_snapshot().generation,
-                    rt.current_snapshot().vips.size());
 }
 
 void usage(FILE* out) {
@@ -109,6 +93,25 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         return 1;
     }
     dataplane::set_telemetry_runtime(rt);
+    dataplane::control_api api(*rt, config_path);
+    std::string socket_error;
+    auto server = control::api_server::open(cfg.control.socket, socket_error);
+    if (!server) {
+        SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", socket_error.c_str());
+    } else {
+        SLUICE_LOG_INFO("control socket %s (mode 0600)", server->path().c_str());
+    }
+    auto handle = [&api](std::string_view line) { return api.handle(line); };
+    std::optional<metrics::http_listener> metrics_listener;
+    if (!cfg.metrics.listen.empty()) {
+        std::string error;
+        metrics_listener = metrics::http_listener::open(cfg.metrics.listen, error);
+        if (!metrics_listener)
+            SLUICE_LOG_ERROR("metrics: %s (no /metrics)", error.c_str());
+        else
+            SLUICE_LOG_INFO("metrics on http://%s/metrics", cfg.metrics.listen.c_str());
+    }
+    auto scrape = [rt] { return metrics::format_prometheus(rt->metrics()); };
 
     // Control loop: short sleeps keep ARP answers prompt without spinning the control core.
     const uint64_t started = now_ms();
@@ -122,7 +125,9 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
             fprintf(stderr, "sluiced: ready\n");
             ready = true;
         }
-        if (reload_requested.exchange(false)) reload(*rt, config_path);
+        if (reload_requested.exchange(false)) api.handle(R"({"cmd":"reload"})");
+        if (server) server->poll(handle);
+        if (metrics_listener) metrics_listener->poll(scrape);
         if (dump_requested.exchange(false))
             fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
         sleep_us(200);

@@ -557,7 +557,25 @@ TEST_CASE("an empty port array is rejected at its position") {
 TEST_CASE("an unknown top-level key is an error at the key, listing the known ones") {
     CHECK(problem(with_base({"[dataplan]", "x = 1"})) ==
           "t.toml:11:2: unknown top-level key 'dataplan' (expected one of: dataplane, port, "
-          "route, flows, timeouts, neighbor, vip)");
+          "route, flows, timeouts, neighbor, control, metrics, vip)");
+}
+
+TEST_CASE("control socket and metrics listener have safe defaults and are validated") {
+    // Property: defaults are the root-only socket path and a localhost-only listener; a relative
+    // socket path and a listen value that is not ADDR:PORT are refused at the value.
+    config c = load_string(with_base({}), "t.toml");
+    CHECK(c.control.socket == "/run/sluice/sluiced.sock");
+    CHECK(c.metrics.listen == "127.0.0.1:9273");
+    CHECK(problem(with_base({"[control]", "socket = \"relative.sock\""})) ==
+          "t.toml:12:10: control.socket: must be an absolute path of at most 107 bytes, got "
+          "'relative.sock'");
+    CHECK(problem(with_base({"[metrics]", "listen = \"127.0.0.1:99999\""})) ==
+          "t.toml:12:10: metrics.listen: '127.0.0.1:99999' is not ADDR:PORT (e.g. "
+          "127.0.0.1:9273, [::1]:9273; \"\" disables)");
+    config v6 = load_string(with_base({"[metrics]", "listen = \"[::1]:9300\""}), "t.toml");
+    CHECK(v6.metrics.listen == "[::1]:9300");
+    config off = load_string(with_base({"[metrics]", "listen = \"\""}), "t.toml");
+    CHECK(off.metrics.listen.empty());
 }
 
 TEST_CASE("sections must be tables and arrays of tables") {

@@ -1,0 +1,42 @@
+#pragma once
+// The control API between sluicectl (or any client) and sluiced: a Unix stream socket, root-only
+// (mode 0600), carrying JSON lines. Each request is one JSON object on one line; each response is
+// one JSON object on one line; a connection may carry several requests in turn.
+//
+//   request:  {"cmd": "<command>", <arguments>}
+//   response: {"ok": true, "result": <value>}
+//             {"ok": false, "error": "<what is wrong>", "details": ["FILE:LINE:COL: …", …]}
+//
+// A refused command changes nothing. Commands (arguments; result):
+//   show_vips       ()                                  [vip]
+//   show_backends   (vip?)                              [backend]
+//   show_stats      ()                                  {"totals": {k: v}, "workers": [{k: v}]}
+//   set_weight      (vip, backend, weight)              backend
+//   drain           (vip, backend, timeout?)            backend      timeout in seconds
+//   enable          (vip, backend)                      backend
+//   disable         (vip, backend, reset?)              backend
+//   add_backend     (vip, backend, weight?)             backend
+//   remove_backend  (vip, backend)                      backend      drains first
+//   reload          (file?)                             {"generation": n, "file": path}
+//
+// `vip` is a VIP's name or "ADDR:PORT/PROTO" (IPv6 as "[ADDR]:PORT/PROTO"); `backend` is
+// "ADDR:PORT" or "ADDR" (port = the VIP's port).
+//
+// vip:     {"name", "address", "port", "protocol", "scheduler", "backends", "active", "inactive"}
+// backend: {"vip", "backend", "state", "weight", "configured_weight", "max_connections",
+//           "active", "inactive", "connections_total", "new_connections_per_second",
+//           "packets_to_backend", "packets_from_backend", "bytes_to_backend",
+//           "bytes_from_backend"}
+//   state: "up" | "draining" | "drained" | "disabled" | "removing"
+//     up        takes new flows (if weight > 0)
+//     draining  no new flows; existing flows run to their end ("drained" once none is left)
+//     disabled  maintenance: no new flows at once (flows reset when asked with reset)
+//     removing  remove_backend: draining, then gone from the VIP when empty
+#include <string_view>
+
+namespace sluice::control_protocol {
+
+inline constexpr std::string_view default_socket_path = "/run/sluice/sluiced.sock";
+inline constexpr unsigned max_request_bytes = 65536;
+
+}  // namespace sluice::control_protocol

@@ -1,0 +1,257 @@
+#include "cli/render.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace sluice::cli {
+
+namespace {
+
+// A field as text: "-" when absent, numbers without a trailing ".0".
+std::string cell(const json& obj, const char* key) {
+    if (!obj.is_object()) return "-";
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return "-";
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number_float()) {
+        double v = it->get<double>();
+        char buf[48];
+        if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15)
+            std::snprintf(buf, sizeof buf, "%.0f", v);
+        else
+            std::snprintf(buf, sizeof buf, "%.1f", v);
+        return buf;
+    }
+    if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
+    return it->dump();
+}
+
+uint64_t count(const json& obj, const char* key) {
+    if (!obj.is_object()) return 0;
+    auto it = obj.find(key);
+    if (it == obj.end()) return 0;
+    if (it->is_number_unsigned()) return it->get<uint64_t>();
+    if (it->is_number_integer()) return uint64_t(std::max<int64_t>(it->get<int64_t>(), 0));
+    if (it->is_number_float()) return uint64_t(std::max(it->get<double>(), 0.0));
+    if (it->is_array()) return it->size();  // e.g. a list of backends
+    return 0;
+}
+
+bool is_numeric_text(const std::string& s) {
+    return !s.empty() && s != "-" && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || c == '.';
+    });
+}
+
+// Display width: UTF-8 code points (names and addresses are ASCII in practice).
+size_t width(const std::string& s) {
+    return size_t(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+struct text_table {
+    std::vector<std::string> header;
+    std::vector<bool> right;  // per column
+    std::vector<std::vector<std::string>> rows;
+
+    // `indent` starts every line; a key/value list leaves the header out.
+    std::string render(const std::string& indent = "", bool with_header = true) const {
+        std::vector<size_t> w(header.size(), 0);
+        for (size_t c = 0; c < header.size(); ++c) w[c] = width(header[c]);
+        for (const auto& row : rows)
+            for (size_t c = 0; c < row.size() && c < w.size(); ++c)
+                w[c] = std::max(w[c], width(row[c]));
+        std::string out;
+        auto line = [&](const std::vector<std::string>& cells) {
+            std::string l = indent;
+            for (size_t c = 0; c < w.size(); ++c) {
+                const std::string& v = c < cells.size() ? cells[c] : std::string("-");
+                std::string pad(w[c] - std::min(w[c], width(v)), ' ');
+                bool last = c + 1 == w.size();
+                if (right[c])
+                    l += pad + v;
+                else
+                    l += v + (last ? "" : pad);
+                if (!last) l += "  ";
+            }
+            out += l + "\n";
+        };
+        if (with_header) line(header);
+        for (const auto& row : rows) line(row);
+        return out;
+    }
+};
+
+std::string upper_words(const std::string& key) {
+    std::string h = key;
+    for (char& c : h) c = c == '_' ? ' ' : char(std::toupper((unsigned char)c));
+    return h;
+}
+
+// "ADDR:PORT/PROTO", IPv6 in brackets, as the VIP is named when it has no name of its own.
+std::string vip_endpoint(const json& vip) {
+    std::string address = cell(vip, "address");
+    if (address.find(':') != std::string::npos) address = "[" + address + "]";
+    return address + ":" + cell(vip, "port") + "/" + cell(vip, "protocol");
+}
+
+std::string who(const json& backend) {
+    return cell(backend, "vip") + " " + cell(backend, "backend");
+}
+
+bool is_drop_key(const std::string& key) {
+    return key.rfind("drop_", 0) == 0;
+}
+
+// Drop reasons of a counter object: "drop_<reason>" keys, or a nested "drops" object.
+std::vector<std::pair<std::string, uint64_t>> drops_of(const json& counters) {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    if (!counters.is_object()) return out;
+    for (const auto& [key, value] : counters.items()) {
+        if (is_drop_key(key)) out.emplace_back(key.substr(5), count(counters, key.c_str()));
+        if (key == "drops" && value.is_object())
+            for (const auto& [reason, n] : value.items())
+                out.emplace_back(reason, count(value, reason.c_str()));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string state_label(const json& backend) {
+    std::string state = cell(backend, "state");
+    if (state == "draining" || state == "removing") {
+        uint64_t left = count(backend, "active") + count(backend, "inactive");
+        if (left > 0)
+            return state + " (" + std::to_string(left) + (left == 1 ? " flow" : " flows") +
+                   " left)";
+    }
+    return state;
+}
+
+std::string render_vips(const json& vips) {
+    text_table t{{"NAME", "VIP", "SCHEDULER", "BACKENDS", "ACTIVE", "INACTIVE"},
+                 {false, false, false, true, true, true},
+                 {}};
+    for (const auto& v : vips)
+        t.rows.push_back({cell(v, "name"), vip_endpoint(v), cell(v, "scheduler"),
+                          std::to_string(count(v, "backends")), cell(v, "active"),
+                          cell(v, "inactive")});
+    return t.render();
+}
+
+std::string render_backends(const json& backends) {
+    text_table t{{"VIP", "BACKEND", "STATE", "WEIGHT", "ACTIVE", "INACTIVE", "CONN/S",
+                  "PKTS IN/OUT", "BYTES IN/OUT"},
+                 {false, false, false, true, true, true, true, true, true},
+                 {}};
+    for (const auto& b : backends) {
+        // A weight changed at run time shows the configured one beside it.
+        std::string weight = cell(b, "weight");
+        std::string configured = cell(b, "configured_weight");
+        if (configured != "-" && configured != weight) weight += " (cfg " + configured + ")";
+        t.rows.push_back({cell(b, "vip"), cell(b, "backend"), state_label(b), weight,
+                          cell(b, "active"), cell(b, "inactive"),
+                          cell(b, "new_connections_per_second"),
+                          cell(b, "packets_to_backend") + "/" + cell(b, "packets_from_backend"),
+                          cell(b, "bytes_to_backend") + "/" + cell(b, "bytes_from_backend")});
+    }
+    return t.render();
+}
+
+std::string render_stats(const json& stats) {
+    std::string out;
+    const json empty = json::object();
+    const json& totals = stats.is_object() && stats.contains("totals") ? stats["totals"] : empty;
+
+    text_table sums{{"", ""}, {false, true}, {}};
+    for (const auto& [key, value] : totals.items())
+        if (!is_drop_key(key) && key != "drops" && !value.is_structured())
+            sums.rows.push_back({key, cell(totals, key.c_str())});
+    out += "totals:\n" + sums.render("  ", false);
+
+    text_table drops{{"", ""}, {false, true}, {}};
+    for (const auto& [reason, n] : drops_of(totals))
+        if (n != 0) drops.rows.push_back({reason, std::to_string(n)});
+    if (drops.rows.empty()) {
+        out += "drops: none\n";
+    } else {
+        out += "drops:\n" + drops.render("  ", false);
+    }
+
+    const json& workers =
+        stats.is_object() && stats.contains("workers") && stats["workers"].is_array()
+            ? stats["workers"]
+            : empty;
+    if (workers.empty()) return out;
+    // Columns: every plain counter any worker reports, in the daemon's order; drops summed.
+    std::vector<std::string> keys;
+    bool any_drops = false;
+    for (const auto& w : workers) {
+        if (!w.is_object()) continue;
+        for (const auto& [key, value] : w.items()) {
+            if (is_drop_key(key) || key == "drops") {
+                any_drops = true;
+                continue;
+            }
+            if (!value.is_structured() && std::find(keys.begin(), keys.end(), key) == keys.end())
+                keys.push_back(key);
+        }
+    }
+    // The worker's id leads whatever order the daemon's keys come in.
+    if (auto id = std::find(keys.begin(), keys.end(), "worker"); id != keys.end())
+        std::rotate(keys.begin(), id, id + 1);
+    text_table per_worker;
+    for (const auto& key : keys) {
+        per_worker.header.push_back(upper_words(key));
+        per_worker.right.push_back(true);
+    }
+    if (any_drops) {
+        per_worker.header.push_back("DROPS");
+        per_worker.right.push_back(true);
+    }
+    for (const auto& w : workers) {
+        std::vector<std::string> row;
+        for (const auto& key : keys) row.push_back(cell(w, key.c_str()));
+        if (any_drops) {
+            uint64_t sum = 0;
+            for (const auto& d : drops_of(w)) sum += d.second;
+            row.push_back(std::to_string(sum));
+        }
+        per_worker.rows.push_back(std::move(row));
+    }
+    // Text columns (rare) read better left-aligned.
+    for (size_t c = 0; c < keys.size(); ++c)
+        per_worker.right[c] =
+            std::all_of(per_worker.rows.begin(), per_worker.rows.end(),
+                        [&](const auto& row) { return row[c] == "-" || is_numeric_text(row[c]); });
+    out += "workers:\n" + per_worker.render("  ");
+    return out;
+}
+
+std::string describe_weight_change(const json& before, const json& after) {
+    std::string now = cell(after, "weight");
+    if (before.is_null()) return who(after) + ": weight set to " + now;
+    std::string was = cell(before, "weight");
+    if (was == now) return who(after) + ": weight " + now + " (unchanged)";
+    return who(after) + ": weight " + was + " -> " + now;
+}
+
+std::string describe_state_change(const json& before, const json& after) {
+    std::string now = state_label(after);
+    if (before.is_null()) return who(after) + ": " + now;
+    if (cell(before, "state") == cell(after, "state")) return who(after) + ": already " + now;
+    return who(after) + ": " + state_label(before) + " -> " + now;
+}
+
+std::string describe_added(const json& after) {
+    return who(after) + ": added, weight " + cell(after, "weight") + ", " + state_label(after);
+}
+
+std::string describe_reload(const json& result) {
+    return "reloaded " + cell(result, "file") + ": generation " + cell(result, "generation");
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,413 @@
+// sluicectl: the operator CLI of sluiced. Parses and checks the command line, sends one request
+// over the control socket (include/sluice/control_protocol.hpp), prints the answer as a table, a
+// one-line change summary or JSON.
+//
+// Exit status: 0 done, 1 refused by sluiced, 2 usage error (nothing sent), 3 sluiced not reachable
+// or not answering.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/control_client.hpp"
+#include "cli/render.hpp"
+#include "sluice/control_protocol.hpp"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace sluice::cli;
+
+enum exit_status : int { exit_done = 0, exit_refused = 1, exit_usage = 2, exit_unreachable = 3 };
+
+// Seconds the daemon gets to answer. Reload compiles tables, so not too tight.
+constexpr const char* default_timeout = "10";
+
+enum class command_kind {
+    show_vips,
+    show_backends,
+    show_stats,
+    set_weight,
+    drain,
+    enable,
+    disable,
+    add_backend,
+    remove_backend,
+    reload,
+};
+
+// Everything the command line says, after CLI11 parsed and checked it.
+struct invocation {
+    std::string socket_path{sluice::control_protocol::default_socket_path};
+    bool json_output = false;
+    std::string timeout = default_timeout;
+
+    command_kind kind = command_kind::show_vips;
+    std::string vip;
+    std::string backend;
+    std::string weight;         // set weight, add backend --weight
+    std::string drain_timeout;  // drain --timeout
+    bool reset = false;         // disable --reset
+    std::string file;           // reload FILE
+};
+
+// Descriptions stay empty: the option's type name already says what is expected.
+CLI::Validator check_with(std::string (*check)(const std::string&)) {
+    return CLI::Validator([check](std::string& text) { return check(text); }, "");
+}
+
+// "1.5" → 1.5; only called on text check_seconds accepted.
+double seconds_of(const std::string& text) {
+    return std::stod(text);
+}
+
+// A whole number of seconds goes out as an integer, else as a fraction.
+json seconds_json(const std::string& text) {
+    double s = seconds_of(text);
+    if (s == std::floor(s)) return json(uint64_t(s));
+    return json(s);
+}
+
+json build_request(const invocation& inv) {
+    json req = json::object();
+    auto with_target = [&](const char* cmd) {
+        req["cmd"] = cmd;
+        req["vip"] = inv.vip;
+        req["backend"] = inv.backend;
+    };
+    switch (inv.kind) {
+        case command_kind::show_vips:
+            req["cmd"] = "show_vips";
+            break;
+        case command_kind::show_backends:
+            req["cmd"] = "show_backends";
+            if (!inv.vip.empty()) req["vip"] = inv.vip;
+            break;
+        case command_kind::show_stats:
+            req["cmd"] = "show_stats";
+            break;
+        case command_kind::set_weight:
+            with_target("set_weight");
+            req["weight"] = std::stoul(inv.weight);
+            break;
+        case command_kind::drain:
+            with_target("drain");
+            if (!inv.drain_timeout.empty()) req["timeout"] = seconds_json(inv.drain_timeout);
+            break;
+        case command_kind::enable:
+            with_target("enable");
+            break;
+        case command_kind::disable:
+            with_target("disable");
+            if (inv.reset) req["reset"] = true;
+            break;
+        case command_kind::add_backend:
+            with_target("add_backend");
+            if (!inv.weight.empty()) req["weight"] = std::stoul(inv.weight);
+            break;
+        case command_kind::remove_backend:
+            with_target("remove_backend");
+            break;
+        case command_kind::reload:
+            req["cmd"] = "reload";
+            if (!inv.file.empty()) {
+                // The daemon does not share our working directory.
+                std::error_code ec;
+                auto absolute = std::filesystem::absolute(inv.file, ec);
+                req["file"] = ec ? inv.file : absolute.lexically_normal().string();
+            }
+            break;
+    }
+    return req;
+}
+
+// Commands whose summary line shows the backend as it was before.
+bool wants_previous_state(command_kind kind) {
+    switch (kind) {
+        case command_kind::set_weight:
+        case command_kind::drain:
+        case command_kind::enable:
+        case command_kind::disable:
+        case command_kind::remove_backend:
+            return true;
+        default:
+            return false;
+    }
+}
+
+int report_transport(const transport_error& err) {
+    std::fprintf(stderr, "sluicectl: %s\n", err.message.c_str());
+    return exit_unreachable;
+}
+
+int report_refusal(const response& r) {
+    std::fprintf(stderr, "sluicectl: %s\n", r.error.c_str());
+    for (const auto& d : r.details) std::fprintf(stderr, "  %s\n", d.c_str());
+    return exit_refused;
+}
+
+// The backend as the daemon reports it before the change, for "weight 1 -> 0". Best effort: null
+// when the VIP or backend is not found (the command itself then says what is wrong).
+std::variant<json, transport_error> previous_backend(control_client& client,
+                                                     const invocation& inv) {
+    auto got = client.request(json{{"cmd", "show_backends"}, {"vip", inv.vip}});
+    if (auto* err = std::get_if<transport_error>(&got)) return *err;
+    const response& r = std::get<response>(got);
+    if (!r.ok || !r.result.is_array()) return json();
+    json match;
+    for (const auto& b : r.result) {
+        if (!b.is_object() || !b.contains("backend") || !b["backend"].is_string()) continue;
+        if (!same_backend(inv.backend, b["backend"].get<std::string>())) continue;
+        if (!match.is_null()) return json();  // a bare ADDR naming several ports: ambiguous
+        match = b;
+    }
+    return match;
+}
+
+// The result's shape must match the command before the human renderer reads it.
+std::string shape_problem(command_kind kind, const json& result) {
+    switch (kind) {
+        case command_kind::show_vips:
+        case command_kind::show_backends:
+            return result.is_array() ? "" : "result is not a list";
+        default:
+            return result.is_object() ? "" : "result is not an object";
+    }
+}
+
+std::string human_output(command_kind kind, bool reset, const json& before, const json& result) {
+    switch (kind) {
+        case command_kind::show_vips:
+            return render_vips(result);
+        case command_kind::show_backends:
+            return render_backends(result);
+        case command_kind::show_stats:
+            return render_stats(result);
+        case command_kind::set_weight:
+            return describe_weight_change(before, result) + "\n";
+        case command_kind::disable:
+            return describe_state_change(before, result) + (reset ? ", flows reset\n" : "\n");
+        case command_kind::drain:
+        case command_kind::enable:
+        case command_kind::remove_backend:
+            return describe_state_change(before, result) + "\n";
+        case command_kind::add_backend:
+            return describe_added(result) + "\n";
+        case command_kind::reload:
+            return describe_reload(result) + "\n";
+    }
+    return "";
+}
+
+int execute(const invocation& inv) {
+    json request = build_request(inv);
+    auto timeout = std::chrono::milliseconds(std::llround(seconds_of(inv.timeout) * 1000.0));
+    if (timeout.count() == 0) timeout = std::chrono::milliseconds(1);
+
+    control_client client;
+    if (auto err = client.connect(inv.socket_path, timeout)) return report_transport(*err);
+
+    json before;
+    if (!inv.json_output && wants_previous_state(inv.kind)) {
+        auto prev = previous_backend(client, inv);
+        if (auto* err = std::get_if<transport_error>(&prev)) return report_transport(*err);
+        before = std::get<json>(prev);
+    }
+
+    auto got = client.request(request);
+    if (auto* err = std::get_if<transport_error>(&got)) return report_transport(*err);
+    const response& r = std::get<response>(got);
+    if (!r.ok) return report_refusal(r);
+
+    std::string out;
+    if (inv.json_output) {
+        out = r.result.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    } else {
+        if (auto why = shape_problem(inv.kind, r.result); !why.empty())
+            return report_transport({"unexpected answer from sluiced to " +
+                                     request["cmd"].get<std::string>() + ": " + why});
+        out = human_output(inv.kind, inv.reset, before, r.result);
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return exit_done;
+}
+
+// The subcommand chosen at each level, outermost first.
+std::vector<CLI::App*> chosen_path(CLI::App& app) {
+    std::vector<CLI::App*> path{&app};
+    for (;;) {
+        auto subs = path.back()->get_subcommands();
+        if (subs.empty()) return path;
+        path.push_back(subs.front());
+    }
+}
+
+std::string command_names(CLI::App& app) {
+    std::string names;
+    for (const auto* sub : app.get_subcommands({}))
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+    return names;
+}
+
+// "sluicectl set weight VIP BACKEND WEIGHT": a leaf command's synopsis for its usage errors.
+std::string synopsis(const std::vector<CLI::App*>& path) {
+    std::string line = "sluicectl";
+    for (size_t i = 1; i < path.size(); ++i) line += " " + path[i]->get_name();
+    for (const CLI::Option* opt : path.back()->get_options()) {
+        if (opt->get_name() == "--help") continue;
+        if (opt->get_positional()) {
+            line += opt->get_required() ? " " + opt->get_name() : " [" + opt->get_name() + "]";
+            continue;
+        }
+        std::string value = opt->get_type_name();  // empty for a flag
+        line += " [" + opt->get_name() + (value.empty() ? "" : " " + value) + "]";
+    }
+    return line;
+}
+
+// Says what is wrong and, on a second line, how the command is used. CLI11's words for a missing
+// or unknown command are generic; these say which level wanted which commands.
+std::string usage_problem(CLI::App& app, const CLI::ParseError& e) {
+    auto path = chosen_path(app);
+    CLI::App* level = path.back();
+    std::string where;
+    for (size_t i = 1; i < path.size(); ++i) where += " " + path[i]->get_name();
+    if (level->get_subcommands({}).empty())
+        return std::string(e.what()) + "\nusage: " + synopsis(path);
+    std::string problem;
+    std::string expected = " (one of: " + command_names(*level) + ")";
+    std::string prefix = where.empty() ? "" : "'" + where.substr(1) + "' ";
+    auto extras = app.remaining();
+    if (!extras.empty())
+        problem = "unknown " + prefix + "command '" + extras.front() + "'" + expected;
+    else if (dynamic_cast<const CLI::RequiredError*>(&e))
+        problem = "missing " + prefix + "command" + expected;
+    else
+        problem = e.what();
+    return problem + "\nrun 'sluicectl" + where + " --help' for usage";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    invocation inv;
+    CLI::App app{"Operate a running sluiced over its control socket.", "sluicectl"};
+    app.set_version_flag("--version", SLUICE_VERSION);
+    app.footer(
+        "Commands:\n"
+        "  show vips | show backends [VIP] | show stats\n"
+        "  set weight VIP BACKEND WEIGHT\n"
+        "  drain VIP BACKEND [--timeout SECONDS]\n"
+        "  enable VIP BACKEND\n"
+        "  disable VIP BACKEND [--reset]\n"
+        "  add backend VIP ADDR:PORT [--weight W]\n"
+        "  remove backend VIP BACKEND\n"
+        "  reload [FILE]\n"
+        "VIP is a name or ADDR:PORT/PROTO; BACKEND is ADDR:PORT, [IPV6]:PORT or ADDR.\n"
+        "Exit status: 0 done, 1 refused by sluiced, 2 usage error (nothing sent),\n"
+        "3 sluiced not reachable or not answering.\n");
+    app.require_subcommand(1);
+    app.fallthrough();  // global options may also follow the command
+    app.add_option("--socket", inv.socket_path, "control socket of sluiced")
+        ->type_name("PATH")
+        ->envname("SLUICE_SOCKET")
+        ->capture_default_str();
+    app.add_flag("--json", inv.json_output, "print the daemon's result as JSON");
+    app.add_option("--timeout", inv.timeout, "seconds to wait for sluiced's answer")
+        ->type_name("SECONDS")
+        ->check(check_with(check_seconds))
+        ->capture_default_str();
+
+    auto vip_check = check_with(check_vip);
+    auto backend_check = check_with(check_backend);
+    auto weight_check = check_with(check_weight);
+    auto add_target = [&](CLI::App* cmd, const char* backend_name) {
+        cmd->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+            ->required()
+            ->type_name("")
+            ->check(vip_check);
+        cmd->add_option(backend_name, inv.backend, "backend ADDR:PORT ([IPV6]:PORT), or ADDR")
+            ->required()
+            ->type_name("")
+            ->check(backend_check);
+    };
+    std::vector<std::pair<CLI::App*, command_kind>> leaves;
+
+    auto* show = app.add_subcommand("show", "show VIPs, backends or counters");
+    show->require_subcommand(1);
+    leaves.emplace_back(show->add_subcommand("vips", "list the VIPs"), command_kind::show_vips);
+    auto* show_backends = show->add_subcommand("backends", "list backends, of one VIP or all");
+    show_backends->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+        ->type_name("")
+        ->check(vip_check);
+    leaves.emplace_back(show_backends, command_kind::show_backends);
+    leaves.emplace_back(show->add_subcommand("stats", "counters: totals, drops, per worker"),
+                        command_kind::show_stats);
+
+    auto* set = app.add_subcommand("set", "change a setting");
+    set->require_subcommand(1);
+    auto* set_weight =
+        set->add_subcommand("weight", "set a backend's weight (0 takes no new flows)");
+    add_target(set_weight, "BACKEND");
+    set_weight->add_option("WEIGHT", inv.weight, "0 to 65535")
+        ->required()
+        ->type_name("")
+        ->check(weight_check);
+    leaves.emplace_back(set_weight, command_kind::set_weight);
+
+    auto* drain = app.add_subcommand("drain", "no new flows; existing flows run to their end");
+    add_target(drain, "BACKEND");
+    drain->add_option("--timeout", inv.drain_timeout, "drain time limit in seconds")
+        ->type_name("SECONDS")
+        ->check(check_with(check_seconds));
+    leaves.emplace_back(drain, command_kind::drain);
+
+    auto* enable = app.add_subcommand("enable", "take new flows again");
+    add_target(enable, "BACKEND");
+    leaves.emplace_back(enable, command_kind::enable);
+
+    auto* disable = app.add_subcommand("disable", "maintenance: no new flows at once");
+    add_target(disable, "BACKEND");
+    disable->add_flag("--reset", inv.reset, "also reset the backend's flows");
+    leaves.emplace_back(disable, command_kind::disable);
+
+    auto* add = app.add_subcommand("add", "add to the running configuration");
+    add->require_subcommand(1);
+    auto* add_backend = add->add_subcommand("backend", "add a backend to a VIP");
+    add_target(add_backend, "ADDR:PORT");
+    add_backend->add_option("--weight", inv.weight, "0 to 65535 (default: the VIP's default)")
+        ->type_name("W")
+        ->check(weight_check);
+    leaves.emplace_back(add_backend, command_kind::add_backend);
+
+    auto* remove = app.add_subcommand("remove", "remove from the running configuration");
+    remove->require_subcommand(1);
+    auto* remove_backend =
+        remove->add_subcommand("backend", "drain a backend, then remove it from its VIP");
+    add_target(remove_backend, "BACKEND");
+    leaves.emplace_back(remove_backend, command_kind::remove_backend);
+
+    auto* reload = app.add_subcommand("reload", "re-read the configuration (or FILE)");
+    reload->add_option("FILE", inv.file, "configuration file (default: the one sluiced runs)")
+        ->type_name("");
+    leaves.emplace_back(reload, command_kind::reload);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        std::fprintf(stderr, "sluicectl: %s\n", usage_problem(app, e).c_str());
+        return exit_usage;
+    }
+    for (const auto& [cmd, kind] : leaves)
+        if (cmd->parsed()) inv.kind = kind;
+    return execute(inv);
+}

@@ -1,0 +1,312 @@
+#include "dataplane/control_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.hpp"
+#include "sluice/drop_reason.hpp"
+
+namespace sluice::dataplane {
+
+namespace {
+
+using control::backend_admin;
+using nlohmann::json;
+
+struct refusal {
+    std::string message;
+    std::vector<std::string> details;
+};
+
+const char* protocol_name(uint8_t p) {
+    return p == 6 ? "tcp" : "udp";
+}
+
+std::string vip_label(const config::vip_config& v) {
+    std::string a = v.address.is_v4() ? v.address.to_string() : "[" + v.address.to_string() + "]";
+    return a + ":" + std::to_string(v.port) + "/" +
+           (v.protocol == config::l4_protocol::tcp ? "tcp" : "udp");
+}
+
+std::string backend_label(const ip_address& a, uint16_t port) {
+    std::string s = a.is_v4() ? a.to_string() : "[" + a.to_string() + "]";
+    return s + ":" + std::to_string(port);
+}
+
+size_t find_vip(const config::config& cfg, const json& req) {
+    if (!req.contains("vip") || !req["vip"].is_string()) throw refusal{"missing 'vip'", {}};
+    const std::string name = req["vip"];
+    for (size_t i = 0; i < cfg.vips.size(); ++i)
+        if (cfg.vips[i].name == name || vip_label(cfg.vips[i]) == name) return i;
+    throw refusal{"unknown VIP '" + name + "'", {}};
+}
+
+// "ADDR:PORT", "[V6]:PORT" or "ADDR" (the VIP's port).
+std::pair<ip_address, uint16_t> parse_backend(const json& req, uint16_t default_port) {
+    if (!req.contains("backend") || !req["backend"].is_string())
+        throw refusal{"missing 'backend'", {}};
+    const std::string text = req["backend"];
+    std::string host = text;
+    uint16_t port = default_port;
+    auto colon = text.rfind(':');
+    bool bracketed = !text.empty() && text[0] == '[';
+    if (colon != std::string::npos && (bracketed || text.find(':') == colon)) {
+        host = text.substr(0, colon);
+        std::string p = text.substr(colon + 1);
+        if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(p) == 0 || std::stoul(p) > 65535)
+            throw refusal{"bad port in backend '" + text + "'", {}};
+        port = uint16_t(std::stoul(p));
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    auto addr = ip_address::parse(host);
+    if (!addr) throw refusal{"'" + text + "' is not an address", {}};
+    return {*addr, port};
+}
+
+size_t find_backend(const config::vip_config& v, const json& req) {
+    auto [addr, port] = parse_backend(req, v.port);
+    for (size_t i = 0; i < v.backends.size(); ++i)
+        if (v.backends[i].address == addr && v.backends[i].port == port) return i;
+    throw refusal{"VIP " + v.name + " has no backend " + backend_label(addr, port), {}};
+}
+
+control::backend_identity identity(const config::vip_config& v, const config::backend_config& b) {
+    return {v.address, v.port, uint8_t(v.protocol), b.address, b.port};
+}
+
+uint32_t integer_arg(const json& req, const char* key, uint64_t max) {
+    if (!req.contains(key) || !req[key].is_number_integer())
+        throw refusal{std::string("missing or non-integer '") + key + "'", {}};
+    int64_t v = req[key];
+    if (v < 0 || uint64_t(v) > max)
+        throw refusal{std::string("'") + key + "' must be 0.." + std::to_string(max), {}};
+    return uint32_t(v);
+}
+
+class api {
+public:
+    api(runtime& rt, std::string& config_path) : rt_(rt), path_(config_path) {}
+
+    json dispatch(const json& req) {
+        if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
+            throw refusal{"request must be a JSON object with a string 'cmd'", {}};
+        const std::string cmd = req["cmd"];
+        if (cmd == "show_vips") return show_vips();
+        if (cmd == "show_backends") return show_backends(req);
+        if (cmd == "show_stats") return show_stats();
+        if (cmd == "set_weight") return set_weight(req);
+        if (cmd == "drain") return change_admin(req, backend_admin::draining);
+        if (cmd == "enable") return change_admin(req, backend_admin::up);
+        if (cmd == "disable") return change_admin(req, backend_admin::disabled);
+        if (cmd == "remove_backend") return change_admin(req, backend_admin::removing);
+        if (cmd == "add_backend") return add_backend(req);
+        if (cmd == "reload") return reload(req);
+        throw refusal{"unknown command '" + cmd + "'", {}};
+    }
+
+private:
+    const config::config& cfg() const { return rt_.configuration(); }
+
+    json backend_json(size_t vi, size_t bi) const {
+        const auto& v = cfg().vips[vi];
+        const auto& b = v.backends[bi];
+        const control::snapshot& s = rt_.current_snapshot();
+        const control::backend_entry& e = s.vips[vi].backends[bi];
+        conn_totals c = rt_.connections(e.id);
+        auto t = rt_.traffic(e.id);
+        backend_admin a = rt_.admin_of(identity(v, b));
+        std::string state = control::backend_admin_name(a);
+        if (a == backend_admin::draining && c.active + c.inactive == 0) state = "drained";
+        return {{"vip", v.name},
+                {"backend", backend_label(b.address, b.port)},
+                {"state", state},
+                {"weight", s.vips[vi].weights[bi]},
+                {"configured_weight", b.weight},
+                {"max_connections", b.max_connections},
+                {"active", c.active},
+                {"inactive", c.inactive},
+                {"connections_total", t.connections},
+                {"new_connections_per_second", rt_.connection_rate(e.id)},
+                {"packets_to_backend", t.packets_to},
+                {"packets_from_backend", t.packets_from},
+                {"bytes_to_backend", t.bytes_to},
+                {"bytes_from_backend", t.bytes_from}};
+    }
+
+    json show_vips() const {
+        json out = json::array();
+        const control::snapshot& s = rt_.current_snapshot();
+        for (size_t vi = 0; vi < cfg().vips.size(); ++vi) {
+            const auto& v = cfg().vips[vi];
+            uint64_t active = 0, inactive = 0;
+            for (const auto& e : s.vips[vi].backends) {
+                conn_totals c = rt_.connections(e.id);
+                active += c.active;
+                inactive += c.inactive;
+            }
+            static const char* names[] = {"rr", "wrr", "lc", "wlc", "maglev"};
+            out.push_back({{"name", v.name},
+                           {"address", v.address.to_string()},
+                           {"port", v.port},
+                           {"protocol", protocol_name(uint8_t(v.protocol))},
+                           {"scheduler", names[size_t(v.scheduler)]},
+                           {"backends", v.backends.size()},
+                           {"active", active},
+                           {"inactive", inactive}});
+        }
+        return out;
+    }
+
+    json show_backends(const json& req) const {
+        json out = json::array();
+        if (req.contains("vip") && !req["vip"].is_null()) {
+            size_t vi = find_vip(cfg(), req);
+            for (size_t bi = 0; bi < cfg().vips[vi].backends.size(); ++bi)
+                out.push_back(backend_json(vi, bi));
+            return out;
+        }
+        for (size_t vi = 0; vi < cfg().vips.size(); ++vi)
+            for (size_t bi = 0; bi < cfg().vips[vi].backends.size(); ++bi)
+                out.push_back(backend_json(vi, bi));
+        return out;
+    }
+
+    json show_stats() const {
+        json totals = json::object();
+        for (const auto& [k, v] : rt_.stats()) totals[k] = v;
+        json workers = json::array();
+        for (unsigned w = 0; w < rt_.worker_count(); ++w) {
+            const worker_counters& c = rt_.worker_stats(w);
+            json o = {{"worker", w}};
+#define SLUICE_X(name) o[#name] = read(c.name);
+            SLUICE_WORKER_COUNTERS(SLUICE_X)
+#undef SLUICE_X
+            for (unsigned r = 0; r < drop_reason_count; ++r)
+                o["drop_" + std::string(drop_reason_name(drop_reason(r)))] = read(c.drops[r]);
+            workers.push_back(o);
+        }
+        return {{"totals", totals}, {"workers", workers}};
+    }
+
+    void apply(const config::config& next) {
+        std::string why = rt_.reload(next);
+        if (!why.empty()) throw refusal{why, {}};
+    }
+
+    json set_weight(const json& req) {
+        size_t vi = find_vip(cfg(), req);
+        size_t bi = find_backend(cfg().vips[vi], req);
+        uint32_t w = integer_arg(req, "weight", 65535);
+        config::config next = cfg();
+        uint32_t old = next.vips[vi].backends[bi].weight;
+        next.vips[vi].backends[bi].weight = w;
+        apply(next);
+        SLUICE_LOG_INFO(
+            "control: vip %s backend %s: weight %u -> %u", next.vips[vi].name.c_str(),
+            backend_label(next.vips[vi].backends[bi].address, next.vips[vi].backends[bi].port)
+                .c_str(),
+            old, w);
+        return backend_json(vi, bi);
+    }
+
+    json change_admin(const json& req, backend_admin a) {
+        size_t vi = find_vip(cfg(), req);
+        size_t bi = find_backend(cfg().vips[vi], req);
+        if (req.contains("timeout") && !req["timeout"].is_null())
+            throw refusal{"drain --timeout (reset at the deadline) is not implemented yet", {}};
+        if (req.contains("reset") && req["reset"].is_boolean() && req["reset"].get<bool>())
+            throw refusal{"disable --reset is not implemented yet", {}};
+        const auto who = identity(cfg().vips[vi], cfg().vips[vi].backends[bi]);
+        backend_admin before = rt_.admin_of(who);
+        rt_.set_admin(who, a);
+        std::string why = rt_.reload(cfg());
+        if (!why.empty()) {
+            rt_.set_admin(who, before);
+            throw refusal{why, {}};
+        }
+        SLUICE_LOG_INFO("control: vip %s backend %s: %s -> %s", cfg().vips[vi].name.c_str(),
+                        backend_label(who.backend, who.backend_port).c_str(),
+                        control::backend_admin_name(before), control::backend_admin_name(a));
+        return backend_json(vi, bi);
+    }
+
+    json add_backend(const json& req) {
+        size_t vi = find_vip(cfg(), req);
+        auto [addr, port] = parse_backend(req, cfg().vips[vi].port);
+        for (const auto& b : cfg().vips[vi].backends)
+            if (b.address == addr && b.port == port)
+                throw refusal{"VIP " + cfg().vips[vi].name + " already has backend " +
+                                  backend_label(addr, port),
+                              {}};
+        if (addr.family != cfg().vips[vi].address.family)
+            throw refusal{"backend and VIP address families differ", {}};
+        config::config next = cfg();
+        config::backend_config b;
+        b.address = addr;
+        b.port = port;
+        b.weight = req.contains("weight") && !req["weight"].is_null()
+                       ? integer_arg(req, "weight", 65535)
+                       : 1;
+        next.vips[vi].backends.push_back(b);
+        apply(next);
+        SLUICE_LOG_INFO("control: vip %s: backend %s added (weight %u)", next.vips[vi].name.c_str(),
+                        backend_label(addr, port).c_str(), b.weight);
+        return backend_json(vi, cfg().vips[vi].backends.size() - 1);
+    }
+
+    json reload(const json& req) {
+        std::string file = path_;
+        if (req.contains("file") && req["file"].is_string()) file = req["file"];
+        config::config next;
+        try {
+            next = config::load_file(file);
+        } catch (const config::config_error& e) {
+            rt_.count_reload(false);
+            refusal r{std::to_string(e.errors().size()) + " error(s) in " + file +
+                          "; the running configuration stays",
+                      {}};
+            for (const auto& err : e.errors()) {
+                r.details.push_back(err.to_string());
+                SLUICE_LOG_ERROR("%s", err.to_string().c_str());
+            }
+            SLUICE_LOG_ERROR("reload refused: %s", r.message.c_str());
+            throw r;
+        }
+        std::string why = rt_.reload(next);
+        rt_.count_reload(why.empty());
+        if (!why.empty()) {
+            SLUICE_LOG_ERROR("reload refused: %s; the running configuration stays", why.c_str());
+            throw refusal{why + "; the running configuration stays", {}};
+        }
+        path_ = file;
+        SLUICE_LOG_INFO("reload: applied %s (generation %llu)", file.c_str(),
+                        (unsigned long long)rt_.current_snapshot().generation);
+        return {{"generation", rt_.current_snapshot().generation}, {"file", file}};
+    }
+
+    runtime& rt_;
+    std::string& path_;
+};
+
+}  // namespace
+
+control_api::control_api(runtime& rt, std::string config_path)
+    : rt_(rt), config_path_(std::move(config_path)) {}
+
+std::string control_api::handle(std::string_view line) {
+    api a(rt_, config_path_);
+    json response;
+    try {
+        json req = json::parse(line);
+        response = {{"ok", true}, {"result", a.dispatch(req)}};
+    } catch (const refusal& r) {
+        response = {{"ok", false}, {"error", r.message}};
+        if (!r.details.empty()) response["details"] = r.details;
+    } catch (const json::exception& e) {
+        response = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
+    }
+    return response.dump();
+}
+
+}  // namespace sluice::dataplane

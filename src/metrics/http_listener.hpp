@@ -1,0 +1,94 @@
+#pragma once
+// A minimal HTTP/1.1 server for /metrics, polled by the control thread: one non-blocking listening
+// socket and a few non-blocking connections whose state survives between poll() calls. No threads,
+// no blocking call, one request per connection (`Connection: close`).
+//
+//   GET /metrics  200, text format 0.0.4, body from the callback (called once per request)
+//   GET /         200, a short text pointing at /metrics
+//   GET other     404          HEAD: as GET without the body
+//   other method  405          malformed request line: 400
+//
+// A connection that has not sent a full request head within request_timeout, or sends a head
+// larger than max_request_bytes, is closed without an answer; one whose answer is not read within
+// response_timeout is closed too.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::metrics {
+
+class http_listener {
+public:
+    using clock = std::chrono::steady_clock;
+
+    struct options {
+        std::chrono::milliseconds request_timeout{2000};    // accept → full request head
+        std::chrono::milliseconds response_timeout{10000};  // head → answer fully sent
+        size_t max_request_bytes = 8192;                    // request head, request line included
+        unsigned max_accepts_per_poll = 4;
+        size_t max_connections = 16;  // beyond this, clients wait in the kernel's backlog
+    };
+
+    // Binds and listens on "A.B.C.D:PORT" or "[IPV6]:PORT" (port 0: the kernel picks; see port()).
+    // On failure returns nullopt and sets error, e.g. "127.0.0.1:9273: Address already in use".
+    // Control thread (or startup).
+    static std::optional<http_listener> open(std::string_view listen, std::string& error);
+    static std::optional<http_listener> open(std::string_view listen, std::string& error,
+                                             const options& opts);
+
+    http_listener(http_listener&& other) noexcept;
+    http_listener& operator=(http_listener&& other) noexcept;
+    http_listener(const http_listener&) = delete;
+    http_listener& operator=(const http_listener&) = delete;
+    ~http_listener();
+
+    // The bound port (the kernel's choice when opened with port 0).
+    uint16_t port() const { return port_; }
+    // Connections accepted and not yet closed.
+    size_t open_connections() const { return connections_.size(); }
+
+    // Accepts, reads, answers and closes what is ready, then returns; never blocks. `body` gives
+    // the /metrics text. Control thread, every few hundred µs.
+    void poll(const std::function<std::string()>& body);
+    // The same with the time supplied (tests drive deadlines with it).
+    void poll(const std::function<std::string()>& body, clock::time_point now);
+
+private:
+    enum class phase { reading, writing, closing };
+
+    struct connection {
+        int fd = -1;
+        phase state = phase::reading;
+        clock::time_point deadline;
+        std::string in;       // request head received so far
+        std::string out;      // answer
+        size_t sent = 0;      // bytes of `out` written
+        bool linger = false;  // the client may still send (a body, a pipelined request)
+    };
+
+    http_listener(int fd, uint16_t port, const options& opts);
+    void close_all();
+    void accept_new(clock::time_point now);
+    // Each returns false when the connection is finished and must be closed.
+    bool step(connection& c, const std::function<std::string()>& body, clock::time_point now);
+    bool read_request(connection& c, const std::function<std::string()>& body,
+                      clock::time_point now);
+    bool write_answer(connection& c, clock::time_point now);
+    bool drain_after_answer(connection& c);
+
+    int fd_ = -1;
+    uint16_t port_ = 0;
+    options opts_;
+    std::vector<connection> connections_;
+};
+
+// Builds the full HTTP answer for one request head (request line and headers up to and including
+// the empty line). Exposed for tests; any thread.
+std::string http_answer(std::string_view request_head, const std::function<std::string()>& body);
+
+}  // namespace sluice::metrics

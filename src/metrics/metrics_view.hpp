@@ -1,0 +1,50 @@
+#pragma once
+// A point-in-time copy of everything /metrics exposes, assembled by the control thread from the
+// per-core counters (summed at read time) and the current snapshot. Pure data: the Prometheus
+// formatter turns it into text without touching the data plane.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sluice::metrics {
+
+struct backend_metrics {
+    std::string vip;      // VIP name
+    std::string backend;  // "ADDR:PORT"
+    std::string state;    // up | draining | drained | disabled | removing
+    bool up = true;       // takes new flows (state up and weight > 0)
+    uint32_t weight = 0;
+    uint64_t active = 0;
+    uint64_t inactive = 0;
+    uint64_t connections_total = 0;
+    uint64_t packets_to_backend = 0;
+    uint64_t packets_from_backend = 0;
+    uint64_t bytes_to_backend = 0;
+    uint64_t bytes_from_backend = 0;
+};
+
+struct worker_metrics {
+    unsigned worker = 0;
+    uint64_t rx_packets = 0;
+    uint64_t tx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t flows_active = 0;
+    uint64_t flows_created = 0;
+    uint64_t flows_expired = 0;
+    std::vector<std::pair<std::string, uint64_t>> drops;  // reason → count, every reason listed
+};
+
+struct metrics_view {
+    std::vector<backend_metrics> backends;
+    std::vector<worker_metrics> workers;
+    uint64_t flow_table_capacity = 0;  // all workers
+    uint64_t mbufs_in_use = 0;
+    uint64_t mbufs_total = 0;
+    uint64_t config_generation = 0;
+    uint64_t reloads_total = 0;          // reloads applied
+    uint64_t reload_failures_total = 0;  // reloads refused
+};
+
+}  // namespace sluice::metrics
