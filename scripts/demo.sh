@@ -91,6 +91,42 @@ client http --url "http://$VIP/" --count 1000 || failed=1
 bold "100 UDP exchanges with $VIP:9000 from sluice-client, one new source port each"
 client udp --addr "$VIP" --port 9000 --count 100 || failed=1
 
+SLUICECTL=$BUILD_DIR/src/cli/sluicectl
+# Prints a client run's result (its JSON line on stdin) and fails if any listed backend served.
+served_none_by() {
+    python3 - "$@" <<'PY'
+import json, sys
+d = json.loads(sys.stdin.read().strip().splitlines()[-1])
+print(f"http: {d['ok']} ok, {d['failed']} failed; per backend {d['backends']}")
+bad = [b for b in sys.argv[1:] if d["backends"].get(b, 0)]
+print(("  WRONG: served by " if bad else "  as expected, none served by ") + ", ".join(bad or sys.argv[1:]))
+sys.exit(1 if bad or d["failed"] else 0)
+PY
+}
+
+bold "operator: sluicectl show backends http"
+"$SLUICECTL" show backends http || failed=1
+
+bold "operator: weight 0 on be2 (sluicectl set weight http 198.18.1.12:80 0), then 300 new connections"
+"$SLUICECTL" set weight http 198.18.1.12:80 0 || failed=1
+ip netns exec sluice-client python3 tests/e2e/client.py http --url "http://$VIP/" --count 300 \
+    --json >"$WORK/weights.json" || failed=1
+served_none_by be2 <"$WORK/weights.json" || failed=1
+
+bold "operator: drain be3 (sluicectl drain http 198.18.1.13:80) under traffic, then 300 new connections"
+"$SLUICECTL" drain http 198.18.1.13:80 || failed=1
+ip netns exec sluice-client python3 tests/e2e/client.py http --url "http://$VIP/" --count 300 \
+    --json >"$WORK/drain.json" || failed=1
+served_none_by be2 be3 <"$WORK/drain.json" || failed=1
+"$SLUICECTL" show backends http || failed=1
+
+bold "operator: back to normal (enable be3, weight 1 on be2)"
+"$SLUICECTL" enable http 198.18.1.13:80 || failed=1
+"$SLUICECTL" set weight http 198.18.1.12:80 1 || failed=1
+
+bold "Prometheus: curl http://127.0.0.1:9273/metrics (excerpt)"
+curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_backend_(connections_total|weight)\{vip="http"' || failed=1
+
 bold "sluiced counters (telemetry /sluice/stats)"
 python3 tests/e2e/telemetry.py --compact /sluice/stats || failed=1
 

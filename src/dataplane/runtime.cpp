@@ -200,6 +200,8 @@ std::string runtime::reload(const config::config& next) {
     if (!(next.ports == cfg_.ports)) return "[[port]] changed: needs a restart";
     if (!(next.flows == cfg_.flows)) return "[flows] changed: needs a restart";
     if (!(next.neighbor == cfg_.neighbor)) return "[neighbor] changed: needs a restart";
+    if (!(next.control == cfg_.control)) return "[control] changed: needs a restart";
+    if (!(next.metrics == cfg_.metrics)) return "[metrics] changed: needs a restart";
     std::unique_ptr<control::snapshot> snap;
     try {
         snap = control::snapshot::build(next, ports_, *neighbors_, registry_, ticks_per_second,
