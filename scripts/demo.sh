@@ -92,14 +92,16 @@ bold "100 UDP exchanges with $VIP:9000 from sluice-client, one new source port e
 client udp --addr "$VIP" --port 9000 --count 100 || failed=1
 
 SLUICECTL=$BUILD_DIR/src/cli/sluicectl
-# Prints a client run's result (its JSON line on stdin) and fails if any listed backend served.
+# served_none_by FILE BACKEND...: prints a client run's result (its JSON line in FILE) and fails
+# if any listed backend served a request.
 served_none_by() {
     python3 - "$@" <<'PY'
 import json, sys
-d = json.loads(sys.stdin.read().strip().splitlines()[-1])
+d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 print(f"http: {d['ok']} ok, {d['failed']} failed; per backend {d['backends']}")
-bad = [b for b in sys.argv[1:] if d["backends"].get(b, 0)]
-print(("  WRONG: served by " if bad else "  as expected, none served by ") + ", ".join(bad or sys.argv[1:]))
+names = sys.argv[2:]
+bad = [b for b in names if d["backends"].get(b, 0)]
+print(("  WRONG: served by " if bad else "  as expected, none served by ") + ", ".join(bad or names))
 sys.exit(1 if bad or d["failed"] else 0)
 PY
 }
@@ -111,13 +113,13 @@ bold "operator: weight 0 on be2 (sluicectl set weight http 198.18.1.12:80 0), th
 "$SLUICECTL" set weight http 198.18.1.12:80 0 || failed=1
 ip netns exec sluice-client python3 tests/e2e/client.py http --url "http://$VIP/" --count 300 \
     --json >"$WORK/weights.json" || failed=1
-served_none_by be2 <"$WORK/weights.json" || failed=1
+served_none_by "$WORK/weights.json" be2 || failed=1
 
 bold "operator: drain be3 (sluicectl drain http 198.18.1.13:80) under traffic, then 300 new connections"
 "$SLUICECTL" drain http 198.18.1.13:80 || failed=1
 ip netns exec sluice-client python3 tests/e2e/client.py http --url "http://$VIP/" --count 300 \
     --json >"$WORK/drain.json" || failed=1
-served_none_by be2 be3 <"$WORK/drain.json" || failed=1
+served_none_by "$WORK/drain.json" be2 be3 || failed=1
 "$SLUICECTL" show backends http || failed=1
 
 bold "operator: back to normal (enable be3, weight 1 on be2)"
