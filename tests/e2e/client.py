@@ -7,9 +7,12 @@
   client.py udp      --count N [--addr A --port P]  N request/response exchanges, each from a new port
   client.py idle     --idle S  [--url URL]          two GETs on one keep-alive socket, S seconds apart
   client.py download --url URL [--sha256 HEX]       one GET, streamed into sha256
+                     [--rate-mib R]                 ... read at most R MiB/s (a long download)
   client.py hold     --count N [--hold S]           N connections kept open and idle until stdin
                      [--no-request] [--bind A]      closes (or S seconds); one keep-alive GET on
                                                     each first tells which backend it reached
+  client.py keepalive [--interval S] [--url URL]    one keep-alive connection, a GET every S
+                                                    seconds until stdin closes; never reconnects
 
 Every operation has a socket timeout (default 5 s) and is never retried: a failure is a failure.
 Output: a human summary, or with --json one JSON object on the last line of stdout.
@@ -195,6 +198,10 @@ def cmd_download(args) -> dict:
                 break
             h.update(chunk)
             n += len(chunk)
+            if args.rate_mib:  # pace the reads; TCP flow control slows the sender down
+                ahead = n / (args.rate_mib * 1048576) - (time.monotonic() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
         out["ok"] = resp.status == 200 and (not args.sha256 or h.hexdigest() == args.sha256)
     except Exception as e:  # noqa: BLE001
         out["error"] = _error_text(e)
@@ -278,6 +285,56 @@ def cmd_hold(args) -> dict:
     return report
 
 
+def cmd_keepalive(args) -> dict:
+    """One HTTP/1.1 connection; a GET on it every --interval seconds until stdin reaches EOF (or
+    a line arrives), at most --hold seconds. Prints a JSON line after the first answer. Stops at
+    the first failure: a closed connection is never silently replaced."""
+    host, port, path = _split_url(args.url)
+    conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+    backends: Counter[str] = Counter()
+    out: dict = {"kind": "keepalive", "requests": 0, "ok": 0, "failed": 0}
+    sock = None
+    t0 = time.monotonic()
+    deadline = t0 + args.hold
+    stopped_by = "timeout"
+    try:
+        while True:
+            out["requests"] += 1
+            conn.request("GET", path)
+            if sock is None:
+                sock = conn.sock
+                out["local_port"] = sock.getsockname()[1]
+            elif conn.sock is not sock:
+                raise RuntimeError("http.client reconnected: the connection had been closed")
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP status {resp.status}")
+            m = BACKEND_RE.search(body)
+            backends[m.group(1).decode() if m else "unknown"] += 1
+            out["ok"] += 1
+            if out["ok"] == 1:
+                first = {**out, "event": "connected", "backends": dict(backends)}
+                print(json.dumps(first) if args.json else f"keepalive: {first}", flush=True)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([sys.stdin], [], [], min(args.interval, left))
+            if r:
+                sys.stdin.readline()
+                stopped_by = "stdin"
+                break
+    except Exception as e:  # noqa: BLE001
+        out["failed"] += 1
+        out["error"] = _error_text(e)
+        stopped_by = "error"
+    finally:
+        conn.close()
+    out.update(event="closed", backends=dict(sorted(backends.items())), stopped_by=stopped_by,
+               held_s=round(time.monotonic() - t0, 3))
+    return out
+
+
 def human(res: dict) -> str:
     kind = res["kind"]
     if kind in ("http", "udp"):
@@ -316,9 +373,15 @@ def main() -> int:
     p.add_argument("--bind", default="", help="source address")
     p.add_argument("--no-request", action="store_true",
                    help="only connect (no GET: the backend stays unknown)")
+    p = sub.add_parser("keepalive")
+    p.add_argument("--url", default="http://198.18.0.10/")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between GETs")
+    p.add_argument("--hold", type=float, default=120, help="at most this many seconds")
     p = sub.add_parser("download")
     p.add_argument("--url", default="http://198.18.0.10/big.bin")
     p.add_argument("--sha256")
+    p.add_argument("--rate-mib", type=float, default=0,
+                   help="read at most this many MiB/s (0: as fast as possible)")
     for p in sub.choices.values():
         p.add_argument("--timeout", type=float, default=5.0, help="per socket operation, seconds")
         p.add_argument("--json", action="store_true", help="print one JSON line")
@@ -326,7 +389,7 @@ def main() -> int:
                        help="comma-separated backends that must each answer at least once")
     args = ap.parse_args()
     res = {"http": cmd_http, "udp": cmd_udp, "idle": cmd_idle, "download": cmd_download,
-           "hold": cmd_hold}[args.cmd](args)
+           "hold": cmd_hold, "keepalive": cmd_keepalive}[args.cmd](args)
     print(json.dumps(res) if args.json else human(res), flush=True)
     ok = res.get("failed", 0) == 0 if "failed" in res else res.get("ok", False)
     silent = [b for b in filter(None, args.expect_backends.split(","))

@@ -352,6 +352,18 @@ def backend_addr(be: str) -> str:
     return f"198.18.1.1{int(be[2:])}"
 
 
+def backend_name(addr: str) -> str:
+    """198.18.1.11 -> be1 (the inverse of backend_addr); other addresses are returned as is."""
+    m = re.fullmatch(r"198\.18\.1\.1([1-9])", addr)
+    return f"be{m.group(1)}" if m else addr
+
+
+def lab_backends() -> list[str]:
+    """The backends of the lab that is up now (be1..beN, LAB_BACKENDS of scripts/lab.sh)."""
+    names = [ns[len("sluice-"):] for ns in lab_namespaces() if re.fullmatch(r"sluice-be[0-9]", ns)]
+    return sorted(names) or list(BACKENDS)
+
+
 # ---------------------------------------------------------------------------------------------
 # the test object
 
@@ -360,6 +372,7 @@ class Test:
     def __init__(self, name: str, args: argparse.Namespace):
         self.name = name
         self.sluiced_exe = Path(args.sluiced).resolve()
+        self.sluicectl_exe = Path(args.sluicectl).resolve()
         self.source_dir = Path(args.source_dir).resolve()
         self.work_dir = Path(args.log_dir).resolve() / f"{name}.d"
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -369,9 +382,10 @@ class Test:
         self._nstarts = 0
 
     # -- lab
-    def lab(self, action: str) -> None:
+    def lab(self, action: str, env_extra: dict[str, str] | None = None) -> None:
         script = self.source_dir / "scripts" / "lab.sh"
         env = dict(os.environ, SLUICE_LAB_LOCK_HELD="1")  # we hold /run/sluice-lab.lock
+        env.update(env_extra or {})
         res = subprocess.run([str(script), action], capture_output=True, text=True, timeout=120,
                              env=env)
         for line in (res.stdout + res.stderr).splitlines():
@@ -379,9 +393,10 @@ class Test:
         if res.returncode != 0:
             raise Failure(f"scripts/lab.sh {action} failed (exit {res.returncode})")
 
-    def lab_up(self) -> None:
+    def lab_up(self, backends: int | None = None) -> None:
+        """scripts/lab.sh up; `backends` (1..9) sets LAB_BACKENDS (default: the script's, 3)."""
         self.lab_is_up = True
-        self.lab("up")
+        self.lab("up", {"LAB_BACKENDS": str(backends)} if backends else None)
 
     def big_sha256(self) -> str:
         return (LAB_STATE_DIR / "big.bin.sha256").read_text().strip()
@@ -467,12 +482,57 @@ class Test:
     def stats(self) -> dict:
         return telemetry("/sluice/stats")
 
+    # -- sluicectl (root namespace: the control socket is a path, not an address)
+    def sluicectl(self, *args: str, json_out: bool = False, timeout: float = 30,
+                  quiet: bool = False) -> tuple[int, str, str]:
+        """Runs sluicectl [--json] ARGS; returns (exit status, stdout, stderr). Never raises on
+        a non-zero exit: callers check it."""
+        cmd = [str(self.sluicectl_exe), *(["--json"] if json_out else []), *args]
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                 stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            raise Failure(f"sluicectl did not exit within {timeout}s: {' '.join(cmd)}") from e
+        if not quiet:
+            shown = " ".join(["sluicectl", *(["--json"] if json_out else []), *args])
+            out = res.stdout.strip()
+            log(f"$ {shown} -> exit {res.returncode}"
+                + (f"\n{out}" if out and not json_out else "")
+                + (f"\n  stderr: {res.stderr.strip()}" if res.stderr.strip() else ""))
+        return res.returncode, res.stdout, res.stderr
+
+    def sluicectl_ok(self, *args: str) -> str:
+        """sluicectl ARGS, which must exit 0; returns its stdout."""
+        rc, out, err = self.sluicectl(*args)
+        check(rc == 0, f"sluicectl {' '.join(args)}: exit {rc}, stderr: {err.strip()}")
+        return out
+
+    def sluicectl_json(self, *args: str, quiet: bool = True):
+        """sluicectl --json ARGS, which must exit 0 and print JSON; returns it parsed."""
+        rc, out, err = self.sluicectl(*args, json_out=True, quiet=quiet)
+        check(rc == 0, f"sluicectl --json {' '.join(args)}: exit {rc}, stderr: {err.strip()}")
+        try:
+            return json.loads(out)
+        except ValueError as e:
+            raise Failure(f"sluicectl --json {' '.join(args)}: output is not JSON: "
+                          f"{out[:500]!r}") from e
+
+    def backends(self, vip: str) -> dict[str, dict]:
+        """`sluicectl --json show backends VIP`, keyed by lab name (be1 for 198.18.1.11:80)."""
+        rows = self.sluicectl_json("show", "backends", vip)
+        check(isinstance(rows, list), f"show backends {vip}: not a list: {str(rows)[:300]}")
+        out = {}
+        for row in rows:
+            addr = row["backend"].rsplit(":", 1)[0]
+            out[backend_name(addr)] = row
+        return out
+
     def check_kernels_accepted_everything(self) -> None:
         """Fails if the client's or a backend's kernel rejected any packet sluiced rewrote: IP
         header errors or TCP/UDP checksum errors (/proc/net/snmp of each fresh namespace)."""
         watched = {"Ip": ("InHdrErrors", "InAddrErrors"), "Tcp": ("InCsumErrors", "InErrs"),
                    "Udp": ("InCsumErrors", "InErrors")}
-        for ns in (NS_CLIENT, *(f"sluice-{be}" for be in BACKENDS)):
+        for ns in (NS_CLIENT, *(f"sluice-{be}" for be in lab_backends())):
             lines = ns_run(ns, ["cat", "/proc/net/snmp"]).stdout.splitlines()
             for names, values in zip(lines[0::2], lines[1::2]):
                 proto, keys = names.split(":")[0], names.split()[1:]
@@ -564,6 +624,8 @@ def run_test(doc: str, body: Callable[[Test], None]) -> None:
     name = Path(sys.argv[0]).stem
     ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("--sluiced", default=os.environ.get("SLUICED", "build/src/main/sluiced"))
+    ap.add_argument("--sluicectl",
+                    default=os.environ.get("SLUICECTL", "build/src/cli/sluicectl"))
     ap.add_argument("--source-dir", default=os.environ.get("SLUICE_SOURCE_DIR", str(HERE.parent.parent)))
     ap.add_argument("--log-dir", default=os.environ.get("SLUICE_E2E_LOG_DIR", "/tmp/sluice-e2e"))
     args = ap.parse_args()

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Prometheus /metrics: served on 127.0.0.1:9273 in the root namespace only, valid for promtool, and its counters count 100 GETs.
+
+GET http://127.0.0.1:9273/metrics from the root namespace; from sluice-client,
+198.18.0.1:9273 (the LB's address on the client leg) must not answer. `promtool check metrics`
+accepts the exposition (skipped with a note when promtool is not installed). 100 GETs to the
+`http` VIP add exactly 100 to sluice_backend_connections_total summed over its backends, and
+sluice_worker_packets_total grows.
+"""
+import re
+import shutil
+import subprocess
+import urllib.request
+
+import lab
+
+URL = "http://127.0.0.1:9273/metrics"
+SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)(\s+\S+)?$")
+
+
+def scrape() -> tuple[str, str]:
+    try:
+        with urllib.request.urlopen(URL, timeout=5) as resp:
+            lab.check(resp.status == 200, f"GET {URL}: HTTP {resp.status}")
+            return resp.read().decode(), resp.headers.get("Content-Type", "")
+    except OSError as e:
+        raise lab.Failure(f"GET {URL}: {e}") from e
+
+
+def total(text: str, metric: str, **labels: str) -> float:
+    """Sum of `metric`'s samples whose labels include `labels`; fails if there is none."""
+    found, s = 0, 0.0
+    for line in text.splitlines():
+        m = SAMPLE_RE.match(line)
+        if not m or m.group(1) != metric:
+            continue
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            found += 1
+            s += float(m.group(3))
+    lab.check(found > 0, f"/metrics has no sample of {metric} with {labels}")
+    return s
+
+
+def body(t: lab.Test) -> None:
+    t.lab_up()
+    with t.sluiced(t.config()):
+        text, ctype = scrape()
+        lab.log(f"GET {URL}: {len(text)} bytes, {len(text.splitlines())} lines, "
+                f"Content-Type {ctype!r}")
+        lab.check(ctype.startswith("text/plain"), f"Content-Type {ctype!r}, want text/plain")
+
+        # Not reachable from the lab's client side (only localhost in the root namespace).
+        res = lab.ns_run(lab.NS_CLIENT, ["curl", "-sS", "-o", "/dev/null", "--max-time", "3",
+                                         "http://198.18.0.1:9273/metrics"],
+                         timeout=15, check_rc=False)
+        lab.log(f"from {lab.NS_CLIENT}: curl http://198.18.0.1:9273/metrics -> exit "
+                f"{res.returncode} {res.stderr.strip()}")
+        lab.check(res.returncode != 0,
+                  f"/metrics answered from {lab.NS_CLIENT} at 198.18.0.1:9273")
+
+        promtool = shutil.which("promtool")
+        if promtool is None:
+            lab.log("NOTE: promtool not installed (Debian: prometheus); skipping its check")
+        else:
+            res = subprocess.run([promtool, "check", "metrics"], input=text,
+                                 capture_output=True, text=True, timeout=30)
+            lab.log(f"promtool check metrics -> exit {res.returncode} "
+                    f"{(res.stdout + res.stderr).strip()}")
+            lab.check(res.returncode == 0, f"promtool check metrics failed:\n"
+                                           f"{(res.stdout + res.stderr).strip()[-3000:]}")
+
+        c0 = total(text, "sluice_backend_connections_total", vip="http")
+        p0 = total(text, "sluice_worker_packets_total")
+        res = t.client("http", "--url", f"http://{lab.VIP}/", "--count", "100")
+        lab.log(f"http: {res['ok']} ok, {res['failed']} failed; per backend {res['backends']}")
+        lab.check(res["failed"] == 0, f"{res['failed']} of 100 GETs failed: {res['errors']}")
+        text, _ = scrape()
+        c1 = total(text, "sluice_backend_connections_total", vip="http")
+        p1 = total(text, "sluice_worker_packets_total")
+        lab.log(f"sluice_backend_connections_total{{vip=\"http\"}}: {c0:g} -> {c1:g}; "
+                f"sluice_worker_packets_total: {p0:g} -> {p1:g}")
+        lab.check(c1 - c0 == 100, f"sluice_backend_connections_total over http's backends "
+                                  f"grew by {c1 - c0:g}, want 100")
+        for be, n in res["backends"].items():
+            got = total(text, "sluice_backend_connections_total", vip="http",
+                        backend=f"{lab.backend_addr(be)}:80")
+            lab.check(got == n, f"{be}: sluice_backend_connections_total {got:g}, the client "
+                                f"saw {n}")
+        lab.check(p1 - p0 >= 100 * 8, f"sluice_worker_packets_total grew by {p1 - p0:g} for "
+                                      f"100 GETs (want >= 800)")
+        t.check_kernels_accepted_everything()
+
+
+if __name__ == "__main__":
+    lab.run_test(__doc__, body)
