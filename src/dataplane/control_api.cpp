@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
+#include "config/describe.hpp"
 #include "sluice/drop_reason.hpp"
 
 namespace sluice::dataplane {
@@ -17,19 +18,12 @@ struct refusal {
     std::vector<std::string> details;
 };
 
-const char* protocol_name(uint8_t p) {
-    return p == 6 ? "tcp" : "udp";
-}
-
 std::string vip_label(const config::vip_config& v) {
-    std::string a = v.address.is_v4() ? v.address.to_string() : "[" + v.address.to_string() + "]";
-    return a + ":" + std::to_string(v.port) + "/" +
-           (v.protocol == config::l4_protocol::tcp ? "tcp" : "udp");
+    return config::detail::vip_label(v.address, v.port, v.protocol);
 }
 
 std::string backend_label(const ip_address& a, uint16_t port) {
-    std::string s = a.is_v4() ? a.to_string() : "[" + a.to_string() + "]";
-    return s + ":" + std::to_string(port);
+    return config::detail::endpoint(a, port);
 }
 
 size_t find_vip(const config::config& cfg, const json& req) {
@@ -145,12 +139,11 @@ private:
                 active += c.active;
                 inactive += c.inactive;
             }
-            static const char* names[] = {"rr", "wrr", "lc", "wlc", "maglev"};
             out.push_back({{"name", v.name},
                            {"address", v.address.to_string()},
                            {"port", v.port},
-                           {"protocol", protocol_name(uint8_t(v.protocol))},
-                           {"scheduler", names[size_t(v.scheduler)]},
+                           {"protocol", config::detail::protocol_name(v.protocol)},
+                           {"scheduler", config::detail::scheduler_name(v.scheduler)},
                            {"backends", v.backends.size()},
                            {"active", active},
                            {"inactive", inactive}});

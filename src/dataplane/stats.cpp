@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "config/describe.hpp"
 #include "dataplane/runtime.hpp"
 #include "metrics/metrics_view.hpp"
 
@@ -16,9 +17,7 @@ metrics::metrics_view runtime::metrics() const {
             const auto& b = vip.backends[i];
             metrics::backend_metrics m;
             m.vip = vip.name;
-            m.backend =
-                (b.address.is_v4() ? b.address.to_string() : "[" + b.address.to_string() + "]") +
-                ":" + std::to_string(b.port);
+            m.backend = config::detail::endpoint(b.address, b.port);
             conn_totals c = connections(b.id);
             m.state = control::backend_admin_name(b.admin);
             if (b.admin == control::backend_admin::draining && c.active + c.inactive == 0)
