@@ -115,6 +115,7 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
 
     // Control loop: short sleeps keep ARP answers prompt without spinning the control core.
     const uint64_t started = now_ms();
+    uint64_t telemetry_ms = 0;
     bool ready = false;
     while (!stop_signal.load()) {
         rt->control_poll();
@@ -128,6 +129,10 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         if (reload_requested.exchange(false)) api.handle(R"({"cmd":"reload"})");
         if (server) server->poll(handle);
         if (metrics_listener) metrics_listener->poll(scrape);
+        if (now_ms() - telemetry_ms >= 1000) {
+            telemetry_ms = now_ms();
+            dataplane::publish_telemetry_view(rt->metrics());
+        }
         if (dump_requested.exchange(false))
             fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
         sleep_us(200);
