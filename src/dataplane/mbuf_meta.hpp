@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "flow/flow_key.hpp"
 #include "packet/parse.hpp"
 #include "sluice/ip_address.hpp"
 
@@ -20,7 +21,8 @@ enum class meta_kind : uint8_t {
 
 struct mbuf_meta {
     packet::parsed_frame parsed;
-    uint64_t hash;
+    flow::flow_key key;  // the packet's 5-tuple, built once by the RX stage
+    uint64_t hash;       // flow_hash(key)
     int32_t vip;
     meta_kind kind;
     uint8_t in_port;   // snapshot port index the frame arrived on

@@ -149,7 +149,8 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     if (meta.parsed.kind != frame_kind::ip_l4) return drop(m, drop_reason::unsupported_protocol);
     unsigned owner;
     meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
-    meta.hash = flow::flow_hash(flow::make_flow_key(frame, meta.parsed));
+    meta.key = flow::make_flow_key(frame, meta.parsed);
+    meta.hash = flow::flow_hash(meta.key);
     if (meta.vip >= 0) {
         meta.kind = meta_kind::to_vip;
         owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
@@ -176,7 +177,7 @@ void worker::process_owned(const snapshot& s, rte_mbuf** pkts, uint16_t n) {
 void worker::forward(const snapshot& s, rte_mbuf* m) {
     mbuf_meta& meta = meta_of(m);
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-    const flow_key key = flow::make_flow_key(frame, meta.parsed);
+    const flow_key& key = meta.key;
     const bool tcp = meta.parsed.protocol == packet::ipproto_tcp;
     const uint8_t tflags = meta.parsed.tcp_flags;
     const bool pure_syn =
