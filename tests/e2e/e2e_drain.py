@@ -18,15 +18,6 @@ RATE_MIB = 8
 TIMEOUTS = {"tcp_fin_wait": 2, "tcp_time_wait": 2, "tcp_close": 2}
 
 
-def get(t: lab.Test, count: int) -> dict:
-    res = t.client("http", "--url", f"http://{lab.VIP}/", "--count", str(count))
-    lab.log(f"http: {res['ok']} ok, {res['failed']} failed in {res['elapsed_s']}s; "
-            f"per backend {res['backends']}; errors {res['errors']}")
-    lab.check(res["failed"] == 0, f"{res['failed']} of {count} requests failed: {res['errors']}")
-    lab.check(set(res["backends"]) <= set(lab.BACKENDS),
-              f"answers from unexpected servers: {res['backends']}")
-    return res
-
 
 def body(t: lab.Test) -> None:
     t.lab_up()
@@ -59,7 +50,7 @@ def body(t: lab.Test) -> None:
         lab.check(re.search(r"\bdraining \([1-9][0-9]* flows? left\)", line) is not None,
                   f"show backends row of {x}: {line!r}, want 'draining (N flows left)'")
 
-        res = get(t, REQUESTS)
+        res = t.http_gets(REQUESTS)
         lab.check(res["backends"].get(x, 0) == 0,
                   f"draining {x} got {res['backends'].get(x)} of {REQUESTS} new connections: "
                   f"{res['backends']}")
@@ -97,7 +88,7 @@ def body(t: lab.Test) -> None:
         lab.check(f"{x_addr}:80:" in out and "-> up" in out,
                   f"enable printed {out.strip()!r}, want '{x_addr}:80: drained -> up'")
         lab.check(t.backends(VIP)[x]["state"] == "up", f"{x} is not up after enable")
-        res = get(t, 30)
+        res = t.http_gets(30)
         lab.check(res["backends"].get(x, 0) >= 8,
                   f"{x} enabled again got {res['backends'].get(x, 0)} of 30: {res['backends']}")
         t.check_kernels_accepted_everything()

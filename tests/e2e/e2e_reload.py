@@ -21,15 +21,6 @@ def http_vip(backends: list[str], weight=None) -> str:
                                   for be in backends])
 
 
-def get(t: lab.Test, count: int, allowed: set[str]) -> dict:
-    res = t.client("http", "--url", f"http://{lab.VIP}/", "--count", str(count))
-    lab.log(f"http: {res['ok']} ok, {res['failed']} failed in {res['elapsed_s']}s; "
-            f"per backend {res['backends']}; errors {res['errors']}")
-    lab.check(res["failed"] == 0, f"{res['failed']} of {count} requests failed: {res['errors']}")
-    lab.check(set(res["backends"]) <= allowed,
-              f"answers from {res['backends']}, want only {sorted(allowed)}")
-    return res
-
 
 def body(t: lab.Test) -> None:
     t.lab_up(backends=4)
@@ -41,7 +32,7 @@ def body(t: lab.Test) -> None:
         lab.check(first["backends"] == {"be1": 1},
                   f"the keep-alive connection's first answer came from {first['backends']}, "
                   f"want be1 (rr's first pick)")
-        res = get(t, 30, {"be1", "be2", "be3"})
+        res = t.http_gets(30, {"be1", "be2", "be3"})
         lab.check(all(res["backends"].get(be, 0) >= 9 for be in ("be1", "be2", "be3")),
                   f"rr over be1..be3: {res['backends']}")
 
@@ -58,7 +49,7 @@ def body(t: lab.Test) -> None:
 
         time.sleep(2)  # two more GETs on the long-lived connection after the reload
         lab.check(ka.proc.poll() is None, "the keep-alive client died at the reload")
-        res = get(t, 60, {"be1", "be2", "be4"})
+        res = t.http_gets(60, {"be1", "be2", "be4"})
         lab.check(res["backends"].get("be4", 0) >= 18,
                   f"be4 got {res['backends'].get('be4', 0)} of 60 new connections (want >= 18): "
                   f"{res['backends']}")
@@ -85,7 +76,7 @@ def body(t: lab.Test) -> None:
         lab.check(sorted(rows) == ["be1", "be2", "be4"] and
                   all(r["weight"] == 1 and r["state"] == "up" for r in rows.values()),
                   f"show backends after the refused reload: {rows}")
-        res = get(t, 30, {"be1", "be2", "be4"})
+        res = t.http_gets(30, {"be1", "be2", "be4"})
         lab.check(all(res["backends"].get(be, 0) == 10 for be in ("be1", "be2", "be4")),
                   f"after the refused reload 30 GETs spread {res['backends']}, want 10 each "
                   f"(as before: {spread_ok})")

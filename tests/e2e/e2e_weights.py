@@ -11,20 +11,11 @@ BE2 = lab.backend_addr("be2")
 REQUESTS = 200
 
 
-def get(t: lab.Test, count: int) -> dict:
-    res = t.client("http", "--url", f"http://{lab.VIP}/", "--count", str(count))
-    lab.log(f"http: {res['ok']} ok, {res['failed']} failed in {res['elapsed_s']}s; "
-            f"per backend {res['backends']}; errors {res['errors']}")
-    lab.check(res["failed"] == 0, f"{res['failed']} of {count} requests failed: {res['errors']}")
-    lab.check(set(res["backends"]) <= set(lab.BACKENDS),
-              f"answers from unexpected servers: {res['backends']}")
-    return res
-
 
 def body(t: lab.Test) -> None:
     t.lab_up()
     with t.sluiced(t.config()):
-        before = get(t, 30)
+        before = t.http_gets(30)
         lab.check(all(before["backends"].get(be, 0) == 10 for be in lab.BACKENDS),
                   f"rr 1:1:1 over 30 GETs should give 10 each: {before['backends']}")
 
@@ -50,7 +41,7 @@ def body(t: lab.Test) -> None:
                   f"show backends: be2's row {line!r} does not read 'http {BE2}:80 up 0 ...'")
 
         total_before = rows["be2"]["connections_total"]
-        res = get(t, REQUESTS)
+        res = t.http_gets(REQUESTS)
         lab.check(res["backends"].get("be2", 0) == 0,
                   f"be2 at weight 0 got {res['backends'].get('be2')} of {REQUESTS} new "
                   f"connections: {res['backends']}")
@@ -68,7 +59,7 @@ def body(t: lab.Test) -> None:
         rows = t.backends(VIP)
         lab.check(rows["be2"]["weight"] == 1,
                   f"after set weight 1: be2 is {rows['be2']}")
-        res = get(t, 60)
+        res = t.http_gets(60)
         n = res["backends"].get("be2", 0)
         lab.check(abs(n - 20) <= 2, f"be2 back at weight 1 got {n} of 60 (want 20 ± 2): "
                                     f"{res['backends']}")

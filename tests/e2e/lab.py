@@ -479,6 +479,18 @@ class Test:
                 f"{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
             ) from e
 
+    def http_gets(self, count: int, allowed: set[str] | None = None) -> dict:
+        """`count` GETs to the VIP over new connections: all must succeed, and only backends in
+        `allowed` (default: the lab's be1..be3) may answer."""
+        allowed = set(BACKENDS) if allowed is None else allowed
+        res = self.client("http", "--url", f"http://{VIP}/", "--count", str(count))
+        log(f"http: {res['ok']} ok, {res['failed']} failed in {res['elapsed_s']}s; "
+            f"per backend {res['backends']}; errors {res['errors']}")
+        check(res["failed"] == 0, f"{res['failed']} of {count} requests failed: {res['errors']}")
+        check(set(res["backends"]) <= allowed,
+              f"answers from {res['backends']}, want only {sorted(allowed)}")
+        return res
+
     def stats(self) -> dict:
         return telemetry("/sluice/stats")
 
