@@ -11,10 +11,12 @@
 //   show_vips       ()                                  [vip]
 //   show_backends   (vip?)                              [backend]
 //   show_stats      ()                                  {"totals": {k: v}, "workers": [{k: v}]}
+//   show_flows      (vip?, backend?, limit?)            {"flows": [flow], "truncated", "limit"}
 //   set_weight      (vip, backend, weight)              backend
-//   drain           (vip, backend, timeout?)            backend      timeout in seconds
+//   drain           (vip, backend, timeout?)            backend      flows still open after
+//                                                                    `timeout` s are reset
 //   enable          (vip, backend)                      backend
-//   disable         (vip, backend, reset?)              backend
+//   disable         (vip, backend, reset?)              backend      reset: RST its flows now
 //   add_backend     (vip, backend, weight?)             backend
 //   remove_backend  (vip, backend)                      backend      drains first
 //   reload          (file?)                             {"generation": n, "file": path}
@@ -26,7 +28,11 @@
 // backend: {"vip", "backend", "state", "weight", "configured_weight", "max_connections",
 //           "active", "inactive", "connections_total", "new_connections_per_second",
 //           "packets_to_backend", "packets_from_backend", "bytes_to_backend",
-//           "bytes_from_backend"}
+//           "bytes_from_backend", "drain_deadline_in" (seconds until drain --timeout
+//           resets what is left, or null)}
+// flow:    {"worker", "protocol", "client", "vip", "vip_address", "backend", "local" (the LB's
+//           full-NAT source), "state" (TCP state or "udp"), "expires_in" (seconds idle left)}
+//   `backend` needs `vip`; limit 1..100000, default 100.
 //   state: "up" | "draining" | "drained" | "disabled" | "removing"
 //     up        takes new flows (if weight > 0)
 //     draining  no new flows; existing flows run to their end ("drained" once none is left)

@@ -86,6 +86,14 @@ std::string check_weight(const std::string& text) {
     return ok ? "" : "must be an integer from 0 to 65535, got " + quoted(text);
 }
 
+std::string check_flow_limit(const std::string& text) {
+    bool ok = all_digits(text) && text.size() <= 6 && std::stoul(text) >= 1 &&
+              std::stoul(text) <= max_flow_limit;
+    return ok ? ""
+              : "must be an integer from 1 to " + std::to_string(max_flow_limit) + ", got " +
+                    quoted(text);
+}
+
 std::string check_seconds(const std::string& text) {
     // Plain decimal only: no signs, exponents, "inf" or "nan".
     auto dot = text.find('.');

@@ -12,6 +12,7 @@
 namespace sluice::cli {
 
 inline constexpr uint32_t max_weight = 65535;
+inline constexpr uint32_t max_flow_limit = 100000;  // show flows --limit (sluiced's bound too)
 
 // A backend as typed: "ADDR:PORT", "[IPV6]:PORT" or a bare "ADDR" (the VIP's port).
 struct endpoint {
@@ -22,10 +23,11 @@ struct endpoint {
 // nullopt with `why` set when `text` is not an endpoint.
 std::optional<endpoint> parse_endpoint(std::string_view text, std::string& why);
 
-std::string check_weight(const std::string& text);   // integer 0..65535
-std::string check_seconds(const std::string& text);  // number > 0
-std::string check_backend(const std::string& text);  // parse_endpoint accepts it
-std::string check_vip(const std::string& text);      // a VIP name or "ADDR:PORT/PROTO"
+std::string check_weight(const std::string& text);      // integer 0..65535
+std::string check_seconds(const std::string& text);     // number > 0
+std::string check_flow_limit(const std::string& text);  // integer 1..max_flow_limit
+std::string check_backend(const std::string& text);     // parse_endpoint accepts it
+std::string check_vip(const std::string& text);         // a VIP name or "ADDR:PORT/PROTO"
 
 // Whether the backend `typed` on the command line names the daemon's `reported` "ADDR:PORT".
 bool same_backend(std::string_view typed, std::string_view reported);

@@ -124,9 +124,17 @@ std::string state_label(const json& backend) {
     std::string state = cell(backend, "state");
     if (state == "draining" || state == "removing") {
         uint64_t left = count(backend, "active") + count(backend, "inactive");
-        if (left > 0)
-            return state + " (" + std::to_string(left) + (left == 1 ? " flow" : " flows") +
-                   " left)";
+        if (left > 0) {
+            std::string label =
+                state + " (" + std::to_string(left) + (left == 1 ? " flow" : " flows") + " left";
+            const auto deadline = backend.find("drain_deadline_in");
+            if (deadline != backend.end() && deadline->is_number()) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, ", reset in %.0fs", deadline->get<double>());
+                label += buf;
+            }
+            return label + ")";
+        }
     }
     return state;
 }
@@ -159,6 +167,32 @@ std::string render_backends(const json& backends) {
                           cell(b, "bytes_to_backend") + "/" + cell(b, "bytes_from_backend")});
     }
     return t.render();
+}
+
+std::string render_flows(const json& result) {
+    text_table t{{"WORKER", "PROTO", "CLIENT", "VIP", "BACKEND", "LOCAL", "STATE", "EXPIRES"},
+                 {true, false, false, false, false, false, false, true},
+                 {}};
+    const json empty = json::array();
+    const json& flows = result.is_object() && result.contains("flows") && result["flows"].is_array()
+                            ? result["flows"]
+                            : empty;
+    for (const auto& f : flows) {
+        std::string expires = "-";
+        if (f.is_object() && f.contains("expires_in") && f["expires_in"].is_number()) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.1fs", f["expires_in"].get<double>());
+            expires = buf;
+        }
+        t.rows.push_back({cell(f, "worker"), cell(f, "protocol"), cell(f, "client"), cell(f, "vip"),
+                          cell(f, "backend"), cell(f, "local"), cell(f, "state"), expires});
+    }
+    if (t.rows.empty()) return "no flows\n";
+    std::string out = t.render();
+    if (result.value("truncated", false))
+        out +=
+            "(first " + std::to_string(t.rows.size()) + " flows shown; raise --limit for more)\n";
+    return out;
 }
 
 std::string render_stats(const json& stats) {

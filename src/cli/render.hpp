@@ -12,6 +12,8 @@ namespace sluice::cli {
 std::string render_vips(const json& vips);
 std::string render_backends(const json& backends);
 std::string render_stats(const json& stats);
+// show flows: one row per flow, then "(first N flows shown)" when the daemon truncated.
+std::string render_flows(const json& result);
 
 // "up", "draining (12 flows left)", "removing (3 flows left)", …
 std::string state_label(const json& backend);

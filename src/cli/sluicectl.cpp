@@ -35,6 +35,7 @@ enum class command_kind {
     show_vips,
     show_backends,
     show_stats,
+    show_flows,
     set_weight,
     drain,
     enable,
@@ -57,6 +58,7 @@ struct invocation {
     std::string drain_timeout;  // drain --timeout
     bool reset = false;         // disable --reset
     std::string file;           // reload FILE
+    std::string limit;          // show flows --limit
 };
 
 // Descriptions stay empty: the option's type name already says what is expected.
@@ -93,6 +95,12 @@ json build_request(const invocation& inv) {
             break;
         case command_kind::show_stats:
             req["cmd"] = "show_stats";
+            break;
+        case command_kind::show_flows:
+            req["cmd"] = "show_flows";
+            if (!inv.vip.empty()) req["vip"] = inv.vip;
+            if (!inv.backend.empty()) req["backend"] = inv.backend;
+            if (!inv.limit.empty()) req["limit"] = std::stoul(inv.limit);
             break;
         case command_kind::set_weight:
             with_target("set_weight");
@@ -191,6 +199,8 @@ std::string human_output(command_kind kind, bool reset, const json& before, cons
             return render_backends(result);
         case command_kind::show_stats:
             return render_stats(result);
+        case command_kind::show_flows:
+            return render_flows(result);
         case command_kind::set_weight:
             return describe_weight_change(before, result) + "\n";
         case command_kind::disable:
@@ -304,6 +314,7 @@ int main(int argc, char** argv) {
     app.footer(
         "Commands:\n"
         "  show vips | show backends [VIP] | show stats\n"
+        "  show flows [--vip VIP [--backend BACKEND]] [--limit N]\n"
         "  set weight VIP BACKEND WEIGHT\n"
         "  drain VIP BACKEND [--timeout SECONDS]\n"
         "  enable VIP BACKEND\n"
@@ -351,6 +362,18 @@ int main(int argc, char** argv) {
     leaves.emplace_back(show_backends, command_kind::show_backends);
     leaves.emplace_back(show->add_subcommand("stats", "counters: totals, drops, per worker"),
                         command_kind::show_stats);
+    auto* show_flows = show->add_subcommand("flows", "list flows, of one VIP or backend or all");
+    auto* flows_vip = show_flows->add_option("--vip", inv.vip, "only this VIP's flows")
+                          ->type_name("VIP")
+                          ->check(vip_check);
+    show_flows->add_option("--backend", inv.backend, "only this backend's flows (needs --vip)")
+        ->type_name("BACKEND")
+        ->check(backend_check)
+        ->needs(flows_vip);
+    show_flows->add_option("--limit", inv.limit, "at most N flows (default 100)")
+        ->type_name("N")
+        ->check(check_with(check_flow_limit));
+    leaves.emplace_back(show_flows, command_kind::show_flows);
 
     auto* set = app.add_subcommand("set", "change a setting");
     set->require_subcommand(1);

@@ -25,10 +25,10 @@ struct backend_entry {
     ip_address address;
     uint16_t port = 0;
     uint32_t weight = 1;
-    uint32_t id = no_backend_id;   // stable across reloads (backend_registry)
+    uint32_t id = no_backend_id;              // stable across reloads (backend_registry)
     backend_admin admin = backend_admin::up;  // not up: no new flows (weight in `weights` is 0)
-    uint32_t max_connections = 0;  // 0 = unlimited
-    uint16_t egress_port = 0;  // index into snapshot::ports
+    uint32_t max_connections = 0;             // 0 = unlimited
+    uint16_t egress_port = 0;                 // index into snapshot::ports
     uint32_t neighbor_slot = route::no_neighbor;
 };
 
@@ -65,9 +65,20 @@ struct timeout_ticks {
     uint32_t udp;
 };
 
+// Why flows are being reset; each cause has its own worker counter.
+enum class reset_cause : uint8_t { drain_timeout, disabled, backend_down };
+struct reset_target {
+    uint32_t backend_id;
+    reset_cause cause;
+};
+
 class snapshot {
 public:
     uint64_t generation = 0;
+    // Flows to reset on every worker (RST to both sides for TCP, then forgotten). A worker sweeps
+    // its table once each time `reset_request` changes. Filled in by the runtime, not by build().
+    uint64_t reset_request = 0;
+    std::vector<reset_target> resets;
     std::vector<port_entry> ports;
     std::vector<vip_entry> vips;
     route::route_table routes;

@@ -1,6 +1,8 @@
 #include "dataplane/control_api.hpp"
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/log.hpp"
 #include "config/describe.hpp"
@@ -12,6 +14,10 @@ namespace {
 
 using control::backend_admin;
 using nlohmann::json;
+
+constexpr double max_drain_timeout_s = 86400;
+constexpr uint32_t default_flow_limit = 100;
+constexpr uint32_t max_flow_limit = 100000;
 
 struct refusal {
     std::string message;
@@ -89,6 +95,7 @@ public:
         if (cmd == "show_vips") return show_vips();
         if (cmd == "show_backends") return show_backends(req);
         if (cmd == "show_stats") return show_stats();
+        if (cmd == "show_flows") return show_flows(req);
         if (cmd == "set_weight") return set_weight(req);
         if (cmd == "drain") return change_admin(req, backend_admin::draining);
         if (cmd == "enable") return change_admin(req, backend_admin::up);
@@ -110,6 +117,7 @@ private:
         conn_totals c = rt_.connections(e.id);
         auto t = rt_.traffic(e.id);
         backend_admin a = rt_.admin_of(identity(v, b));
+        std::optional<uint64_t> deadline = rt_.drain_deadline_in(identity(v, b));
         std::string state = control::backend_admin_name(a);
         if (a == backend_admin::draining && c.active + c.inactive == 0) state = "drained";
         return {{"vip", v.name},
@@ -125,7 +133,8 @@ private:
                 {"packets_to_backend", t.packets_to},
                 {"packets_from_backend", t.packets_from},
                 {"bytes_to_backend", t.bytes_to},
-                {"bytes_from_backend", t.bytes_from}};
+                {"bytes_from_backend", t.bytes_from},
+                {"drain_deadline_in", deadline ? json(double(*deadline) / 1e9) : json(nullptr)}};
     }
 
     json show_vips() const {
@@ -182,6 +191,63 @@ private:
         return {{"totals", totals}, {"workers", workers}};
     }
 
+    json show_flows(const json& req) {
+        uint32_t limit = default_flow_limit;
+        if (req.contains("limit") && !req["limit"].is_null()) {
+            limit = integer_arg(req, "limit", max_flow_limit);
+            if (limit == 0)
+                throw refusal{"'limit' must be 1.." + std::to_string(max_flow_limit), {}};
+        }
+        // Backend ids of the current snapshot name each flow's VIP and backend.
+        struct named {
+            std::string vip, backend;
+        };
+        std::map<uint32_t, named> names;
+        const control::snapshot& s = rt_.current_snapshot();
+        for (const auto& v : s.vips)
+            for (const auto& b : v.backends)
+                names[b.id] = {v.name, backend_label(b.address, b.port)};
+        std::vector<uint32_t> ids;
+        const bool by_vip = req.contains("vip") && !req["vip"].is_null();
+        const bool by_backend = req.contains("backend") && !req["backend"].is_null();
+        if (by_backend && !by_vip) throw refusal{"'backend' needs 'vip'", {}};
+        if (by_vip) {
+            size_t vi = find_vip(cfg(), req);
+            if (by_backend) {
+                ids.push_back(s.vips[vi].backends[find_backend(cfg().vips[vi], req)].id);
+            } else {
+                for (const auto& b : s.vips[vi].backends) ids.push_back(b.id);
+            }
+        }
+        std::vector<runtime::listed_flow> flows;
+        bool truncated = false;
+        // A VIP without backends has no flows; an empty id list would mean "all".
+        if (!by_vip || !ids.empty()) {
+            std::string why = rt_.list_flows(ids, limit, flows, truncated);
+            if (!why.empty()) throw refusal{why, {}};
+        }
+        json list = json::array();
+        for (const auto& lf : flows) {
+            const flow::flow_entry& f = lf.flow;
+            const bool v4 = f.client.family == 4;
+            auto addr = [v4](const uint8_t* bytes) {
+                return v4 ? ip_address::v4_from_network(bytes) : ip_address::v6_from_network(bytes);
+            };
+            auto it = names.find(f.backend_id);
+            const bool tcp = f.client.protocol == 6;
+            list.push_back({{"worker", lf.worker},
+                            {"protocol", tcp ? "tcp" : "udp"},
+                            {"client", backend_label(addr(f.client.src), f.client.src_port)},
+                            {"vip", it != names.end() ? it->second.vip : "-"},
+                            {"vip_address", backend_label(addr(f.client.dst), f.client.dst_port)},
+                            {"backend", backend_label(addr(f.backend_addr), f.backend_port)},
+                            {"local", backend_label(addr(f.local_addr), f.local_port)},
+                            {"state", tcp ? flow::tcp_state_name(f.state) : "udp"},
+                            {"expires_in", lf.expires_in_s}});
+        }
+        return {{"flows", list}, {"truncated", truncated}, {"limit", limit}};
+    }
+
     void apply(const config::config& next) {
         std::string why = rt_.reload(next);
         if (!why.empty()) throw refusal{why, {}};
@@ -206,10 +272,23 @@ private:
     json change_admin(const json& req, backend_admin a) {
         size_t vi = find_vip(cfg(), req);
         size_t bi = find_backend(cfg().vips[vi], req);
-        if (req.contains("timeout") && !req["timeout"].is_null())
-            throw refusal{"drain --timeout (reset at the deadline) is not implemented yet", {}};
-        if (req.contains("reset") && req["reset"].is_boolean() && req["reset"].get<bool>())
-            throw refusal{"disable --reset is not implemented yet", {}};
+        std::optional<double> timeout;
+        if (req.contains("timeout") && !req["timeout"].is_null()) {
+            if (a != backend_admin::draining) throw refusal{"'timeout' only applies to drain", {}};
+            if (!req["timeout"].is_number() || req["timeout"].get<double>() < 0 ||
+                req["timeout"].get<double>() > max_drain_timeout_s)
+                throw refusal{"'timeout' must be a number of seconds, 0.." +
+                                  std::to_string(int(max_drain_timeout_s)),
+                              {}};
+            timeout = req["timeout"].get<double>();
+        }
+        bool reset = false;
+        if (req.contains("reset") && !req["reset"].is_null()) {
+            if (!req["reset"].is_boolean()) throw refusal{"'reset' must be true or false", {}};
+            reset = req["reset"].get<bool>();
+            if (reset && a != backend_admin::disabled)
+                throw refusal{"'reset' only applies to disable", {}};
+        }
         const auto who = identity(cfg().vips[vi], cfg().vips[vi].backends[bi]);
         backend_admin before = rt_.admin_of(who);
         rt_.set_admin(who, a);
@@ -221,6 +300,16 @@ private:
         SLUICE_LOG_INFO("control: vip %s backend %s: %s -> %s", cfg().vips[vi].name.c_str(),
                         backend_label(who.backend, who.backend_port).c_str(),
                         control::backend_admin_name(before), control::backend_admin_name(a));
+        if (timeout) {
+            rt_.set_drain_deadline(who, uint64_t(*timeout * 1e9));
+            SLUICE_LOG_INFO("control: flows still open in %.3g s will be reset", *timeout);
+        }
+        if (reset) {
+            why = rt_.reset_flows(rt_.backend_ids_of(who), control::reset_cause::disabled);
+            if (!why.empty()) throw refusal{"disabled, but resetting its flows failed: " + why, {}};
+            SLUICE_LOG_INFO("control: resetting the flows of %s",
+                            backend_label(who.backend, who.backend_port).c_str());
+        }
         return backend_json(vi, bi);
     }
 

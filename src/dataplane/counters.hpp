@@ -20,18 +20,23 @@ inline uint64_t read(const counter& c) {
     return c.load(std::memory_order_relaxed);
 }
 
-#define SLUICE_WORKER_COUNTERS(X)                                  \
-    X(rx_packets) /* frames received from NIC queues */            \
-    X(rx_bytes)                                                    \
-    X(tx_packets) /* frames the NIC accepted */                    \
-    X(tx_bytes)                                                    \
-    X(handoff_sent) /* packets passed to another worker's ring */  \
-    X(handoff_received)                                            \
-    X(to_control) /* frames passed to the control thread (ARP) */  \
-    X(flows_created)                                               \
-    X(flows_expired)                                               \
-    X(flows_reused) /* SYN on a closed flow's tuple replaced it */ \
-    X(flows_active) /* gauge, refreshed every loop */
+#define SLUICE_WORKER_COUNTERS(X)                                               \
+    X(rx_packets) /* frames received from NIC queues */                         \
+    X(rx_bytes)                                                                 \
+    X(tx_packets) /* frames the NIC accepted */                                 \
+    X(tx_bytes)                                                                 \
+    X(handoff_sent) /* packets passed to another worker's ring */               \
+    X(handoff_received)                                                         \
+    X(to_control) /* frames passed to the control thread (ARP) */               \
+    X(flows_created)                                                            \
+    X(flows_expired)                                                            \
+    X(flows_reused)              /* SYN on a closed flow's tuple replaced it */ \
+    X(flows_reset_drain_timeout) /* still open at a drain deadline */           \
+    X(flows_reset_disabled)      /* disable --reset */                          \
+    X(flows_reset_backend_down)  /* backend failed, on_down=reset */            \
+    X(resets_sent)               /* RST segments the LB built and sent */       \
+    X(resets_unsent)             /* RST segments without an mbuf */             \
+    X(flows_active)              /* gauge, refreshed every loop */
 
 struct alignas(64) worker_counters {
 #define SLUICE_X(name) counter name{0};

@@ -6,10 +6,12 @@
 #include <rte_malloc.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 #include "common/log.hpp"
+#include "config/describe.hpp"
 #include "packet/arp.hpp"
 
 namespace sluice::dataplane {
@@ -145,6 +147,7 @@ void runtime::start() {
         s.burst = dp.burst;
         s.idle = dp.idle;
         s.tsc_hz = tsc_hz;
+        s.pool = pool_;
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -216,8 +219,116 @@ std::string runtime::reload(const config::config& next) {
     cfg_.source_file = next.source_file;
     pin_next_hops(*snap);
     registry_.retain_only(snap->backend_ids());
+    attach_resets(*snap);
     publish(std::move(snap));
     return {};
+}
+
+void runtime::attach_resets(control::snapshot& snap) {
+    // A target stays in later snapshots until every worker has finished a sweep that included
+    // it: a newer request restarts the workers' sweeps, which must not forget it.
+    uint64_t done = reset_request_;
+    for (const auto& w : workers_)
+        done = std::min(done, w->reset_done.load(std::memory_order_acquire));
+    std::erase_if(resets_, [done](const pending_reset& p) { return p.request <= done; });
+    snap.reset_request = reset_request_;
+    for (const pending_reset& p : resets_) snap.resets.push_back(p.target);
+}
+
+std::string runtime::reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why) {
+    ++reset_request_;
+    for (uint32_t id : ids) resets_.push_back({{id, why}, reset_request_});
+    return reload(cfg_);
+}
+
+std::vector<uint32_t> runtime::backend_ids_of(const control::backend_identity& who) const {
+    std::vector<uint32_t> ids;
+    for (const auto& v : snapshot_.load()->vips) {
+        if (!(v.address == who.vip) || v.port != who.vip_port || v.protocol != who.protocol)
+            continue;
+        for (const auto& b : v.backends)
+            if (b.address == who.backend && b.port == who.backend_port) ids.push_back(b.id);
+    }
+    return ids;
+}
+
+std::string runtime::list_flows(const std::vector<uint32_t>& ids, uint32_t limit,
+                                std::vector<listed_flow>& out, bool& truncated,
+                                unsigned max_wait_ms) {
+    for (const auto& w : workers_)
+        if (w->dump.state.load(std::memory_order_acquire) == flow_dump::requested)
+            return "an earlier flow listing is still running; try again";
+    for (const auto& w : workers_) {
+        flow_dump& d = w->dump;
+        d.backend_ids = ids;
+        d.limit = limit;
+        d.flows.clear();
+        d.flows.reserve(limit);
+        d.truncated = false;
+        d.cursor = 0;
+        d.state.store(flow_dump::requested, std::memory_order_release);
+    }
+    const uint64_t give_up = monotonic_ns() + uint64_t(max_wait_ms) * 1000000;
+    for (;;) {
+        bool all_done = true;
+        for (const auto& w : workers_)
+            all_done &= w->dump.state.load(std::memory_order_acquire) == flow_dump::done;
+        if (all_done) break;
+        if (monotonic_ns() > give_up)
+            return "the workers did not answer within " + std::to_string(max_wait_ms) + " ms";
+        rte_delay_us_sleep(100);
+    }
+    truncated = false;
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+        flow_dump& d = workers_[i]->dump;
+        truncated |= d.truncated;
+        for (const flow::flow_entry& f : d.flows) {
+            if (out.size() == limit) {
+                truncated = true;
+                break;
+            }
+            double left = double(int32_t(f.expire_tick - d.now_tick)) / ticks_per_second;
+            out.push_back({i, f, left < 0 ? 0 : left});
+        }
+        d.flows.clear();
+        d.state.store(flow_dump::idle, std::memory_order_release);
+    }
+    return {};
+}
+
+void runtime::set_drain_deadline(const control::backend_identity& who, uint64_t after_ns) {
+    drain_deadlines_[who] = monotonic_ns() + after_ns;
+}
+
+std::optional<uint64_t> runtime::drain_deadline_in(const control::backend_identity& who) const {
+    auto it = drain_deadlines_.find(who);
+    if (it == drain_deadlines_.end()) return std::nullopt;
+    uint64_t now = monotonic_ns();
+    return it->second > now ? it->second - now : 0;
+}
+
+void runtime::enforce_drain_deadlines(uint64_t now_ns) {
+    for (auto it = drain_deadlines_.begin(); it != drain_deadlines_.end();) {
+        if (it->second > now_ns) {
+            ++it;
+            continue;
+        }
+        const control::backend_identity who = it->first;
+        it = drain_deadlines_.erase(it);
+        if (admin_of(who) == control::backend_admin::up) continue;
+        std::vector<uint32_t> ids = backend_ids_of(who);
+        uint64_t left = 0;
+        for (uint32_t id : ids) {
+            conn_totals t = connections(id);
+            left += t.active + t.inactive;
+        }
+        if (ids.empty() || left == 0) continue;
+        SLUICE_LOG_WARN("backend %s: drain deadline reached, resetting %llu flow(s)",
+                        config::detail::endpoint(who.backend, who.backend_port).c_str(),
+                        (unsigned long long)left);
+        std::string why = reset_flows(ids, control::reset_cause::drain_timeout);
+        if (!why.empty()) SLUICE_LOG_ERROR("drain deadline reset failed: %s", why.c_str());
+    }
 }
 
 control::backend_admin runtime::admin_of(const control::backend_identity& who) const {
@@ -226,9 +337,10 @@ control::backend_admin runtime::admin_of(const control::backend_identity& who) c
 }
 
 void runtime::set_admin(const control::backend_identity& who, control::backend_admin a) {
-    if (a == control::backend_admin::up)
+    if (a == control::backend_admin::up) {
         admin_.erase(who);
-    else
+        drain_deadlines_.erase(who);
+    } else
         admin_[who] = a;
 }
 
@@ -322,6 +434,7 @@ void runtime::control_poll() {
                             route::neighbor_status_name(from), route::neighbor_status_name(to));
         });
     reclaim_snapshots(false);
+    enforce_drain_deadlines(now);
     finish_removals(now);
     sample_rates(now);
     // Ids of removed backends are reused once no snapshot can still hand them to a worker and no

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,27 @@ public:
     // thread.
     control::backend_admin admin_of(const control::backend_identity& who) const;
     void set_admin(const control::backend_identity& who, control::backend_admin a);
+    // Resets every flow of these backend ids on every worker (RST to both sides for TCP) and
+    // counts them under `why`: publishes a snapshot carrying the request; workers sweep their
+    // tables in slices. Returns why it could not be published ("" on success). Control thread.
+    std::string reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why);
+    // Ids of this backend in the current snapshot (empty when it is not configured).
+    std::vector<uint32_t> backend_ids_of(const control::backend_identity& who) const;
+    // drain --timeout: flows still open `after_ns` from now are reset, unless the backend is
+    // enabled again before. Control thread.
+    void set_drain_deadline(const control::backend_identity& who, uint64_t after_ns);
+    std::optional<uint64_t> drain_deadline_in(const control::backend_identity& who) const;
+    // Copies of up to `limit` flows of the backend ids `ids` (all flows when empty) from every
+    // worker, for show flows. Workers copy in slices between bursts; this waits for them (a few
+    // ms; at most `max_wait_ms`). Returns what went wrong, "" on success. Control thread.
+    struct listed_flow {
+        unsigned worker;
+        flow::flow_entry flow;
+        double expires_in_s;
+    };
+    std::string list_flows(const std::vector<uint32_t>& ids, uint32_t limit,
+                           std::vector<listed_flow>& out, bool& truncated,
+                           unsigned max_wait_ms = 2000);
     // Connection and traffic totals of a backend id over all workers. Any thread.
     conn_totals connections(uint32_t id) const { return sum_connections(conn_views_, id); }
     struct traffic_totals {
@@ -87,6 +109,8 @@ private:
     void reclaim_snapshots(bool wait);
     void publish(std::unique_ptr<control::snapshot> next);
     void pin_next_hops(const control::snapshot& s);
+    void attach_resets(control::snapshot& snap);
+    void enforce_drain_deadlines(uint64_t now_ns);
 
     config::config cfg_;
     rte_mempool* pool_ = nullptr;
@@ -107,6 +131,13 @@ private:
     std::vector<const conn_counts*> conn_views_;
     control::backend_registry registry_;
     std::map<control::backend_identity, control::backend_admin> admin_;
+    std::map<control::backend_identity, uint64_t> drain_deadlines_;  // monotonic ns
+    struct pending_reset {
+        control::reset_target target;
+        uint64_t request;  // reset_request that introduced it
+    };
+    std::vector<pending_reset> resets_;
+    uint64_t reset_request_ = 0;
     uint64_t reloads_ok_ = 0;
     uint64_t reloads_failed_ = 0;
     uint64_t last_removal_check_ns_ = 0;

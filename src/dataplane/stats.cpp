@@ -46,6 +46,10 @@ metrics::metrics_view runtime::metrics() const {
         m.flows_active = read(c.flows_active);
         m.flows_created = read(c.flows_created);
         m.flows_expired = read(c.flows_expired);
+        m.flows_reset_drain_timeout = read(c.flows_reset_drain_timeout);
+        m.flows_reset_disabled = read(c.flows_reset_disabled);
+        m.flows_reset_backend_down = read(c.flows_reset_backend_down);
+        m.resets_sent = read(c.resets_sent);
         for (unsigned r = 0; r < drop_reason_count; ++r)
             m.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), read(c.drops[r]));
         v.workers.push_back(std::move(m));

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "packet/rewrite.hpp"
+#include "packet/tcp_reset.hpp"
 #include "packet/wire.hpp"
 #include "sched/client_hash.hpp"
 #include "sched/least_connections.hpp"
@@ -217,6 +218,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
             count_flow(f, +1);
         }
         f.flags = t.flags;
+        note_sequence(f, hit.dir, frame + meta.parsed.l4_offset, meta.parsed.l4_length, tflags);
         timeout = s.timeouts.tcp[size_t(f.state)];
     } else {
         timeout = s.timeouts.udp;
@@ -416,7 +418,135 @@ void worker::drop(rte_mbuf* m, drop_reason r) {
     rte_pktmbuf_free(m);
 }
 
-void worker::housekeeping(const snapshot&) {
+void worker::note_sequence(flow_entry& f, direction dir, const uint8_t* tcp, uint16_t l4_length,
+                           uint8_t tcp_flags) {
+    using namespace packet::tcp_flag;
+    if (tcp_flags & rst) return;
+    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
+    const uint32_t end = packet::load_be32(tcp + packet::tcp_seq) + (l4_length - header) +
+                         ((tcp_flags & syn) ? 1 : 0) + ((tcp_flags & fin) ? 1 : 0);
+    const uint8_t valid =
+        dir == direction::from_client ? flow::flow_flag::seq_client : flow::flow_flag::seq_backend;
+    uint32_t& next = f.seq_next[size_t(dir)];
+    // Serial-number comparison: retransmissions and reordering never move it backwards.
+    if (!(f.flags & valid) || int32_t(end - next) > 0) {
+        next = end;
+        f.flags |= valid;
+    }
+}
+
+void worker::sweep_resets(const snapshot& s) {
+    const uint32_t end = reset_cursor_ + sweep_slice;
+    if (!s.resets.empty()) {
+        flows_->for_each_in(reset_cursor_, end, [&](flow_entry& f) {
+            for (const control::reset_target& r : s.resets) {
+                if (r.backend_id != f.backend_id) continue;
+                reset_flow(s, f, r.cause);
+                break;
+            }
+        });
+    }
+    if (end < flows_->capacity()) {
+        reset_cursor_ = end;
+        return;
+    }
+    reset_cursor_ = no_sweep;
+    reset_done.store(reset_seen_, std::memory_order_release);
+}
+
+void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause why) {
+    if (f.client.protocol == packet::ipproto_tcp && f.state != flow::tcp_state::close &&
+        f.state != flow::tcp_state::time_wait) {
+        send_reset(s, f, direction::from_backend);  // to the client, from the VIP
+        send_reset(s, f, direction::from_client);   // to the backend, from the local address
+    }
+    switch (why) {
+        case control::reset_cause::drain_timeout:
+            bump(counters.flows_reset_drain_timeout);
+            break;
+        case control::reset_cause::disabled:
+            bump(counters.flows_reset_disabled);
+            break;
+        case control::reset_cause::backend_down:
+            bump(counters.flows_reset_backend_down);
+            break;
+    }
+    count_flow(f, -1);
+    flows_->remove(&f);
+}
+
+void worker::send_reset(const snapshot& s, const flow_entry& f, direction towards) {
+    // `towards` names the direction whose receiver gets the RST: from_backend = the client.
+    // Its seq is what the receiver expects next (the other side's seq_next); when that side
+    // never sent anything (SYN not answered) the RST's ACK of the receiver's SYN suffices.
+    const bool to_client = towards == direction::from_backend;
+    const size_t sender =
+        to_client ? size_t(direction::from_backend) : size_t(direction::from_client);
+    const size_t receiver = 1 - sender;
+    const uint8_t sender_valid =
+        to_client ? flow::flow_flag::seq_backend : flow::flow_flag::seq_client;
+    const uint8_t receiver_valid =
+        to_client ? flow::flow_flag::seq_client : flow::flow_flag::seq_backend;
+    packet::tcp_reset_spec r;
+    r.family = f.client.family;
+    if (to_client) {
+        r.src = f.client.dst;
+        r.dst = f.client.src;
+        r.src_port = f.client.dst_port;
+        r.dst_port = f.client.src_port;
+    } else {
+        r.src = f.local_addr;
+        r.dst = f.backend_addr;
+        r.src_port = f.local_port;
+        r.dst_port = f.backend_port;
+    }
+    r.seq = (f.flags & sender_valid) ? f.seq_next[sender] : 0;
+    r.ack = (f.flags & receiver_valid) ? f.seq_next[receiver] : 0;
+    rte_mbuf* m = setup_.pool ? rte_pktmbuf_alloc(setup_.pool) : nullptr;
+    uint8_t* frame =
+        m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(packet::tcp_reset_max_len)))
+          : nullptr;
+    if (!frame) {
+        if (m) rte_pktmbuf_free(m);
+        bump(counters.resets_unsent);
+        return;
+    }
+    size_t len = packet::build_tcp_reset(frame, r);
+    rte_pktmbuf_trim(m, uint16_t(packet::tcp_reset_max_len - len));
+    bump(counters.resets_sent);
+    if (to_client)
+        send(s, f.port_client, f.neighbor_client, m);
+    else
+        send(s, f.port_backend, f.neighbor_backend, m);
+}
+
+void worker::serve_dump() {
+    const uint32_t end = dump.cursor + sweep_slice;
+    flows_->for_each_in(dump.cursor, end, [&](flow_entry& f) {
+        if (!dump.backend_ids.empty()) {
+            bool wanted = false;
+            for (uint32_t id : dump.backend_ids) wanted |= id == f.backend_id;
+            if (!wanted) return;
+        }
+        if (dump.flows.size() < dump.limit)
+            dump.flows.push_back(f);
+        else
+            dump.truncated = true;
+    });
+    dump.cursor = end;
+    if (end < flows_->capacity() && !dump.truncated) return;
+    dump.now_tick = now_tick_;
+    dump.state.store(flow_dump::done, std::memory_order_release);
+}
+
+void worker::housekeeping(const snapshot& s) {
+    if (s.reset_request != reset_seen_) {
+        // A newer request restarts the sweep: its list includes every unfinished earlier target.
+        reset_seen_ = s.reset_request;
+        reset_cursor_ = 0;
+    }
+    if (reset_cursor_ != no_sweep) sweep_resets(s);
+    if (dump.state.load(std::memory_order_acquire) == flow_dump::requested) serve_dump();
     uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
     if (tick != now_tick_) {
         now_tick_ = tick;

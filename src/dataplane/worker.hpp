@@ -4,6 +4,7 @@
 // packets it owns against its own flow-table shard, transmitting on its own TX queue.
 // Everything in a worker is touched by its lcore only, except `stop` (set by control) and the
 // counters (read by control/telemetry).
+#include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -15,6 +16,7 @@
 #include "control/snapshot.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/flow_dump.hpp"
 #include "dataplane/mbuf_meta.hpp"
 #include "flow/flow_table.hpp"
 #include "route/neighbor_table.hpp"
@@ -54,6 +56,7 @@ struct worker_setup {
     uint16_t burst = 32;
     config::idle_policy idle = config::idle_policy::backoff;
     uint64_t tsc_hz = 0;
+    rte_mempool* pool = nullptr;  // for frames the worker builds itself (resets)
 };
 
 struct tx_buffer {
@@ -83,7 +86,11 @@ public:
     void flush_tx();
 
     std::atomic<bool> stop{false};
+    // The snapshot reset_request whose sweep this worker has finished (control reads it to
+    // know when a reset target may be dropped from later snapshots).
+    std::atomic<uint64_t> reset_done{0};
     worker_counters counters;
+    flow_dump dump;  // show flows (see flow_dump.hpp)
     const worker_setup& setup() const { return setup_; }
     flow::flow_table& flows() { return *flows_; }
 
@@ -111,6 +118,15 @@ private:
     void to_control_ring(rte_mbuf* m);
     void drop(rte_mbuf* m, drop_reason r);
     void housekeeping(const control::snapshot& s);
+    // Tracks the next expected sequence number of the segment's direction (for resets).
+    static void note_sequence(flow::flow_entry& f, flow::direction dir, const uint8_t* tcp,
+                              uint16_t l4_length, uint8_t tcp_flags);
+    // Resets, in slices of the table per poll, the flows the snapshot's reset request names.
+    void sweep_resets(const control::snapshot& s);
+    void serve_dump();
+    void reset_flow(const control::snapshot& s, flow::flow_entry& f, control::reset_cause why);
+    // Sends RST|ACK towards the receiver of direction `towards` of flow `f`.
+    void send_reset(const control::snapshot& s, const flow::flow_entry& f, flow::direction towards);
     void sync_snapshot(const control::snapshot& s);
 
     worker_setup setup_;
@@ -129,6 +145,10 @@ private:
     std::vector<uint32_t> rr_cursor_;
     std::vector<std::vector<int64_t>> wrr_current_;
     uint32_t lc_start_ = 0;
+    static constexpr uint32_t no_sweep = 0xffffffff;
+    static constexpr uint32_t sweep_slice = 8192;  // entries per poll: bounds the added latency
+    uint64_t reset_seen_ = 0;
+    uint32_t reset_cursor_ = no_sweep;
     uint16_t next_local_port_;
 };
 

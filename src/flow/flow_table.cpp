@@ -29,8 +29,10 @@ flow_table::flow_table(void* memory, uint32_t capacity, uint32_t now_tick)
     bucket_mask_ = nb - 1;
     std::memset(buckets_, 0, size_t(nb) * sizeof(bucket));
     for (uint32_t i = 0; i < wheel_slots; ++i) wheel_[i] = no_entry;
-    for (uint32_t i = 0; i < capacity; ++i)
+    for (uint32_t i = 0; i < capacity; ++i) {
         entries_[i].timer_next = i + 1 < capacity ? i + 1 : no_entry;
+        entries_[i].state = tcp_state::count;
+    }
     free_head_ = capacity ? 0 : no_entry;
 }
 
@@ -116,6 +118,7 @@ void flow_table::unlink(flow_entry* e) {
 }
 
 void flow_table::release(flow_entry* e) {
+    e->state = tcp_state::count;
     e->timer_next = free_head_;
     free_head_ = index_of(e);
     --size_;

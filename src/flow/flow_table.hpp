@@ -28,16 +28,24 @@ struct flow_entry {
     uint32_t expire_tick;  // deadline, moved forward by traffic
     uint32_t timer_tick;   // tick of the wheel slot the entry is filed under
     uint32_t timer_prev;
-    uint32_t timer_next;  // also links the free list
-    uint16_t vip_index;   // snapshot index of the VIP when the flow was created
-    uint16_t backend_id;  // stable backend id (control::backend_registry), for counting
+    uint32_t timer_next;       // also links the free list
+    uint16_t vip_index;        // snapshot index of the VIP when the flow was created
+    uint16_t backend_id;       // stable backend id (control::backend_registry), for counting
     uint16_t neighbor_client;  // neighbour-table slots of each direction's next hop
     uint16_t neighbor_backend;
     uint8_t port_client;  // egress ports of each direction
     uint8_t port_backend;
-    tcp_state state;
-    uint8_t flags;  // flow_flag bits
+    tcp_state state;  // tcp_state::count marks a free entry
+    uint8_t flags;    // flow_flag bits
+    // Per direction (index: direction), the sequence number after the highest segment seen:
+    // what the other side expects next, so a reset the LB sends is accepted (RFC 5961). Valid
+    // once flow_flag::seq_client / seq_backend is set.
+    uint32_t seq_next[2];
 };
+
+inline bool is_live(const flow_entry& e) {
+    return e.state != tcp_state::count;
+}
 
 // The key a reply from the backend carries: backend → local address.
 inline flow_key reply_key(const flow_entry& e) {
@@ -91,6 +99,15 @@ public:
     template <class OnExpire>
     uint32_t expire(uint32_t now, OnExpire&& on_expire);
 
+    // Calls fn(entry) for every live entry with index in [begin, end); fn may remove() it.
+    // For sweeps spread over several polls (resets, flow dumps).
+    template <class Fn>
+    void for_each_in(uint32_t begin, uint32_t end, Fn&& fn) {
+        if (end > capacity_) end = capacity_;
+        for (uint32_t i = begin; i < end; ++i)
+            if (is_live(entries_[i])) fn(entries_[i]);
+    }
+
     uint32_t size() const { return size_; }
     uint32_t capacity() const { return capacity_; }
     uint32_t index_of(const flow_entry* e) const { return uint32_t(e - entries_); }
@@ -138,11 +155,13 @@ flow_entry* flow_table::insert(uint32_t expire_tick, Fill&& fill) {
     // On failure the entry stays on the free list: its link was cleared by the fill above.
     if (!index_add(flow_hash(e->client), ref_client)) {
         e->timer_next = next_free;
+        e->state = tcp_state::count;
         return nullptr;
     }
     if (!index_add(flow_hash(reply_key(*e)), ref_reply)) {
         index_del(e->client, ref_client);
         e->timer_next = next_free;
+        e->state = tcp_state::count;
         return nullptr;
     }
     free_head_ = next_free;

@@ -21,6 +21,8 @@ enum class direction : uint8_t { from_client = 0, from_backend = 1 };
 namespace flow_flag {
 inline constexpr uint8_t fin_from_client = 0x01;
 inline constexpr uint8_t fin_from_backend = 0x02;
+inline constexpr uint8_t seq_client = 0x04;  // flow_entry::seq_next[from_client] is valid
+inline constexpr uint8_t seq_backend = 0x08;
 }  // namespace flow_flag
 
 struct tcp_transition {

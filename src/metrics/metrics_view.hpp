@@ -33,6 +33,11 @@ struct worker_metrics {
     uint64_t flows_active = 0;
     uint64_t flows_created = 0;
     uint64_t flows_expired = 0;
+    // Flows the LB reset (RST to both sides), by cause: drain_timeout, disabled, backend_down.
+    uint64_t flows_reset_drain_timeout = 0;
+    uint64_t flows_reset_disabled = 0;
+    uint64_t flows_reset_backend_down = 0;
+    uint64_t resets_sent = 0;                             // RST segments built and sent
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason → count, every reason listed
 };
 

@@ -208,6 +208,20 @@ void worker_families(std::string& out, const metrics_view& v) {
     worker_family(out, v, "sluice_flows_expired_total", "counter",
                   "Flows removed by the worker after their idle timeout or close.",
                   [](const worker_metrics& w) { return w.flows_expired; });
+    family(out, "sluice_flows_reset_total", "counter",
+           "Flows the load balancer reset (RST to client and backend), by cause.");
+    for (const worker_metrics& w : v.workers) {
+        const decimal id(w.worker);
+        sample(out, "sluice_flows_reset_total", {{"worker", id.view}, {"cause", "drain_timeout"}},
+               w.flows_reset_drain_timeout);
+        sample(out, "sluice_flows_reset_total", {{"worker", id.view}, {"cause", "disabled"}},
+               w.flows_reset_disabled);
+        sample(out, "sluice_flows_reset_total", {{"worker", id.view}, {"cause", "backend_down"}},
+               w.flows_reset_backend_down);
+    }
+    worker_family(out, v, "sluice_resets_sent_total", "counter",
+                  "TCP RST segments the load balancer built and sent.",
+                  [](const worker_metrics& w) { return w.resets_sent; });
     worker_family(out, v, "sluice_flow_table_entries", "gauge", "Flows in the worker's flow table.",
                   [](const worker_metrics& w) { return w.flows_active; });
 }

@@ -173,6 +173,22 @@ workers:
        1      602232      602040             7      3
 """
 
+FLOWS = {"flows": [
+    {"worker": 0, "protocol": "tcp", "client": "198.18.0.2:56316", "vip": "http",
+     "vip_address": "198.18.0.10:80", "backend": "198.18.1.11:80", "local": "198.18.1.1:1024",
+     "state": "established", "expires_in": 900.0},
+    {"worker": 1, "protocol": "udp", "client": "[2001:2::2]:5353", "vip": "dns6",
+     "vip_address": "[2001:2::10]:53", "backend": "[2001:2::11]:53", "local": "[2001:2::1]:40000",
+     "state": "udp", "expires_in": 12.25},
+], "truncated": True, "limit": 2}
+
+SHOW_FLOWS = """\
+WORKER  PROTO  CLIENT            VIP   BACKEND          LOCAL              STATE        EXPIRES
+     0  tcp    198.18.0.2:56316  http  198.18.1.11:80   198.18.1.1:1024    established   900.0s
+     1  udp    [2001:2::2]:5353  dns6  [2001:2::11]:53  [2001:2::1]:40000  udp            12.2s
+(first 2 flows shown; raise --limit for more)
+"""
+
 # (argv, requests sluicectl must send in human mode (the first may be the look-up of the backend
 #  as it was), replies, human output). --json mode sends only the last request.
 COMMANDS = [
@@ -181,6 +197,11 @@ COMMANDS = [
     (["show", "backends", "http"], [{"cmd": "show_backends", "vip": "http"}], [ok(BACKENDS)],
      SHOW_BACKENDS),
     (["show", "stats"], [{"cmd": "show_stats"}], [ok(STATS)], SHOW_STATS),
+    (["show", "flows", "--limit", "2"], [{"cmd": "show_flows", "limit": 2}], [ok(FLOWS)],
+     SHOW_FLOWS),
+    (["show", "flows", "--vip", "http", "--backend", "198.18.1.11:80"],
+     [{"cmd": "show_flows", "vip": "http", "backend": "198.18.1.11:80"}],
+     [ok({"flows": [], "truncated": False, "limit": 100})], "no flows\n"),
     (["set", "weight", "http", "198.18.1.12:80", "0"],
      [{"cmd": "show_backends", "vip": "http"},
       {"cmd": "set_weight", "vip": "http", "backend": "198.18.1.12:80", "weight": 0}],
@@ -229,7 +250,10 @@ def check_usage_errors():
     cases = [
         ([], "missing command"),
         (["frobnicate"], "unknown command 'frobnicate'"),
-        (["show"], "missing 'show' command (one of: vips, backends, stats)"),
+        (["show"], "missing 'show' command (one of: vips, backends, stats, flows)"),
+        (["show", "flows", "--backend", "198.18.1.11:80"], "--backend requires --vip"),
+        (["show", "flows", "--limit", "0"], "--limit: must be an integer from 1 to 100000"),
+        (["show", "flows", "--limit", "lots"], "got 'lots'"),
         (["show", "pools"], "unknown 'show' command 'pools'"),
         (["set", "weight", "http", "198.18.1.12:80"], "WEIGHT is required"),
         (["drain", "http"], "BACKEND is required"),

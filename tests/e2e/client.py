@@ -213,15 +213,18 @@ def cmd_download(args) -> dict:
     return out
 
 
-def _peer_closed(sock: socket.socket) -> bool:
-    """True if the peer has closed (or reset) the connection; never blocks."""
+def _peer_state(sock: socket.socket) -> str:
+    """'open', 'closed' (FIN) or 'reset' (RST, or another error) for a held connection; never
+    blocks."""
     sock.settimeout(0)  # a socket with a timeout would first wait that long for data
     try:
-        return sock.recv(1, socket.MSG_PEEK) == b""
+        return "closed" if sock.recv(1, socket.MSG_PEEK) == b"" else "open"
     except BlockingIOError:
-        return False
+        return "open"
+    except ConnectionResetError:
+        return "reset"
     except OSError:
-        return True
+        return "reset"
 
 
 def cmd_hold(args) -> dict:
@@ -232,6 +235,7 @@ def cmd_hold(args) -> dict:
     conns: list[http.client.HTTPConnection] = []
     backends: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    ports_by_backend: dict[str, list[int]] = {}
     opened = failed = 0
     t0 = time.monotonic()
     for _ in range(args.count):
@@ -249,7 +253,9 @@ def cmd_hold(args) -> dict:
                 if conn.sock is None:
                     raise RuntimeError("server closed the connection after the response")
                 m = BACKEND_RE.search(body)
-                backends[m.group(1).decode() if m else "unknown"] += 1
+                be = m.group(1).decode() if m else "unknown"
+                backends[be] += 1
+                ports_by_backend.setdefault(be, []).append(conn.sock.getsockname()[1])
             conns.append(conn)
             opened += 1
         except Exception as e:  # noqa: BLE001
@@ -265,6 +271,7 @@ def cmd_hold(args) -> dict:
         "backends": dict(sorted(backends.items())),
         "errors": dict(errors.most_common(10)),
         "local_ports": sorted(c.sock.getsockname()[1] for c in conns),
+        "ports_by_backend": {be: sorted(p) for be, p in sorted(ports_by_backend.items())},
         "connect_s": round(time.monotonic() - t0, 3),
     }
     print(json.dumps(report) if args.json else f"hold: {opened} open, {failed} failed", flush=True)
@@ -277,11 +284,14 @@ def cmd_hold(args) -> dict:
             sys.stdin.readline()  # EOF or a line: either is the signal to stop
             stopped_by = "stdin"
             break
-    closed_by_peer = sum(1 for c in conns if c.sock is None or _peer_closed(c.sock))
+    states = ["closed" if c.sock is None else _peer_state(c.sock) for c in conns]
+    reset_ports = sorted(c.sock.getsockname()[1] for c, st in zip(conns, states)
+                         if st == "reset" and c.sock is not None)
     for c in conns:
         c.close()
     report.update(event="closed", held_s=round(time.monotonic() - t_hold, 3),
-                  stopped_by=stopped_by, closed_by_peer=closed_by_peer)
+                  stopped_by=stopped_by, closed_by_peer=sum(st != "open" for st in states),
+                  reset_by_peer=states.count("reset"), reset_local_ports=reset_ports)
     return report
 
 

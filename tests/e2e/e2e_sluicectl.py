@@ -2,8 +2,8 @@
 """sluicectl against a running sluiced: misuse is refused clearly with nothing changed, the socket is root-only, show outputs parse and count the traffic; no daemon means exit 3.
 
 Misuse: unknown VIP or backend (exit 1, refused by sluiced), malformed weight or address and an
-unknown command (exit 2, refused before sending), the unimplemented `drain --timeout` and
-`disable --reset` (exit 1). After each, `show backends` is unchanged. The control socket is
+unknown command (exit 2, refused before sending), a drain deadline beyond a day and `show flows`
+of an unknown VIP or backend (exit 1). After each, `show backends` is unchanged. The control socket is
 /run/sluice/sluiced.sock, a socket of mode 0600 owned by root. `show vips`, `show stats`,
 `show backends` (text and --json) list the lab's VIPs and their counters move with 100 GETs.
 With sluiced stopped, every command exits 3 saying "is sluiced running?".
@@ -33,8 +33,9 @@ MISUSE = [
     (["add", "backend", "http", "198.18.1.300:80"], 2, "'198.18.1.300' is not an IPv4 address"),
     (["drain", "http", "198.18.1.1234"], 2, "198.18.1.1234"),
     (["frobnicate"], 2, "frobnicate"),
-    (["drain", "http", BE2, "--timeout", "5"], 1, "not implemented"),
-    (["disable", "http", BE2, "--reset"], 1, "not implemented"),
+    (["drain", "http", BE2, "--timeout", "100000"], 1, "'timeout' must be a number of seconds"),
+    (["show", "flows", "--vip", "nope"], 1, "unknown VIP 'nope'"),
+    (["show", "flows", "--vip", "http", "--backend", "198.18.1.99"], 1, "198.18.1.99"),
 ]
 
 

@@ -464,6 +464,106 @@ TEST_CASE("a SYN on the tuple of a reset connection starts a new flow with a new
     CHECK(view(second[0]).sport != view(first[0]).sport);
 }
 
+TEST_CASE("resetting a backend's flows sends each side an RST it accepts and forgets the flow") {
+    // Property: after a handshake and data both ways, a reset request for the flow's backend
+    // makes the worker send VIP→client and local→backend RST|ACK segments whose sequence numbers
+    // are exactly what each receiver expects next (RFC 5961), with valid checksums; the flow is
+    // gone (later packets are no_flow drops) and counted under its cause.
+    frame_spec syn;
+    syn.dst = v4(198, 18, 0, 10);
+    syn.src_port = 44000;
+    syn.dst_port = 80;
+    syn.tcp_flags = 0x02;
+    syn.tcp_seq = 1000;
+    syn.tcp_ack = 0;
+    inject(client, from_client(syn));
+    run_passes();
+    auto out = transmitted(servers);
+    REQUIRE(out.size() == 1);
+    const auto fwd = view(out[0]);
+    const uint8_t b = uint8_t(fwd.dst[3] - 11);
+    REQUIRE(b < 3);
+    auto from_backend = [&](uint8_t flags, uint32_t seq, uint32_t ack, size_t payload) {
+        frame_spec s;
+        s.src = v4(198, 18, 1, uint8_t(11 + b));
+        s.dst = v4(198, 18, 1, 1);
+        s.src_port = 80;
+        s.dst_port = fwd.sport;
+        s.tcp_flags = flags;
+        s.tcp_seq = seq;
+        s.tcp_ack = ack;
+        s.payload.assign(payload, 'x');
+        bytes f = test::build_frame(s);
+        set_macs(f, port_mac(servers), backend_mac[b]);
+        inject(servers, f);
+    };
+    from_backend(0x12, 5000, 1001, 0);  // SYN-ACK
+    frame_spec data = syn;
+    data.tcp_flags = 0x18;
+    data.tcp_seq = 1001;
+    data.tcp_ack = 5001;
+    data.payload.assign(100, 'g');  // request: client next = 1101
+    inject(client, from_client(data));
+    from_backend(0x18, 5001, 1101, 300);  // response: backend next = 5301
+    from_backend(0x18, 5001, 1101, 300);  // a retransmission does not move it
+    run_passes();
+    CHECK(transmitted(client).size() == 3);
+    CHECK(transmitted(servers).size() == 1);
+
+    const auto& snap = h.rt->current_snapshot();
+    uint32_t id = snap.vips[0].backends[b].id;
+    const auto& c = h.rt->worker_at(0).counters;
+    const uint64_t reset_before = dataplane::read(c.flows_reset_disabled);
+    const uint32_t flows_before = h.rt->worker_at(0).flows().size();
+    CHECK(h.rt->reset_flows({id}, control::reset_cause::disabled).empty());
+    run_passes();
+    // Earlier cases left other flows on this backend: they are reset too; pick ours.
+    std::vector<bytes> to_client, to_server;
+    for (auto& f : transmitted(client))
+        if (view(f).dport == 44000) to_client.push_back(f);
+    for (auto& f : transmitted(servers))
+        if (view(f).sport == fwd.sport) to_server.push_back(f);
+    REQUIRE(to_client.size() == 1);
+    REQUIRE(to_server.size() == 1);
+    auto check_rst = [](const bytes& f, uint32_t seq, uint32_t ack) {
+        const size_t l4 = 14 + size_t(f[14] & 0x0f) * 4;
+        CHECK(f[l4 + 13] == 0x14);  // RST|ACK
+        CHECK(test::get32(f, l4 + 4) == seq);
+        CHECK(test::get32(f, l4 + 8) == ack);
+        CHECK(ipv4_checksum_ok(f));
+        CHECK(l4_checksum_ok(f));
+    };
+    auto rc = view(to_client[0]);
+    CHECK(rc.src == a4(198, 18, 0, 10));
+    CHECK(rc.dst == a4(198, 18, 0, 2));
+    CHECK(rc.sport == 80);
+    CHECK(rc.dport == 44000);
+    CHECK(std::memcmp(&to_client[0][0], client_mac, 6) == 0);
+    check_rst(to_client[0], 5301, 1101);
+    auto rs = view(to_server[0]);
+    CHECK(rs.src == a4(198, 18, 1, 1));
+    CHECK(rs.dst == fwd.dst);
+    CHECK(rs.sport == fwd.sport);
+    CHECK(rs.dport == 80);
+    CHECK(std::memcmp(&to_server[0][0], backend_mac[b], 6) == 0);
+    check_rst(to_server[0], 1101, 5301);
+    const uint64_t reset = dataplane::read(c.flows_reset_disabled) - reset_before;
+    CHECK(reset >= 1);
+    CHECK(h.rt->worker_at(0).flows().size() == flows_before - reset);
+    uint32_t left_on_backend = 0;
+    h.rt->worker_at(0).flows().for_each_in(
+        0, 1u << 20, [&](flow::flow_entry& e) { left_on_backend += e.backend_id == id; });
+    CHECK(left_on_backend == 0);
+    CHECK(h.rt->worker_at(0).reset_done.load() == h.rt->current_snapshot().reset_request);
+
+    const uint64_t no_flow = drops(drop_reason::no_flow);
+    data.tcp_seq = 1101;
+    inject(client, from_client(data));
+    run_passes();
+    CHECK(transmitted(servers).empty());
+    CHECK(drops(drop_reason::no_flow) == no_flow + 1);
+}
+
 int main(int argc, char** argv) {
     std::vector<std::string> eal = {"forward_test",
                                     "--no-huge",

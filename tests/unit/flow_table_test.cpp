@@ -346,6 +346,32 @@ TEST_CASE("remove frees the slot for a new flow") {
     for (uint32_t id : expired) CHECK(id > 2 * n * 1000);
 }
 
+TEST_CASE("a sweep in pieces visits each live flow once and may remove what it visits") {
+    // Property: for_each_in over consecutive ranges sees every live flow exactly once, never a
+    // freed one (also not one whose insert was refused), and removing inside the sweep is safe.
+    table_fixture fx(64);
+    std::vector<flow_entry*> entries;
+    for (uint32_t id = 1; id <= 40; ++id) entries.push_back(insert(fx.table, {id}, 100));
+    for (uint32_t id = 1; id <= 40; id += 4) fx.table.remove(entries[id - 1]);
+    REQUIRE(fx.table.size() == 30);
+    std::multiset<uint32_t> seen;
+    for (uint32_t begin = 0; begin < 64; begin += 7) {
+        fx.table.for_each_in(begin, begin + 7, [&](flow_entry& e) {
+            seen.insert(id_of(e));
+            if (id_of(e) % 2 == 0) fx.table.remove(&e);
+        });
+    }
+    CHECK(seen.size() == 30);
+    for (uint32_t id = 1; id <= 40; ++id) CHECK(seen.count(id) == (id % 4 == 1 ? 0u : 1u));
+    CHECK(fx.table.size() == 10);  // the 20 even ids went
+    uint32_t left = 0;
+    fx.table.for_each_in(0, 1000, [&](flow_entry& e) {
+        CHECK(id_of(e) % 2 == 1);
+        ++left;
+    });
+    CHECK(left == 10);
+}
+
 TEST_CASE("deadlines longer than the wheel expire at the right tick") {
     // Property: deadlines beyond one wheel turn expire exactly on time, stepping or jumping.
     const std::vector<uint32_t> deadlines = {4096, 4097, 8191, 10000, 3 * 4096 + 7};
@@ -429,6 +455,11 @@ TEST_CASE("random inserts, removes, deadline moves and expiries agree with a std
                 REQUIRE(find(fx.table, client_key(spec(id))).entry == f.entry);
                 REQUIRE(find(fx.table, reply_of(spec(id))).dir == direction::from_backend);
             }
+            // A sweep visits exactly the live flows.
+            std::set<uint32_t> swept;
+            fx.table.for_each_in(0, cap, [&](flow_entry& e) { swept.insert(id_of(e)); });
+            REQUIRE(swept.size() == model.size());
+            for (auto& [id, f] : model) REQUIRE(swept.count(id) == 1);
             for (uint32_t k = 0; k < 100; ++k) {
                 uint32_t id = rng() % next_id;
                 if (model.count(id)) continue;

@@ -18,6 +18,9 @@ inline constexpr size_t eth_len = 14;
 inline uint16_t get16(const bytes& f, size_t off) {
     return uint16_t(f[off] << 8 | f[off + 1]);
 }
+inline uint32_t get32(const bytes& f, size_t off) {
+    return uint32_t(get16(f, off)) << 16 | get16(f, off + 2);
+}
 inline void put16(bytes& f, size_t off, uint16_t v) {
     f[off] = uint8_t(v >> 8);
     f[off + 1] = uint8_t(v);
@@ -59,9 +62,11 @@ struct frame_spec {
     uint16_t dst_port = 80;
     uint8_t ttl = 64;
     uint8_t tcp_flags = 0x10;  // ACK
-    uint16_t frag = 0;         // IPv4 flags + fragment offset word
-    bytes ip_options;          // IPv4 only; length a multiple of 4, at most 40
-    bytes tcp_options;         // length a multiple of 4, at most 40
+    uint32_t tcp_seq = 0x01020304;
+    uint32_t tcp_ack = 0x0a0b0c0d;
+    uint16_t frag = 0;  // IPv4 flags + fragment offset word
+    bytes ip_options;   // IPv4 only; length a multiple of 4, at most 40
+    bytes tcp_options;  // length a multiple of 4, at most 40
     bytes payload;
     bool udp_checksum = true;  // false: IPv4 UDP sent with checksum 0
     size_t trailer = 0;        // Ethernet padding after the IP packet
@@ -146,8 +151,8 @@ inline bytes build_frame(const frame_spec& s) {
         case 6:
             put16(f, l4, s.src_port);
             put16(f, l4 + 2, s.dst_port);
-            put32(f, l4 + 4, 0x01020304);
-            put32(f, l4 + 8, 0x0a0b0c0d);
+            put32(f, l4 + 4, s.tcp_seq);
+            put32(f, l4 + 8, s.tcp_ack);
             f[l4 + 12] = uint8_t((20 + s.tcp_options.size()) / 4 << 4);
             f[l4 + 13] = s.tcp_flags;
             put16(f, l4 + 14, 0xffff);

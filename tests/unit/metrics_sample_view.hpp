@@ -53,6 +53,10 @@ inline metrics_view sample_view() {
     w0.flows_active = 4;
     w0.flows_created = 40;
     w0.flows_expired = 36;
+    w0.flows_reset_drain_timeout = 3;
+    w0.flows_reset_disabled = 5;
+    w0.flows_reset_backend_down = 7;
+    w0.resets_sent = 30;
     for (unsigned r = 0; r < drop_reason_count; ++r) {
         w0.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), r);
     }

@@ -264,6 +264,8 @@ const std::vector<std::string> all_families = {
     "sluice_drops_total",
     "sluice_flows_created_total",
     "sluice_flows_expired_total",
+    "sluice_flows_reset_total",
+    "sluice_resets_sent_total",
     "sluice_flow_table_entries",
     "sluice_flow_table_capacity",
     "sluice_mbufs_in_use",
@@ -463,6 +465,12 @@ TEST_CASE("a sample view's values land in the right series") {
           "1400");
     CHECK(value_of(e, "sluice_flows_created_total", {{"worker", "0"}}) == "40");
     CHECK(value_of(e, "sluice_flows_expired_total", {{"worker", "0"}}) == "36");
+    CHECK(value_of(e, "sluice_flows_reset_total", {{"worker", "0"}, {"cause", "drain_timeout"}}) ==
+          "3");
+    CHECK(value_of(e, "sluice_flows_reset_total", {{"worker", "0"}, {"cause", "disabled"}}) == "5");
+    CHECK(value_of(e, "sluice_flows_reset_total", {{"worker", "0"}, {"cause", "backend_down"}}) ==
+          "7");
+    CHECK(value_of(e, "sluice_resets_sent_total", {{"worker", "0"}}) == "30");
     CHECK(value_of(e, "sluice_flow_table_entries", {{"worker", "0"}}) == "4");
     CHECK(value_of(e, "sluice_flow_table_entries", {{"worker", "1"}}) == "0");
     CHECK(value_of(e, "sluice_flow_table_capacity", {}) == "1048576");
