@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sluicectl drain: the draining backend's running download completes intact while 300 new GETs avoid it; drained after, enable brings it back.
 
-A 50 MiB download of /big.bin, read at 8 MiB/s (about 6 s), runs from backend X (the one
+A 200 MiB download of /big.bin, read at 32 MiB/s (about 6 s), runs from backend X (the one
 `show backends` shows with an active flow). `drain http X` while it runs: X is `draining` with
 its flow left, the 300 GETs go to the two others, the download's sha256 is right. Short
 [timeouts] (2 s after FIN/close) let X's flow leave soon after: X is then `drained`.
@@ -14,13 +14,14 @@ import lab
 
 VIP = "http"
 REQUESTS = 300
-RATE_MIB = 8
+BIG_MIB = 200
+RATE_MIB = 32
 TIMEOUTS = {"tcp_fin_wait": 2, "tcp_time_wait": 2, "tcp_close": 2}
 
 
 
 def body(t: lab.Test) -> None:
-    t.lab_up()
+    t.lab_up(big_mib=BIG_MIB)
     sha = t.big_sha256()
     with t.sluiced(t.config("lab.toml", {"timeouts": TIMEOUTS})):
         dl = t.client_start("download", "--url", f"http://{lab.VIP}/big.bin", "--sha256", sha,

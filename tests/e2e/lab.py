@@ -393,10 +393,16 @@ class Test:
         if res.returncode != 0:
             raise Failure(f"scripts/lab.sh {action} failed (exit {res.returncode})")
 
-    def lab_up(self, backends: int | None = None) -> None:
-        """scripts/lab.sh up; `backends` (1..9) sets LAB_BACKENDS (default: the script's, 3)."""
+    def lab_up(self, backends: int | None = None, big_mib: int | None = None) -> None:
+        """scripts/lab.sh up; `backends` (1..9) sets LAB_BACKENDS (default: the script's, 3),
+        `big_mib` the size of /big.bin (LAB_BIG_MIB, default 50)."""
         self.lab_is_up = True
-        self.lab("up", {"LAB_BACKENDS": str(backends)} if backends else None)
+        env = {}
+        if backends:
+            env["LAB_BACKENDS"] = str(backends)
+        if big_mib:
+            env["LAB_BIG_MIB"] = str(big_mib)
+        self.lab("up", env or None)
 
     def big_sha256(self) -> str:
         return (LAB_STATE_DIR / "big.bin.sha256").read_text().strip()
