@@ -230,6 +230,15 @@ cmd_up() {
     done
     ip -n "$NS_LB" link set lbc0 arp off
     ip -n "$NS_LB" link set lbs0 arp off
+    # af_packet gets a copy of every frame, and the kernel would process the original too: with
+    # sluiced's exception interfaces (sl-client, sl-servers) holding the LB addresses in this
+    # namespace, the kernel would accept full-NAT replies as its own and answer them with RSTs.
+    # So the kernel's copy is routed to a blackhole before the local table is consulted (policy
+    # rules; af_packet has its copy already). On metal the NIC is bound to DPDK and the kernel
+    # never sees the data ports' traffic.
+    ip -n "$NS_LB" rule add pref 100 lookup local
+    ip -n "$NS_LB" rule del pref 0
+    for dev in lbc0 lbs0; do ip -n "$NS_LB" rule add iif "$dev" pref 10 blackhole; done
 
     # Offloads off on every veth end, both sides.
     offloads_off "$NS_CLIENT" eth0

@@ -33,12 +33,61 @@ struct route_config {
     ip_address via;  // next hop; must be on a connected subnet of some port
 };
 
+// Health checks (docs/config.md, "Health checks"). Durations are milliseconds.
+enum class health_check_type : uint8_t { none, tcp, http };
+enum class health_initial_state : uint8_t { up, down };
+enum class http_method : uint8_t { get, head, options };
+// What happens to the established flows of a backend that goes down.
+enum class health_on_down : uint8_t { keep, reset };
+// What new flows of a VIP do when none of its backends is up.
+enum class health_all_down : uint8_t { drop, reset, use_all };
+
+// An inclusive range of HTTP status codes, 100..599; "200" is {200, 200}.
+struct http_status_range {
+    uint16_t first = 200;
+    uint16_t last = 399;
+    bool contains(uint16_t status) const { return status >= first && status <= last; }
+    bool operator==(const http_status_range&) const = default;
+};
+
+// One backend's probe: [vip.health] with the backend's [vip.backend.health] applied. Defaults
+// are HAProxy's where it has one. initial_jitter and initial_state are set per VIP only.
+struct health_check_config {
+    health_check_type type = health_check_type::none;  // none: never probed, always up
+    uint32_t interval_ms = 2000;                       // between probe starts; 1 ms..1 h
+    uint32_t timeout_ms = 1000;  // <= interval_ms; default 1 s, or the interval when shorter
+    uint32_t rise = 2;           // consecutive successes that bring a down backend up; 1..100
+    uint32_t fall = 3;           // consecutive failures that take an up backend down; 1..100
+    bool initial_jitter = true;  // first probe at a random point within the first interval
+    uint16_t port = 0;           // 0 = the backend's port
+    health_initial_state initial_state = health_initial_state::up;  // before the first results
+    http_method method = http_method::get;                          // http only
+    std::string http_path = "/";  // http only; starts with '/', no spaces or control characters
+    std::string http_host;        // http only; Host header, "" = the backend's address
+    std::vector<http_status_range> expect_status{{200, 399}};  // http only; any range matches
+    bool operator==(const health_check_config&) const = default;
+};
+
+// [vip.health]: the VIP's probe (before per-backend overrides) and the VIP-wide reactions.
+struct health_config {
+    health_check_config check;
+    health_on_down on_down = health_on_down::keep;     // established flows of a down backend
+    health_all_down all_down = health_all_down::drop;  // new flows when no backend is up
+    uint32_t slow_start_ms = 0;     // ramp of the effective weight after coming up; 0 = off; <= 1 h
+    uint32_t passive_failures = 0;  // consecutive failed connects that mark a backend down;
+                                    // 0 = off; up to 1000; tcp VIPs with probes only
+    uint32_t passive_connect_timeout_ms = 1000;  // a forwarded SYN without SYN-ACK in this time
+                                                 // is a failed connect; 1 ms..1 h
+    bool operator==(const health_config&) const = default;
+};
+
 struct backend_config {
     ip_address address;
     uint16_t port = 0;
     uint32_t weight = 1;           // 0..65535; 0 = no new flows
     uint32_t max_connections = 0;  // 0 = unlimited; else active+inactive flows above which the
                                    // backend gets no new flows (HAProxy maxconn, IPVS u-threshold)
+    health_check_config health;    // the VIP's [vip.health] with this backend's overrides
 };
 
 struct vip_config {
@@ -50,6 +99,7 @@ struct vip_config {
     hash_key hash = hash_key::src_ip;    // maglev only
     uint32_t maglev_table_size = 65537;  // maglev only; a prime
     uint64_t hash_seed = 0;              // maglev only; same seed + same backends = same table
+    health_config health;                // [vip.health]; backends carry their effective probe
     std::vector<backend_config> backends;
 };
 
@@ -65,13 +115,18 @@ struct dataplane_config {
     uint16_t tx_descriptors = 1024;
     uint32_t ring_size = 1024;  // per-worker handoff rings (power of two)
     uint16_t burst = 32;        // RX/TX burst size (1..256)
+    // Exception path: one TAP per port ("sl-<port>") so the host kernel answers ICMP to LB
+    // addresses and health probes can be kernel sockets (docs/architecture.md).
+    bool kernel_interfaces = true;
     bool operator==(const dataplane_config&) const = default;
 };
 
 struct flow_config {
     uint32_t capacity = 65536;       // flows per worker, allocated at start
     uint16_t local_port_min = 1024;  // full-NAT source ports, split evenly among workers
-    uint16_t local_port_max = 65535;
+    // Ports above the full-NAT range belong to the host kernel behind the exception interfaces
+    // (health probes bind there): 61000..65535 by default.
+    uint16_t local_port_max = 60999;
     bool operator==(const flow_config&) const = default;
 };
 

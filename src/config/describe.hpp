@@ -22,9 +22,22 @@ inline constexpr std::array<std::string_view, 5> scheduler_names{"rr", "wrr", "l
 inline constexpr std::array<std::string_view, 3> hash_key_names{"src-ip", "src-ip-port", "5-tuple"};
 static_assert(size_t(scheduler_kind::maglev) + 1 == scheduler_names.size());
 static_assert(size_t(hash_key::five_tuple) + 1 == hash_key_names.size());
+inline constexpr std::array<std::string_view, 3> health_check_type_names{"none", "tcp", "http"};
+inline constexpr std::array<std::string_view, 2> health_initial_state_names{"up", "down"};
+inline constexpr std::array<std::string_view, 3> http_method_names{"GET", "HEAD", "OPTIONS"};
+inline constexpr std::array<std::string_view, 2> health_on_down_names{"keep", "reset"};
+inline constexpr std::array<std::string_view, 3> health_all_down_names{"drop", "reset", "use-all"};
+static_assert(size_t(health_check_type::http) + 1 == health_check_type_names.size());
+static_assert(size_t(health_initial_state::down) + 1 == health_initial_state_names.size());
+static_assert(size_t(http_method::options) + 1 == http_method_names.size());
+static_assert(size_t(health_on_down::reset) + 1 == health_on_down_names.size());
+static_assert(size_t(health_all_down::use_all) + 1 == health_all_down_names.size());
 
 inline std::string_view scheduler_name(scheduler_kind kind) {
     return scheduler_names[size_t(kind)];
+}
+inline std::string_view health_check_type_name(health_check_type type) {
+    return health_check_type_names[size_t(type)];
 }
 
 }  // namespace sluice::config::detail

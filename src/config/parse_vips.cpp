@@ -7,6 +7,7 @@
 #include "config/describe.hpp"
 #include "config/maglev_table_size.hpp"
 #include "config/parse.hpp"
+#include "config/parse_health.hpp"
 
 namespace sluice::config::detail {
 
@@ -38,26 +39,6 @@ std::optional<origin> read_address(table_reader& table, ip_address& out) {
     }
     out = *address;
     return at;
-}
-
-// A string that must be one of `names` (the enum's spellings, in enum order): `out` receives the
-// match. Otherwise "unknown WHAT 'x' (expected one of a, b, c)".
-template <typename E>
-std::optional<origin> read_keyword(table_reader& table, std::string_view key, std::string_view what,
-                                   std::span<const std::string_view> names, E& out) {
-    std::string text;
-    auto at = table.string(key, text);
-    if (!at) return std::nullopt;
-    auto match = std::find(names.begin(), names.end(), text);
-    if (match != names.end()) {
-        out = E(match - names.begin());
-        return at;
-    }
-    std::string expected;
-    for (auto name : names) expected += (expected.empty() ? "" : ", ") + std::string(name);
-    table.diag().report(
-        *at, "unknown " + std::string(what) + " '" + text + "' (expected one of " + expected + ")");
-    return std::nullopt;
 }
 
 // scheduler, then the keys only Maglev reads: hash, maglev_table_size, hash_seed. On a VIP with
@@ -95,7 +76,8 @@ void parse_scheduler(table_reader& vip, vip_config& cfg, vip_origins& at) {
 }
 
 void parse_backend(table_reader& backend, const vip_config& vip, bool vip_port_known,
-                   std::vector<backend_config>& out, std::vector<backend_origins>& where) {
+                   vip_health_origins& health, std::vector<backend_config>& out,
+                   std::vector<backend_origins>& where) {
     backend_config cfg;
     backend_origins at{backend.where(), {}, false};
     at.address = read_address(backend, cfg.address);
@@ -107,8 +89,9 @@ void parse_backend(table_reader& backend, const vip_config& vip, bool vip_port_k
     }
     backend.integer("weight", 0, 65535, cfg.weight);
     backend.integer("max_connections", 0, max_backend_connections, cfg.max_connections);
+    parse_backend_health(backend, vip.health, health, cfg.health);
     backend.report_unknown_keys();
-    out.push_back(cfg);
+    out.push_back(std::move(cfg));
     where.push_back(std::move(at));
 }
 
@@ -141,11 +124,13 @@ void parse_vip(table_reader& vip, std::vector<vip_config>& out, origins& where) 
     }
 
     parse_scheduler(vip, cfg, at);
+    auto health = parse_vip_health(vip, cfg.health);
 
     if (auto backends = vip.tables("backend")) {
         for (auto& backend : backends->tables)
-            parse_backend(backend, cfg, port_known, cfg.backends, at.backends);
+            parse_backend(backend, cfg, port_known, health, cfg.backends, at.backends);
     }
+    check_vip_health(cfg, protocol_known, health, vip.diag());
     vip.report_unknown_keys();
     out.push_back(std::move(cfg));
     where.vips.push_back(std::move(at));

@@ -117,6 +117,15 @@ std::optional<origin> table_reader::string(std::string_view key, std::string& ou
     return where;
 }
 
+std::optional<origin> table_reader::boolean(std::string_view key, bool& out, presence p) {
+    const toml::node* node = find(key, p);
+    if (!node) return std::nullopt;
+    auto where = origin_of(key, *node);
+    if (!expect_type(*node, toml::node_type::boolean, where, *diag_)) return std::nullopt;
+    out = node->as_boolean()->get();
+    return where;
+}
+
 std::optional<origin> table_reader::choice(std::string_view key,
                                            std::initializer_list<std::string_view> options,
                                            size_t& out, presence p) {

@@ -69,6 +69,7 @@ public:
     }
     std::optional<origin> string(std::string_view key, std::string& out,
                                  presence p = presence::optional);
+    std::optional<origin> boolean(std::string_view key, bool& out, presence p = presence::optional);
     // A string that must be one of `options`; `out` receives the index of the match.
     std::optional<origin> choice(std::string_view key,
                                  std::initializer_list<std::string_view> options, size_t& out,

@@ -1,5 +1,6 @@
 #include "control/snapshot.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <stdexcept>
@@ -51,9 +52,12 @@ namespace {
 
 sched::hash_selector selector(config::hash_key k) {
     switch (k) {
-        case config::hash_key::src_ip: return sched::hash_selector::src_ip;
-        case config::hash_key::src_ip_port: return sched::hash_selector::src_ip_port;
-        case config::hash_key::five_tuple: return sched::hash_selector::five_tuple;
+        case config::hash_key::src_ip:
+            return sched::hash_selector::src_ip;
+        case config::hash_key::src_ip_port:
+            return sched::hash_selector::src_ip_port;
+        case config::hash_key::five_tuple:
+            return sched::hash_selector::five_tuple;
     }
     return sched::hash_selector::src_ip;
 }
@@ -79,7 +83,8 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                                           route::neighbor_table& neighbors,
                                           backend_registry& registry, uint32_t ticks_per_second,
                                           uint64_t generation, const snapshot* previous,
-                                          const std::map<backend_identity, backend_admin>& admin) {
+                                          const std::map<backend_identity, backend_admin>& admin,
+                                          const health_lookup& health) {
     auto s = std::make_unique<snapshot>();
     s->generation = generation;
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
@@ -109,6 +114,11 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
         v.scheduler = vc.scheduler;
         v.hash = selector(vc.hash);
         v.hash_seed = vc.hash_seed;
+        if (vc.health.passive_failures > 0)
+            v.connect_timeout_ticks = std::max<uint32_t>(
+                1,
+                uint32_t(uint64_t(vc.health.passive_connect_timeout_ms) * ticks_per_second / 1000));
+        std::vector<double> ramps;
         for (const auto& bc : vc.backends) {
             auto hop = s->routes.lookup(bc.address);
             if (!hop) throw std::runtime_error("no route to backend " + bc.address.to_string());
@@ -124,12 +134,30 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             if (b.id == no_backend_id)
                 throw std::runtime_error("more than " + std::to_string(max_backends) +
                                          " backends (counting removed ones with open flows)");
+            backend_health h = health ? health(b.id, vc) : backend_health{};
+            b.health_up = h.up;
+            ramps.push_back(h.ramp);
             b.egress_port = hop->port;
             b.neighbor_slot = neighbors.find_or_add(hop->port, hop->address);
             if (b.neighbor_slot == route::no_neighbor)
                 throw std::runtime_error("neighbour table full");
             v.backends.push_back(b);
-            const uint32_t effective = b.admin == backend_admin::up ? b.weight : 0;
+        }
+        // When every backend is down, all_down decides: "use-all" ignores health (fail open),
+        // "drop" and "reset" leave no backend ("reset" makes the worker answer SYNs with RST).
+        bool any_up = false;
+        for (const auto& b : v.backends) any_up |= b.health_up;
+        const bool ignore_health =
+            !any_up && vc.health.all_down == config::health_all_down::use_all;
+        v.reset_when_no_backend =
+            !any_up && !v.backends.empty() && vc.health.all_down == config::health_all_down::reset;
+        for (size_t i = 0; i < v.backends.size(); ++i) {
+            const backend_entry& b = v.backends[i];
+            uint32_t effective = 0;
+            if (b.admin == backend_admin::up && (b.health_up || ignore_health) && b.weight > 0) {
+                // Slow start: a share of the weight, never below 1 (0 would mean "no flows").
+                effective = std::max<uint32_t>(1, uint32_t(double(b.weight) * ramps[i] + 0.5));
+            }
             v.weights.push_back(effective);
             // The Maglev key follows the backend (address, port), not its position in the config.
             v.maglev_backends.push_back(

@@ -5,6 +5,7 @@
 // counters) lives with the worker.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -27,6 +28,7 @@ struct backend_entry {
     uint32_t weight = 1;
     uint32_t id = no_backend_id;              // stable across reloads (backend_registry)
     backend_admin admin = backend_admin::up;  // not up: no new flows (weight in `weights` is 0)
+    bool health_up = true;                    // health checks (or passive detection) say it serves
     uint32_t max_connections = 0;             // 0 = unlimited
     uint16_t egress_port = 0;                 // index into snapshot::ports
     uint32_t neighbor_slot = route::no_neighbor;
@@ -41,6 +43,11 @@ struct vip_entry {
     sched::hash_selector hash = sched::hash_selector::src_ip;
     uint64_t hash_seed = 0;
     bool limited = false;  // some backend has max_connections
+    // Every backend is down and [vip.health] all_down = "reset": a new flow's SYN gets an RST.
+    bool reset_when_no_backend = false;
+    // Passive detection on: a SYN to a backend unanswered for this long is a failed connect
+    // (the flow then expires); 0 = off.
+    uint32_t connect_timeout_ticks = 0;
     std::vector<backend_entry> backends;
     std::vector<uint32_t> weights;  // effective weights for the scheduler: 0 unless admin is up
     std::vector<sched::maglev_backend> maglev_backends;  // maglev only, in backends order
@@ -72,6 +79,13 @@ struct reset_target {
     reset_cause cause;
 };
 
+// What health checking says of a backend when a snapshot is built (control thread).
+struct backend_health {
+    bool up = true;
+    double ramp = 1.0;  // slow start: the fraction of its weight in force, 0 < ramp <= 1
+};
+using health_lookup = std::function<backend_health(uint32_t id, const config::vip_config&)>;
+
 class snapshot {
 public:
     uint64_t generation = 0;
@@ -100,7 +114,8 @@ public:
                                            route::neighbor_table& neighbors,
                                            backend_registry& registry, uint32_t ticks_per_second,
                                            uint64_t generation, const snapshot* previous,
-                                           const std::map<backend_identity, backend_admin>& admin);
+                                           const std::map<backend_identity, backend_admin>& admin,
+                                           const health_lookup& health = {});
     // Every backend id this snapshot references.
     std::vector<uint32_t> backend_ids() const;
 

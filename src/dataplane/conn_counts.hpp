@@ -22,6 +22,10 @@ struct conn_count {
     std::atomic<uint64_t> packets_from{0};
     std::atomic<uint64_t> bytes_to{0};
     std::atomic<uint64_t> bytes_from{0};
+    // Passive health detection: connects the backend answered (SYN-ACK) and did not (RST, or no
+    // SYN-ACK within the VIP's connect timeout). Counted only for VIPs with passive detection.
+    std::atomic<uint64_t> connects_ok{0};
+    std::atomic<uint64_t> connects_failed{0};
 };
 
 class conn_counts {
@@ -40,6 +44,9 @@ public:
         bump(to_backend ? c.bytes_to : c.bytes_from, bytes);
     }
     void connection(uint32_t id) { bump(counts_[id].connections, 1); }
+    void connect_result(uint32_t id, bool ok) {
+        bump(ok ? counts_[id].connects_ok : counts_[id].connects_failed, 1);
+    }
     // Any thread.
     const conn_count& at(uint32_t id) const { return counts_[id]; }
     uint32_t active(uint32_t id) const {

@@ -49,15 +49,18 @@ struct alignas(64) worker_counters {
     }
 };
 
-#define SLUICE_CONTROL_COUNTERS(X)                                             \
-    X(arp_requests_answered)                                                   \
-    X(arp_requests_sent)                                                       \
-    X(arp_replies_received)                                                    \
-    X(arp_ignored)        /* ARP not for us and about no neighbour we track */ \
-    X(neighbors_resolved) /* unresolved → resolved transitions */            \
-    X(neighbor_resolve_failures)                                               \
-    X(neighbor_requests)  /* resolution requests from workers */               \
-    X(control_tx_dropped) /* control frames that found no room or no mbuf */
+#define SLUICE_CONTROL_COUNTERS(X)                                                        \
+    X(arp_requests_answered)                                                              \
+    X(arp_requests_sent)                                                                  \
+    X(arp_replies_received)                                                               \
+    X(arp_ignored)        /* ARP not for us and about no neighbour we track */            \
+    X(neighbors_resolved) /* unresolved → resolved transitions */                       \
+    X(neighbor_resolve_failures)                                                          \
+    X(neighbor_requests)  /* resolution requests from workers */                          \
+    X(control_tx_dropped) /* control frames that found no room or no mbuf */              \
+    X(kernel_delivered)   /* frames handed to the host kernel (exception path) */         \
+    X(kernel_dropped)     /* frames for the kernel dropped: no interface or queue full */ \
+    X(kernel_sent)        /* frames the kernel sent out through the data ports */
 
 struct alignas(64) control_counters {
 #define SLUICE_X(name) counter name{0};

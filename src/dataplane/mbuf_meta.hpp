@@ -17,6 +17,7 @@ enum class meta_kind : uint8_t {
     arp,         // for the control thread
     resolve,     // control: resolve `next_hop` on `next_hop_port`; the packet itself is dropped
     control_tx,  // from the control thread: send as is on `out_port`
+    to_kernel,   // for the host's kernel (exception path): ICMP or a kernel socket's port
 };
 
 struct mbuf_meta {

@@ -107,6 +107,7 @@ void runtime::start() {
         throw std::runtime_error("at most " + std::to_string(max_ports) + " ports");
     create_pool();
     for (size_t i = 0; i < cfg_.ports.size(); ++i) configure_port(i);
+    if (cfg_.dataplane.kernel_interfaces) kernel_.open(cfg_, ports_, pool_);
 
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
@@ -422,6 +423,10 @@ void runtime::control_poll() {
             for (unsigned i = 0; i < n; ++i) handle_exception(pkts[i], now);
         }
     }
+    kernel_.poll([this](uint16_t port, rte_mbuf* m) {
+        bump(ctl_.kernel_sent);
+        transmit(port, m);
+    });
     resolver_->tick(
         now, [this](uint32_t slot) { send_arp_request(slot); },
         [this](uint32_t slot, route::neighbor_resolver::status from,
@@ -450,21 +455,29 @@ void runtime::handle_exception(rte_mbuf* m, uint64_t now_ns) {
     mbuf_meta& meta = meta_of(m);
     const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
     if (meta.kind == meta_kind::arp) {
-        handle_arp(s, meta.in_port, m, now_ns);
+        // ARP replies also go to the kernel: its own sockets (health probes) resolve the
+        // backends through the exception interface.
+        if (handle_arp(s, meta.in_port, m, now_ns) && kernel_.is_open()) {
+            bump(kernel_.deliver(meta.in_port, m) ? ctl_.kernel_delivered : ctl_.kernel_dropped);
+            return;
+        }
     } else if (meta.kind == meta_kind::resolve) {
         bump(ctl_.neighbor_requests);
         uint32_t slot = neighbors_->find_or_add(meta.next_hop_port, meta.next_hop);
         if (slot != route::no_neighbor) resolver_->request(slot, now_ns);
+    } else if (meta.kind == meta_kind::to_kernel) {
+        bump(kernel_.deliver(meta.in_port, m) ? ctl_.kernel_delivered : ctl_.kernel_dropped);
+        return;
     }
     rte_pktmbuf_free(m);
 }
 
-void runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
+bool runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
                          uint64_t now_ns) {
     auto arp = packet::read_arp(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
     if (!arp) {
         bump(ctl_.arp_ignored);
-        return;
+        return false;
     }
     // Learn the sender only when it is on-link here, and (like Linux) from a request only when
     // the request is for us; any ARP refreshes a neighbour we already track.
@@ -488,16 +501,16 @@ void runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mb
     }
     if (arp->op == packet::arp_op_reply) {
         bump(ctl_.arp_replies_received);
-        return;
+        return true;
     }
     if (!for_us) {
         bump(ctl_.arp_ignored);
-        return;
+        return false;
     }
     rte_mbuf* reply = rte_pktmbuf_alloc(pool_);
     if (!reply) {
         bump(ctl_.control_tx_dropped);
-        return;
+        return false;
     }
     uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(reply, packet::arp_frame_len));
     const uint8_t* mac = s.ports[port_index].mac.data();
@@ -505,6 +518,7 @@ void runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mb
                       arp->sender_mac, arp->sender_ip);
     bump(ctl_.arp_requests_answered);
     transmit(port_index, reply);
+    return false;
 }
 
 void runtime::send_arp_request(uint32_t slot) {
@@ -585,6 +599,7 @@ void runtime::shutdown() {
     delete snapshot_.exchange(nullptr);
     rte_free(qsbr_);
     qsbr_ = nullptr;
+    kernel_.close();
     rte_mempool_free(pool_);
     pool_ = nullptr;
 }

@@ -18,6 +18,7 @@
 #include "control/snapshot.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/kernel_path.hpp"
 #include "dataplane/worker.hpp"
 #include "metrics/metrics_view.hpp"
 #include "route/neighbor_resolver.hpp"
@@ -98,12 +99,15 @@ public:
     const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
     const config::config& configuration() const { return cfg_; }
     control_counters& ctl_counters() { return ctl_; }
+    // The exception interfaces (one per port), when [dataplane] kernel_interfaces is on.
+    const kernel_path& kernel() const { return kernel_; }
 
 private:
     void create_pool();
     void configure_port(size_t index);
     void handle_exception(rte_mbuf* m, uint64_t now_ns);
-    void handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
+    // Returns true for an ARP reply (the caller hands it on to the kernel).
+    bool handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
     void send_arp_request(uint32_t slot);
     void transmit(uint16_t port_index, rte_mbuf* m);
     void reclaim_snapshots(bool wait);
@@ -150,6 +154,7 @@ private:
     std::vector<worker_setup> setups_;
     std::vector<rte_ring*> rings_;
     control_counters ctl_;
+    kernel_path kernel_;
     bool launched_ = false;
     bool started_ = false;
 };

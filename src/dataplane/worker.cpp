@@ -146,8 +146,13 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
     const uint8_t* dst =
         frame + meta.parsed.l3_offset + (family == 4 ? packet::ip4_dst : packet::ip6_dst);
-    // ICMP and other protocols: answered by the kernel once the exception path exists.
-    if (meta.parsed.kind != frame_kind::ip_l4) return drop(m, drop_reason::unsupported_protocol);
+    // ICMP and other protocols to an LB address are the host kernel's (exception path).
+    if (meta.parsed.kind != frame_kind::ip_l4) {
+        if (s.local_address_port(dst, family) < 0)
+            return drop(m, drop_reason::unsupported_protocol);
+        meta.kind = meta_kind::to_kernel;
+        return to_control_ring(m);
+    }
     unsigned owner;
     meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
     meta.key = flow::make_flow_key(frame, meta.parsed);
@@ -158,7 +163,13 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     } else {
         if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::no_vip);
         owner = setup_.ports.owner(meta.parsed.dst_port);
-        if (owner >= setup_.count) return drop(m, drop_reason::local_unhandled);
+        if (owner >= setup_.count) {
+            // Above the full-NAT range: a kernel socket's port (health probes).
+            if (meta.parsed.dst_port < setup_.ports.end())
+                return drop(m, drop_reason::local_unhandled);
+            meta.kind = meta_kind::to_kernel;
+            return to_control_ring(m);
+        }
         meta.kind = meta_kind::reply;
     }
     if (owner == setup_.index) {
@@ -212,7 +223,11 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     uint32_t timeout;
     if (tcp) {
         auto t = flow::tcp_next_state(f.state, f.flags, hit.dir, tflags);
+        const bool connecting = f.state == flow::tcp_state::syn_sent;
         if (t.state != f.state) {
+            if (connecting && (f.flags & flow::flow_flag::watch_connect) &&
+                hit.dir == direction::from_backend)
+                conns_->connect_result(f.backend_id, t.state == flow::tcp_state::syn_recv);
             count_flow(f, -1);
             f.state = t.state;
             count_flow(f, +1);
@@ -220,10 +235,14 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         f.flags = t.flags;
         note_sequence(f, hit.dir, frame + meta.parsed.l4_offset, meta.parsed.l4_length, tflags);
         timeout = s.timeouts.tcp[size_t(f.state)];
+        if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect)) {
+            // The connect timeout runs from the first SYN: retransmissions do not extend it.
+            timeout = 0;
+        }
     } else {
         timeout = s.timeouts.udp;
     }
-    flows_->set_expire(&f, now_tick_ + timeout);
+    if (timeout) flows_->set_expire(&f, now_tick_ + timeout);
 
     packet::nat_target t;
     uint16_t out_port;
@@ -252,6 +271,9 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         bool any_weight = false;
         for (uint32_t w : vip.weights) any_weight |= w > 0;
         why = vip.limited && any_weight ? drop_reason::backends_full : drop_reason::no_backend;
+        if (why == drop_reason::no_backend && vip.reset_when_no_backend &&
+            key.protocol == packet::ipproto_tcp)
+            refuse_with_reset(s, m);
         return nullptr;
     }
     const control::backend_entry& be = vip.backends[b];
@@ -284,9 +306,11 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         why = drop_reason::local_port_exhausted;
         return nullptr;
     }
-    const uint32_t timeout = key.protocol == packet::ipproto_tcp
-                                 ? s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)]
-                                 : s.timeouts.udp;
+    const bool tcp = key.protocol == packet::ipproto_tcp;
+    const bool watch = tcp && vip.connect_timeout_ticks > 0;
+    const uint32_t timeout = !tcp    ? s.timeouts.udp
+                             : watch ? vip.connect_timeout_ticks
+                                     : s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)];
     flow_entry* f = flows_->insert(now_tick_ + timeout, [&](flow_entry& e) {
         e.client = key;
         std::memcpy(e.backend_addr, be.address.bytes.data(), 16);
@@ -300,6 +324,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         e.port_client = uint8_t(hop->port);
         e.port_backend = uint8_t(be.egress_port);
         e.state = flow::tcp_state::syn_sent;
+        if (watch) e.flags = flow::flow_flag::watch_connect;
     });
     if (!f) {
         why = drop_reason::flow_table_full;
@@ -455,8 +480,15 @@ void worker::sweep_resets(const snapshot& s) {
 }
 
 void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause why) {
-    if (f.client.protocol == packet::ipproto_tcp && f.state != flow::tcp_state::close &&
-        f.state != flow::tcp_state::time_wait) {
+    const bool tcp = f.client.protocol == packet::ipproto_tcp;
+    if (tcp && (f.state == flow::tcp_state::close || f.state == flow::tcp_state::time_wait)) {
+        // Already closed on both ends: nothing to reset, it just leaves before its timeout.
+        bump(counters.flows_expired);
+        count_flow(f, -1);
+        flows_->remove(&f);
+        return;
+    }
+    if (tcp) {
         send_reset(s, f, direction::from_backend);  // to the client, from the VIP
         send_reset(s, f, direction::from_client);   // to the backend, from the local address
     }
@@ -473,6 +505,32 @@ void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause w
     }
     count_flow(f, -1);
     flows_->remove(&f);
+}
+
+void worker::refuse_with_reset(const snapshot& s, rte_mbuf* syn) {
+    // RST|ACK from the VIP acknowledging the client's SYN: the connect fails at once instead of
+    // retrying into a VIP with no backend (all_down = "reset").
+    const mbuf_meta& meta = meta_of(syn);
+    if (meta.parsed.tcp_flags & packet::tcp_flag::rst) return;
+    const uint8_t* tcp = rte_pktmbuf_mtod(syn, const uint8_t*) + meta.parsed.l4_offset;
+    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
+    const uint8_t flags = meta.parsed.tcp_flags;
+    packet::tcp_reset_spec r;
+    r.family = meta.key.family;
+    r.src = meta.key.dst;
+    r.dst = meta.key.src;
+    r.src_port = meta.key.dst_port;
+    r.dst_port = meta.key.src_port;
+    r.seq = (flags & packet::tcp_flag::ack) ? packet::load_be32(tcp + packet::tcp_ack) : 0;
+    r.ack = packet::load_be32(tcp + packet::tcp_seq) + (meta.parsed.l4_length - header) +
+            ((flags & packet::tcp_flag::syn) ? 1 : 0) + ((flags & packet::tcp_flag::fin) ? 1 : 0);
+    ip_address client = meta.key.family == 4 ? ip_address::v4_from_network(meta.key.src)
+                                             : ip_address::v6_from_network(meta.key.src);
+    auto hop = s.routes.lookup(client);
+    if (!hop) return;
+    uint32_t neighbor = neighbors_->find(hop->port, hop->address);
+    if (neighbor == route::no_neighbor) return;
+    transmit_reset(s, r, hop->port, neighbor);
 }
 
 void worker::send_reset(const snapshot& s, const flow_entry& f, direction towards) {
@@ -502,6 +560,14 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     }
     r.seq = (f.flags & sender_valid) ? f.seq_next[sender] : 0;
     r.ack = (f.flags & receiver_valid) ? f.seq_next[receiver] : 0;
+    if (to_client)
+        transmit_reset(s, r, f.port_client, f.neighbor_client);
+    else
+        transmit_reset(s, r, f.port_backend, f.neighbor_backend);
+}
+
+void worker::transmit_reset(const snapshot& s, const packet::tcp_reset_spec& r, uint16_t port,
+                            uint32_t neighbor) {
     rte_mbuf* m = setup_.pool ? rte_pktmbuf_alloc(setup_.pool) : nullptr;
     uint8_t* frame =
         m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(packet::tcp_reset_max_len)))
@@ -514,10 +580,7 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     size_t len = packet::build_tcp_reset(frame, r);
     rte_pktmbuf_trim(m, uint16_t(packet::tcp_reset_max_len - len));
     bump(counters.resets_sent);
-    if (to_client)
-        send(s, f.port_client, f.neighbor_client, m);
-    else
-        send(s, f.port_backend, f.neighbor_backend, m);
+    send(s, port, neighbor, m);
 }
 
 void worker::serve_dump() {
@@ -550,7 +613,12 @@ void worker::housekeeping(const snapshot& s) {
     uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
     if (tick != now_tick_) {
         now_tick_ = tick;
-        uint32_t n = flows_->expire(tick, [this](flow_entry& f) { count_flow(f, -1); });
+        uint32_t n = flows_->expire(tick, [this](flow_entry& f) {
+            // A watched connect that never got its SYN-ACK: the backend did not answer in time.
+            if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect))
+                conns_->connect_result(f.backend_id, false);
+            count_flow(f, -1);
+        });
         if (n) bump(counters.flows_expired, n);
     }
     counters.flows_active.store(flows_->size(), std::memory_order_relaxed);

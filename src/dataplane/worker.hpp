@@ -19,6 +19,7 @@
 #include "dataplane/flow_dump.hpp"
 #include "dataplane/mbuf_meta.hpp"
 #include "flow/flow_table.hpp"
+#include "packet/tcp_reset.hpp"
 #include "route/neighbor_table.hpp"
 #include "sluice/config.hpp"
 
@@ -45,6 +46,8 @@ struct local_port_plan {
         return q < workers ? q : workers;
     }
     uint16_t first(unsigned w) const { return uint16_t(min + w * per_worker); }
+    // One past the last port any worker uses; ports from here up belong to the host's kernel.
+    uint32_t end() const { return min + per_worker * workers; }
 };
 
 struct worker_setup {
@@ -127,6 +130,10 @@ private:
     void reset_flow(const control::snapshot& s, flow::flow_entry& f, control::reset_cause why);
     // Sends RST|ACK towards the receiver of direction `towards` of flow `f`.
     void send_reset(const control::snapshot& s, const flow::flow_entry& f, flow::direction towards);
+    // Answers a SYN to a VIP with no backend up with RST (all_down = "reset").
+    void refuse_with_reset(const control::snapshot& s, rte_mbuf* syn);
+    void transmit_reset(const control::snapshot& s, const packet::tcp_reset_spec& r, uint16_t port,
+                        uint32_t neighbor);
     void sync_snapshot(const control::snapshot& s);
 
     worker_setup setup_;

@@ -23,6 +23,9 @@ inline constexpr uint8_t fin_from_client = 0x01;
 inline constexpr uint8_t fin_from_backend = 0x02;
 inline constexpr uint8_t seq_client = 0x04;  // flow_entry::seq_next[from_client] is valid
 inline constexpr uint8_t seq_backend = 0x08;
+// The VIP watches connects (passive health detection): a SYN_SENT flow keeps its creation
+// deadline (the connect timeout), and how the connect ends is reported.
+inline constexpr uint8_t watch_connect = 0x10;
 }  // namespace flow_flag
 
 struct tcp_transition {

@@ -598,7 +598,10 @@ int main(int argc, char** argv) {
     if (!h.pool) return 1;
     int rc;
     {
-        dataplane::runtime rt(config::load_string(config_text, "forward_test.toml"));
+        config::config cfg = config::load_string(config_text, "forward_test.toml");
+        // No exception interfaces: this test runs in the caller's network namespace.
+        cfg.dataplane.kernel_interfaces = false;
+        dataplane::runtime rt(cfg);
         rt.start();
         h.rt = &rt;
         doctest::Context ctx(argc, argv);

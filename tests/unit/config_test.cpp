@@ -12,6 +12,9 @@
 #error "SLUICE_SOURCE_DIR must name the source tree (set in tests/unit/meson.build)"
 #endif
 
+#include "config_text.hpp"
+
+using namespace test;
 using sluice::address_family;
 using sluice::ip_address;
 using sluice::ip_prefix;
@@ -28,62 +31,9 @@ using sluice::config::scheduler_kind;
 
 namespace {
 
-// Joins lines with '\n', so line N of the document is the N-th string.
-std::string lines(std::initializer_list<std::string_view> text) {
-    std::string out;
-    for (auto line : text) out += std::string(line) + "\n";
-    return out;
-}
-
-// Two ports on lines 3-10; appended lines start at line 11.
-constexpr std::string_view ports_block =
-    "[[port]]\n"
-    "name = \"client\"\n"
-    "device = \"net_af_packet0,iface=lbc0\"\n"
-    "addresses = [\"198.18.0.1/24\"]\n"
-    "[[port]]\n"
-    "name = \"servers\"\n"
-    "device = \"net_af_packet1,iface=lbs0\"\n"
-    "addresses = [\"198.18.1.1/24\"]\n";
-
-// A valid config (lines 1-10) followed by `extra`, whose first line is line 11.
-std::string with_base(std::initializer_list<std::string_view> extra) {
-    return "[dataplane]\nworker_cpus = [1]\n" + std::string(ports_block) + lines(extra);
-}
-
 // [dataplane] on line 1 with `body` from line 2, then the two ports.
 std::string with_dataplane(std::initializer_list<std::string_view> body) {
     return "[dataplane]\n" + lines(body) + std::string(ports_block);
-}
-
-std::string joined(const std::vector<error>& errors) {
-    std::string out;
-    for (const auto& e : errors) out += e.to_string() + "\n";
-    return out;
-}
-
-// Every problem load_string reports; empty when the text loads.
-std::vector<error> problems(const std::string& text) {
-    try {
-        (void)load_string(text, "t.toml");
-    } catch (const config_error& e) {
-        return e.errors();
-    }
-    return {};
-}
-
-// The one problem's "FILE:LINE:COLUMN: message"; fails unless there is exactly one.
-std::string problem(const std::string& text) {
-    auto all = problems(text);
-    REQUIRE_MESSAGE(all.size() == 1, "expected one problem, got:\n" << joined(all));
-    return all[0].to_string();
-}
-
-// Loads, failing the test with every reported problem if that throws.
-config loaded(const std::string& text) {
-    auto all = problems(text);
-    REQUIRE_MESSAGE(all.empty(), joined(all));
-    return load_string(text, "t.toml");
 }
 
 config loaded_file(const std::string& relative) {
@@ -134,10 +84,11 @@ TEST_CASE("a minimal config gets every documented default") {
     CHECK(dp.tx_descriptors == 1024);
     CHECK(dp.ring_size == 1024);
     CHECK(dp.burst == 32);
+    CHECK(dp.kernel_interfaces);
     CHECK(cfg.routes.empty());
     CHECK(cfg.flows.capacity == 65536);
     CHECK(cfg.flows.local_port_min == 1024);
-    CHECK(cfg.flows.local_port_max == 65535);
+    CHECK(cfg.flows.local_port_max == 60999);  // 61000.. are the host kernel's (probes)
     CHECK(cfg.timeouts.tcp_syn == 120);
     CHECK(cfg.timeouts.tcp_established == 900);
     CHECK(cfg.timeouts.tcp_fin_wait == 120);
@@ -164,6 +115,7 @@ TEST_CASE("every key of every section is read into the model") {
         "tx_descriptors = 2048",
         "ring_size = 4096",
         "burst = 64",
+        "kernel_interfaces = false",
         "[[port]]",
         "name = 'up'",
         "device = '0000:03:00.0'",
@@ -207,6 +159,7 @@ TEST_CASE("every key of every section is read into the model") {
     CHECK(cfg.dataplane.tx_descriptors == 2048);
     CHECK(cfg.dataplane.ring_size == 4096);
     CHECK(cfg.dataplane.burst == 64);
+    CHECK(!cfg.dataplane.kernel_interfaces);
     REQUIRE(cfg.ports.size() == 1);
     CHECK(cfg.ports[0].addresses.size() == 2);
     CHECK(cfg.ports[0].addresses[1].to_string() == "2001:2::2/64");
@@ -770,6 +723,11 @@ TEST_CASE("dataplane.idle is spin or backoff") {
           "t.toml:3:8: dataplane.idle: must be \"spin\" or \"backoff\", got \"sleep\"");
 }
 
+TEST_CASE("dataplane.kernel_interfaces is a boolean") {
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "kernel_interfaces = 'no'"})) ==
+          "t.toml:3:21: dataplane.kernel_interfaces: expected a boolean, got a string");
+}
+
 TEST_CASE("dataplane.ring_size must be a power of two") {
     CHECK(problem(with_dataplane({"worker_cpus = [1]", "ring_size = 1000"})) ==
           "t.toml:3:13: dataplane.ring_size: must be a power of two, got 1000");
@@ -926,7 +884,7 @@ TEST_CASE("flows.local_port_max must exceed local_port_min") {
           "t.toml:12:18: flows.local_port_max: must be greater than local_port_min (1024), got "
           "1000");
     CHECK(problem(with_base({"[flows]", "local_port_min = 65535"})) ==
-          "t.toml:12:18: flows.local_port_min: must be less than local_port_max (65535), got "
+          "t.toml:12:18: flows.local_port_min: must be less than local_port_max (60999), got "
           "65535");
 }
 
