@@ -145,6 +145,12 @@ http {
         root $dir/www;
         index index.html;
         location = /big.bin { alias $STATE_DIR/big.bin; }
+        # Health endpoint for probes: 503 while $dir/maintenance exists.
+        location = /health {
+            default_type text/plain;
+            if (-f $dir/maintenance) { return 503 "maintenance\n"; }
+            return 200 "ok\n";
+        }
     }
 }
 EOF

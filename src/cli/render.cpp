@@ -139,6 +139,20 @@ std::string state_label(const json& backend) {
     return state;
 }
 
+std::string health_label(const json& backend) {
+    const auto h = backend.find("health");
+    if (h == backend.end() || !h->is_object()) return "-";
+    std::string label = cell(*h, "state");
+    const auto detail = h->find("last_detail");
+    const auto ago = h->find("last_check_ago");
+    if (detail != h->end() && detail->is_string() && ago != h->end() && ago->is_number()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, ", %.1fs ago", ago->get<double>());
+        label += " (" + detail->get<std::string>() + buf + ")";
+    }
+    return label;
+}
+
 std::string render_vips(const json& vips) {
     text_table t{{"NAME", "VIP", "SCHEDULER", "BACKENDS", "ACTIVE", "INACTIVE"},
                  {false, false, false, true, true, true},
@@ -151,17 +165,17 @@ std::string render_vips(const json& vips) {
 }
 
 std::string render_backends(const json& backends) {
-    text_table t{{"VIP", "BACKEND", "STATE", "WEIGHT", "ACTIVE", "INACTIVE", "CONN/S",
+    text_table t{{"VIP", "BACKEND", "STATE", "HEALTH", "WEIGHT", "ACTIVE", "INACTIVE", "CONN/S",
                   "PKTS IN/OUT", "BYTES IN/OUT"},
-                 {false, false, false, true, true, true, true, true, true},
+                 {false, false, false, false, true, true, true, true, true, true},
                  {}};
     for (const auto& b : backends) {
         // A weight changed at run time shows the configured one beside it.
         std::string weight = cell(b, "weight");
         std::string configured = cell(b, "configured_weight");
         if (configured != "-" && configured != weight) weight += " (cfg " + configured + ")";
-        t.rows.push_back({cell(b, "vip"), cell(b, "backend"), state_label(b), weight,
-                          cell(b, "active"), cell(b, "inactive"),
+        t.rows.push_back({cell(b, "vip"), cell(b, "backend"), state_label(b), health_label(b),
+                          weight, cell(b, "active"), cell(b, "inactive"),
                           cell(b, "new_connections_per_second"),
                           cell(b, "packets_to_backend") + "/" + cell(b, "packets_from_backend"),
                           cell(b, "bytes_to_backend") + "/" + cell(b, "bytes_from_backend")});

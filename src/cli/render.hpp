@@ -17,6 +17,8 @@ std::string render_flows(const json& result);
 
 // "up", "draining (12 flows left)", "removing (3 flows left)", …
 std::string state_label(const json& backend);
+// "up (HTTP 200, 0.4s ago)", "down (connection refused, 1.1s ago)", "unchecked", "-".
+std::string health_label(const json& backend);
 
 // One line saying what changed, e.g. "http 198.18.1.12:80: weight 1 -> 0". `before` is the
 // backend as it was (null when unknown), `after` the daemon's result.

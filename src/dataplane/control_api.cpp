@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/describe.hpp"
 #include "sluice/drop_reason.hpp"
@@ -134,7 +135,29 @@ private:
                 {"packets_from_backend", t.packets_from},
                 {"bytes_to_backend", t.bytes_to},
                 {"bytes_from_backend", t.bytes_from},
-                {"drain_deadline_in", deadline ? json(double(*deadline) / 1e9) : json(nullptr)}};
+                {"drain_deadline_in", deadline ? json(double(*deadline) / 1e9) : json(nullptr)},
+                {"health", health_json(e)}};
+    }
+
+    // {"state": up|down|unchecked, "last_result", "last_detail", "last_check_ago",
+    //  "consecutive_successes", "consecutive_failures", "checks": {result: n}, "state_changes"}
+    json health_json(const control::backend_entry& e) const {
+        auto h = rt_.health_status(e.id);
+        if (!h || !h->probed) return {{"state", e.health_up ? "unchecked" : "down"}};
+        json checks = json::object();
+        for (size_t k = 0; k < health::result_kind_count; ++k)
+            checks[health::result_kind_name(health::result_kind(k))] = h->checks[k];
+        json out = {{"state", h->up ? "up" : "down"},
+                    {"consecutive_successes", h->consecutive_successes},
+                    {"consecutive_failures", h->consecutive_failures},
+                    {"checks", checks},
+                    {"state_changes", h->state_changes}};
+        if (h->last_result) {
+            out["last_result"] = health::result_kind_name(*h->last_result);
+            out["last_detail"] = h->last_detail;
+            out["last_check_ago"] = double(monotonic_ns() - h->last_check_ns) / 1e9;
+        }
+        return out;
     }
 
     json show_vips() const {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/describe.hpp"
 #include "packet/arp.hpp"
@@ -19,12 +20,6 @@ namespace sluice::dataplane {
 namespace {
 
 constexpr uint32_t neighbor_capacity = 4096;
-
-uint64_t monotonic_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 std::runtime_error dpdk_error(const std::string& what, int rc) {
     return std::runtime_error(what + ": " + rte_strerror(rc < 0 ? -rc : rc));
@@ -111,8 +106,11 @@ void runtime::start() {
 
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
-    auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
-                                         ++generation_, nullptr, admin_);
+    health_ = std::make_unique<health_checks>(cfg_);
+    auto snap =
+        control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
+                                 ++generation_, nullptr, admin_, health_lookup(monotonic_ns()));
+    health_->set_targets(cfg_, *snap, monotonic_ns());
     pin_next_hops(*snap);
     snapshot_.store(snap.release(), std::memory_order_release);
 
@@ -209,7 +207,8 @@ std::string runtime::reload(const config::config& next) {
     std::unique_ptr<control::snapshot> snap;
     try {
         snap = control::snapshot::build(next, ports_, *neighbors_, registry_, ticks_per_second,
-                                        generation_ + 1, snapshot_.load(), admin_);
+                                        generation_ + 1, snapshot_.load(), admin_,
+                                        health_lookup(monotonic_ns()));
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -221,8 +220,25 @@ std::string runtime::reload(const config::config& next) {
     pin_next_hops(*snap);
     registry_.retain_only(snap->backend_ids());
     attach_resets(*snap);
+    health_->set_targets(cfg_, *snap, monotonic_ns());
     publish(std::move(snap));
     return {};
+}
+
+control::health_lookup runtime::health_lookup(uint64_t now_ns) const {
+    return [this, now_ns](uint32_t id, const config::vip_config& vip) {
+        return health_->lookup(id, vip, now_ns);
+    };
+}
+
+void runtime::apply_health(uint64_t now_ns) {
+    health_checks::actions a = health_->poll(now_ns, conn_views_);
+    std::string why;
+    if (!a.reset_ids.empty())
+        why = reset_flows(a.reset_ids, control::reset_cause::backend_down);
+    else if (a.republish)
+        why = reload(cfg_);
+    if (!why.empty()) SLUICE_LOG_ERROR("health: cannot publish the new state: %s", why.c_str());
 }
 
 void runtime::attach_resets(control::snapshot& snap) {
@@ -440,6 +456,7 @@ void runtime::control_poll() {
         });
     reclaim_snapshots(false);
     enforce_drain_deadlines(now);
+    apply_health(now);
     finish_removals(now);
     sample_rates(now);
     // Ids of removed backends are reused once no snapshot can still hand them to a worker and no

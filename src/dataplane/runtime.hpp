@@ -18,6 +18,7 @@
 #include "control/snapshot.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/health_checks.hpp"
 #include "dataplane/kernel_path.hpp"
 #include "dataplane/worker.hpp"
 #include "metrics/metrics_view.hpp"
@@ -99,6 +100,10 @@ public:
     const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
     const config::config& configuration() const { return cfg_; }
     control_counters& ctl_counters() { return ctl_; }
+    // Health of a backend id, for show backends and metrics (nullopt: not watched). Control.
+    std::optional<health::target_status> health_status(uint32_t id) const {
+        return health_ ? health_->status(id) : std::nullopt;
+    }
     // The exception interfaces (one per port), when [dataplane] kernel_interfaces is on.
     const kernel_path& kernel() const { return kernel_; }
 
@@ -115,6 +120,7 @@ private:
     void pin_next_hops(const control::snapshot& s);
     void attach_resets(control::snapshot& snap);
     void enforce_drain_deadlines(uint64_t now_ns);
+    void apply_health(uint64_t now_ns);
 
     config::config cfg_;
     rte_mempool* pool_ = nullptr;
@@ -155,6 +161,8 @@ private:
     std::vector<rte_ring*> rings_;
     control_counters ctl_;
     kernel_path kernel_;
+    std::unique_ptr<health_checks> health_;
+    control::health_lookup health_lookup(uint64_t now_ns) const;
     bool launched_ = false;
     bool started_ = false;
 };

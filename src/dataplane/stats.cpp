@@ -23,7 +23,16 @@ metrics::metrics_view runtime::metrics() const {
             if (b.admin == control::backend_admin::draining && c.active + c.inactive == 0)
                 m.state = "drained";
             m.weight = vip.weights[i];
-            m.up = m.weight > 0;
+            m.up = m.weight > 0 && b.health_up;
+            if (auto h = health_status(b.id); h && h->probed) {
+                m.health = h->up ? "up" : "down";
+                for (size_t k = 0; k < health::result_kind_count; ++k)
+                    m.checks.emplace_back(health::result_kind_name(health::result_kind(k)),
+                                          h->checks[k]);
+                m.state_changes = h->state_changes;
+            } else if (!b.health_up) {
+                m.health = "down";  // passive detection or initial state, not probed yet
+            }
             m.active = c.active;
             m.inactive = c.inactive;
             auto t = traffic(b.id);

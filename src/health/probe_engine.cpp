@@ -1,7 +1,9 @@
 #include "health/probe_engine.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -72,9 +74,21 @@ const char* result_kind_name(result_kind kind) {
     return "error";
 }
 
-probe_engine::probe_engine(std::vector<ip_address> source_addresses, port_range source_ports)
+probe_engine::probe_engine(std::vector<ip_address> source_addresses, port_range source_ports,
+                           const std::string& netns)
     : sources_(std::move(source_addresses)), ports_(source_ports) {
     if (ports_.first == 0 || ports_.last < ports_.first) ports_ = {};
+    if (!netns.empty()) {
+        netns_fd_ = open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+        if (netns_fd_ < 0)
+            throw std::system_error(errno, std::system_category(), "network namespace " + netns);
+        home_fd_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (home_fd_ < 0) {
+            int e = errno;
+            close(netns_fd_);
+            throw std::system_error(e, std::system_category(), "own network namespace");
+        }
+    }
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
 }
@@ -82,6 +96,19 @@ probe_engine::probe_engine(std::vector<ip_address> source_addresses, port_range 
 probe_engine::~probe_engine() {
     for (auto& [serial, p] : probes_) close(p.fd);
     close(epoll_fd_);
+    if (netns_fd_ >= 0) close(netns_fd_);
+    if (home_fd_ >= 0) close(home_fd_);
+}
+
+int probe_engine::open_socket(int family) {
+    // A socket belongs to the namespace it was created in for its whole life: enter the probes'
+    // namespace just for socket(), then return.
+    if (netns_fd_ >= 0 && setns(netns_fd_, CLONE_NEWNET) != 0) return -1;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int e = errno;
+    if (netns_fd_ >= 0) setns(home_fd_, CLONE_NEWNET);
+    errno = e;
+    return fd;
 }
 
 void probe_engine::fail_now(const probe_request& request, result_kind kind, std::string detail,
@@ -92,8 +119,7 @@ void probe_engine::fail_now(const probe_request& request, result_kind kind, std:
 void probe_engine::start(const probe_request& request, uint64_t now_ns) {
     cancel(request.key);
     const ip_address& target = request.address;
-    int fd =
-        socket(target.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = open_socket(target.is_v4() ? AF_INET : AF_INET6);
     if (fd < 0)
         return fail_now(request, result_kind::error, "socket: " + errno_text(errno), now_ns);
 

@@ -85,9 +85,12 @@ public:
     // `source_ports`: when set, probes take their source ports from this range (in turn,
     // skipping ports in use) instead of the kernel's ephemeral range, which may overlap the
     // ports the data path owns for full-NAT. Throws std::system_error when the epoll set cannot
-    // be created (startup).
+    // be created (startup). `netns`: when not empty, a named network namespace
+    // (/run/netns/NAME) in which the probes' sockets are created — where the exception
+    // interfaces live — while the calling thread stays in its own; std::system_error when it
+    // cannot be opened.
     explicit probe_engine(std::vector<ip_address> source_addresses = {},
-                          port_range source_ports = {});
+                          port_range source_ports = {}, const std::string& netns = {});
     ~probe_engine() override;
     probe_engine(const probe_engine&) = delete;
     probe_engine& operator=(const probe_engine&) = delete;
@@ -120,7 +123,11 @@ private:
     void fail_now(const probe_request& request, result_kind kind, std::string detail,
                   uint64_t now_ns);
 
+    int open_socket(int family);
+
     int epoll_fd_ = -1;
+    int netns_fd_ = -1;  // the probes' namespace, or -1: the caller's
+    int home_fd_ = -1;   // the caller's namespace, to return to
     // Binds to the source address (if any) and a port of the range; false after reporting.
     bool bind_source(int fd, const probe_request& request, uint64_t now_ns);
 

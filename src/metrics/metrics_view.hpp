@@ -10,10 +10,15 @@
 namespace sluice::metrics {
 
 struct backend_metrics {
-    std::string vip;      // VIP name
-    std::string backend;  // "ADDR:PORT"
-    std::string state;    // up | draining | drained | disabled | removing
-    bool up = true;       // takes new flows (state up and weight > 0)
+    std::string vip;                   // VIP name
+    std::string backend;               // "ADDR:PORT"
+    std::string state;                 // up | draining | drained | disabled | removing
+    bool up = true;                    // takes new flows (state up, health up and weight > 0)
+    std::string health = "unchecked";  // up | down | unchecked (no probes)
+    // Health check results by kind (ok, refused, timeout, bad_status, malformed, error) and
+    // up/down transitions; empty / 0 when unchecked.
+    std::vector<std::pair<std::string, uint64_t>> checks;
+    uint64_t state_changes = 0;
     uint32_t weight = 0;
     uint64_t active = 0;
     uint64_t inactive = 0;

@@ -107,7 +107,7 @@ void backend_family(std::string& out, const metrics_view& v, std::string_view na
 
 void backend_families(std::string& out, const metrics_view& v) {
     backend_family(out, v, "sluice_backend_up", "gauge",
-                   "1 if the backend takes new flows (state up and weight > 0), else 0.",
+                   "1 if the backend takes new flows (state up, health up and weight > 0), else 0.",
                    [](const backend_metrics& b) { return uint64_t(b.up ? 1 : 0); });
     backend_family(out, v, "sluice_backend_weight", "gauge",
                    "Current scheduling weight of the backend.",
@@ -119,6 +119,24 @@ void backend_families(std::string& out, const metrics_view& v) {
         sample(out, "sluice_backend_state",
                {{"vip", b.vip}, {"backend", b.backend}, {"state", b.state}}, 1);
     }
+
+    family(out, "sluice_backend_health", "gauge",
+           "1 for the backend's health: up, down, or unchecked (no health checks).");
+    for (const backend_metrics& b : v.backends) {
+        sample(out, "sluice_backend_health",
+               {{"vip", b.vip}, {"backend", b.backend}, {"health", b.health}}, 1);
+    }
+    family(out, "sluice_health_checks_total", "counter",
+           "Health check results of the backend, by result (ok, refused, timeout, bad_status, "
+           "malformed, error).");
+    for (const backend_metrics& b : v.backends) {
+        for (const auto& [result, n] : b.checks)
+            sample(out, "sluice_health_checks_total",
+                   {{"vip", b.vip}, {"backend", b.backend}, {"result", result}}, n);
+    }
+    backend_family(out, v, "sluice_backend_state_changes_total", "counter",
+                   "Health transitions of the backend (up to down and down to up).",
+                   [](const backend_metrics& b) { return b.state_changes; });
 
     backend_family(out, v, "sluice_backend_active_connections", "gauge",
                    "Flows to the backend in an active state (TCP established, UDP).",

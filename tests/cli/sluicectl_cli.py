@@ -125,6 +125,9 @@ B11 = backend("http", "198.18.1.11:80", active=7, inactive=1, cps=25.5, pkts=(18
               octets=(1893201, 20493112))
 B12 = backend("http", "198.18.1.12:80", weight=1, active=5, inactive=2, cps=12,
               pkts=(9120, 8420), octets=(950112, 10233001))
+B11["health"] = {"state": "up", "last_result": "ok", "last_detail": "HTTP 200",
+                 "last_check_ago": 0.42, "consecutive_successes": 9, "consecutive_failures": 0}
+B12["health"] = {"state": "unchecked"}  # no "health" at all (B13): an older daemon, shown "-"
 B12_DRAINING = dict(B12, state="draining")
 B12_WEIGHT0 = dict(B12, weight=0)
 B13 = backend("http", "198.18.1.13:80", state="disabled", weight=2)
@@ -150,10 +153,10 @@ dns6  [2001:2::10]:53/udp  maglev            2       0        40
 """
 
 SHOW_BACKENDS = """\
-VIP   BACKEND         STATE                       WEIGHT  ACTIVE  INACTIVE  CONN/S  PKTS IN/OUT      BYTES IN/OUT
-http  198.18.1.11:80  up                               1       7         1    25.5  18230/17011  1893201/20493112
-http  198.18.1.12:80  draining (7 flows left)  0 (cfg 1)       5         2      12    9120/8420   950112/10233001
-http  198.18.1.13:80  disabled                         2       0         0       0          0/0               0/0
+VIP   BACKEND         STATE                    HEALTH                      WEIGHT  ACTIVE  INACTIVE  CONN/S  PKTS IN/OUT      BYTES IN/OUT
+http  198.18.1.11:80  up                       up (HTTP 200, 0.4s ago)          1       7         1    25.5  18230/17011  1893201/20493112
+http  198.18.1.12:80  draining (7 flows left)  unchecked                0 (cfg 1)       5         2      12    9120/8420   950112/10233001
+http  198.18.1.13:80  disabled                 -                                2       0         0       0          0/0               0/0
 """
 
 SHOW_STATS = """\

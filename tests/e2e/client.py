@@ -13,6 +13,9 @@
                                                     each first tells which backend it reached
   client.py keepalive [--interval S] [--url URL]    one keep-alive connection, a GET every S
                                                     seconds until stdin closes; never reconnects
+  client.py paced    --every S --duration D         a GET on a NEW connection every S seconds for
+                                                    D seconds; every attempt's time, outcome and
+                                                    backend in the summary ("log")
 
 Every operation has a socket timeout (default 5 s) and is never retried: a failure is a failure.
 Output: a human summary, or with --json one JSON object on the last line of stdout.
@@ -95,6 +98,42 @@ def cmd_http(args) -> dict:
     if args.bind:
         out["by_source"] = {src: dict(sorted(b.items())) for src, (b, _) in zip(sources, results)}
     return out
+
+
+def cmd_paced(args) -> dict:
+    """One GET on a new connection every --every seconds for --duration seconds, one at a time
+    (an attempt that takes longer delays the next). Prints a JSON line when it starts; the
+    summary's "log" lists [seconds since start, backend or null, error or null] per attempt."""
+    host, port, path = _split_url(args.url)
+    log: list[list] = []
+    print(json.dumps({"kind": "paced", "event": "started"}), flush=True)
+    t0 = time.monotonic()
+    n = 0
+    while True:
+        due = t0 + n * args.every
+        now = time.monotonic()
+        if due - t0 >= args.duration:
+            break
+        if due > now:
+            time.sleep(due - now)
+        n += 1
+        started = time.monotonic() - t0
+        conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+        try:
+            conn.request("GET", path, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP status {resp.status}")
+            m = BACKEND_RE.search(body)
+            log.append([round(started, 3), m.group(1).decode() if m else "unknown", None])
+        except Exception as e:  # noqa: BLE001 - every failure is recorded, none retried
+            log.append([round(started, 3), None, _error_text(e)])
+        finally:
+            conn.close()
+    failed = sum(1 for _, _, err in log if err)
+    return {"kind": "paced", "requests": len(log), "ok": len(log) - failed, "failed": failed,
+            "backends": dict(sorted(Counter(b for _, b, _ in log if b).items())), "log": log}
 
 
 def cmd_udp(args) -> dict:
@@ -387,6 +426,10 @@ def main() -> int:
     p.add_argument("--url", default="http://198.18.0.10/")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between GETs")
     p.add_argument("--hold", type=float, default=120, help="at most this many seconds")
+    p = sub.add_parser("paced")
+    p.add_argument("--url", default="http://198.18.0.10/")
+    p.add_argument("--every", type=float, default=0.01, help="seconds between connections")
+    p.add_argument("--duration", type=float, default=20, help="seconds")
     p = sub.add_parser("download")
     p.add_argument("--url", default="http://198.18.0.10/big.bin")
     p.add_argument("--sha256")
@@ -399,7 +442,7 @@ def main() -> int:
                        help="comma-separated backends that must each answer at least once")
     args = ap.parse_args()
     res = {"http": cmd_http, "udp": cmd_udp, "idle": cmd_idle, "download": cmd_download,
-           "hold": cmd_hold, "keepalive": cmd_keepalive}[args.cmd](args)
+           "hold": cmd_hold, "keepalive": cmd_keepalive, "paced": cmd_paced}[args.cmd](args)
     print(json.dumps(res) if args.json else human(res), flush=True)
     ok = res.get("failed", 0) == 0 if "failed" in res else res.get("ok", False)
     silent = [b for b in filter(None, args.expect_backends.split(","))

@@ -10,42 +10,16 @@ sluice_worker_packets_total grows.
 import re
 import shutil
 import subprocess
-import urllib.request
 
 import lab
 
-URL = "http://127.0.0.1:9273/metrics"
-SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)(\s+\S+)?$")
-
-
-def scrape() -> tuple[str, str]:
-    try:
-        with urllib.request.urlopen(URL, timeout=5) as resp:
-            lab.check(resp.status == 200, f"GET {URL}: HTTP {resp.status}")
-            return resp.read().decode(), resp.headers.get("Content-Type", "")
-    except OSError as e:
-        raise lab.Failure(f"GET {URL}: {e}") from e
-
-
-def total(text: str, metric: str, **labels: str) -> float:
-    """Sum of `metric`'s samples whose labels include `labels`; fails if there is none."""
-    found, s = 0, 0.0
-    for line in text.splitlines():
-        m = SAMPLE_RE.match(line)
-        if not m or m.group(1) != metric:
-            continue
-        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
-        if all(have.get(k) == v for k, v in labels.items()):
-            found += 1
-            s += float(m.group(3))
-    lab.check(found > 0, f"/metrics has no sample of {metric} with {labels}")
-    return s
+URL = lab.METRICS_URL
 
 
 def body(t: lab.Test) -> None:
     t.lab_up()
     with t.sluiced(t.config()):
-        text, ctype = scrape()
+        text, ctype = lab.scrape_metrics()
         lab.log(f"GET {URL}: {len(text)} bytes, {len(text.splitlines())} lines, "
                 f"Content-Type {ctype!r}")
         lab.check(ctype.startswith("text/plain"), f"Content-Type {ctype!r}, want text/plain")
@@ -70,20 +44,20 @@ def body(t: lab.Test) -> None:
             lab.check(res.returncode == 0, f"promtool check metrics failed:\n"
                                            f"{(res.stdout + res.stderr).strip()[-3000:]}")
 
-        c0 = total(text, "sluice_backend_connections_total", vip="http")
-        p0 = total(text, "sluice_worker_packets_total")
+        c0 = lab.metric_total(text, "sluice_backend_connections_total", vip="http")
+        p0 = lab.metric_total(text, "sluice_worker_packets_total")
         res = t.client("http", "--url", f"http://{lab.VIP}/", "--count", "100")
         lab.log(f"http: {res['ok']} ok, {res['failed']} failed; per backend {res['backends']}")
         lab.check(res["failed"] == 0, f"{res['failed']} of 100 GETs failed: {res['errors']}")
-        text, _ = scrape()
-        c1 = total(text, "sluice_backend_connections_total", vip="http")
-        p1 = total(text, "sluice_worker_packets_total")
+        text, _ = lab.scrape_metrics()
+        c1 = lab.metric_total(text, "sluice_backend_connections_total", vip="http")
+        p1 = lab.metric_total(text, "sluice_worker_packets_total")
         lab.log(f"sluice_backend_connections_total{{vip=\"http\"}}: {c0:g} -> {c1:g}; "
                 f"sluice_worker_packets_total: {p0:g} -> {p1:g}")
         lab.check(c1 - c0 == 100, f"sluice_backend_connections_total over http's backends "
                                   f"grew by {c1 - c0:g}, want 100")
         for be, n in res["backends"].items():
-            got = total(text, "sluice_backend_connections_total", vip="http",
+            got = lab.metric_total(text, "sluice_backend_connections_total", vip="http",
                         backend=f"{lab.backend_addr(be)}:80")
             lab.check(got == n, f"{be}: sluice_backend_connections_total {got:g}, the client "
                                 f"saw {n}")

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -329,9 +330,10 @@ class BackgroundClient:
 
 
 def vip_toml(address: str = VIP, port: int = 80, protocol: str = "tcp",
-             backends: Sequence[dict | str] = (), **keys) -> str:
+             backends: Sequence[dict | str] = (), health: dict | None = None, **keys) -> str:
     """One `[[vip]]` block: `keys` are the VIP's other keys (name, scheduler, hash, ...), each
-    backend is an address or a dict of backend keys ({"address": ..., "weight": 2})."""
+    backend is an address or a dict of backend keys ({"address": ..., "weight": 2}); `health`
+    the keys of its [vip.health] table."""
     def val(v) -> str:
         return json.dumps(v)  # strings and integers are written alike in TOML and JSON
 
@@ -340,11 +342,43 @@ def vip_toml(address: str = VIP, port: int = 80, protocol: str = "tcp",
                 "port": port, "protocol": protocol,
                 **{k: v for k, v in keys.items() if k != "name"}}
     lines += [f"{k} = {val(v)}" for k, v in vip_keys.items()]
+    if health:
+        lines.append("  [vip.health]")
+        lines += [f"  {k} = {val(v)}" for k, v in health.items()]
     for be in backends:
         be = {"address": be} if isinstance(be, str) else be
         lines.append("  [[vip.backend]]")
         lines += [f"  {k} = {val(v)}" for k, v in be.items()]
     return "\n".join(lines) + "\n"
+
+
+METRICS_URL = "http://127.0.0.1:9273/metrics"
+_SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)(\s+\S+)?$")
+
+
+def scrape_metrics() -> tuple[str, str]:
+    """GET /metrics of the running sluiced (root namespace): (text, Content-Type)."""
+    try:
+        with urllib.request.urlopen(METRICS_URL, timeout=5) as resp:
+            check(resp.status == 200, f"GET {METRICS_URL}: HTTP {resp.status}")
+            return resp.read().decode(), resp.headers.get("Content-Type", "")
+    except OSError as e:
+        raise Failure(f"GET {METRICS_URL}: {e}") from e
+
+
+def metric_total(text: str, metric: str, **labels: str) -> float:
+    """Sum of `metric`'s samples whose labels include `labels`; fails if there is none."""
+    found, s = 0, 0.0
+    for line in text.splitlines():
+        m = _SAMPLE_RE.match(line)
+        if not m or m.group(1) != metric:
+            continue
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            found += 1
+            s += float(m.group(3))
+    check(found > 0, f"/metrics has no sample of {metric} with {labels}")
+    return s
 
 
 def backend_addr(be: str) -> str:
@@ -403,6 +437,60 @@ class Test:
         if big_mib:
             env["LAB_BIG_MIB"] = str(big_mib)
         self.lab("up", env or None)
+
+    # -- the backends' nginx (health tests)
+    def nginx_pids(self, be: str) -> list[int]:
+        """The master (from its pidfile) and its workers of backend `be`'s nginx; [] if down."""
+        try:
+            master = int((LAB_STATE_DIR / be / "nginx.pid").read_text().strip())
+            os.kill(master, 0)
+        except (OSError, ValueError):
+            return []
+        workers = []
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    workers.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                continue
+        return [master, *workers]
+
+    def stop_nginx(self, be: str) -> None:
+        """Stops backend `be`'s nginx at once (SIGTERM): its port 80 then refuses connections."""
+        pids = self.nginx_pids(be)
+        check(bool(pids), f"nginx of {be} is not running")
+        os.kill(pids[0], signal.SIGTERM)
+        t_end = time.monotonic() + 5
+        while self.nginx_pids(be):
+            check(time.monotonic() < t_end, f"nginx of {be} still running 5 s after SIGTERM")
+            time.sleep(0.05)
+        log(f"{be}: nginx stopped")
+
+    def start_nginx(self, be: str) -> None:
+        """Starts backend `be`'s nginx again with the lab's configuration."""
+        d = LAB_STATE_DIR / be
+        ns_run(f"sluice-{be}", ["nginx", "-q", "-c", str(d / "nginx.conf"), "-p", str(d),
+                                "-e", str(d / "nginx-error.log")])
+        log(f"{be}: nginx started")
+
+    def signal_nginx(self, be: str, sig: int) -> None:
+        """Sends `sig` to every nginx process of `be` (SIGSTOP: it stops answering, SIGCONT)."""
+        pids = self.nginx_pids(be)
+        check(bool(pids), f"nginx of {be} is not running")
+        for pid in pids:
+            os.kill(pid, sig)
+        log(f"{be}: nginx {signal.Signals(sig).name}")
+
+    def maintenance(self, be: str, on: bool) -> None:
+        """Backend `be`'s /health answers 503 while on (scripts/lab.sh's nginx configuration)."""
+        flag = LAB_STATE_DIR / be / "maintenance"
+        if on:
+            flag.write_text("on\n")
+        else:
+            flag.unlink(missing_ok=True)
+        log(f"{be}: /health answers {503 if on else 200}")
 
     def big_sha256(self) -> str:
         return (LAB_STATE_DIR / "big.bin.sha256").read_text().strip()

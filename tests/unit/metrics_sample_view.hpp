@@ -42,6 +42,10 @@ inline metrics_view sample_view() {
     odd.state = "disabled";
     odd.up = false;
     odd.weight = 5;
+    odd.health = "down";
+    odd.checks = {{"ok", 10},        {"refused", 0},   {"timeout", 3},
+                  {"bad_status", 0}, {"malformed", 0}, {"error", 0}};
+    odd.state_changes = 2;
     v.backends.push_back(odd);
 
     worker_metrics w0;

@@ -254,6 +254,9 @@ const std::vector<std::string> all_families = {
     "sluice_backend_up",
     "sluice_backend_weight",
     "sluice_backend_state",
+    "sluice_backend_health",
+    "sluice_health_checks_total",
+    "sluice_backend_state_changes_total",
     "sluice_backend_active_connections",
     "sluice_backend_inactive_connections",
     "sluice_backend_connections_total",
@@ -399,6 +402,17 @@ TEST_CASE("label values escape backslash, double quote and newline") {
     CHECK(e.errors.empty());
     CHECK(value_of(e, "sluice_backend_weight",
                    {{"vip", v.backends[2].vip}, {"backend", "[2001:db8::7]:443"}}) == "5");
+    const labels odd = {{"vip", v.backends[2].vip}, {"backend", "[2001:db8::7]:443"}};
+    auto with = [](labels l, std::string k, std::string val) {
+        l.emplace_back(std::move(k), std::move(val));
+        return l;
+    };
+    CHECK(value_of(e, "sluice_backend_health", with(odd, "health", "down")) == "1");
+    CHECK(value_of(e, "sluice_health_checks_total", with(odd, "result", "ok")) == "10");
+    CHECK(value_of(e, "sluice_health_checks_total", with(odd, "result", "timeout")) == "3");
+    CHECK(value_of(e, "sluice_backend_state_changes_total", odd) == "2");
+    CHECK(value_of(e, "sluice_backend_health",
+                   {{"vip", "web"}, {"backend", "10.0.0.2:80"}, {"health", "unchecked"}}) == "1");
 }
 
 TEST_CASE("every drop reason appears for every worker, zeros included") {
