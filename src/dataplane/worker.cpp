@@ -164,8 +164,13 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
         if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::no_vip);
         owner = setup_.ports.owner(meta.parsed.dst_port);
         if (owner >= setup_.count) {
-            // Above the full-NAT range: a kernel socket's port (health probes).
-            if (meta.parsed.dst_port < setup_.ports.end())
+            // Above the full-NAT range: a kernel socket's port (health probes). Only answers to
+            // connections the kernel opened pass (TCP with ACK or RST): no service listening on
+            // the host is reachable through the data plane.
+            const bool kernel_reply =
+                meta.parsed.protocol == packet::ipproto_tcp &&
+                (meta.parsed.tcp_flags & (packet::tcp_flag::ack | packet::tcp_flag::rst));
+            if (meta.parsed.dst_port < setup_.ports.end() || !kernel_reply)
                 return drop(m, drop_reason::local_unhandled);
             meta.kind = meta_kind::to_kernel;
             return to_control_ring(m);
