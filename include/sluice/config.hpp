@@ -81,6 +81,56 @@ struct health_config {
     bool operator==(const health_config&) const = default;
 };
 
+// Attack protection (docs/config.md, "Attack protection"): rate limits, payload rules and the
+// SYN proxy's settings, per VIP. Built by src/protect/ (limits, rules); the SYN proxy comes later.
+
+// What a new connection refused by a limit or a payload rule gets: dropped silently, or an RST
+// (tcp VIPs only).
+enum class protect_action : uint8_t { drop, reset };
+
+// `per_second` events per second, at most `burst` at once. per_second 0 = unlimited. The file's
+// burst 0 means "the rate": the loader stores the resolved value (burst == per_second).
+struct rate_limit_config {
+    uint32_t per_second = 0;  // 0..1000000000
+    uint32_t burst = 0;       // 0 while unlimited, else 1..1000000000
+    bool limited() const { return per_second != 0; }
+    bool operator==(const rate_limit_config&) const = default;
+};
+
+// [vip.limits]. VIP-wide limits are enforced per worker, each worker a 1/N share
+// (src/protect/token_bucket.hpp explains the split); per-source ones per worker too.
+struct vip_limits_config {
+    rate_limit_config new_connections;         // new flows of the VIP, over all clients
+    rate_limit_config packets;                 // client->VIP packets, new flows or not
+    rate_limit_config source_new_connections;  // new flows per client address
+    uint32_t source_table_size = 65536;        // client addresses tracked per worker; 64..16777216
+    protect_action action = protect_action::drop;  // for a new connection over a connection limit
+    bool operator==(const vip_limits_config&) const = default;
+};
+
+// [[vip.rule]]: a regular expression (Hyperscan's dialect) over the first payload bytes of a
+// connection from the client; known to compile.
+struct payload_rule_config {
+    std::string name;  // unique within the VIP; default "rule[i]"
+    std::string pattern;
+    protect_action action = protect_action::drop;
+    bool operator==(const payload_rule_config&) const = default;
+};
+
+// When the SYN proxy answers a VIP's SYNs itself: never, always, or while the VIP looks attacked.
+enum class syn_proxy_mode : uint8_t { off, on, automatic };
+
+// syn_proxy = "…" or [vip.syn_proxy]. Parsed and validated only: the proxy is not built yet.
+struct syn_proxy_config {
+    syn_proxy_mode mode = syn_proxy_mode::off;
+    uint32_t half_open_threshold = 1024;     // auto: engage at this many half-open flows of the VIP
+    uint32_t syn_rate_threshold = 10000;     // auto: engage at this many SYNs per second
+    uint32_t embryonic_timeout_ms = 5000;    // a half-open connection is dropped after this
+    uint32_t max_half_open = 0;              // half-open flows of the VIP; 0 = unlimited
+    uint32_t max_half_open_per_backend = 0;  // half-open flows per backend; 0 = unlimited
+    bool operator==(const syn_proxy_config&) const = default;
+};
+
 struct backend_config {
     ip_address address;
     uint16_t port = 0;
@@ -101,6 +151,10 @@ struct vip_config {
     uint64_t hash_seed = 0;              // maglev only; same seed + same backends = same table
     health_config health;                // [vip.health]; backends carry their effective probe
     std::vector<backend_config> backends;
+    vip_limits_config limits;                // [vip.limits]
+    std::vector<payload_rule_config> rules;  // [[vip.rule]], in priority order
+    uint32_t rule_inspect_bytes = 256;       // [vip.rules] inspect_bytes; 1..65535
+    syn_proxy_config syn_proxy;              // syn_proxy / [vip.syn_proxy]
 };
 
 struct dataplane_config {

@@ -33,6 +33,11 @@ static_assert(size_t(http_method::options) + 1 == http_method_names.size());
 static_assert(size_t(health_on_down::reset) + 1 == health_on_down_names.size());
 static_assert(size_t(health_all_down::use_all) + 1 == health_all_down_names.size());
 
+inline constexpr std::array<std::string_view, 2> protect_action_names{"drop", "reset"};
+inline constexpr std::array<std::string_view, 3> syn_proxy_mode_names{"off", "on", "auto"};
+static_assert(size_t(protect_action::reset) + 1 == protect_action_names.size());
+static_assert(size_t(syn_proxy_mode::automatic) + 1 == syn_proxy_mode_names.size());
+
 inline std::string_view scheduler_name(scheduler_kind kind) {
     return scheduler_names[size_t(kind)];
 }

@@ -24,6 +24,13 @@ void parse_ports(table_reader& root, std::vector<port_config>& out, origins& whe
 void parse_routes(table_reader& root, std::vector<route_config>& out, origins& where);
 void parse_vips(table_reader& root, std::vector<vip_config>& out, origins& where);
 
+// A duration: "500ms", "2s", "1.5m", or a plain number of seconds (2, 1.5); min_ms..1 h
+// (src/config/parse_health.cpp).
+std::optional<origin> read_duration(table_reader& table, std::string_view key, uint64_t min_ms,
+                                    uint32_t& out);
+// "1500ms", "2s", "60m": how messages spell a duration.
+std::string duration_text(uint64_t ms);
+
 // A string that must be one of `names` (the enum's spellings, in enum order): `out` receives the
 // match. Otherwise "unknown WHAT 'x' (expected one of a, b, c)".
 template <typename E>

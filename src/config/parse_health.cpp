@@ -32,12 +32,15 @@ constexpr std::array<std::string_view, 7> vip_only_keys{
     "on_down",        "all_down",     "slow_start", "passive_failures", "passive_connect_timeout",
     "initial_jitter", "initial_state"};
 
-// "1500ms", "2s", "60m": how messages spell a duration.
+}  // namespace
+
 std::string duration_text(uint64_t ms) {
     if (ms >= 60000 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
     if (ms >= 1000 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
     return std::to_string(ms) + "ms";
 }
+
+namespace {
 
 enum class duration_parse { ok, not_duration, not_whole_ms };
 
@@ -73,7 +76,8 @@ duration_parse parse_duration_text(std::string_view text, uint64_t& ms) {
     return duration_parse::ok;
 }
 
-// A duration: "500ms", "2s", "1.5m", or a plain number of seconds (2, 1.5); min_ms..1 h.
+}  // namespace
+
 std::optional<origin> read_duration(table_reader& table, std::string_view key, uint64_t min_ms,
                                     uint32_t& out) {
     const toml::node* node = table.find(key, presence::optional);
@@ -134,6 +138,8 @@ std::optional<origin> read_duration(table_reader& table, std::string_view key, u
     out = uint32_t(ms);
     return at;
 }
+
+namespace {
 
 // Printable ASCII without spaces: safe to put into a request line or header as is.
 bool is_token_text(std::string_view text) {

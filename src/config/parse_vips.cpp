@@ -8,6 +8,7 @@
 #include "config/maglev_table_size.hpp"
 #include "config/parse.hpp"
 #include "config/parse_health.hpp"
+#include "config/parse_protect.hpp"
 
 namespace sluice::config::detail {
 
@@ -131,6 +132,7 @@ void parse_vip(table_reader& vip, std::vector<vip_config>& out, origins& where) 
             parse_backend(backend, cfg, port_known, health, cfg.backends, at.backends);
     }
     check_vip_health(cfg, protocol_known, health, vip.diag());
+    parse_vip_protection(vip, protocol_known, cfg);
     vip.report_unknown_keys();
     out.push_back(std::move(cfg));
     where.vips.push_back(std::move(at));

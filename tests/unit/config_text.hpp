@@ -35,6 +35,14 @@ inline std::string with_base(std::initializer_list<std::string_view> extra) {
     return "[dataplane]\nworker_cpus = [1]\n" + std::string(ports_block) + lines(extra);
 }
 
+// The base, a VIP 198.18.0.10:80/PROTOCOL on lines 11-14, then `extra` from line 15.
+inline std::string with_vip(std::initializer_list<std::string_view> extra,
+                            std::string_view protocol = "tcp") {
+    return with_base({"[[vip]]", "address = '198.18.0.10'", "port = 80",
+                      "protocol = '" + std::string(protocol) + "'"}) +
+           lines(extra);
+}
+
 inline std::string joined(const std::vector<sluice::config::error>& errors) {
     std::string out;
     for (const auto& e : errors) out += e.to_string() + "\n";

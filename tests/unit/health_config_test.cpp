@@ -26,14 +26,6 @@ using sluice::config::load_string;
 
 namespace {
 
-// The base, a VIP 198.18.0.10:80/PROTOCOL on lines 11-14, then `extra` from line 15.
-std::string with_vip(std::initializer_list<std::string_view> extra,
-                     std::string_view protocol = "tcp") {
-    return with_base({"[[vip]]", "address = '198.18.0.10'", "port = 80",
-                      "protocol = '" + std::string(protocol) + "'"}) +
-           lines(extra);
-}
-
 // [vip.health] on line 15 with `keys` from line 16.
 std::string with_health(std::initializer_list<std::string_view> keys) {
     return with_vip({"[vip.health]"}) + lines(keys);
