@@ -106,6 +106,14 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
         if (!vc.address.is_v4())
             throw std::runtime_error("vip " + vc.name +
                                      ": IPv6 forwarding is not implemented yet (IPv4 only)");
+        // Parsed and validated, but not enforced by the workers yet: refuse rather than run
+        // without the protection the operator configured.
+        if (vc.limits.new_connections.limited() || vc.limits.packets.limited() ||
+            vc.limits.source_new_connections.limited() || !vc.rules.empty() ||
+            vc.syn_proxy.mode != config::syn_proxy_mode::off)
+            throw std::runtime_error("vip " + vc.name +
+                                     ": [vip.limits], [[vip.rule]] and syn_proxy are not "
+                                     "enforced by the data path yet; remove them to run");
         vip_entry v;
         v.name = vc.name;
         v.address = vc.address;

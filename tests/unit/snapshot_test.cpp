@@ -82,3 +82,29 @@ TEST_CASE("passive detection gives the VIP a connect timeout in ticks") {
     built on(three_backends({"passive_failures = 3", "passive_connect_timeout = '2s'"}), {});
     CHECK(on.vip().connect_timeout_ticks == 16);  // 8 ticks per second
 }
+
+TEST_CASE("protections the data path does not enforce yet are refused, not ignored") {
+    // Property: a VIP with rate limits, payload rules or a SYN proxy cannot be started or
+    // reloaded until the workers enforce them (the build throws, naming the VIP).
+    for (auto extra : {std::string_view("[vip.limits]\nnew_connections_per_second = 10"),
+                       std::string_view("[[vip.rule]]\npattern = 'GET /admin'"),
+                       std::string_view("syn_proxy = 'on'")}) {
+        CAPTURE(extra);
+        std::string text = test::with_base({"[[vip]]", "name = 'web'", "address = '198.18.0.10'",
+                                            "port = 80", "protocol = 'tcp'"});
+        if (extra.starts_with("syn_proxy")) {
+            text += std::string(extra) + "\n";
+            text += test::lines({"[[vip.backend]]", "address = '198.18.1.11'"});
+        } else {
+            text += test::lines({"[[vip.backend]]", "address = '198.18.1.11'"});
+            text += std::string(extra) + "\n";
+        }
+        config::config cfg = test::loaded(text);
+        route::neighbor_table neighbors{64};
+        control::backend_registry registry;
+        std::vector<control::port_info> ports(cfg.ports.size(), control::port_info{0, {}});
+        CHECK_THROWS_WITH_AS(
+            control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, nullptr, {}),
+            doctest::Contains("vip web: "), std::runtime_error);
+    }
+}
