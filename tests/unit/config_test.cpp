@@ -50,12 +50,6 @@ ip_address addr(std::string_view text) {
     return *ip_address::parse(text);
 }
 
-// The valid base, then a VIP on lines 11-14 (198.18.0.10:80/tcp) whose `extra` lines start at 15.
-std::string with_vip(std::initializer_list<std::string_view> extra) {
-    return with_base({"[[vip]]", "address = '198.18.0.10'", "port = 80", "protocol = 'tcp'"}) +
-           lines(extra);
-}
-
 // An inline backend array on one line: `count` backends on 198.18.1.11, ports 1..count.
 std::string backends_line(size_t count) {
     std::string out = "backend = [";

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Sluice's data-path benchmark, one command: builds perf/worker_bench (release) if needed, runs it
+# (the real worker on one lcore, every scenario plus the I/O-only baseline), runs DPDK's own
+# dpdk-testpmd in io-forward mode on a net_null pair as the external reference, and prints one
+# table with the issue's targets. Bounded in time (about a minute on a 2-core VM, most of it
+# opening the 10 M flows); the results stay in $OUT (JSON and logs).
+#
+#   perf/run.sh                      # everything
+#   perf/run.sh --max-flows 1000000  # extra arguments go to worker_bench (see --help there)
+#
+# Environment: SLUICE_PERF_BUILD_DIR (default build-perf), SLUICE_PERF_OUT (default
+# $SLUICE_PERF_BUILD_DIR/perf-results), TESTPMD_SECONDS (default 8).
+# EAL runs with --no-huge (no hugepage reservation, no NIC): root is not required by the benchmark
+# itself, but matches how the test suite runs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD_DIR=${SLUICE_PERF_BUILD_DIR:-build-perf}
+OUT=${SLUICE_PERF_OUT:-$BUILD_DIR/perf-results}
+TESTPMD_SECONDS=${TESTPMD_SECONDS:-8}
+start=$(date +%s)
+
+if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+    # Release build of the benchmark only: no tests, and warnings not fatal (GCC 12 at -O3 reports
+    # false -Wrestrict/-Warray-bounds positives in code the regular -Werror build compiles clean).
+    meson setup "$BUILD_DIR" --buildtype=release -Dtests=false -Dwerror=false >/dev/null
+fi
+ninja -C "$BUILD_DIR" perf/worker_bench >/dev/null
+buildtype=$(meson introspect --buildoptions "$BUILD_DIR" |
+    python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))')
+[[ $buildtype == release ]] || echo "run.sh: warning: $BUILD_DIR is a '$buildtype' build, not release" >&2
+
+mkdir -p "$OUT"
+echo "== worker_bench (log: $OUT/worker_bench.log)"
+rm -f "$OUT/worker_bench.json"
+bench_rc=0
+timeout -k 10 900 "$BUILD_DIR/perf/worker_bench" --json "$OUT/worker_bench.json" "$@" |
+    tee "$OUT/worker_bench.log" || bench_rc=$?
+[[ -f $OUT/worker_bench.json ]] || { echo "run.sh: worker_bench wrote no results" >&2; exit 1; }
+
+testpmd_mpps=""
+testpmd_note=""
+if command -v dpdk-testpmd >/dev/null; then
+    echo "== dpdk-testpmd io forward, net_null0 <-> net_null1, ${TESTPMD_SECONDS}s (log: $OUT/testpmd.log)"
+    # lcore 0 prints the statistics, lcore 1 forwards; SIGINT stops it (timeout -k: kill if not).
+    timeout -k 5 -s INT "$TESTPMD_SECONDS" dpdk-testpmd --no-huge -m 512 --no-shconf --no-pci \
+        --file-prefix=sluice-perf-testpmd --log-level='*:warning' \
+        --vdev net_null0 --vdev net_null1 -l 0,1 -- \
+        --forward-mode=io --total-num-mbufs=8192 --stats-period 1 >"$OUT/testpmd.log" 2>&1 || true
+    # Rx-pps per port, one line per port per period (second); forwarded packets per second = the
+    # sum over both ports. Periods reading 0 are start-up; the first non-zero one may be partial
+    # and is left out when there are others.
+    testpmd_mpps=$(awk '/Rx-pps:/ { v[n++] = $2 }
+        END { k = 0
+              for (i = 0; i + 1 < n; i += 2) if (v[i] + v[i + 1] > 0) p[k++] = v[i] + v[i + 1]
+              first = k > 1 ? 1 : 0; s = 0
+              for (i = first; i < k; i++) s += p[i]
+              if (k > first) printf "%.2f", s / (k - first) / 1e6 }' "$OUT/testpmd.log")
+    [[ -n $testpmd_mpps ]] || testpmd_note="dpdk-testpmd ran but printed no rates (see $OUT/testpmd.log)"
+else
+    testpmd_note="dpdk-testpmd not installed (Debian package dpdk-dev; scripts/install-deps.sh lists it)"
+fi
+
+echo
+echo "== summary (one core; Mpps and cycles include the harness; 'worker' = inside poll_once)"
+python3 - "$OUT/worker_bench.json" "$testpmd_mpps" "$testpmd_note" <<'EOF'
+import json, sys
+data = json.load(open(sys.argv[1]))
+testpmd, note = sys.argv[2], sys.argv[3]
+rows = {r["name"]: r for r in data["results"]}
+fmt = "{:<24} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>6} {:>7} {:>5}"
+print(fmt.format("scenario", "flows", "Mpps", "ns/pkt", "cyc/pkt", "wk cyc", "wk Mpps",
+                 "flows/s", "B/flow", "x base", "cpu"))
+for r in data["results"]:
+    if not r["ok"] and not r["packets"]:
+        print("{:<24} FAILED: {}".format(r["name"], r["error"]))
+        continue
+    print(fmt.format(
+        r["name"], r["flows"] or "-", "%.2f" % r["mpps"], "%.1f" % r["ns_per_packet"],
+        "%.0f" % r["cycles_per_packet"], "%.0f" % r["worker_cycles_per_packet"],
+        "%.2f" % r["worker_mpps"],
+        "%.2fM" % (r["flows_per_second"] / 1e6) if r["new_flows"] else "-",
+        "%.0f" % r["bytes_per_flow"] if r["bytes_per_flow"] else "-",
+        "%.3f" % r["vs_baseline"], "%.0f%%" % (100 * r["cpu_share"]))
+        + ("" if r["ok"] else "  FAILED: " + r["error"]))
+for s in data["skipped"]:
+    print("{:<24} skipped: {}".format(s["name"], s["reason"]))
+if testpmd:
+    print(fmt.format("testpmd io (net_null)", "-", testpmd, "%.1f" % (1e3 / float(testpmd)),
+                     "%.0f" % (data["tsc_hz"] / 1e6 / float(testpmd)), "-", "-", "-", "-", "-", "-"))
+else:
+    print("{:<24} {}".format("testpmd io (net_null)", note))
+
+def get(name, key):
+    r = rows.get(name)
+    return r[key] if r and r["ok"] else None
+print("\ntargets (issue 7), measured by the whole loop / by the worker step alone:")
+def line(text, ok, detail):
+    state = "n/a " if ok is None else ("met " if ok else "MISS")
+    print("  [{}] {:<44} {}".format(state, text, detail))
+m, w = get("tcp_established_1M", "mpps"), get("tcp_established_1M", "worker_mpps")
+line("established >= 10 Mpps at 1M flows", None if m is None else w >= 10,
+     "-" if m is None else "%.2f / %.2f Mpps" % (m, w))
+new = [r for r in data["results"] if r["name"].startswith("tcp_new") and r["ok"]]
+if new:
+    f, wf = new[0]["flows_per_second"], new[0]["worker_flows_per_second"]
+    line("new flows >= 3M flows/s", wf >= 3e6, "%.2fM / %.2fM flows/s" % (f / 1e6, wf / 1e6))
+else:
+    line("new flows >= 3M flows/s", None, "-")
+a, b = get("tcp_established_10M", "worker_mpps"), get("tcp_established_1k", "worker_mpps")
+line("10M flows >= half the 1k rate", None if a is None or b is None else a >= b / 2,
+     "-" if a is None or b is None else "%.2f vs %.2f Mpps (worker): %.0f%%" % (a, b, 100 * a / b))
+bpf = get("tcp_established_1M", "bytes_per_flow") or max(
+    (r["bytes_per_flow"] for r in data["results"] if r["bytes_per_flow"]), default=None)
+line("<= 128 bytes per flow", None if bpf is None else bpf <= 128,
+     "-" if bpf is None else "%.0f B (entry %d B + index + timer wheel)" % (bpf, data["flow_entry_bytes"]))
+EOF
+echo
+echo "run.sh: done in $(($(date +%s) - start)) s; results in $OUT"
+exit "$bench_rc"
