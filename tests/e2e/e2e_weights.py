@@ -36,9 +36,11 @@ def body(t: lab.Test) -> None:
             lab.check(rows[be]["weight"] == 1, f"{be} weight changed too: {rows[be]}")
         text = t.sluicectl_ok("show", "backends", VIP)
         line = next((ln for ln in text.splitlines() if f"{BE2}:80" in ln), "")
-        cols = line.split()
-        lab.check(len(cols) >= 4 and cols[:3] == [VIP, f"{BE2}:80", "up"] and cols[3] == "0",
-                  f"show backends: be2's row {line!r} does not read 'http {BE2}:80 up 0 ...'")
+        cols = line.split()  # VIP BACKEND STATE HEALTH WEIGHT ...
+        lab.check(len(cols) >= 5 and cols[:4] == [VIP, f"{BE2}:80", "up", "unchecked"]
+                  and cols[4] == "0",
+                  f"show backends: be2's row {line!r} does not read "
+                  f"'http {BE2}:80 up unchecked 0 ...'")
 
         total_before = rows["be2"]["connections_total"]
         res = t.http_gets(REQUESTS)
