@@ -43,7 +43,6 @@ public:
     actions poll(uint64_t now_ns, std::span<const conn_counts* const> workers);
 
     std::optional<health::target_status> status(uint32_t id) const { return monitor_->status(id); }
-    bool watched(uint32_t id) const { return names_.contains(id); }
 
 private:
     struct backend_name {

@@ -32,8 +32,6 @@ public:
     void open(const config::config& cfg, std::span<const control::port_info> ports,
               rte_mempool* pool);
     bool is_open() const { return !taps_.empty(); }
-    // Kernel-side interface name of data port `port`.
-    const std::string& interface_name(size_t port) const { return taps_[port].ifname; }
 
     // Hands a frame that arrived on data port `port` to the kernel. Takes the mbuf; false when
     // it had to be dropped (no TAP, or its queue is full).

@@ -104,8 +104,6 @@ public:
     std::optional<health::target_status> health_status(uint32_t id) const {
         return health_ ? health_->status(id) : std::nullopt;
     }
-    // The exception interfaces (one per port), when [dataplane] kernel_interfaces is on.
-    const kernel_path& kernel() const { return kernel_; }
 
 private:
     void create_pool();

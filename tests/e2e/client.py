@@ -52,6 +52,18 @@ def _error_text(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
+def _get_once(conn: http.client.HTTPConnection, path: str) -> str:
+    """One GET with Connection: close on `conn`; returns the answering backend's name. Raises on
+    anything but HTTP 200."""
+    conn.request("GET", path, headers={"Connection": "close"})
+    resp = conn.getresponse()
+    body = resp.read()
+    if resp.status != 200:
+        raise RuntimeError(f"HTTP status {resp.status}")
+    m = BACKEND_RE.search(body)
+    return m.group(1).decode() if m else "unknown"
+
+
 def cmd_http(args) -> dict:
     host, port, path = _split_url(args.url)
     sources = [a for a in args.bind.split(",") if a] if args.bind else [None]
@@ -63,13 +75,7 @@ def cmd_http(args) -> dict:
             conn = http.client.HTTPConnection(host, port, timeout=args.timeout,
                                               source_address=(src, 0) if src else None)
             try:
-                conn.request("GET", path, headers={"Connection": "close"})
-                resp = conn.getresponse()
-                body = resp.read()
-                if resp.status != 200:
-                    raise RuntimeError(f"HTTP status {resp.status}")
-                m = BACKEND_RE.search(body)
-                backends[m.group(1).decode() if m else "unknown"] += 1
+                backends[_get_once(conn, path)] += 1
             except Exception as e:  # noqa: BLE001 - every failure is counted, none retried
                 errors[(f"{src}: " if src else "") + _error_text(e)] += 1
             finally:
@@ -120,13 +126,7 @@ def cmd_paced(args) -> dict:
         started = time.monotonic() - t0
         conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
         try:
-            conn.request("GET", path, headers={"Connection": "close"})
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status != 200:
-                raise RuntimeError(f"HTTP status {resp.status}")
-            m = BACKEND_RE.search(body)
-            log.append([round(started, 3), m.group(1).decode() if m else "unknown", None])
+            log.append([round(started, 3), _get_once(conn, path), None])
         except Exception as e:  # noqa: BLE001 - every failure is recorded, none retried
             log.append([round(started, 3), None, _error_text(e)])
         finally:
