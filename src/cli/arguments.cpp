@@ -86,6 +86,11 @@ std::string check_weight(const std::string& text) {
     return ok ? "" : "must be an integer from 0 to 65535, got " + quoted(text);
 }
 
+std::string check_rate(const std::string& text) {
+    bool ok = all_digits(text) && text.size() <= 10 && std::stoull(text) <= 1'000'000'000;
+    return ok ? "" : "must be an integer from 0 to 1000000000, got " + quoted(text);
+}
+
 std::string check_flow_limit(const std::string& text) {
     bool ok = all_digits(text) && text.size() <= 6 && std::stoul(text) >= 1 &&
               std::stoul(text) <= max_flow_limit;

@@ -24,6 +24,7 @@ struct endpoint {
 std::optional<endpoint> parse_endpoint(std::string_view text, std::string& why);
 
 std::string check_weight(const std::string& text);      // integer 0..65535
+std::string check_rate(const std::string& text);        // integer 0..1000000000
 std::string check_seconds(const std::string& text);     // number > 0
 std::string check_flow_limit(const std::string& text);  // integer 1..max_flow_limit
 std::string check_backend(const std::string& text);     // parse_endpoint accepts it

@@ -164,6 +164,48 @@ std::string render_vips(const json& vips) {
     return t.render();
 }
 
+std::string render_protection(const json& vips) {
+    std::string out;
+    if (!vips.is_array()) return out;
+    for (const auto& v : vips) {
+        auto rate = [&](const char* key) {
+            if (!v.is_object() || !v.contains(key) || count(v[key], "per_second") == 0)
+                return std::string("unlimited");
+            return cell(v[key], "per_second") + "/s burst " + cell(v[key], "burst");
+        };
+        out += "vip " + cell(v, "vip") + "\n";
+        text_table t{{"", ""}, {false, false}, {}};
+        t.rows.push_back({"new connections", rate("new_connections")});
+        t.rows.push_back({"per source", rate("source_new_connections")});
+        t.rows.push_back({"packets", rate("packets")});
+        t.rows.push_back({"refused connections get", cell(v, "action")});
+        std::string half_open = cell(v, "half_open");
+        if (count(v, "max_half_open")) half_open += " (max " + cell(v, "max_half_open") + ")";
+        t.rows.push_back({"half-open", half_open});
+        if (v.is_object() && v.contains("source_entries"))
+            t.rows.push_back({"sources tracked", cell(v, "source_entries") + " (" +
+                                                     cell(v, "source_evictions") +
+                                                     " evicted while limited)"});
+        out += t.render("  ", false);
+        const json empty = json::object();
+        const json& refused = v.is_object() && v.contains("refused") ? v["refused"] : empty;
+        std::string line;
+        for (const auto& [reason, n] : refused.items())
+            if (count(refused, reason.c_str()))
+                line += (line.empty() ? "" : ", ") + reason + " " + cell(refused, reason.c_str());
+        out += "  refused: " + (line.empty() ? std::string("none") : line) + "\n";
+        if (v.is_object() && v.contains("rules") && v["rules"].is_array() && !v["rules"].empty()) {
+            text_table rules{
+                {"RULE", "ACTION", "MATCHES", "PATTERN"}, {false, false, true, false}, {}};
+            for (const auto& r : v["rules"])
+                rules.rows.push_back(
+                    {cell(r, "name"), cell(r, "action"), cell(r, "matches"), cell(r, "pattern")});
+            out += rules.render("  ");
+        }
+    }
+    return out;
+}
+
 std::string render_backends(const json& backends) {
     text_table t{{"VIP", "BACKEND", "STATE", "HEALTH", "WEIGHT", "ACTIVE", "INACTIVE", "CONN/S",
                   "PKTS IN/OUT", "BYTES IN/OUT"},

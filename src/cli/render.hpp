@@ -14,6 +14,8 @@ std::string render_backends(const json& backends);
 std::string render_stats(const json& stats);
 // show flows: one row per flow, then "(first N flows shown)" when the daemon truncated.
 std::string render_flows(const json& result);
+// show protection / set limit: one block per VIP (limits, refusals, rules).
+std::string render_protection(const json& vips);
 
 // "up", "draining (12 flows left)", "removing (3 flows left)", …
 std::string state_label(const json& backend);

@@ -36,7 +36,9 @@ enum class command_kind {
     show_backends,
     show_stats,
     show_flows,
+    show_protection,
     set_weight,
+    set_limit,
     drain,
     enable,
     disable,
@@ -59,6 +61,9 @@ struct invocation {
     bool reset = false;         // disable --reset
     std::string file;           // reload FILE
     std::string limit;          // show flows --limit
+    std::string limit_name;     // set limit: new_connections | packets | source_new_connections
+    std::string rate;           // set limit RATE
+    std::string burst;          // set limit --burst
 };
 
 // Descriptions stay empty: the option's type name already says what is expected.
@@ -102,9 +107,20 @@ json build_request(const invocation& inv) {
             if (!inv.backend.empty()) req["backend"] = inv.backend;
             if (!inv.limit.empty()) req["limit"] = std::stoul(inv.limit);
             break;
+        case command_kind::show_protection:
+            req["cmd"] = "show_protection";
+            if (!inv.vip.empty()) req["vip"] = inv.vip;
+            break;
         case command_kind::set_weight:
             with_target("set_weight");
             req["weight"] = std::stoul(inv.weight);
+            break;
+        case command_kind::set_limit:
+            req["cmd"] = "set_limit";
+            req["vip"] = inv.vip;
+            req["limit"] = inv.limit_name;
+            req["per_second"] = std::stoul(inv.rate);
+            if (!inv.burst.empty()) req["burst"] = std::stoul(inv.burst);
             break;
         case command_kind::drain:
             with_target("drain");
@@ -185,6 +201,7 @@ std::string shape_problem(command_kind kind, const json& result) {
     switch (kind) {
         case command_kind::show_vips:
         case command_kind::show_backends:
+        case command_kind::show_protection:
             return result.is_array() ? "" : "result is not a list";
         default:
             return result.is_object() ? "" : "result is not an object";
@@ -201,8 +218,12 @@ std::string human_output(command_kind kind, bool reset, const json& before, cons
             return render_stats(result);
         case command_kind::show_flows:
             return render_flows(result);
+        case command_kind::show_protection:
+            return render_protection(result);
         case command_kind::set_weight:
             return describe_weight_change(before, result) + "\n";
+        case command_kind::set_limit:
+            return render_protection(json::array({result}));
         case command_kind::disable:
             return describe_state_change(before, result) + (reset ? ", flows reset\n" : "\n");
         case command_kind::drain:
@@ -315,7 +336,9 @@ int main(int argc, char** argv) {
         "Commands:\n"
         "  show vips | show backends [VIP] | show stats\n"
         "  show flows [--vip VIP [--backend BACKEND]] [--limit N]\n"
+        "  show protection [VIP]\n"
         "  set weight VIP BACKEND WEIGHT\n"
+        "  set limit VIP new_connections|packets|source_new_connections RATE [--burst N]\n"
         "  drain VIP BACKEND [--timeout SECONDS]\n"
         "  enable VIP BACKEND\n"
         "  disable VIP BACKEND [--reset]\n"
@@ -374,6 +397,12 @@ int main(int argc, char** argv) {
         ->type_name("N")
         ->check(check_with(check_flow_limit));
     leaves.emplace_back(show_flows, command_kind::show_flows);
+    auto* show_protection =
+        show->add_subcommand("protection", "limits, payload rules and what they refused");
+    show_protection->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+        ->type_name("")
+        ->check(vip_check);
+    leaves.emplace_back(show_protection, command_kind::show_protection);
 
     auto* set = app.add_subcommand("set", "change a setting");
     set->require_subcommand(1);
@@ -385,6 +414,25 @@ int main(int argc, char** argv) {
         ->type_name("")
         ->check(weight_check);
     leaves.emplace_back(set_weight, command_kind::set_weight);
+    auto* set_limit = set->add_subcommand(
+        "limit", "change a VIP's rate limit until the next reload (RATE 0 = unlimited)");
+    set_limit->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+        ->required()
+        ->type_name("")
+        ->check(vip_check);
+    set_limit
+        ->add_option("LIMIT", inv.limit_name, "new_connections, packets, source_new_connections")
+        ->required()
+        ->type_name("")
+        ->check(CLI::IsMember({"new_connections", "packets", "source_new_connections"}));
+    set_limit->add_option("RATE", inv.rate, "per second, 0 to 1000000000")
+        ->required()
+        ->type_name("")
+        ->check(check_with(check_rate));
+    set_limit->add_option("--burst", inv.burst, "events at once (default: the rate)")
+        ->type_name("N")
+        ->check(check_with(check_rate));
+    leaves.emplace_back(set_limit, command_kind::set_limit);
 
     auto* drain = app.add_subcommand("drain", "no new flows; existing flows run to their end");
     add_target(drain, "BACKEND");

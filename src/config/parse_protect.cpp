@@ -251,12 +251,12 @@ void parse_syn_proxy_table(table_reader& table, bool udp, syn_proxy_config& out)
             table.diag().report(*at, "only used with mode = " + std::string(modes) +
                                          " (this VIP's is " + mode_text(out.mode) + ")");
     };
-    if (out.mode == syn_proxy_mode::off) {
-        for (const auto* at : {&half_open_at, &syn_rate_at, &timeout_at, &max_at, &per_backend_at})
-            not_for(*at, "\"on\" or \"auto\"");
-        return;
+    // Half-open limits and the embryonic timeout also apply without the proxy (forwarded SYNs).
+    if (udp) {
+        for (const auto* at : {&timeout_at, &max_at, &per_backend_at})
+            if (*at) table.diag().report(**at, "half-open limits are for tcp; this VIP is udp");
     }
-    if (out.mode == syn_proxy_mode::on) {
+    if (out.mode != syn_proxy_mode::automatic) {
         not_for(half_open_at, "\"auto\"");
         not_for(syn_rate_at, "\"auto\"");
         return;

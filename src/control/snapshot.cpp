@@ -84,7 +84,7 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                                           backend_registry& registry, uint32_t ticks_per_second,
                                           uint64_t generation, const snapshot* previous,
                                           const std::map<backend_identity, backend_admin>& admin,
-                                          const health_lookup& health) {
+                                          const health_lookup& health, const guard_setup& guards) {
     auto s = std::make_unique<snapshot>();
     s->generation = generation;
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
@@ -106,14 +106,10 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
         if (!vc.address.is_v4())
             throw std::runtime_error("vip " + vc.name +
                                      ": IPv6 forwarding is not implemented yet (IPv4 only)");
-        // Parsed and validated, but not enforced by the workers yet: refuse rather than run
-        // without the protection the operator configured.
-        if (vc.limits.new_connections.limited() || vc.limits.packets.limited() ||
-            vc.limits.source_new_connections.limited() || !vc.rules.empty() ||
-            vc.syn_proxy.mode != config::syn_proxy_mode::off)
+        if (vc.syn_proxy.mode != config::syn_proxy_mode::off)
             throw std::runtime_error("vip " + vc.name +
-                                     ": [vip.limits], [[vip.rule]] and syn_proxy are not "
-                                     "enforced by the data path yet; remove them to run");
+                                     ": syn_proxy is not implemented by the data path yet; "
+                                     "remove it to run");
         vip_entry v;
         v.name = vc.name;
         v.address = vc.address;
@@ -126,6 +122,12 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             v.connect_timeout_ticks = std::max<uint32_t>(
                 1,
                 uint32_t(uint64_t(vc.health.passive_connect_timeout_ms) * ticks_per_second / 1000));
+        {
+            const vip_entry* old = find_same_vip(previous, v);
+            v.protect =
+                build_protection(vc, guards, ticks_per_second, old ? old->protect.guard : nullptr);
+        }
+        v.limited = v.protect.max_half_open_per_backend > 0;
         std::vector<double> ramps;
         for (const auto& bc : vc.backends) {
             auto hop = s->routes.lookup(bc.address);

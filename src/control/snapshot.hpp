@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "control/backend_registry.hpp"
+#include "control/vip_guard.hpp"
 #include "flow/tcp_state.hpp"
 #include "route/neighbor_table.hpp"
 #include "route/route_table.hpp"
@@ -48,6 +49,7 @@ struct vip_entry {
     // Passive detection on: a SYN to a backend unanswered for this long is a failed connect
     // (the flow then expires); 0 = off.
     uint32_t connect_timeout_ticks = 0;
+    vip_protection protect;  // limits, payload rules, half-open limits (vip_guard.hpp)
     std::vector<backend_entry> backends;
     std::vector<uint32_t> weights;  // effective weights for the scheduler: 0 unless admin is up
     std::vector<sched::maglev_backend> maglev_backends;  // maglev only, in backends order
@@ -115,7 +117,8 @@ public:
                                            backend_registry& registry, uint32_t ticks_per_second,
                                            uint64_t generation, const snapshot* previous,
                                            const std::map<backend_identity, backend_admin>& admin,
-                                           const health_lookup& health = {});
+                                           const health_lookup& health = {},
+                                           const guard_setup& guards = {});
     // Every backend id this snapshot references.
     std::vector<uint32_t> backend_ids() const;
 

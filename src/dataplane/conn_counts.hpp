@@ -16,6 +16,7 @@ namespace sluice::dataplane {
 struct conn_count {
     std::atomic<uint32_t> active{0};
     std::atomic<uint32_t> inactive{0};
+    std::atomic<uint32_t> half_open{0};  // TCP flows in SYN_SENT or SYN_RECV (also inactive)
     // Traffic of the backend's flows, counted per packet by the owning worker.
     std::atomic<uint64_t> connections{0};  // flows created
     std::atomic<uint64_t> packets_to{0};
@@ -37,6 +38,10 @@ public:
         std::atomic<uint32_t>& c = active ? counts_[id].active : counts_[id].inactive;
         c.store(c.load(std::memory_order_relaxed) + uint32_t(delta), std::memory_order_relaxed);
     }
+    void add_half_open(uint32_t id, int32_t delta) {
+        std::atomic<uint32_t>& c = counts_[id].half_open;
+        c.store(c.load(std::memory_order_relaxed) + uint32_t(delta), std::memory_order_relaxed);
+    }
     // Owner worker only: one packet of `bytes` to (or from) the backend.
     void traffic(uint32_t id, bool to_backend, uint32_t bytes) {
         conn_count& c = counts_[id];
@@ -55,6 +60,9 @@ public:
     uint32_t inactive(uint32_t id) const {
         return counts_[id].inactive.load(std::memory_order_relaxed);
     }
+    uint32_t half_open(uint32_t id) const {
+        return counts_[id].half_open.load(std::memory_order_relaxed);
+    }
 
 private:
     static void bump(std::atomic<uint64_t>& c, uint64_t n) {
@@ -67,12 +75,14 @@ private:
 struct conn_totals {
     uint64_t active = 0;
     uint64_t inactive = 0;
+    uint64_t half_open = 0;
 };
 inline conn_totals sum_connections(std::span<const conn_counts* const> workers, uint32_t id) {
     conn_totals t;
     for (const conn_counts* w : workers) {
         t.active += w->active(id);
         t.inactive += w->inactive(id);
+        t.half_open += w->half_open(id);
     }
     return t;
 }

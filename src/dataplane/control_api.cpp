@@ -98,6 +98,8 @@ public:
         if (cmd == "show_stats") return show_stats();
         if (cmd == "show_flows") return show_flows(req);
         if (cmd == "set_weight") return set_weight(req);
+        if (cmd == "show_protection") return show_protection(req);
+        if (cmd == "set_limit") return set_limit(req);
         if (cmd == "drain") return change_admin(req, backend_admin::draining);
         if (cmd == "enable") return change_admin(req, backend_admin::up);
         if (cmd == "disable") return change_admin(req, backend_admin::disabled);
@@ -181,6 +183,92 @@ private:
                            {"inactive", inactive}});
         }
         return out;
+    }
+
+    // A VIP's limits, rules and what they refused (docs/operations.md, "Attack protection").
+    json protection_json(size_t vi) const {
+        const auto& v = cfg().vips[vi];
+        const control::vip_entry& e = rt_.current_snapshot().vips[vi];
+        auto rate = [](const config::rate_limit_config& r) {
+            return json{{"per_second", r.per_second}, {"burst", r.burst}};
+        };
+        const auto action = [](config::protect_action a) {
+            return a == config::protect_action::reset ? "reset" : "drop";
+        };
+        uint64_t half_open = 0;
+        for (const auto& b : e.backends) half_open += rt_.connections(b.id).half_open;
+        json out = {{"vip", v.name},
+                    {"new_connections", rate(v.limits.new_connections)},
+                    {"packets", rate(v.limits.packets)},
+                    {"source_new_connections", rate(v.limits.source_new_connections)},
+                    {"source_table_size", v.limits.source_table_size},
+                    {"action", action(v.limits.action)},
+                    {"half_open", half_open},
+                    {"max_half_open", v.syn_proxy.max_half_open},
+                    {"max_half_open_per_backend", v.syn_proxy.max_half_open_per_backend}};
+        json refused = json::object();
+        json rules = json::array();
+        if (e.protect.guard) {
+            metrics::protect_metrics m = rt_.protection_of(e);
+            for (const auto& [reason, n] : m.refused) refused[reason] = n;
+            for (size_t i = 0; i < m.rules.size(); ++i)
+                rules.push_back({{"name", m.rules[i].name},
+                                 {"pattern", v.rules[i].pattern},
+                                 {"action", m.rules[i].action},
+                                 {"matches", m.rules[i].matches}});
+            if (m.source_table) {
+                out["source_entries"] = m.source_entries;
+                out["source_evictions"] = m.source_evictions;
+            }
+        }
+        out["refused"] = refused;
+        out["rules"] = rules;
+        return out;
+    }
+
+    json show_protection(const json& req) const {
+        json out = json::array();
+        if (req.contains("vip") && !req["vip"].is_null()) {
+            out.push_back(protection_json(find_vip(cfg(), req)));
+            return out;
+        }
+        for (size_t vi = 0; vi < cfg().vips.size(); ++vi) out.push_back(protection_json(vi));
+        return out;
+    }
+
+    // Changes one [vip.limits] rate until the next reload (the file stays the source of truth).
+    json set_limit(const json& req) {
+        size_t vi = find_vip(cfg(), req);
+        if (!req.contains("limit") || !req["limit"].is_string())
+            throw refusal{"missing 'limit' (new_connections, packets or source_new_connections)",
+                          {}};
+        const std::string which = req["limit"];
+        constexpr uint64_t max_rate = 1'000'000'000;
+        uint32_t per_second = integer_arg(req, "per_second", max_rate);
+        uint32_t burst = req.contains("burst") && !req["burst"].is_null()
+                             ? integer_arg(req, "burst", max_rate)
+                             : 0;
+        if (per_second == 0 && burst != 0)
+            throw refusal{"'burst' needs a rate above 0 (0 means unlimited)", {}};
+        config::config next = cfg();
+        config::vip_config& v = next.vips[vi];
+        config::rate_limit_config* target = which == "new_connections" ? &v.limits.new_connections
+                                            : which == "packets"       ? &v.limits.packets
+                                            : which == "source_new_connections"
+                                                ? &v.limits.source_new_connections
+                                                : nullptr;
+        if (!target)
+            throw refusal{"unknown limit '" + which +
+                              "' (one of new_connections, packets, source_new_connections)",
+                          {}};
+        const config::rate_limit_config old = *target;
+        target->per_second = per_second;
+        target->burst = per_second == 0 ? 0 : burst == 0 ? per_second : burst;
+        apply(next);
+        SLUICE_LOG_INFO("control: vip %s: %s limit %u/s burst %u -> %u/s burst %u", v.name.c_str(),
+                        which.c_str(), old.per_second, old.burst, target->per_second,
+                        target->burst);
+        return protection_json(vi);
     }
 
     json show_backends(const json& req) const {

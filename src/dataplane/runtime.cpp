@@ -107,9 +107,9 @@ void runtime::start() {
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
     health_ = std::make_unique<health_checks>(cfg_);
-    auto snap =
-        control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
-                                 ++generation_, nullptr, admin_, health_lookup(monotonic_ns()));
+    auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
+                                         ++generation_, nullptr, admin_,
+                                         health_lookup(monotonic_ns()), guard_setup());
     health_->set_targets(cfg_, *snap, monotonic_ns());
     pin_next_hops(*snap);
     snapshot_.store(snap.release(), std::memory_order_release);
@@ -208,7 +208,7 @@ std::string runtime::reload(const config::config& next) {
     try {
         snap = control::snapshot::build(next, ports_, *neighbors_, registry_, ticks_per_second,
                                         generation_ + 1, snapshot_.load(), admin_,
-                                        health_lookup(monotonic_ns()));
+                                        health_lookup(monotonic_ns()), guard_setup());
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -223,6 +223,10 @@ std::string runtime::reload(const config::config& next) {
     health_->set_targets(cfg_, *snap, monotonic_ns());
     publish(std::move(snap));
     return {};
+}
+
+control::guard_setup runtime::guard_setup() const {
+    return {unsigned(cfg_.dataplane.worker_cpus.size()), rte_get_tsc_hz()};
 }
 
 control::health_lookup runtime::health_lookup(uint64_t now_ns) const {

@@ -95,6 +95,8 @@ public:
     std::string stats_json() const;
     // Everything /metrics exposes, summed now. Control thread.
     metrics::metrics_view metrics() const;
+    // A protected VIP's refusals, rule matches and source table, summed over workers. Control.
+    metrics::protect_metrics protection_of(const control::vip_entry& vip) const;
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
     const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
@@ -161,6 +163,8 @@ private:
     kernel_path kernel_;
     std::unique_ptr<health_checks> health_;
     control::health_lookup health_lookup(uint64_t now_ns) const;
+    // Worker count and TSC rate for the VIPs' token buckets (vip_guard.hpp).
+    control::guard_setup guard_setup() const;
     bool launched_ = false;
     bool started_ = false;
 };

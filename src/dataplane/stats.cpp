@@ -9,6 +9,31 @@
 
 namespace sluice::dataplane {
 
+metrics::protect_metrics runtime::protection_of(const control::vip_entry& vip) const {
+    metrics::protect_metrics m;
+    m.vip = vip.name;
+    const control::vip_guard& g = *vip.protect.guard;
+    for (unsigned r = 0; r < control::refusal_count; ++r) {
+        uint64_t total = 0;
+        for (const auto& w : g.workers) total += w->refused[r].load(std::memory_order_relaxed);
+        m.refused.emplace_back(control::refusal_name(control::refusal(r)), total);
+    }
+    for (size_t i = 0; i < g.rule_config.size(); ++i) {
+        uint64_t total = 0;
+        for (const auto& w : g.workers) total += w->rule_matches[i].load(std::memory_order_relaxed);
+        const bool reset = g.rule_config[i].action == config::protect_action::reset;
+        m.rules.push_back({g.rule_config[i].name, reset ? "reset" : "drop", total});
+    }
+    m.source_table = g.source_table_size > 0;
+    for (const auto& w : g.workers) {
+        if (!w->sources) continue;
+        // Racy reads of the worker's plain counters: statistics only.
+        m.source_entries += w->sources->size();
+        m.source_evictions += w->sources->stats().evictions;
+    }
+    return m;
+}
+
 metrics::metrics_view runtime::metrics() const {
     metrics::metrics_view v;
     const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
@@ -43,6 +68,9 @@ metrics::metrics_view runtime::metrics() const {
             m.bytes_from_backend = t.bytes_from;
             v.backends.push_back(std::move(m));
         }
+    }
+    for (const auto& vip : s.vips) {
+        if (vip.protect.guard) v.protection.push_back(protection_of(vip));
     }
     for (unsigned w = 0; w < workers_.size(); ++w) {
         const worker_counters& c = workers_[w]->counters;

@@ -75,6 +75,7 @@ int worker::lcore_main(void* self) {
 unsigned worker::poll_once() {
     const snapshot& s = *snapshot_->load(std::memory_order_acquire);
     sync_snapshot(s);
+    now_tsc_ = rte_rdtsc();
     unsigned handled = 0;
     rte_mbuf* pkts[max_burst];
     for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
@@ -116,6 +117,7 @@ void worker::receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     sync_snapshot(s);
     rte_mbuf* own[max_burst];
     uint16_t n_own = 0;
+    now_tsc_ = rte_rdtsc();
     bump(counters.rx_packets, n);
     for (uint16_t i = 0; i < n; ++i) {
         bump(counters.rx_bytes, pkts[i]->pkt_len);
@@ -200,6 +202,14 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     const bool pure_syn =
         tcp && (tflags & (packet::tcp_flag::syn | packet::tcp_flag::ack | packet::tcp_flag::rst)) ==
                    packet::tcp_flag::syn;
+    if (meta.kind == meta_kind::to_vip) {
+        const control::vip_protection& p = s.vips[size_t(meta.vip)].protect;
+        if (p.guard && !p.packets.unlimited() &&
+            !protect::take(guard_of(s.vips[size_t(meta.vip)]).packets, p.packets, now_tsc_)) {
+            bump(guard_of(s.vips[size_t(meta.vip)]).refused[size_t(control::refusal::packets)]);
+            return drop(m, drop_reason::limit_packets);
+        }
+    }
 
     flow::flow_hit hit = flows_->lookup(key, meta.hash);
     if (hit.entry && pure_syn && hit.dir == direction::from_client &&
@@ -224,6 +234,9 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         hit.dir = direction::from_client;
     }
     flow_entry& f = *hit.entry;
+    if (!(f.flags & flow::flow_flag::inspected) && hit.dir == direction::from_client &&
+        !inspect_payload(s, s.vips[size_t(meta.vip)], f, m))
+        return drop(m, drop_reason::rule_match);
 
     uint32_t timeout;
     if (tcp) {
@@ -240,6 +253,9 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         f.flags = t.flags;
         note_sequence(f, hit.dir, frame + meta.parsed.l4_offset, meta.parsed.l4_length, tflags);
         timeout = s.timeouts.tcp[size_t(f.state)];
+        if (f.state == flow::tcp_state::syn_recv && f.vip_index < s.vips.size() &&
+            s.vips[f.vip_index].protect.embryonic_ticks)
+            timeout = s.vips[f.vip_index].protect.embryonic_ticks;
         if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect)) {
             // The connect timeout runs from the first SYN: retransmissions do not extend it.
             timeout = 0;
@@ -271,6 +287,13 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
                                 drop_reason& why) {
     mbuf_meta& meta = meta_of(m);
     const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+    if (vip.protect.limits_connections && !admit_new_flow(vip, key)) {
+        why = drop_reason::limit_connections;
+        if (vip.protect.action == config::protect_action::reset &&
+            key.protocol == packet::ipproto_tcp)
+            refuse_with_reset(s, m);
+        return nullptr;
+    }
     uint32_t b = pick_backend(vip, size_t(meta.vip), key);
     if (b == sched::no_backend) {
         bool any_weight = false;
@@ -313,9 +336,11 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     }
     const bool tcp = key.protocol == packet::ipproto_tcp;
     const bool watch = tcp && vip.connect_timeout_ticks > 0;
-    const uint32_t timeout = !tcp    ? s.timeouts.udp
-                             : watch ? vip.connect_timeout_ticks
-                                     : s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)];
+    uint32_t timeout = !tcp    ? s.timeouts.udp
+                       : watch ? vip.connect_timeout_ticks
+                               : s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)];
+    if (tcp && vip.protect.embryonic_ticks)
+        timeout = std::min(timeout, vip.protect.embryonic_ticks);
     flow_entry* f = flows_->insert(now_tick_ + timeout, [&](flow_entry& e) {
         e.client = key;
         std::memcpy(e.backend_addr, be.address.bytes.data(), 16);
@@ -329,7 +354,10 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         e.port_client = uint8_t(hop->port);
         e.port_backend = uint8_t(be.egress_port);
         e.state = flow::tcp_state::syn_sent;
-        if (watch) e.flags = flow::flow_flag::watch_connect;
+        e.flags = 0;
+        if (watch) e.flags |= flow::flow_flag::watch_connect;
+        // Only the first payload of a flow is matched: flows of VIPs without rules never are.
+        if (!tcp || !vip.protect.has_rules) e.flags |= flow::flow_flag::inspected;
     });
     if (!f) {
         why = drop_reason::flow_table_full;
@@ -341,15 +369,69 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     return f;
 }
 
-bool worker::has_room(const control::backend_entry& b) const {
-    if (b.max_connections == 0) return true;
+bool worker::has_room(const control::vip_entry& vip, const control::backend_entry& b) const {
+    const uint32_t half_open_max = vip.protect.max_half_open_per_backend;
+    if (b.max_connections == 0 && half_open_max == 0) return true;
     conn_totals t = sum_connections(all_conns_, b.id);
-    return t.active + t.inactive < b.max_connections;
+    if (b.max_connections && t.active + t.inactive >= b.max_connections) return false;
+    return half_open_max == 0 || t.half_open < half_open_max;
+}
+
+bool worker::admit_new_flow(const control::vip_entry& vip, const flow_key& key) {
+    const control::vip_protection& p = vip.protect;
+    control::guard_worker& g = guard_of(vip);
+    auto refuse = [&](control::refusal r) {
+        bump(g.refused[size_t(r)]);
+        return false;
+    };
+    if (p.max_half_open) {
+        // Summed over workers like lc: one read of each worker's line per backend, per new flow.
+        uint64_t half_open = 0;
+        for (const control::backend_entry& b : vip.backends)
+            half_open += sum_connections(all_conns_, b.id).half_open;
+        if (half_open >= p.max_half_open) return refuse(control::refusal::half_open);
+    }
+    if (g.sources) {
+        // A reload that changed only the rate keeps the table: apply the new parameters.
+        if (!(g.sources->params() == p.source_new_connections))
+            g.sources->set_params(p.source_new_connections);
+        const auto source =
+            key.family == 4 ? protect::source_key::v4(key.src) : protect::source_key::v6(key.src);
+        if (!g.sources->take(source, now_tsc_)) return refuse(control::refusal::source_connections);
+    }
+    if (!protect::take(g.new_connections, p.new_connections, now_tsc_))
+        return refuse(control::refusal::vip_connections);
+    return true;
+}
+
+bool worker::inspect_payload(const snapshot& s, const control::vip_entry& vip, flow_entry& f,
+                             rte_mbuf* m) {
+    const mbuf_meta& meta = meta_of(m);
+    const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
+    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
+    if (meta.parsed.l4_length <= header) return true;  // no payload yet (handshake, pure ACK)
+    f.flags |= flow::flow_flag::inspected;
+    if (!vip.protect.has_rules) return true;  // rules were removed by a reload
+    control::guard_worker& g = guard_of(vip);
+    const control::vip_guard& guard = *vip.protect.guard;
+    protect::rule_match r =
+        guard.rules.match(g.scratch, tcp + header, meta.parsed.l4_length - header);
+    if (r.status != protect::match_status::matched) return true;
+    bump(g.rule_matches[r.rule]);
+    bump(g.refused[size_t(control::refusal::rule)]);
+    // The backend has an established connection that will never see this request: reset it.
+    // "reset" also tells the client; "drop" leaves the client to time out.
+    send_reset(s, f, direction::from_client);
+    if (guard.rule_config[r.rule].action == config::protect_action::reset)
+        send_reset(s, f, direction::from_backend);
+    count_flow(f, -1);
+    flows_->remove(&f);
+    return false;
 }
 
 uint32_t worker::pick_backend(const control::vip_entry& vip, size_t vi, const flow_key& key) {
     // Only VIPs with a max_connections somewhere pay for the cross-worker sums.
-    auto eligible = [&](uint32_t i) { return !vip.limited || has_room(vip.backends[i]); };
+    auto eligible = [&](uint32_t i) { return !vip.limited || has_room(vip, vip.backends[i]); };
     using config::scheduler_kind;
     switch (vip.scheduler) {
         case scheduler_kind::rr:

@@ -106,10 +106,23 @@ private:
                                   const flow::flow_key& key, drop_reason& why);
     uint32_t pick_backend(const control::vip_entry& vip, size_t vip_index,
                           const flow::flow_key& key);
-    bool has_room(const control::backend_entry& b) const;
-    // Connection accounting of a flow entering, leaving or changing state (IPVS semantics).
+    bool has_room(const control::vip_entry& vip, const control::backend_entry& b) const;
+    // [vip.limits] and half-open limits for a new flow of `vip`; false with the refusal counted.
+    bool admit_new_flow(const control::vip_entry& vip, const flow::flow_key& key);
+    // The client's first payload against the VIP's [[vip.rule]]s: false when a rule refused it
+    // (the flow is then gone and the packet must be dropped).
+    bool inspect_payload(const control::snapshot& s, const control::vip_entry& vip,
+                         flow::flow_entry& f, rte_mbuf* m);
+    control::guard_worker& guard_of(const control::vip_entry& vip) const {
+        return *vip.protect.guard->workers[setup_.index];
+    }
+    // Connection accounting of a flow entering, leaving or changing state (IPVS semantics), and
+    // the half-open count (SYN_SENT, SYN_RECV) that half-open limits use.
     void count_flow(const flow::flow_entry& f, int32_t delta) {
         conns_->add(f.backend_id, counts_active(f), delta);
+        if (f.client.protocol == 6 &&
+            (f.state == flow::tcp_state::syn_sent || f.state == flow::tcp_state::syn_recv))
+            conns_->add_half_open(f.backend_id, delta);
     }
     static bool counts_active(const flow::flow_entry& f) {
         return f.client.protocol == 6 && f.state == flow::tcp_state::established;
@@ -145,6 +158,7 @@ private:
     uint64_t tsc_start_;
     uint64_t tsc_per_tick_;
     uint32_t now_tick_ = 0;
+    uint64_t now_tsc_ = 0;  // TSC at the start of the burst being processed (token buckets)
     uint64_t seen_generation_ = 0;
     conn_counts* conns_;                             // this worker's counts (written here only)
     std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits

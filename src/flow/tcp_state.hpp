@@ -26,6 +26,9 @@ inline constexpr uint8_t seq_backend = 0x08;
 // The VIP watches connects (passive health detection): a SYN_SENT flow keeps its creation
 // deadline (the connect timeout), and how the connect ends is reported.
 inline constexpr uint8_t watch_connect = 0x10;
+// The client's first payload has been seen (and matched against the VIP's [[vip.rule]]s), or
+// the VIP had no rules when the flow was created: no inspection.
+inline constexpr uint8_t inspected = 0x20;
 }  // namespace flow_flag
 
 struct tcp_transition {

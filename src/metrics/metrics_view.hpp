@@ -46,8 +46,24 @@ struct worker_metrics {
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason → count, every reason listed
 };
 
+// A VIP's attack protection ([vip.limits], [[vip.rule]]): summed over workers.
+struct protect_metrics {
+    std::string vip;
+    std::vector<std::pair<std::string, uint64_t>> refused;  // refusal reason → count
+    struct rule {
+        std::string name;
+        std::string action;  // drop | reset
+        uint64_t matches = 0;
+    };
+    std::vector<rule> rules;
+    bool source_table = false;      // a per-source limit is configured
+    uint64_t source_entries = 0;    // addresses tracked (all workers)
+    uint64_t source_evictions = 0;  // still-limited sources forgotten for lack of room
+};
+
 struct metrics_view {
     std::vector<backend_metrics> backends;
+    std::vector<protect_metrics> protection;  // VIPs with limits or rules only
     std::vector<worker_metrics> workers;
     uint64_t flow_table_capacity = 0;  // all workers
     uint64_t mbufs_in_use = 0;

@@ -244,6 +244,33 @@ void worker_families(std::string& out, const metrics_view& v) {
                   [](const worker_metrics& w) { return w.flows_active; });
 }
 
+void protect_families(std::string& out, const metrics_view& v) {
+    family(out, "sluice_protect_refused_total", "counter",
+           "New connections or packets of a VIP refused by its limits or payload rules, by "
+           "reason.");
+    for (const protect_metrics& p : v.protection)
+        for (const auto& [reason, count] : p.refused)
+            sample(out, "sluice_protect_refused_total", {{"vip", p.vip}, {"reason", reason}},
+                   count);
+    family(out, "sluice_rule_matches_total", "counter",
+           "Connections whose first payload matched a [[vip.rule]], by rule.");
+    for (const protect_metrics& p : v.protection)
+        for (const auto& r : p.rules)
+            sample(out, "sluice_rule_matches_total",
+                   {{"vip", p.vip}, {"rule", r.name}, {"action", r.action}}, r.matches);
+    family(out, "sluice_source_table_entries", "gauge",
+           "Client addresses tracked by the per-source limit (all workers).");
+    for (const protect_metrics& p : v.protection)
+        if (p.source_table)
+            sample(out, "sluice_source_table_entries", {{"vip", p.vip}}, p.source_entries);
+    family(out, "sluice_source_table_evictions_total", "counter",
+           "Sources forgotten while still limited, for lack of room in the per-source table.");
+    for (const protect_metrics& p : v.protection)
+        if (p.source_table)
+            sample(out, "sluice_source_table_evictions_total", {{"vip", p.vip}},
+                   p.source_evictions);
+}
+
 void process_families(std::string& out, const metrics_view& v) {
     family(out, "sluice_flow_table_capacity", "gauge", "Flow table capacity of all workers.");
     sample(out, "sluice_flow_table_capacity", {}, v.flow_table_capacity);
@@ -288,6 +315,7 @@ std::string format_prometheus(const metrics_view& v) {
                 v.workers.size() * (drop_reason_count + 10) * 100);
     backend_families(out, v);
     worker_families(out, v);
+    protect_families(out, v);
     process_families(out, v);
     return out;
 }

@@ -47,6 +47,7 @@ struct bucket_params {
     uint128 tau = 0;       // (burst - 1) × interval: how far TAT may run ahead of now
 
     bool unlimited() const { return interval == 0; }
+    bool operator==(const bucket_params&) const = default;
 
     // `rate` tokens per second (0 = unlimited), at most `burst` at once (0 = the rate), measured
     // by a clock of `ticks_per_second`, of which this bucket enforces a 1/`share` part (`share`

@@ -124,7 +124,8 @@ def cmd_paced(args) -> dict:
             time.sleep(due - now)
         n += 1
         started = time.monotonic() - t0
-        conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+        conn = http.client.HTTPConnection(host, port, timeout=args.timeout,
+                                          source_address=(args.bind, 0) if args.bind else None)
         try:
             log.append([round(started, 3), _get_once(conn, path), None])
         except Exception as e:  # noqa: BLE001 - every failure is recorded, none retried
@@ -430,6 +431,7 @@ def main() -> int:
     p.add_argument("--url", default="http://198.18.0.10/")
     p.add_argument("--every", type=float, default=0.01, help="seconds between connections")
     p.add_argument("--duration", type=float, default=20, help="seconds")
+    p.add_argument("--bind", default="", help="source address")
     p = sub.add_parser("download")
     p.add_argument("--url", default="http://198.18.0.10/big.bin")
     p.add_argument("--sha256")

@@ -330,10 +330,12 @@ class BackgroundClient:
 
 
 def vip_toml(address: str = VIP, port: int = 80, protocol: str = "tcp",
-             backends: Sequence[dict | str] = (), health: dict | None = None, **keys) -> str:
+             backends: Sequence[dict | str] = (), health: dict | None = None,
+             tables: dict[str, dict] | None = None, rules: Sequence[dict] = (), **keys) -> str:
     """One `[[vip]]` block: `keys` are the VIP's other keys (name, scheduler, hash, ...), each
     backend is an address or a dict of backend keys ({"address": ..., "weight": 2}); `health`
-    the keys of its [vip.health] table."""
+    the keys of its [vip.health] table; `tables` other sub-tables ({"limits": {...}} is
+    [vip.limits]); `rules` the [[vip.rule]] entries."""
     def val(v) -> str:
         return json.dumps(v)  # strings and integers are written alike in TOML and JSON
 
@@ -349,6 +351,12 @@ def vip_toml(address: str = VIP, port: int = 80, protocol: str = "tcp",
         be = {"address": be} if isinstance(be, str) else be
         lines.append("  [[vip.backend]]")
         lines += [f"  {k} = {val(v)}" for k, v in be.items()]
+    for table, values in (tables or {}).items():
+        lines.append(f"  [vip.{table}]")
+        lines += [f"  {k} = {val(v)}" for k, v in values.items()]
+    for rule in rules:
+        lines.append("  [[vip.rule]]")
+        lines += [f"  {k} = {val(v)}" for k, v in rule.items()]
     return "\n".join(lines) + "\n"
 
 

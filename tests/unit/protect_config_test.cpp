@@ -271,9 +271,12 @@ TEST_CASE("syn_proxy rejections: modes, types, keys for another mode, udp, durat
     CHECK(problem(with_vip({"[vip.syn_proxy]", "mode = 'on'", "syn_rate_threshold = 5"})) ==
           "t.toml:17:22: vip[0].syn_proxy.syn_rate_threshold: only used with mode = \"auto\" (this "
           "VIP's is \"on\")");
-    CHECK(problem(with_vip({"[vip.syn_proxy]", "mode = 'off'", "max_half_open = 5"})) ==
-          "t.toml:17:17: vip[0].syn_proxy.max_half_open: only used with mode = \"on\" or \"auto\" "
-          "(this VIP's is \"off\")");
+    // Half-open limits work without the proxy, for tcp only.
+    CHECK(vip_of(with_vip({"[vip.syn_proxy]", "mode = 'off'", "max_half_open = 5"}))
+              .syn_proxy.max_half_open == 5);
+    CHECK(problem(with_vip({"[vip.syn_proxy]", "mode = 'off'", "max_half_open = 5"}, "udp")) ==
+          "t.toml:17:17: vip[0].syn_proxy.max_half_open: half-open limits are for tcp; this VIP is "
+          "udp");
     CHECK(problem(with_vip({"syn_proxy = 'on'"}, "udp")) ==
           "t.toml:15:13: vip[0].syn_proxy: the SYN proxy answers TCP handshakes and this VIP is "
           "udp");

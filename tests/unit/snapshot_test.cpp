@@ -83,28 +83,102 @@ TEST_CASE("passive detection gives the VIP a connect timeout in ticks") {
     CHECK(on.vip().connect_timeout_ticks == 16);  // 8 ticks per second
 }
 
-TEST_CASE("protections the data path does not enforce yet are refused, not ignored") {
-    // Property: a VIP with rate limits, payload rules or a SYN proxy cannot be started or
-    // reloaded until the workers enforce them (the build throws, naming the VIP).
-    for (auto extra : {std::string_view("[vip.limits]\nnew_connections_per_second = 10"),
-                       std::string_view("[[vip.rule]]\npattern = 'GET /admin'"),
-                       std::string_view("syn_proxy = 'on'")}) {
-        CAPTURE(extra);
-        std::string text = test::with_base({"[[vip]]", "name = 'web'", "address = '198.18.0.10'",
-                                            "port = 80", "protocol = 'tcp'"});
-        if (extra.starts_with("syn_proxy")) {
-            text += std::string(extra) + "\n";
-            text += test::lines({"[[vip.backend]]", "address = '198.18.1.11'"});
-        } else {
-            text += test::lines({"[[vip.backend]]", "address = '198.18.1.11'"});
-            text += std::string(extra) + "\n";
-        }
-        config::config cfg = test::loaded(text);
-        route::neighbor_table neighbors{64};
-        control::backend_registry registry;
-        std::vector<control::port_info> ports(cfg.ports.size(), control::port_info{0, {}});
-        CHECK_THROWS_WITH_AS(
-            control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, nullptr, {}),
-            doctest::Contains("vip web: "), std::runtime_error);
+// A VIP "web" with one backend and `extra` lines in the VIP table (after the backend).
+config::config protected_vip(std::initializer_list<std::string_view> extra) {
+    std::string text =
+        test::with_base({"[[vip]]", "name = 'web'", "address = '198.18.0.10'", "port = 80",
+                         "protocol = 'tcp'", "[[vip.backend]]", "address = '198.18.1.11'"}) +
+        test::lines(extra);
+    return test::loaded(text);
+}
+
+struct protected_build {
+    route::neighbor_table neighbors{64};
+    control::backend_registry registry;
+    std::vector<control::port_info> ports;
+    std::unique_ptr<control::snapshot> build(const config::config& cfg,
+                                             const control::snapshot* previous, unsigned workers) {
+        ports.assign(cfg.ports.size(), control::port_info{0, {}});
+        return control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, previous, {}, {},
+                                        control::guard_setup{workers, 1000});
     }
+};
+
+TEST_CASE("a VIP without limits or rules has no guard; limits and rules get one per worker") {
+    // Property: protection state exists only where configured, one worker state per worker.
+    protected_build b;
+    auto plain = b.build(protected_vip({}), nullptr, 2);
+    CHECK(!plain->vips[0].protect.guard);
+    CHECK(!plain->vips[0].protect.limits_connections);
+    auto limited = b.build(protected_vip({"[vip.limits]", "source_new_connections_per_second = 10",
+                                          "source_table_size = 128"}),
+                           nullptr, 2);
+    const auto& p = limited->vips[0].protect;
+    REQUIRE(p.guard);
+    CHECK(p.limits_connections);
+    CHECK(p.guard->workers.size() == 2);
+    CHECK(p.guard->workers[1]->sources.has_value());
+    CHECK(p.guard->workers[1]->sources->capacity() == 128);
+}
+
+TEST_CASE("each worker enforces its share of a VIP rate: rate/N, burst/N") {
+    // Property: with 2 workers and a 1000 Hz clock, 100/s burst 10 becomes 50/s burst 5 each.
+    protected_build b;
+    auto s = b.build(protected_vip({"[vip.limits]", "new_connections_per_second = 100",
+                                    "new_connections_burst = 10"}),
+                     nullptr, 2);
+    const auto& p = s->vips[0].protect;
+    protect::bucket_state st;
+    unsigned passed = 0;
+    for (int i = 0; i < 100; ++i) passed += protect::take(st, p.new_connections, 0);
+    CHECK(passed == 5);
+    CHECK(protect::take(st, p.new_connections, 20));  // one token per 20 ms per worker
+}
+
+TEST_CASE("a reload keeps the guard when rules and table size stay, replaces it otherwise") {
+    // Property: bucket and source state survive a rate change, not a rule or table change.
+    protected_build b;
+    auto first = b.build(protected_vip({"[vip.limits]", "source_new_connections_per_second = 10",
+                                        "[[vip.rule]]", "pattern = 'GET /admin'"}),
+                         nullptr, 1);
+    auto rate_changed =
+        b.build(protected_vip({"[vip.limits]", "source_new_connections_per_second = 20",
+                               "[[vip.rule]]", "pattern = 'GET /admin'"}),
+                first.get(), 1);
+    CHECK(rate_changed->vips[0].protect.guard == first->vips[0].protect.guard);
+    CHECK(!(rate_changed->vips[0].protect.source_new_connections ==
+            first->vips[0].protect.source_new_connections));
+    auto rule_changed =
+        b.build(protected_vip({"[vip.limits]", "source_new_connections_per_second = 20",
+                               "[[vip.rule]]", "pattern = 'GET /private'"}),
+                rate_changed.get(), 1);
+    CHECK(rule_changed->vips[0].protect.guard != rate_changed->vips[0].protect.guard);
+}
+
+TEST_CASE("rules are compiled into the guard and match with a worker's scratch") {
+    // Property: the snapshot's rule set finds the configured pattern in a payload.
+    protected_build b;
+    auto s = b.build(protected_vip({"[[vip.rule]]", "pattern = 'GET /admin'", "action = 'reset'"}),
+                     nullptr, 1);
+    auto& guard = *s->vips[0].protect.guard;
+    const std::string hit = "GET /admin HTTP/1.1\r\n", miss = "GET / HTTP/1.1\r\n";
+    auto r = guard.rules.match(guard.workers[0]->scratch,
+                               reinterpret_cast<const uint8_t*>(hit.data()), hit.size());
+    CHECK(r.status == protect::match_status::matched);
+    CHECK(guard.rule_config[r.rule].action == config::protect_action::reset);
+    CHECK(guard.rules
+              .match(guard.workers[0]->scratch, reinterpret_cast<const uint8_t*>(miss.data()),
+                     miss.size())
+              .status == protect::match_status::no_match);
+}
+
+TEST_CASE("half-open limits shorten the SYN timeout to the embryonic timeout") {
+    // Property: embryonic_ticks = embryonic_timeout x ticks/s when a half-open limit is set.
+    protected_build b;
+    auto s = b.build(protected_vip({"[vip.syn_proxy]", "mode = 'off'", "max_half_open = 100",
+                                    "embryonic_timeout = '2s'"}),
+                     nullptr, 1);
+    CHECK(s->vips[0].protect.embryonic_ticks == 16);
+    CHECK(s->vips[0].protect.max_half_open == 100);
+    CHECK(s->vips[0].protect.limits_connections);
 }
