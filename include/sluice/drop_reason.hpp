@@ -43,7 +43,10 @@ namespace sluice {
     X(tx_full)                 /* NIC TX queue did not take the packet */                  \
     X(limit_connections)       /* new connection over a [vip.limits] or half-open limit */ \
     X(limit_packets)           /* client packet over the VIP's packets/s limit */          \
-    X(rule_match)              /* first payload matched a [[vip.rule]] */
+    X(rule_match)              /* first payload matched a [[vip.rule]] */                  \
+    X(bad_cookie)              /* ACK without a flow whose SYN cookie does not validate */ \
+    X(proxy_pending)           /* client segment while the backend handshake is pending */ \
+    X(bad_tcp_options)         /* malformed TCP options in a proxied flow's segment */
 
 enum class drop_reason : uint8_t {
 #define SLUICE_X(name) name,

@@ -182,6 +182,11 @@ std::string render_protection(const json& vips) {
         std::string half_open = cell(v, "half_open");
         if (count(v, "max_half_open")) half_open += " (max " + cell(v, "max_half_open") + ")";
         t.rows.push_back({"half-open", half_open});
+        std::string proxy = cell(v, "syn_proxy");
+        if (proxy == "auto")
+            proxy += " (engaged on " + cell(v, "syn_proxy_engaged_workers") + " of " +
+                     cell(v, "workers") + " workers)";
+        t.rows.push_back({"syn proxy", proxy});
         if (v.is_object() && v.contains("source_entries"))
             t.rows.push_back({"sources tracked", cell(v, "source_entries") + " (" +
                                                      cell(v, "source_evictions") +

@@ -6,10 +6,14 @@ namespace sluice::control {
 
 const char* backend_admin_name(backend_admin a) {
     switch (a) {
-        case backend_admin::up: return "up";
-        case backend_admin::draining: return "draining";
-        case backend_admin::disabled: return "disabled";
-        case backend_admin::removing: return "removing";
+        case backend_admin::up:
+            return "up";
+        case backend_admin::draining:
+            return "draining";
+        case backend_admin::disabled:
+            return "disabled";
+        case backend_admin::removing:
+            return "removing";
     }
     return "?";
 }

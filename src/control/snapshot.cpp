@@ -78,6 +78,12 @@ std::vector<uint32_t> snapshot::backend_ids() const {
     return ids;
 }
 
+bool snapshot::uses_syn_proxy() const {
+    for (const auto& v : vips)
+        if (v.protect.syn_proxy != config::syn_proxy_mode::off) return true;
+    return false;
+}
+
 std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                                           std::span<const port_info> infos,
                                           route::neighbor_table& neighbors,
@@ -106,10 +112,6 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
         if (!vc.address.is_v4())
             throw std::runtime_error("vip " + vc.name +
                                      ": IPv6 forwarding is not implemented yet (IPv4 only)");
-        if (vc.syn_proxy.mode != config::syn_proxy_mode::off)
-            throw std::runtime_error("vip " + vc.name +
-                                     ": syn_proxy is not implemented by the data path yet; "
-                                     "remove it to run");
         vip_entry v;
         v.name = vc.name;
         v.address = vc.address;

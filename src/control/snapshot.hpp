@@ -119,6 +119,8 @@ public:
                                            const std::map<backend_identity, backend_admin>& admin,
                                            const health_lookup& health = {},
                                            const guard_setup& guards = {});
+    // True when some VIP has syn_proxy on or auto (workers then need their proxy_state tables).
+    bool uses_syn_proxy() const;
     // Every backend id this snapshot references.
     std::vector<uint32_t> backend_ids() const;
 

@@ -85,7 +85,15 @@ vip_protection build_protection(const config::vip_config& vip, const guard_setup
     p.limits_connections =
         l.new_connections.limited() || l.source_new_connections.limited() || sp.max_half_open;
     p.has_rules = !vip.rules.empty();
-    const bool needs_guard = p.limits_connections || l.packets.limited() || p.has_rules;
+    p.syn_proxy = sp.mode;
+    if (sp.mode == config::syn_proxy_mode::automatic) {
+        const uint64_t per_tick =
+            uint64_t(sp.syn_rate_threshold) / ticks_per_second / setup.workers;
+        p.syn_threshold_per_tick = uint32_t(std::max<uint64_t>(1, per_tick));
+        p.half_open_threshold = sp.half_open_threshold;
+    }
+    const bool needs_guard = p.limits_connections || l.packets.limited() || p.has_rules ||
+                             sp.mode != config::syn_proxy_mode::off;
     if (!needs_guard) return p;
     const uint32_t table_size = l.source_new_connections.limited() ? l.source_table_size : 0;
     if (previous && previous->workers.size() == setup.workers &&

@@ -44,6 +44,12 @@ struct alignas(64) guard_worker {
     protect::rule_scratch scratch;                   // fitted to the guard's rule set
     std::atomic<uint64_t> refused[refusal_count]{};
     std::unique_ptr<std::atomic<uint64_t>[]> rule_matches;  // per rule, in rule order
+    // syn_proxy = "auto": SYNs seen in the current tick, and whether this worker answers with
+    // cookies now (control reads it for logs and metrics).
+    uint32_t syn_tick = 0;
+    uint32_t syns = 0;
+    std::atomic<bool> proxy_engaged{false};
+    std::atomic<uint64_t> proxy_engagements{0};  // off -> engaged transitions
 };
 
 // Per VIP, shared by the snapshots that keep the same rules and table size.
@@ -66,6 +72,11 @@ struct vip_protection {
     uint32_t embryonic_ticks = 0;            // SYN_SENT/SYN_RECV timeout; 0 = the global one
     bool limits_connections = false;         // any new-connection check to make
     bool has_rules = false;
+    config::syn_proxy_mode syn_proxy = config::syn_proxy_mode::off;
+    // auto: per worker and per tick (the worker's share), SYNs that engage the proxy; and the
+    // VIP-wide half-open count that does.
+    uint32_t syn_threshold_per_tick = 0;
+    uint32_t half_open_threshold = 0;
     std::shared_ptr<vip_guard> guard;  // null when the VIP has no limits and no rules
 };
 

@@ -205,7 +205,11 @@ private:
                     {"action", action(v.limits.action)},
                     {"half_open", half_open},
                     {"max_half_open", v.syn_proxy.max_half_open},
-                    {"max_half_open_per_backend", v.syn_proxy.max_half_open_per_backend}};
+                    {"max_half_open_per_backend", v.syn_proxy.max_half_open_per_backend},
+                    {"syn_proxy", v.syn_proxy.mode == config::syn_proxy_mode::on          ? "on"
+                                  : v.syn_proxy.mode == config::syn_proxy_mode::automatic ? "auto"
+                                                                                          : "off"},
+                    {"workers", rt_.worker_count()}};
         json refused = json::object();
         json rules = json::array();
         if (e.protect.guard) {
@@ -220,6 +224,7 @@ private:
                 out["source_entries"] = m.source_entries;
                 out["source_evictions"] = m.source_evictions;
             }
+            out["syn_proxy_engaged_workers"] = m.proxy_engaged;
         }
         out["refused"] = refused;
         out["rules"] = rules;

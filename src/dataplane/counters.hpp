@@ -36,6 +36,10 @@ inline uint64_t read(const counter& c) {
     X(flows_reset_backend_down)  /* backend failed, on_down=reset */            \
     X(resets_sent)               /* RST segments the LB built and sent */       \
     X(resets_unsent)             /* RST segments without an mbuf */             \
+    X(syn_cookies_sent)          /* SYN-ACKs with a cookie (SYN proxy) */       \
+    X(syn_proxy_accepted)        /* valid cookie ACKs: flow created */          \
+    X(syn_proxy_spliced)         /* backend answered: flow spliced */           \
+    X(syn_proxy_backend_failed)  /* backend refused or did not answer */        \
     X(flows_active)              /* gauge, refreshed every loop */
 
 struct alignas(64) worker_counters {

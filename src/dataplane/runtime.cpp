@@ -147,6 +147,7 @@ void runtime::start() {
         s.idle = dp.idle;
         s.tsc_hz = tsc_hz;
         s.pool = pool_;
+        s.cookie_secret = &cookie_secret_;
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -155,6 +156,7 @@ void runtime::start() {
         workers_.push_back(std::make_unique<worker>(setups_[w], flow_tables_[w].get(), &snapshot_,
                                                     neighbors_.get(), qsbr_, conns_[w].get(),
                                                     conn_views_));
+    ensure_proxy_state(*snapshot_.load());
     auto make_ring = [&](const std::string& name) {
         rte_ring* r = rte_ring_create(name.c_str(), dp.ring_size, int(rte_socket_id()),
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -221,8 +223,24 @@ std::string runtime::reload(const config::config& next) {
     registry_.retain_only(snap->backend_ids());
     attach_resets(*snap);
     health_->set_targets(cfg_, *snap, monotonic_ns());
+    ensure_proxy_state(*snap);
     publish(std::move(snap));
     return {};
+}
+
+void runtime::ensure_proxy_state(const control::snapshot& s) {
+    if (!s.uses_syn_proxy() || !proxy_memory_.empty()) return;
+    // Once, the first time a VIP proxies: one proxy_state per flow-table entry per worker.
+    // Published to the worker before the snapshot that needs it (the snapshot store releases).
+    for (auto& w : workers_) {
+        const size_t bytes = sizeof(proxy_state) * w->flows().capacity();
+        void* mem = rte_zmalloc("sluice_proxy", bytes, RTE_CACHE_LINE_SIZE);
+        if (!mem) throw std::runtime_error("cannot allocate SYN proxy state");
+        proxy_memory_.push_back(mem);
+        w->proxy_states.store(static_cast<proxy_state*>(mem), std::memory_order_relaxed);
+    }
+    SLUICE_LOG_INFO("syn proxy: state for %u flows per worker (%zu bytes each)",
+                    workers_.empty() ? 0 : workers_[0]->flows().capacity(), sizeof(proxy_state));
 }
 
 control::guard_setup runtime::guard_setup() const {
@@ -378,6 +396,28 @@ runtime::traffic_totals runtime::traffic(uint32_t id) const {
     return t;
 }
 
+void runtime::watch_syn_proxy(uint64_t now_ns) {
+    if (now_ns - last_proxy_check_ns_ < 250000000ull) return;
+    last_proxy_check_ns_ = now_ns;
+    for (const auto& vip : snapshot_.load()->vips) {
+        if (vip.protect.syn_proxy != config::syn_proxy_mode::automatic) continue;
+        unsigned engaged = 0;
+        for (const auto& w : vip.protect.guard->workers)
+            engaged += w->proxy_engaged.load(std::memory_order_relaxed);
+        unsigned& last = proxy_engaged_[vip.name];
+        if (engaged == last) continue;
+        if (engaged > 0 && last == 0)
+            SLUICE_LOG_WARN(
+                "vip %s: SYN proxy engaged (SYN rate or half-open flows above the "
+                "thresholds) on %u of %zu workers",
+                vip.name.c_str(), engaged, vip.protect.guard->workers.size());
+        else if (engaged == 0)
+            SLUICE_LOG_WARN("vip %s: SYN proxy released (below half the thresholds)",
+                            vip.name.c_str());
+        last = engaged;
+    }
+}
+
 void runtime::sample_rates(uint64_t now_ns) {
     const uint64_t elapsed = now_ns - last_rate_ns_;
     if (elapsed < 1000000000ull) return;
@@ -463,6 +503,7 @@ void runtime::control_poll() {
     apply_health(now);
     finish_removals(now);
     sample_rates(now);
+    watch_syn_proxy(now);
     // Ids of removed backends are reused once no snapshot can still hand them to a worker and no
     // worker counts a flow on them.
     if (retired_.empty())
@@ -616,6 +657,8 @@ void runtime::shutdown() {
     flow_tables_.clear();
     for (void* mem : flow_memory_) rte_free(mem);
     flow_memory_.clear();
+    for (void* mem : proxy_memory_) rte_free(mem);
+    proxy_memory_.clear();
     reclaim_snapshots(true);
     delete snapshot_.exchange(nullptr);
     rte_free(qsbr_);

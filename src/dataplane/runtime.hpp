@@ -135,6 +135,9 @@ private:
     std::vector<retired> retired_;
     rte_rcu_qsbr* qsbr_ = nullptr;
     std::vector<void*> flow_memory_;
+    std::vector<void*> proxy_memory_;  // per worker, once a VIP uses the SYN proxy
+    void ensure_proxy_state(const control::snapshot& s);
+    protect::syn_cookie_secret cookie_secret_ = protect::syn_cookie_secret::random();
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<conn_counts>> conns_;
@@ -155,6 +158,10 @@ private:
     std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(control::max_backends, 0);
     std::vector<double> rate_ = std::vector<double>(control::max_backends, 0.0);
     void sample_rates(uint64_t now_ns);
+    // Logs when syn_proxy = "auto" VIPs engage or release (workers decide; control reports).
+    void watch_syn_proxy(uint64_t now_ns);
+    uint64_t last_proxy_check_ns_ = 0;
+    std::map<std::string, unsigned> proxy_engaged_;  // VIP name -> workers engaged, last look
     void finish_removals(uint64_t now_ns);
     uint64_t generation_ = 0;
     std::vector<worker_setup> setups_;

@@ -31,6 +31,21 @@ metrics::protect_metrics runtime::protection_of(const control::vip_entry& vip) c
         m.source_entries += w->sources->size();
         m.source_evictions += w->sources->stats().evictions;
     }
+    switch (vip.protect.syn_proxy) {
+        case config::syn_proxy_mode::off:
+            break;
+        case config::syn_proxy_mode::on:
+            m.syn_proxy = "on";
+            m.proxy_engaged = g.workers.size();
+            break;
+        case config::syn_proxy_mode::automatic:
+            m.syn_proxy = "auto";
+            for (const auto& w : g.workers) {
+                m.proxy_engaged += w->proxy_engaged.load(std::memory_order_relaxed);
+                m.proxy_engagements += w->proxy_engagements.load(std::memory_order_relaxed);
+            }
+            break;
+    }
     return m;
 }
 
@@ -86,6 +101,10 @@ metrics::metrics_view runtime::metrics() const {
         m.flows_reset_drain_timeout = read(c.flows_reset_drain_timeout);
         m.flows_reset_disabled = read(c.flows_reset_disabled);
         m.flows_reset_backend_down = read(c.flows_reset_backend_down);
+        m.syn_cookies_sent = read(c.syn_cookies_sent);
+        m.syn_proxy_accepted = read(c.syn_proxy_accepted);
+        m.syn_proxy_spliced = read(c.syn_proxy_spliced);
+        m.syn_proxy_backend_failed = read(c.syn_proxy_backend_failed);
         m.resets_sent = read(c.resets_sent);
         for (unsigned r = 0; r < drop_reason_count; ++r)
             m.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), read(c.drops[r]));

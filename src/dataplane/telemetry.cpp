@@ -4,9 +4,9 @@
 
 #include <cctype>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
-#include <mutex>
 
 #include "dataplane/runtime.hpp"
 

@@ -45,7 +45,11 @@ worker::worker(const worker_setup& setup, flow::flow_table* flows,
       tsc_per_tick_(setup.tsc_hz / ticks_per_second),
       conns_(conns),
       all_conns_(all_conns),
-      next_local_port_(setup.ports.first(setup.index)) {}
+      next_local_port_(setup.ports.first(setup.index)) {
+    const uint64_t tsc = rte_rdtsc();
+    cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
+    now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
+}
 
 int worker::lcore_main(void* self) {
     auto* w = static_cast<worker*>(self);
@@ -217,14 +221,21 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
          hit.entry->state == flow::tcp_state::close)) {
         // A new connection on the tuple of a finished one: start over with a fresh flow (and a
         // fresh local port, so the backend's TIME_WAIT does not meet the new SYN).
-        count_flow(*hit.entry, -1);
-        flows_->remove(hit.entry);
+        forget(*hit.entry);
         bump(counters.flows_reused);
         hit = {};
     }
     if (!hit.entry) {
-        if (meta.kind != meta_kind::to_vip || (tcp && !pure_syn))
-            return drop(m, drop_reason::no_flow);
+        if (meta.kind != meta_kind::to_vip) return drop(m, drop_reason::no_flow);
+        if (tcp) {
+            const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+            if (vip.protect.syn_proxy != config::syn_proxy_mode::off && setup_.cookie_secret) {
+                if (pure_syn && proxy_engaged(vip)) return answer_syn(s, m);
+                using namespace packet::tcp_flag;
+                if ((tflags & (syn | rst | ack)) == ack) return accept_cookie_ack(s, m);
+            }
+            if (!pure_syn) return drop(m, drop_reason::no_flow);
+        }
         drop_reason why = drop_reason::none;
         hit.entry = create_flow(s, m, key, why);
         if (!hit.entry) {
@@ -234,6 +245,10 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         hit.dir = direction::from_client;
     }
     flow_entry& f = *hit.entry;
+    if (f.flags & flow::flow_flag::proxied) {
+        if (f.state == flow::tcp_state::syn_sent) return proxy_pending(s, f, hit.dir, m);
+        if (!translate(f, hit.dir, m)) return drop(m, drop_reason::bad_tcp_options);
+    }
     if (!(f.flags & flow::flow_flag::inspected) && hit.dir == direction::from_client &&
         !inspect_payload(s, s.vips[size_t(meta.vip)], f, m))
         return drop(m, drop_reason::rule_match);
@@ -424,8 +439,7 @@ bool worker::inspect_payload(const snapshot& s, const control::vip_entry& vip, f
     send_reset(s, f, direction::from_client);
     if (guard.rule_config[r.rule].action == config::protect_action::reset)
         send_reset(s, f, direction::from_backend);
-    count_flow(f, -1);
-    flows_->remove(&f);
+    forget(f);
     return false;
 }
 
@@ -571,8 +585,7 @@ void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause w
     if (tcp && (f.state == flow::tcp_state::close || f.state == flow::tcp_state::time_wait)) {
         // Already closed on both ends: nothing to reset, it just leaves before its timeout.
         bump(counters.flows_expired);
-        count_flow(f, -1);
-        flows_->remove(&f);
+        forget(f);
         return;
     }
     if (tcp) {
@@ -590,8 +603,7 @@ void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause w
             bump(counters.flows_reset_backend_down);
             break;
     }
-    count_flow(f, -1);
-    flows_->remove(&f);
+    forget(f);
 }
 
 void worker::refuse_with_reset(const snapshot& s, rte_mbuf* syn) {
@@ -647,6 +659,9 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     }
     r.seq = (f.flags & sender_valid) ? f.seq_next[sender] : 0;
     r.ack = (f.flags & receiver_valid) ? f.seq_next[receiver] : 0;
+    // A proxied flow's numbers are kept in the client's terms; the backend's differ by the
+    // ISN delta (seq_next of the backend direction is the client-side number).
+    if (!to_client && (f.flags & flow::flow_flag::proxied)) r.ack += proxy_of(f).seq_delta;
     if (to_client)
         transmit_reset(s, r, f.port_client, f.neighbor_client);
     else
@@ -700,10 +715,22 @@ void worker::housekeeping(const snapshot& s) {
     uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
     if (tick != now_tick_) {
         now_tick_ = tick;
+        // The SYN proxy's clocks: the raw TSC is the same on every core, so every worker
+        // computes the same cookie period.
+        const uint64_t tsc = rte_rdtsc();
+        cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
+        now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
         uint32_t n = flows_->expire(tick, [this](flow_entry& f) {
             // A watched connect that never got its SYN-ACK: the backend did not answer in time.
             if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect))
                 conns_->connect_result(f.backend_id, false);
+            if ((f.flags & flow::flow_flag::proxied) && f.state == flow::tcp_state::syn_sent) {
+                // The backend never completed our handshake: the client, which believes it is
+                // connected, learns with an RST.
+                bump(counters.syn_proxy_backend_failed);
+                send_reset(*snapshot_->load(std::memory_order_acquire), f, direction::from_backend);
+                release_held(f);
+            }
             count_flow(f, -1);
         });
         if (n) bump(counters.flows_expired, n);

@@ -18,8 +18,11 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/flow_dump.hpp"
 #include "dataplane/mbuf_meta.hpp"
+#include "dataplane/proxy_state.hpp"
 #include "flow/flow_table.hpp"
+#include "packet/tcp_options.hpp"
 #include "packet/tcp_reset.hpp"
+#include "protect/syn_cookie.hpp"
 #include "route/neighbor_table.hpp"
 #include "sluice/config.hpp"
 
@@ -59,7 +62,8 @@ struct worker_setup {
     uint16_t burst = 32;
     config::idle_policy idle = config::idle_policy::backoff;
     uint64_t tsc_hz = 0;
-    rte_mempool* pool = nullptr;  // for frames the worker builds itself (resets)
+    rte_mempool* pool = nullptr;  // for frames the worker builds itself (resets, SYN proxy)
+    const protect::syn_cookie_secret* cookie_secret = nullptr;  // shared, immutable
 };
 
 struct tx_buffer {
@@ -92,6 +96,9 @@ public:
     // The snapshot reset_request whose sweep this worker has finished (control reads it to
     // know when a reset target may be dropped from later snapshots).
     std::atomic<uint64_t> reset_done{0};
+    // SYN proxy state by flow-table index; set by control (before publishing a snapshot with a
+    // proxied VIP), never changed afterwards.
+    std::atomic<proxy_state*> proxy_states{nullptr};
     worker_counters counters;
     flow_dump dump;  // show flows (see flow_dump.hpp)
     const worker_setup& setup() const { return setup_; }
@@ -149,6 +156,35 @@ private:
                         uint32_t neighbor);
     void sync_snapshot(const control::snapshot& s);
 
+    // SYN proxy (syn_proxy.cpp). Whether SYNs of this VIP are answered with cookies now
+    // (on, or auto while the VIP looks attacked; counts the SYN for auto).
+    bool proxy_engaged(const control::vip_entry& vip);
+    // Answers a client's SYN with a cookie SYN-ACK; the SYN is consumed.
+    void answer_syn(const control::snapshot& s, rte_mbuf* m);
+    // A client ACK without a flow: a valid cookie creates the flow, holds the ACK and opens the
+    // backend connection; anything else is dropped (counted). The packet is consumed.
+    void accept_cookie_ack(const control::snapshot& s, rte_mbuf* m);
+    // A segment of a proxied flow whose backend handshake is pending. Consumed.
+    void proxy_pending(const control::snapshot& s, flow::flow_entry& f, flow::direction dir,
+                       rte_mbuf* m);
+    // Shifts a spliced segment between the client's and the backend's numbers. False when its
+    // options are malformed.
+    bool translate(const flow::flow_entry& f, flow::direction dir, rte_mbuf* m);
+    void send_backend_syn(const control::snapshot& s, const flow::flow_entry& f,
+                          const proxy_state& p);
+    // Frees the held segments of a proxied flow that is going away.
+    void release_held(flow::flow_entry& f);
+    // Removes a flow (accounting, held segments).
+    void forget(flow::flow_entry& f) {
+        count_flow(f, -1);
+        if (f.flags & flow::flow_flag::proxied) release_held(f);
+        flows_->remove(&f);
+    }
+    proxy_state& proxy_of(const flow::flow_entry& f) {
+        return proxy_states.load(std::memory_order_relaxed)[flows_->index_of(&f)];
+    }
+    rte_mbuf* new_frame(uint16_t length);
+
     worker_setup setup_;
     flow::flow_table* flows_;
     const std::atomic<const control::snapshot*>* snapshot_;
@@ -158,7 +194,9 @@ private:
     uint64_t tsc_start_;
     uint64_t tsc_per_tick_;
     uint32_t now_tick_ = 0;
-    uint64_t now_tsc_ = 0;  // TSC at the start of the burst being processed (token buckets)
+    uint64_t now_tsc_ = 0;        // TSC at the start of the burst being processed (token buckets)
+    uint32_t cookie_period_ = 0;  // seconds / 64 (syn_cookie.hpp), refreshed every tick
+    uint32_t now_ms_ = 0;         // the SYN proxy's TSval clock, refreshed every tick
     uint64_t seen_generation_ = 0;
     conn_counts* conns_;                             // this worker's counts (written here only)
     std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits

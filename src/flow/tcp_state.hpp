@@ -29,6 +29,10 @@ inline constexpr uint8_t watch_connect = 0x10;
 // The client's first payload has been seen (and matched against the VIP's [[vip.rule]]s), or
 // the VIP had no rules when the flow was created: no inspection.
 inline constexpr uint8_t inspected = 0x20;
+// The SYN proxy answered the client's handshake with a cookie and opened the backend connection
+// itself: segments are translated (dataplane/proxy_state.hpp). While the state is SYN_SENT the
+// backend handshake is pending and client segments are held.
+inline constexpr uint8_t proxied = 0x40;
 }  // namespace flow_flag
 
 struct tcp_transition {

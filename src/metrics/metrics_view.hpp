@@ -42,7 +42,12 @@ struct worker_metrics {
     uint64_t flows_reset_drain_timeout = 0;
     uint64_t flows_reset_disabled = 0;
     uint64_t flows_reset_backend_down = 0;
-    uint64_t resets_sent = 0;                             // RST segments built and sent
+    uint64_t resets_sent = 0;  // RST segments built and sent
+    // SYN proxy: cookies sent, valid cookie ACKs, flows spliced, backend connects that failed.
+    uint64_t syn_cookies_sent = 0;
+    uint64_t syn_proxy_accepted = 0;
+    uint64_t syn_proxy_spliced = 0;
+    uint64_t syn_proxy_backend_failed = 0;
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason → count, every reason listed
 };
 
@@ -56,9 +61,12 @@ struct protect_metrics {
         uint64_t matches = 0;
     };
     std::vector<rule> rules;
-    bool source_table = false;      // a per-source limit is configured
-    uint64_t source_entries = 0;    // addresses tracked (all workers)
-    uint64_t source_evictions = 0;  // still-limited sources forgotten for lack of room
+    bool source_table = false;       // a per-source limit is configured
+    uint64_t source_entries = 0;     // addresses tracked (all workers)
+    uint64_t source_evictions = 0;   // still-limited sources forgotten for lack of room
+    std::string syn_proxy = "off";   // off | on | auto
+    uint64_t proxy_engaged = 0;      // workers answering SYNs with cookies now
+    uint64_t proxy_engagements = 0;  // auto: times a worker engaged
 };
 
 struct metrics_view {

@@ -240,6 +240,20 @@ void worker_families(std::string& out, const metrics_view& v) {
     worker_family(out, v, "sluice_resets_sent_total", "counter",
                   "TCP RST segments the load balancer built and sent.",
                   [](const worker_metrics& w) { return w.resets_sent; });
+    family(out, "sluice_syn_proxy_total", "counter",
+           "SYN proxy events: cookies sent, valid cookie ACKs accepted, flows spliced, backend "
+           "connects that failed.");
+    for (const worker_metrics& w : v.workers) {
+        const decimal id(w.worker);
+        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "cookie_sent"}},
+               w.syn_cookies_sent);
+        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "accepted"}},
+               w.syn_proxy_accepted);
+        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "spliced"}},
+               w.syn_proxy_spliced);
+        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "backend_failed"}},
+               w.syn_proxy_backend_failed);
+    }
     worker_family(out, v, "sluice_flow_table_entries", "gauge", "Flows in the worker's flow table.",
                   [](const worker_metrics& w) { return w.flows_active; });
 }
@@ -263,6 +277,19 @@ void protect_families(std::string& out, const metrics_view& v) {
     for (const protect_metrics& p : v.protection)
         if (p.source_table)
             sample(out, "sluice_source_table_entries", {{"vip", p.vip}}, p.source_entries);
+    family(out, "sluice_syn_proxy_engaged", "gauge",
+           "Workers answering the VIP's SYNs with SYN cookies now (syn_proxy on, or auto while "
+           "attacked).");
+    for (const protect_metrics& p : v.protection)
+        if (p.syn_proxy != "off")
+            sample(out, "sluice_syn_proxy_engaged", {{"vip", p.vip}, {"mode", p.syn_proxy}},
+                   p.proxy_engaged);
+    family(out, "sluice_syn_proxy_engagements_total", "counter",
+           "Times a worker engaged the SYN proxy of a syn_proxy = auto VIP.");
+    for (const protect_metrics& p : v.protection)
+        if (p.syn_proxy == "auto")
+            sample(out, "sluice_syn_proxy_engagements_total", {{"vip", p.vip}},
+                   p.proxy_engagements);
     family(out, "sluice_source_table_evictions_total", "counter",
            "Sources forgotten while still limited, for lack of room in the per-source table.");
     for (const protect_metrics& p : v.protection)

@@ -185,6 +185,31 @@ FLOWS = {"flows": [
      "state": "udp", "expires_in": 12.25},
 ], "truncated": True, "limit": 2}
 
+PROTECTION = {"vip": "http", "new_connections": {"per_second": 0, "burst": 0},
+              "packets": {"per_second": 100000, "burst": 200000},
+              "source_new_connections": {"per_second": 10, "burst": 5},
+              "source_table_size": 65536, "action": "reset", "half_open": 3, "max_half_open": 1000,
+              "max_half_open_per_backend": 0, "syn_proxy": "auto", "workers": 2,
+              "syn_proxy_engaged_workers": 1, "source_entries": 12, "source_evictions": 0,
+              "refused": {"vip_connections": 0, "source_connections": 85, "packets": 0,
+                          "half_open": 0, "rule": 5},
+              "rules": [{"name": "admin", "pattern": "GET /admin", "action": "drop",
+                         "matches": 5}]}
+
+SHOW_PROTECTION = """\
+vip http
+  new connections          unlimited
+  per source               10/s burst 5
+  packets                  100000/s burst 200000
+  refused connections get  reset
+  half-open                3 (max 1000)
+  syn proxy                auto (engaged on 1 of 2 workers)
+  sources tracked          12 (0 evicted while limited)
+  refused: source_connections 85, rule 5
+  RULE   ACTION  MATCHES  PATTERN
+  admin  drop          5  GET /admin
+"""
+
 SHOW_FLOWS = """\
 WORKER  PROTO  CLIENT            VIP   BACKEND          LOCAL              STATE        EXPIRES
      0  tcp    198.18.0.2:56316  http  198.18.1.11:80   198.18.1.1:1024    established   900.0s
@@ -209,6 +234,12 @@ COMMANDS = [
      [{"cmd": "show_backends", "vip": "http"},
       {"cmd": "set_weight", "vip": "http", "backend": "198.18.1.12:80", "weight": 0}],
      [ok([B11, B12]), ok(B12_WEIGHT0)], "http 198.18.1.12:80: weight 1 -> 0\n"),
+    (["set", "limit", "http", "source_new_connections", "10", "--burst", "5"],
+     [{"cmd": "set_limit", "vip": "http", "limit": "source_new_connections", "per_second": 10,
+       "burst": 5}],
+     [ok(PROTECTION)], SHOW_PROTECTION),
+    (["show", "protection", "http"], [{"cmd": "show_protection", "vip": "http"}],
+     [ok([PROTECTION])], SHOW_PROTECTION),
     (["drain", "http", "198.18.1.12:80"],
      [{"cmd": "show_backends", "vip": "http"},
       {"cmd": "drain", "vip": "http", "backend": "198.18.1.12:80"}],
@@ -253,13 +284,19 @@ def check_usage_errors():
     cases = [
         ([], "missing command"),
         (["frobnicate"], "unknown command 'frobnicate'"),
-        (["show"], "missing 'show' command (one of: vips, backends, stats, flows)"),
+        (["show"], "missing 'show' command (one of: vips, backends, stats, flows, protection)"),
         (["show", "flows", "--backend", "198.18.1.11:80"], "--backend requires --vip"),
         (["show", "flows", "--limit", "0"], "--limit: must be an integer from 1 to 100000"),
         (["show", "flows", "--limit", "lots"], "got 'lots'"),
         (["show", "pools"], "unknown 'show' command 'pools'"),
         (["set", "weight", "http", "198.18.1.12:80"], "WEIGHT is required"),
         (["drain", "http"], "BACKEND is required"),
+        (["set", "limit", "http", "conns", "5"],
+         "LIMIT: conns not in {new_connections,packets,source_new_connections}"),
+        (["set", "limit", "http", "packets", "-5"],
+         "RATE: must be an integer from 0 to 1000000000, got '-5'"),
+        (["set", "limit", "http", "packets", "5", "--burst", "2000000000"],
+         "--burst: must be an integer from 0 to 1000000000, got '2000000000'"),
         (["set", "weight", "http", "198.18.1.12:80", "abc"],
          "WEIGHT: must be an integer from 0 to 65535, got 'abc'"),
         (["set", "weight", "http", "198.18.1.12:80", "70000"],

@@ -264,10 +264,11 @@ class BackgroundClient:
     """tests/e2e/client.py running inside sluice-client in the background (e.g. `hold`, which
     keeps connections open until its stdin closes). Its stdout JSON lines are read as they come."""
 
-    def __init__(self, argv: Sequence[str]):
+    def __init__(self, argv: Sequence[str], script: str = "client.py"):
         self.argv = list(argv)
-        cmd = ["ip", "netns", "exec", NS_CLIENT, sys.executable, str(HERE / "client.py"),
-               *argv, "--json"]
+        cmd = ["ip", "netns", "exec", NS_CLIENT, sys.executable, str(HERE / script), *argv]
+        if script == "client.py":
+            cmd.append("--json")
         log(f"background client: {' '.join(argv)}")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
@@ -539,9 +540,10 @@ class Test:
             f"{', ' + str(tables) if tables else ''})")
         return out
 
-    def client_start(self, *argv: str) -> BackgroundClient:
-        """Starts client.py in the client namespace in the background (killed at teardown)."""
-        c = BackgroundClient(argv)
+    def client_start(self, *argv: str, script: str = "client.py") -> BackgroundClient:
+        """Starts client.py (or another script of tests/e2e printing JSON lines, such as
+        syn_flood.py) in the client namespace in the background (killed at teardown)."""
+        c = BackgroundClient(argv, script)
         self.background.append(c)
         return c
 
@@ -566,9 +568,12 @@ class Test:
                 d.dump_log(40)
 
     # -- clients inside sluice-client
-    def client(self, *argv: str, timeout: float = 240) -> dict:
-        """Runs tests/e2e/client.py in the client namespace; returns its JSON summary."""
-        cmd = [sys.executable, str(HERE / "client.py"), *argv, "--json"]
+    def client(self, *argv: str, timeout: float = 240, script: str = "client.py") -> dict:
+        """Runs tests/e2e/client.py (or another script printing a JSON summary line, such as
+        syn_flood.py) in the client namespace; returns its JSON summary."""
+        cmd = [sys.executable, str(HERE / script), *argv]
+        if script == "client.py":
+            cmd.append("--json")
         res = ns_run(NS_CLIENT, cmd, timeout=timeout, check_rc=False)
         if res.stderr.strip():
             for line in res.stderr.strip().splitlines()[-20:]:
