@@ -142,8 +142,32 @@ bold "operator: back to normal (enable be3, weight 1 on be2)"
 "$SLUICECTL" enable http 198.18.1.13:80 || failed=1
 "$SLUICECTL" set weight http 198.18.1.12:80 1 || failed=1
 
+bold "attack: SYN proxy on for http (sluicectl reload), a 3 s spoofed SYN flood from 198.18.128.0/17 while 300 GETs"
+# The same lab config with syn_proxy = "on" for the http VIP and a route that sends the SYN-ACKs
+# for the spoofed sources back towards the client namespace (which ignores them).
+python3 - "$CONFIG" "$WORK/protected.toml" <<'PY'
+import sys
+text = open(sys.argv[1]).read().replace('name = "http"\n', 'name = "http"\nsyn_proxy = "on"\n', 1)
+route = '[[route]]\nprefix = "198.18.128.0/17"\nvia = "198.18.0.2"\n\n'
+open(sys.argv[2], "w").write(text.replace("[flows]", route + "[flows]", 1))
+PY
+"$SLUICECTL" reload "$WORK/protected.toml" || failed=1
+ip netns exec sluice-client python3 tests/e2e/syn_flood.py --dst "$VIP" --dport 80 \
+    --count 200000 --duration 3 >"$WORK/flood.json" &
+FLOOD_PID=$!
+sleep 0.5
+client http --url "http://$VIP/" --count 300 || failed=1
+wait "$FLOOD_PID" || failed=1
+echo "flood: $(cat "$WORK/flood.json")"
+"$SLUICECTL" show protection http || failed=1
+python3 tests/e2e/telemetry.py --compact /sluice/stats | tr ',' '\n' | \
+    grep -E 'syn_cookies_sent|syn_proxy_spliced|flows_created|flows_active' || failed=1
+for be in 1 2 3; do
+    echo "be$be SYN_RECV sockets: $(ip netns exec sluice-be$be ss -Htn state syn-recv | wc -l)"
+done
+
 bold "Prometheus: curl http://127.0.0.1:9273/metrics (excerpt)"
-curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_backend_(connections_total|weight)\{vip="http"' || failed=1
+curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_(backend_(connections_total|weight)\{vip="http"|syn_proxy_total)' || failed=1
 
 bold "sluiced counters (telemetry /sluice/stats)"
 python3 tests/e2e/telemetry.py --compact /sluice/stats || failed=1
