@@ -192,8 +192,11 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
 }
 
 void worker::process_owned(const snapshot& s, rte_mbuf** pkts, uint16_t n) {
-    // Stage the burst: the bucket lines of every packet are requested before the first lookup.
+    // Stage the burst in two passes so that memory latency overlaps across packets: every
+    // packet's bucket lines are requested, then (buckets arriving) every packet's candidate
+    // entries, and only then does the first lookup run.
     for (uint16_t i = 0; i < n; ++i) flows_->prefetch(meta_of(pkts[i]).hash);
+    for (uint16_t i = 0; i < n; ++i) flows_->prefetch_entries(meta_of(pkts[i]).hash);
     for (uint16_t i = 0; i < n; ++i) forward(s, pkts[i]);
 }
 
@@ -662,6 +665,11 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     // A proxied flow's numbers are kept in the client's terms; the backend's differ by the
     // ISN delta (seq_next of the backend direction is the client-side number).
     if (!to_client && (f.flags & flow::flow_flag::proxied)) r.ack += proxy_of(f).seq_delta;
+    // Without the receiver's own numbers (its SYN-ACK not seen: a proxied flow still waiting
+    // for the backend, or a SYN never answered) only a bare RST is acceptable to it.
+    const bool pending_proxy =
+        (f.flags & flow::flow_flag::proxied) && f.state == flow::tcp_state::syn_sent;
+    if (!(f.flags & receiver_valid) || (!to_client && pending_proxy)) r.with_ack = false;
     if (to_client)
         transmit_reset(s, r, f.port_client, f.neighbor_client);
     else

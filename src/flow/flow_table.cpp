@@ -41,6 +41,21 @@ void flow_table::prefetch(uint64_t h) const {
     __builtin_prefetch(&buckets_[bucket_b(h)]);
 }
 
+void flow_table::prefetch_entries(uint64_t h) const {
+    const uint32_t sig = signature(h);
+    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
+        const bucket& bk = buckets_[b];
+        for (unsigned i = 0; i < 8; ++i) {
+            if (bk.sig[i] != sig || bk.ref[i] == 0) continue;
+            const char* e = reinterpret_cast<const char*>(&entries_[(bk.ref[i] - 1) >> 1]);
+            // An entry spans two cache lines: the client key first, the reply key and state
+            // after it.
+            __builtin_prefetch(e);
+            __builtin_prefetch(e + sizeof(flow_entry) - 1);
+        }
+    }
+}
+
 bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k) const {
     if (d == direction::from_client) return e.client == k;
     return k.src_port == e.backend_port && k.dst_port == e.local_port &&

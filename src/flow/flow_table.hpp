@@ -77,6 +77,9 @@ public:
     flow_table& operator=(const flow_table&) = delete;
 
     void prefetch(uint64_t hash) const;
+    // Second stage, once the buckets are in cache: requests the entries whose signature
+    // matches, so the lookup that follows finds them in cache too.
+    void prefetch_entries(uint64_t hash) const;
     flow_hit lookup(const flow_key& key, uint64_t hash) const;
 
     // Allocates an entry and indexes both keys (`e.client` and reply_key(e) must be filled in

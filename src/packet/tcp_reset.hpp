@@ -22,6 +22,9 @@ struct tcp_reset_spec {
     uint16_t dst_port;
     uint32_t seq;  // must equal the receiver's next expected sequence number (RFC 5961)
     uint32_t ack;
+    // False: a bare RST, for a receiver whose own sequence numbers the sender does not know (a
+    // SYN_RECEIVED peer drops an RST|ACK that acknowledges the wrong number).
+    bool with_ack = true;
 };
 
 // Writes the frame into `out` (room for tcp_reset_max_len bytes) and returns its length.
@@ -62,7 +65,7 @@ inline size_t build_tcp_reset(uint8_t* out, const tcp_reset_spec& r) {
     store_be32(tcp + tcp_seq, r.seq);
     store_be32(tcp + tcp_ack, r.ack);
     tcp[tcp_off] = uint8_t((tcp_min_header_len / 4) << 4);
-    tcp[tcp_flags_off] = tcp_flag::rst | tcp_flag::ack;
+    tcp[tcp_flags_off] = r.with_ack ? tcp_flag::rst | tcp_flag::ack : tcp_flag::rst;
     store_raw16(tcp + tcp_csum, checksum_full(tcp, tcp_min_header_len, pseudo));
     return len;
 }

@@ -1,0 +1,179 @@
+// Shared harness of the packet tests (see harness.hpp).
+#include "packet/harness.hpp"
+
+#include <doctest/doctest.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace sluice::packet_test {
+
+harness h;
+
+const uint8_t backend_mac[3][6] = {
+    {0x02, 0xbe, 0, 0, 0, 0x11}, {0x02, 0xbe, 0, 0, 0, 0x12}, {0x02, 0xbe, 0, 0, 0, 0x13}};
+const uint8_t client_mac[6] = {0x02, 0xc1, 0, 0, 0, 0x02};
+
+const uint8_t* port_mac(uint16_t p) {
+    return h.rt->current_snapshot().ports[p].mac.data();
+}
+
+void set_macs(bytes& f, const uint8_t* dst, const uint8_t* src) {
+    std::memcpy(f.data(), dst, 6);
+    std::memcpy(f.data() + 6, src, 6);
+}
+
+void inject(uint16_t port, const bytes& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(h.pool);
+    REQUIRE(m != nullptr);
+    char* d = rte_pktmbuf_append(m, uint16_t(frame.size()));
+    REQUIRE(d != nullptr);
+    std::memcpy(d, frame.data(), frame.size());
+    REQUIRE(rte_ring_enqueue(h.rx[port], m) == 0);
+}
+
+void run_passes() {
+    for (int i = 0; i < 4; ++i) {
+        h.rt->worker_at(0).poll_once();
+        h.rt->control_poll();
+    }
+    h.rt->worker_at(0).poll_once();
+}
+
+std::vector<bytes> transmitted(uint16_t port) {
+    std::vector<bytes> out;
+    rte_mbuf* m;
+    while (rte_ring_dequeue(h.tx[port], reinterpret_cast<void**>(&m)) == 0) {
+        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+        out.emplace_back(d, d + m->data_len);
+        rte_pktmbuf_free(m);
+    }
+    return out;
+}
+
+uint64_t drops(drop_reason r) {
+    return dataplane::read(h.rt->worker_at(0).counters.drops[unsigned(r)]);
+}
+
+bytes arp_frame(uint16_t op, const uint8_t* sender_mac, std::array<uint8_t, 16> sender_ip,
+                const uint8_t* dst_mac, std::array<uint8_t, 16> target_ip) {
+    bytes f = test::build_arp();
+    static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    set_macs(f, dst_mac ? dst_mac : broadcast, sender_mac);
+    test::put16(f, 20, op);
+    std::memcpy(&f[22], sender_mac, 6);
+    std::memcpy(&f[28], sender_ip.data(), 4);
+    std::memcpy(&f[32], op == 2 ? dst_mac : broadcast, 6);
+    if (op == 1) std::memset(&f[32], 0, 6);
+    std::memcpy(&f[38], target_ip.data(), 4);
+    return f;
+}
+
+bytes from_client(frame_spec s) {
+    s.src = v4(198, 18, 0, 2);
+    bytes f = test::build_frame(s);
+    set_macs(f, port_mac(client), client_mac);
+    return f;
+}
+
+void resolve_neighbors() {
+    if (!h.rt->neighbors_ready()) {
+        h.rt->control_poll();
+        h.rt->worker_at(0).poll_once();
+        for (int b = 0; b < 3; ++b)
+            inject(servers, arp_frame(2, backend_mac[b], v4(198, 18, 1, uint8_t(11 + b)),
+                                      port_mac(servers), v4(198, 18, 1, 1)));
+        inject(client, arp_frame(1, client_mac, v4(198, 18, 0, 2), nullptr, v4(198, 18, 0, 1)));
+        run_passes();
+        REQUIRE(h.rt->neighbors_ready());
+    }
+    transmitted(client);
+    transmitted(servers);
+}
+
+bool ipv4_checksum_ok(const bytes& f) {
+    size_t ihl = size_t(f[14] & 0x0f) * 4;
+    return test::ones_sum(&f[14], ihl) == 0xffff;
+}
+
+bool l4_checksum_ok(const bytes& f) {
+    size_t ihl = size_t(f[14] & 0x0f) * 4;
+    size_t l4 = 14 + ihl;
+    uint16_t total = test::get16(f, 16);
+    uint32_t l4_len = uint32_t(total - ihl);
+    uint8_t proto = f[23];
+    if (proto == 17 && test::get16(f, l4 + 6) == 0) return true;
+    uint32_t pseudo = test::pseudo_sum(address_family::ipv4, &f[26], &f[30], proto, l4_len);
+    return test::ones_sum(&f[l4], l4_len, pseudo) == 0xffff;
+}
+
+ipv4_view view(const bytes& f) {
+    ipv4_view v;
+    std::memcpy(v.src.data(), &f[26], 4);
+    std::memcpy(v.dst.data(), &f[30], 4);
+    size_t l4 = 14 + size_t(f[14] & 0x0f) * 4;
+    v.sport = test::get16(f, l4);
+    v.dport = test::get16(f, l4 + 2);
+    v.ttl = f[22];
+    return v;
+}
+
+std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    return {a, b, c, d};
+}
+
+int run(int argc, char** argv, const char* config_text, const char* name) {
+    const std::string program = name;
+    std::vector<std::string> eal = {program,
+                                    "--no-huge",
+                                    "-m",
+                                    "256",
+                                    "--no-shconf",
+                                    "--no-pci",
+                                    "-l",
+                                    "0",
+                                    "--file-prefix=sluice-" + program,
+                                    "--log-level=*:warning",
+                                    "--no-telemetry"};
+    std::vector<char*> eal_argv;
+    for (auto& a : eal) eal_argv.push_back(a.data());
+    if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
+        fprintf(stderr, "EAL init failed\n");
+        return 1;
+    }
+    // rte_eth_from_rings names the port "net_ring_" + name, which is what the config refers to.
+    const char* names[2] = {"client", "servers"};
+    for (int p = 0; p < 2; ++p) {
+        std::string n = names[p];
+        h.rx[p] = rte_ring_create(("rx_" + n).c_str(), 1024, 0, 0);
+        h.tx[p] = rte_ring_create(("tx_" + n).c_str(), 1024, 0, 0);
+        if (!h.rx[p] || !h.tx[p] || rte_eth_from_rings(names[p], &h.rx[p], 1, &h.tx[p], 1, 0) < 0) {
+            fprintf(stderr, "cannot create ring port %s\n", names[p]);
+            return 1;
+        }
+    }
+    h.pool = rte_pktmbuf_pool_create("test_frames", 1023, 0, dataplane::mbuf_priv_size,
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    if (!h.pool) return 1;
+    int rc;
+    {
+        config::config cfg = config::load_string(config_text, program + ".toml");
+        // No exception interfaces: this test runs in the caller's network namespace.
+        cfg.dataplane.kernel_interfaces = false;
+        dataplane::runtime rt(cfg);
+        rt.start();
+        h.rt = &rt;
+        doctest::Context ctx(argc, argv);
+        rc = ctx.run();
+        h.rt = nullptr;
+    }
+    rte_eal_cleanup();
+    return rc;
+}
+
+}  // namespace sluice::packet_test

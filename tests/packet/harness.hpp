@@ -1,0 +1,77 @@
+#pragma once
+// Shared harness of the packet tests: EAL with --no-huge, two DPDK ring ports (net_ring) named
+// "client" and "servers", a runtime built from the test's configuration, and helpers to inject
+// frames on a port's RX ring, run the worker and control passes, and read back what the worker
+// transmitted on a port's TX ring. (The ring PMD cannot set MACs, so both ports have
+// 00:00:00:00:00:00; the e2e tests run on real veth MACs.)
+//
+// Each test executable defines DOCTEST_CONFIG_IMPLEMENT and its own main(), which calls run().
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/runtime.hpp"
+#include "unit/frame_builder.hpp"
+
+namespace sluice::packet_test {
+
+using test::bytes;
+using test::frame_spec;
+using test::v4;
+
+// Snapshot port indices: the order of the [[port]] tables in every packet test's config.
+enum port_index : uint16_t { client = 0, servers = 1 };
+
+struct harness {
+    rte_ring* rx[2];
+    rte_ring* tx[2];
+    rte_mempool* pool;
+    dataplane::runtime* rt;
+};
+extern harness h;
+
+// Backends 198.18.1.11, .12, .13 and the client 198.18.0.2.
+extern const uint8_t backend_mac[3][6];
+extern const uint8_t client_mac[6];
+
+const uint8_t* port_mac(uint16_t p);
+void set_macs(bytes& f, const uint8_t* dst, const uint8_t* src);
+
+// Puts a copy of `frame` on the RX ring of `port`.
+void inject(uint16_t port, const bytes& frame);
+// Runs the worker and the control thread until both are idle.
+void run_passes();
+// Everything the LB transmitted on `port` since the last call, in order.
+std::vector<bytes> transmitted(uint16_t port);
+// Worker 0's drop counter of `r`.
+uint64_t drops(drop_reason r);
+
+bytes arp_frame(uint16_t op, const uint8_t* sender_mac, std::array<uint8_t, 16> sender_ip,
+                const uint8_t* dst_mac, std::array<uint8_t, 16> target_ip);
+// Frame from the client (198.18.0.2) to s.dst with the LB's client-port MAC as destination.
+bytes from_client(frame_spec s);
+// Answers the start-up ARP requests for the three backends and makes the LB learn the client's
+// MAC (an ARP request for 198.18.0.1); drains what that transmitted. Idempotent.
+void resolve_neighbors();
+
+// Full recomputation over the frame's bytes (RFC 1071), independent of src/packet.
+bool ipv4_checksum_ok(const bytes& f);
+bool l4_checksum_ok(const bytes& f);
+
+struct ipv4_view {
+    std::array<uint8_t, 4> src, dst;
+    uint16_t sport, dport;
+    uint8_t ttl;
+};
+ipv4_view view(const bytes& f);
+std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
+
+// main() of a packet test: EAL, ring ports, mbuf pool, the runtime from `config_text` (exception
+// interfaces off: the tests run in the caller's network namespace), then the doctest cases.
+// `name` names the EAL program and its file prefix. Returns the process exit code.
+int run(int argc, char** argv, const char* config_text, const char* name);
+
+}  // namespace sluice::packet_test
