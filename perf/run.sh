@@ -2,7 +2,8 @@
 # Sluice's data-path benchmark, one command: builds perf/worker_bench (release) if needed, runs it
 # (the real worker on one lcore, every scenario plus the I/O-only baseline), runs DPDK's own
 # dpdk-testpmd in io-forward mode on a net_null pair as the external reference, and prints one
-# table with the targets. Bounded in time (about a minute on a 2-core VM, most of it
+# table with the targets, and plots Mpps against concurrent flows (perf/plot.sh, when
+# gnuplot is installed). Bounded in time (about a minute on a 2-core VM, most of it
 # opening the 10 M flows); the results stay in $OUT (JSON and logs).
 #
 #   perf/run.sh                      # everything
@@ -116,5 +117,13 @@ line("<= 128 bytes per flow", None if bpf is None else bpf <= 128,
      "-" if bpf is None else "%.0f B (entry %d B + index + timer wheel)" % (bpf, data["flow_entry_bytes"]))
 EOF
 echo
+# Mpps against concurrent flows as a PNG next to the results (docs/perf-flows.png is refreshed
+# by running perf/plot.sh by hand, so an ad-hoc run never rewrites the documented figure).
+if command -v gnuplot >/dev/null; then
+    perf/plot.sh "$OUT/worker_bench.json" --out "$OUT/perf-flows.png" ||
+        echo "run.sh: warning: the plot failed (perf/plot.sh)" >&2
+else
+    echo "run.sh: gnuplot not installed (gnuplot-nox): no plot"
+fi
 echo "run.sh: done in $(($(date +%s) - start)) s; results in $OUT"
 exit "$bench_rc"

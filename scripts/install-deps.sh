@@ -20,6 +20,8 @@ packages=(
     # lab: namespaces, servers, load generators
     iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 procps psmisc prometheus
     util-linux
+    # perf: peers for perf/compare-peers.sh, plots for perf/plot.sh
+    haproxy libnginx-mod-stream nftables gnuplot-nox
 )
 
 missing=()

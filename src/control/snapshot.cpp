@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "flow/flow_key.hpp"
+
 namespace sluice::control {
 
 uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) {
@@ -14,23 +16,36 @@ uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, 
     return h ^ (h >> 15);
 }
 
+namespace {
+
+// Address equality without a libc memcmp call (per packet): 4 bytes for IPv4, 16 for IPv6.
+bool same_address_of(const uint8_t* a, const uint8_t* b, uint8_t family) {
+    if (family == 4) {
+        uint32_t x, y;
+        std::memcpy(&x, a, 4);
+        std::memcpy(&y, b, 4);
+        return x == y;
+    }
+    return flow::same_address(a, b);
+}
+
+}  // namespace
+
 int32_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
                            uint8_t proto) const {
-    size_t n = family == 4 ? 4 : 16;
     for (uint32_t i = vip_hash(dst, family, dport, proto) & vip_mask_;; i = (i + 1) & vip_mask_) {
         int32_t v = vip_slots_[i];
         if (v < 0) return -1;
         const vip_entry& e = vips[size_t(v)];
         if (e.port == dport && e.protocol == proto && uint8_t(e.address.family) == family &&
-            std::memcmp(e.address.bytes.data(), dst, n) == 0)
+            same_address_of(e.address.bytes.data(), dst, family))
             return v;
     }
 }
 
 int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
-    size_t n = family == 4 ? 4 : 16;
     for (const auto& l : locals_)
-        if (l.family == family && std::memcmp(l.bytes, dst, n) == 0) return l.port;
+        if (l.family == family && same_address_of(l.bytes, dst, family)) return l.port;
     return -1;
 }
 
