@@ -351,15 +351,17 @@ private:
             };
             auto it = names.find(f.backend_id);
             const bool tcp = f.client.protocol == 6;
-            list.push_back({{"worker", lf.worker},
-                            {"protocol", tcp ? "tcp" : "udp"},
-                            {"client", backend_label(addr(f.client.src), f.client.src_port)},
-                            {"vip", it != names.end() ? it->second.vip : "-"},
-                            {"vip_address", backend_label(addr(f.client.dst), f.client.dst_port)},
-                            {"backend", backend_label(addr(f.backend_addr), f.backend_port)},
-                            {"local", backend_label(addr(f.local_addr), f.local_port)},
-                            {"state", tcp ? flow::tcp_state_name(f.state) : "udp"},
-                            {"expires_in", lf.expires_in_s}});
+            list.push_back(
+                {{"worker", lf.worker},
+                 {"protocol", tcp ? "tcp" : "udp"},
+                 {"client", backend_label(addr(f.client.src), f.client.src_port)},
+                 {"vip", it != names.end() ? it->second.vip : "-"},
+                 {"vip_address", backend_label(addr(f.client.dst), f.client.dst_port)},
+                 {"backend", backend_label(addr(f.backend_addr), f.backend_port)},
+                 {"local", backend_label(addr(rt_.worker_at(lf.worker).flows().local_address(f)),
+                                         f.local_port)},
+                 {"state", tcp ? flow::tcp_state_name(f.state) : "udp"},
+                 {"expires_in", lf.expires_in_s}});
         }
         return {{"flows", list}, {"truncated", truncated}, {"limit", limit}};
     }

@@ -137,6 +137,17 @@ void runtime::start() {
                                      " flows; lower flows.capacity or give EAL more memory)");
         flow_memory_.push_back(mem);
         flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
+        // The full-NAT source address per egress port and family, as snapshot::source_address
+        // picks it: the port's first address of the family (ports change only with a restart).
+        for (size_t p = 0; p < cfg_.ports.size(); ++p)
+            for (address_family fam : {address_family::ipv4, address_family::ipv6})
+                for (const auto& a : cfg_.ports[p].addresses)
+                    if (a.address.family == fam) {
+                        flow_tables_.back()->set_local_address(uint8_t(p),
+                                                               fam == address_family::ipv4 ? 4 : 6,
+                                                               a.address.bytes.data());
+                        break;
+                    }
         worker_setup& s = setups_[w];
         s.index = w;
         s.count = n_workers;

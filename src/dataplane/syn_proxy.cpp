@@ -179,7 +179,7 @@ void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
 void worker::send_backend_syn(const snapshot& s, const flow_entry& f, const proxy_state& p) {
     packet::handshake_spec syn{};
     syn.family = f.client.family;
-    syn.src = f.local_addr;
+    syn.src = flows_->local_address(f);
     syn.dst = f.backend_addr;
     syn.src_port = f.local_port;
     syn.dst_port = f.backend_port;

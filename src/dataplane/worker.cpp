@@ -287,7 +287,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     uint16_t out_port;
     uint32_t neighbor;
     if (hit.dir == direction::from_client) {
-        t = {f.local_addr, f.backend_addr, f.local_port, f.backend_port};
+        t = {flows_->local_address(f), f.backend_addr, f.local_port, f.backend_port};
         out_port = f.port_backend;
         neighbor = f.neighbor_backend;
     } else {
@@ -362,7 +362,6 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     flow_entry* f = flows_->insert(now_tick_ + timeout, [&](flow_entry& e) {
         e.client = key;
         std::memcpy(e.backend_addr, be.address.bytes.data(), 16);
-        std::memcpy(e.local_addr, local->bytes.data(), 16);
         e.backend_port = be.port;
         e.local_port = lport;
         e.vip_index = uint16_t(meta.vip);
@@ -655,7 +654,7 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
         r.src_port = f.client.dst_port;
         r.dst_port = f.client.src_port;
     } else {
-        r.src = f.local_addr;
+        r.src = flows_->local_address(f);
         r.dst = f.backend_addr;
         r.src_port = f.local_port;
         r.dst_port = f.backend_port;

@@ -60,7 +60,7 @@ bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k
     if (d == direction::from_client) return e.client == k;
     return k.src_port == e.backend_port && k.dst_port == e.local_port &&
            k.protocol == e.client.protocol && k.family == e.client.family &&
-           same_address(k.src, e.backend_addr) && same_address(k.dst, e.local_addr);
+           same_address(k.src, e.backend_addr) && same_address(k.dst, local_address(e));
 }
 
 flow_hit flow_table::lookup(const flow_key& key, uint64_t h) const {

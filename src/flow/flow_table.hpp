@@ -22,7 +22,9 @@ inline constexpr uint32_t no_entry = 0xffffffff;
 struct flow_entry {
     flow_key client;           // as sent by the client: client → VIP
     uint8_t backend_addr[16];  // reply direction: backend → local address
-    uint8_t local_addr[16];
+    // The local (full-NAT source) address is not stored: it is the first address of the
+    // client's family on port_backend (flow_table::local_address), fixed while sluiced runs
+    // since ports change only with a restart. That keeps the entry at 96 bytes.
     uint16_t backend_port;  // host order
     uint16_t local_port;
     uint32_t expire_tick;  // deadline, moved forward by traffic
@@ -43,21 +45,10 @@ struct flow_entry {
     uint32_t seq_next[2];
 };
 
+static_assert(sizeof(flow_entry) == 96, "96-byte entry + 32 bytes of index = 128 per flow");
+
 inline bool is_live(const flow_entry& e) {
     return e.state != tcp_state::count;
-}
-
-// The key a reply from the backend carries: backend → local address.
-inline flow_key reply_key(const flow_entry& e) {
-    flow_key k;
-    std::memset(&k, 0, sizeof k);
-    std::memcpy(k.src, e.backend_addr, 16);
-    std::memcpy(k.dst, e.local_addr, 16);
-    k.src_port = e.backend_port;
-    k.dst_port = e.local_port;
-    k.protocol = e.client.protocol;
-    k.family = e.client.family;
-    return k;
 }
 
 struct flow_hit {
@@ -73,6 +64,28 @@ public:
     static size_t required_bytes(uint32_t capacity);
     flow_table(void* memory, uint32_t capacity, uint32_t now_tick);
 
+    static constexpr unsigned max_ports = 16;
+    // The full-NAT source address of flows leaving on `port` for `family` (4 or 6): 16 bytes,
+    // IPv4 in the first 4. Set before the first insert (control thread, at start).
+    void set_local_address(uint8_t port, uint8_t family, const uint8_t* address) {
+        std::memcpy(local_addrs_[port % max_ports][family == 6], address, 16);
+    }
+    const uint8_t* local_address(const flow_entry& e) const {
+        return local_addrs_[e.port_backend % max_ports][e.client.family == 6];
+    }
+    // The key a reply from the backend carries: backend → local address.
+    flow_key reply_key(const flow_entry& e) const {
+        flow_key k;
+        std::memset(&k, 0, sizeof k);
+        std::memcpy(k.src, e.backend_addr, 16);
+        std::memcpy(k.dst, local_address(e), 16);
+        k.src_port = e.backend_port;
+        k.dst_port = e.local_port;
+        k.protocol = e.client.protocol;
+        k.family = e.client.family;
+        return k;
+    }
+
     flow_table(const flow_table&) = delete;
     flow_table& operator=(const flow_table&) = delete;
 
@@ -82,9 +95,9 @@ public:
     void prefetch_entries(uint64_t hash) const;
     flow_hit lookup(const flow_key& key, uint64_t hash) const;
 
-    // Allocates an entry and indexes both keys (`e.client` and reply_key(e) must be filled in
-    // by `fill`, called before indexing). Returns nullptr when no entry or index slot is free;
-    // the table is then unchanged.
+    // Allocates an entry and indexes both keys (`e.client` and what reply_key(e) reads must be
+    // filled in by `fill`, called before indexing). Returns nullptr when no entry or index slot is
+    // free; the table is then unchanged.
     template <class Fill>
     flow_entry* insert(uint32_t expire_tick, Fill&& fill);
 
@@ -144,6 +157,7 @@ private:
     uint32_t size_ = 0;
     uint32_t free_head_;
     uint32_t last_tick_;
+    uint8_t local_addrs_[max_ports][2][16] = {};
 };
 
 template <class Fill>

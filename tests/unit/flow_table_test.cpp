@@ -18,7 +18,6 @@ using sluice::flow::flow_entry;
 using sluice::flow::flow_hash;
 using sluice::flow::flow_key;
 using sluice::flow::flow_table;
-using sluice::flow::reply_key;
 
 namespace {
 
@@ -26,7 +25,13 @@ namespace {
 struct table_fixture {
     explicit table_fixture(uint32_t capacity, uint32_t now = 0)
         : memory(std::aligned_alloc(64, (flow_table::required_bytes(capacity) + 63) / 64 * 64)),
-          table(memory.get(), capacity, now) {}
+          table(memory.get(), capacity, now) {
+        table.set_local_address(0, 4, local_v4);
+        table.set_local_address(0, 6, local_v6);
+    }
+    static constexpr uint8_t local_v4[16] = {198, 18, 255, 1};
+    static constexpr uint8_t local_v6[16] = {0x20, 0x01, 0, 2, 0, 0, 0,    0,
+                                             0,    0,    0, 0, 0, 0, 0xff, 1};
     struct free_deleter {
         void operator()(void* p) const { std::free(p); }
     };
@@ -35,7 +40,7 @@ struct table_fixture {
 };
 
 // Flow `id` (any 32-bit value): client 198.18.x.x:port -> VIP 198.19.0.1:80, reply from backend
-// 198.18.255.1:8080 to the local address 198.19.x.x:port. Both keys are unique per id.
+// 198.19.x.x:8080 to the table's local address 198.18.255.1:port. Both keys are unique per id.
 // family 6 puts the same id into 2001:2:: addresses.
 struct flow_spec {
     uint32_t id;
@@ -71,16 +76,22 @@ flow_key client_key(const flow_spec& f) {
 
 void fill_entry(flow_entry& e, const flow_spec& f) {
     e.client = client_key(f);
-    put_id(e.backend_addr, f.family, 18, 0xff010000);
-    put_id(e.local_addr, f.family, 19, f.id);
+    put_id(e.backend_addr, f.family, 19, f.id);
     e.backend_port = 8080;
     e.local_port = uint16_t(f.id);
+    e.port_backend = 0;
 }
 
 flow_key reply_of(const flow_spec& f) {
-    flow_entry e{};
-    fill_entry(e, f);
-    return reply_key(e);
+    flow_key k;
+    std::memset(&k, 0, sizeof k);
+    put_id(k.src, f.family, 19, f.id);
+    std::memcpy(k.dst, f.family == 4 ? table_fixture::local_v4 : table_fixture::local_v6, 16);
+    k.src_port = 8080;
+    k.dst_port = uint16_t(f.id);
+    k.protocol = f.protocol;
+    k.family = f.family;
+    return k;
 }
 
 // Recovers the id from an entry (inverse of client_key).
