@@ -6,8 +6,11 @@
 // Property checked (every run; the perf_worker_smoke test runs --smoke): every injected packet is
 // forwarded to the other port, none dropped, and every figure is finite and positive.
 // Also checked: setup flows reach ESTABLISHED, each SYN creates exactly one flow, and with
-// --smoke every output frame's addresses, MACs, TTL and IPv4/L4 checksums. Speeds are never
-// checked: docs/performance.md has the figures.
+// --smoke every output frame's addresses, MACs, TTL and IPv4/L4 checksums. For the SYN proxy
+// (syn_cookies): every SYN is answered by one SYN-ACK on the client port, nothing reaches the
+// servers and no flow is created; with --smoke each SYN-ACK goes to its SYN's source with ack =
+// ISN + 1, valid checksums and a cookie the proxy accepts. Speeds are never checked:
+// docs/performance.md has the figures.
 //
 //   build/perf/worker_bench [--smoke] [--seconds S] [--max-flows N] [--only a,b] [--json FILE]
 #include <rte_bus_vdev.h>
@@ -35,6 +38,7 @@
 #include "common/log.hpp"
 #include "dataplane/runtime.hpp"
 #include "flow/flow_table.hpp"
+#include "protect/syn_cookie.hpp"
 #include "sluice/config.hpp"
 
 #ifndef SLUICE_BUILDTYPE
@@ -64,6 +68,14 @@ constexpr uint16_t udp_vip_port = 53;
 // 253 × 59976 = 15.2 M flows: enough for the 10 M scenario, and the same pool for every scenario.
 constexpr uint32_t backend_count = 253;
 constexpr uint32_t clients_per_address = 50000;
+// A spoofed SYN flood (syn_cookies): 65536 distinct source address/port pairs (16384 addresses ×
+// 4 ports) in 198.19.128.0/17, routed through their own gateway (a second [[route]]), clear of
+// the clients (198.19.0.x).
+constexpr uint32_t attack_gateway_address = ip4(198, 18, 0, 3);
+constexpr uint32_t first_spoofed_address = ip4(198, 19, 128, 1);
+constexpr uint32_t spoofed_addresses = 16384;
+constexpr uint32_t spoofed_sources = 4 * spoofed_addresses;
+constexpr uint16_t first_spoofed_port = 20000;
 
 uint32_t client_address(uint32_t flow) {
     return ip4(198, 19, 0, 1) + flow / clients_per_address;
@@ -73,6 +85,26 @@ uint16_t client_port(uint32_t flow) {
 }
 uint32_t backend_address(uint32_t b) {
     return first_backend + b;
+}
+uint32_t spoofed_address(uint32_t i) {
+    return first_spoofed_address + i % spoofed_addresses;
+}
+uint16_t spoofed_port(uint32_t i) {
+    return uint16_t(first_spoofed_port + i / spoofed_addresses);
+}
+// The source a SYN-ACK was sent to, or spoofed_sources when it is none of them.
+uint32_t spoofed_index(uint32_t address, uint32_t port) {
+    const uint32_t a = address - first_spoofed_address, p = port - first_spoofed_port;
+    return a < spoofed_addresses && p < spoofed_sources / spoofed_addresses
+               ? p * spoofed_addresses + a
+               : spoofed_sources;
+}
+// Each source's ISN and TSval: distinct, spread over the sequence space.
+uint32_t spoofed_isn(uint32_t i) {
+    return i * 2654435761u + 0x12345678u;
+}
+uint32_t spoofed_tsval(uint32_t i) {
+    return 0x40000000u + i * 7;
 }
 void mac_of(uint32_t address, uint8_t* mac) {
     mac[0] = 0x02;
@@ -194,26 +226,33 @@ const char* check_output(uint8_t port, const uint8_t* f, uint32_t len, bool nat,
 }
 
 // Prepared traffic: frames copied into mbufs by the measured loop, and the port each arrives on.
+// A frame takes `stride` consecutive 64-byte slots (2 for the 74-byte SYNs with options).
 struct alignas(64) frame_slot {
     uint8_t bytes[64];
 };
 struct traffic {
     std::vector<frame_slot> frames;
     std::vector<uint8_t> in_port;
+    unsigned stride = 1;
+    uint16_t length = frame_len;
     void reserve(size_t n) {
-        frames.reserve(n);
+        frames.reserve(n * stride);
         in_port.reserve(n);
     }
     uint8_t* add(uint8_t port) {
-        frames.emplace_back();
+        frames.resize(frames.size() + stride);
         in_port.push_back(port);
-        return frames.back().bytes;
+        return frames[frames.size() - stride].bytes;
     }
-    size_t size() const { return frames.size(); }
+    size_t size() const { return in_port.size(); }
 };
 
 // ---------------------------------------------------------------------------------------------
 // The harness: two ring ports, the runtime of the scenario, and the mbuf pool frames come from.
+
+// What the measured loop's output frames must look like (checked with --smoke): unchanged
+// (baseline), rewritten by the full-NAT path, or the SYN proxy's answers.
+enum class expect : uint8_t { unchanged, nat, syn_ack };
 
 struct harness {
     rte_ring* rx[2] = {};
@@ -225,12 +264,132 @@ struct harness {
     uint8_t port_mac[2][6] = {};
     uint16_t dpdk_port[2] = {};
     uint8_t gateway_mac[6] = {};
+    uint8_t attack_gateway_mac[6] = {};
+    expect expected = expect::nat;
+    std::vector<uint8_t> syn_acks_seen;  // by spoofed source: SYN-ACKs received (syn_cookies)
     uint64_t output_errors = 0;
     const char* first_error = nullptr;
 };
 harness h;
 
-// The benchmark's sluiced configuration; @CAPACITY@ and @BACKENDS@ are filled in per scenario.
+// A Linux client's SYN from spoofed source `i`, as Linux writes it: MSS 1460, SACK_PERM,
+// timestamps, NOP, window scale 7; window 64240, DF. 74 bytes, checksums valid.
+constexpr uint16_t syn_frame_len = 14 + 20 + 40;
+
+void build_syn_frame(uint8_t* f, uint32_t i) {
+    std::memset(f, 0, syn_frame_len);
+    std::memcpy(f, h.port_mac[client], 6);
+    std::memcpy(f + 6, h.attack_gateway_mac, 6);
+    put16(f + 12, 0x0800);
+    uint8_t* ip = f + 14;
+    const uint32_t src = spoofed_address(i);
+    ip[0] = 0x45;
+    put16(ip + 2, 60);
+    put16(ip + 4, i & 0xffff);
+    put16(ip + 6, 0x4000);  // DF
+    ip[8] = 64;
+    ip[9] = 6;
+    put32(ip + 12, src);
+    put32(ip + 16, vip_address);
+    put16(ip + 10, ~fold(sum16(ip, 20, 0)) & 0xffff);
+    uint8_t* tcp = ip + 20;
+    put16(tcp, spoofed_port(i));
+    put16(tcp + 2, tcp_vip_port);
+    put32(tcp + 4, spoofed_isn(i));
+    tcp[12] = 10 << 4;  // 40-byte header
+    tcp[13] = 0x02;     // SYN
+    put16(tcp + 14, 64240);
+    static constexpr uint8_t options_head[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10};
+    std::memcpy(tcp + 20, options_head, sizeof options_head);
+    put32(tcp + 28, spoofed_tsval(i));  // TSecr (tcp + 32) stays 0
+    tcp[36] = 1;                        // NOP
+    tcp[37] = 3;                        // window scale 7
+    tcp[38] = 3;
+    tcp[39] = 7;
+    put16(tcp + 16, ~fold(sum16(tcp, 40, pseudo_sum(src, vip_address, 6, 40))) & 0xffff);
+}
+
+// Checks one SYN proxy answer: a SYN-ACK to the source of one of the SYNs (the first for that
+// source), from the VIP through the attack gateway, checksums valid, ack = ISN + 1, options
+// answering the client's, and a sequence number the proxy accepts as its cookie.
+const char* check_syn_ack(uint8_t port, const uint8_t* f, uint32_t len) {
+    if (port != client) return "a frame on the servers port";
+    if (len < 14 + 20 + 20 || get16(f + 12) != 0x0800) return "SYN-ACK: not an IPv4 frame";
+    const uint8_t* ip = f + 14;
+    if (ip[0] != 0x45 || ip[9] != 6) return "SYN-ACK: not IPv4/TCP without IP options";
+    if (fold(sum16(ip, 20, 0)) != 0xffff) return "SYN-ACK: bad IPv4 header checksum";
+    const uint32_t total = get16(ip + 2);
+    if (total < 40 || 14 + total > len) return "SYN-ACK: bad IPv4 total length";
+    if (ip[8] == 0) return "SYN-ACK: TTL 0";
+    const uint32_t src = get32(ip + 12), dst = get32(ip + 16);
+    const uint8_t* tcp = ip + 20;
+    const uint32_t l4_len = total - 20, header = uint32_t(tcp[12] >> 4) * 4;
+    if (header < 20 || header > l4_len) return "SYN-ACK: bad TCP header length";
+    if (fold(sum16(tcp, l4_len, pseudo_sum(src, dst, 6, l4_len))) != 0xffff)
+        return "SYN-ACK: bad TCP checksum";
+    if (src != vip_address || get16(tcp) != tcp_vip_port) return "SYN-ACK: not from the VIP";
+    const uint32_t i = spoofed_index(dst, get16(tcp + 2));
+    if (i == spoofed_sources) return "SYN-ACK: not to a source that sent a SYN";
+    if (std::memcmp(f, h.attack_gateway_mac, 6) != 0)
+        return "SYN-ACK: not to the attack gateway's MAC";
+    if (std::memcmp(f + 6, h.port_mac[client], 6) != 0)
+        return "SYN-ACK: source MAC is not the client port's";
+    if (tcp[13] != 0x12) return "SYN-ACK: flags are not SYN|ACK";
+    if (get32(tcp + 8) != spoofed_isn(i) + 1) return "SYN-ACK: ack is not the SYN's ISN + 1";
+    bool mss = false, sack = false, ws = false, ts = false;
+    uint32_t tsval = 0, tsecr = 0;
+    for (uint32_t o = 20; o < header;) {
+        const uint8_t kind = tcp[o];
+        if (kind == 0) break;
+        if (kind == 1) {
+            ++o;
+            continue;
+        }
+        if (o + 1 >= header || tcp[o + 1] < 2 || o + tcp[o + 1] > header)
+            return "SYN-ACK: malformed options";
+        mss |= kind == 2 && tcp[o + 1] == 4;
+        sack |= kind == 4 && tcp[o + 1] == 2;
+        ws |= kind == 3 && tcp[o + 1] == 3;
+        if (kind == 8 && tcp[o + 1] == 10) {
+            ts = true;
+            tsval = get32(tcp + o + 2);
+            tsecr = get32(tcp + o + 6);
+        }
+        o += tcp[o + 1];
+    }
+    if (!mss || !sack || !ws || !ts) return "SYN-ACK: MSS, SACK_PERM, timestamps or WS missing";
+    if (tsecr != spoofed_tsval(i)) return "SYN-ACK: TSecr is not the SYN's TSval";
+    // What the client's ACK would carry must pass the proxy's own check: the cookie for this
+    // tuple and ISN, with the MSS index of 1460, and the client's options in the TSval.
+    flow::flow_key key;
+    std::memset(&key, 0, sizeof key);
+    put32(key.src, dst);
+    put32(key.dst, vip_address);
+    key.src_port = spoofed_port(i);
+    key.dst_port = tcp_vip_port;
+    key.protocol = 6;
+    key.family = 4;
+    const uint32_t period = uint32_t(rte_rdtsc() / h.tsc_hz / protect::cookie_period_seconds);
+    auto mss_index = protect::check_syn_cookie(*h.rt->worker_at(0).setup().cookie_secret, key,
+                                               spoofed_isn(i) + 1, get32(tcp + 4) + 1, period);
+    if (!mss_index) return "SYN-ACK: its sequence number is not a valid cookie";
+    if (protect::cookie_mss_v4[*mss_index & 3] != 1460) return "SYN-ACK: cookie lost the MSS";
+    const packet::syn_options echoed = protect::decode_cookie_tsecr(tsval);
+    if (echoed.wscale != 7 || !echoed.sack_ok) return "SYN-ACK: TSval lost the client's options";
+    if (h.syn_acks_seen[i]++) return "two SYN-ACKs for one SYN";
+    return nullptr;
+}
+
+void check_frame(uint8_t port, const rte_mbuf* m) {
+    const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    const char* e = h.expected == expect::syn_ack
+                        ? check_syn_ack(port, f, m->data_len)
+                        : check_output(port, f, m->data_len, h.expected == expect::nat, h.port_mac);
+    if (e && !h.output_errors++) h.first_error = e;
+}
+
+// The benchmark's sluiced configuration; @CAPACITY@ and @BACKENDS@ are filled in per scenario,
+// @ROUTES@ with extra [[route]]s and @TCP_VIP@ with extra keys and tables of the tcp VIP.
 constexpr const char* config_template = R"([dataplane]
 worker_cpus = [0]
 idle = "spin"
@@ -255,7 +414,7 @@ addresses = ["198.18.16.1/20"]
 [[route]]
 prefix = "198.19.0.0/16"
 via = "198.18.0.2"
-
+@ROUTES@
 [flows]
 capacity = @CAPACITY@
 
@@ -265,7 +424,7 @@ address = "198.18.0.10"
 port = 80
 protocol = "tcp"
 backend = [@BACKENDS@]
-
+@TCP_VIP@
 [[vip]]
 name = "udp"
 address = "198.18.0.10"
@@ -274,7 +433,7 @@ protocol = "udp"
 backend = [@BACKENDS@]
 )";
 
-std::string config_text(uint32_t capacity) {
+std::string config_text(uint32_t capacity, const std::string& routes, const std::string& tcp_vip) {
     std::string backends;
     for (uint32_t b = 0; b < backend_count; ++b) {
         const uint32_t a = backend_address(b);
@@ -288,6 +447,8 @@ std::string config_text(uint32_t capacity) {
             text.replace(p, key.size(), value);
     };
     fill("@CAPACITY@", std::to_string(capacity));
+    fill("@ROUTES@", routes);
+    fill("@TCP_VIP@", tcp_vip);
     fill("@BACKENDS@", backends);
     return text;
 }
@@ -378,15 +539,22 @@ void resolve_neighbors() {
     pump([](uint8_t, rte_mbuf*) {});
 }
 
-void start_runtime(uint32_t capacity) {
+// The scenario's configuration, parsed (reloads compare it with the running one).
+config::config bench_config(uint32_t capacity, const std::string& routes,
+                            const std::string& tcp_vip) {
+    config::config cfg =
+        config::load_string(config_text(capacity, routes, tcp_vip), "worker_bench.toml");
+    cfg.dataplane.kernel_interfaces = false;  // no TAP interfaces: runs in the caller's namespace
+    return cfg;
+}
+
+void start_runtime(config::config cfg) {
     // A runtime closes its ports at shutdown (which releases a ring port), so each scenario
     // attaches fresh ports to the same rings.
     const char* names[2] = {"client", "servers"};
     for (int p = 0; p < 2; ++p)
         if (rte_eth_from_rings(names[p], &h.rx[p], 1, &h.tx[p], 1, rte_socket_id()) < 0)
             throw std::runtime_error(std::string("cannot create ring port ") + names[p]);
-    config::config cfg = config::load_string(config_text(capacity), "worker_bench.toml");
-    cfg.dataplane.kernel_interfaces = false;  // no TAP interfaces: runs in the caller's namespace
     h.rt = std::make_unique<dataplane::runtime>(std::move(cfg));
     h.rt->start();
     const auto& s = h.rt->current_snapshot();
@@ -395,6 +563,7 @@ void start_runtime(uint32_t capacity) {
         h.dpdk_port[p] = s.ports[p].dpdk_port;
     }
     mac_of(gateway_address, h.gateway_mac);
+    mac_of(attack_gateway_address, h.attack_gateway_mac);
     resolve_neighbors();
 }
 
@@ -471,10 +640,7 @@ void backend_frame(uint8_t* f, const flow_set& fs, uint32_t flow, segment what) 
 }
 
 void check_outputs_of(uint8_t port, rte_mbuf* m) {
-    if (!h.verify) return;
-    const char* e =
-        check_output(port, rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, true, h.port_mac);
-    if (e && !h.output_errors++) h.first_error = e;
+    if (h.verify) check_frame(port, m);
 }
 
 // Opens flows [first, first + count): TCP with SYN, SYN-ACK, ACK (established); UDP with one
@@ -548,18 +714,30 @@ struct measured {
     uint64_t sent[2] = {};
 };
 
+void add(measured& sum, const measured& m) {
+    sum.packets += m.packets;
+    sum.loop_cycles += m.loop_cycles;
+    sum.step_cycles += m.step_cycles;
+    sum.cpu_seconds += m.cpu_seconds;
+    for (int p = 0; p < 2; ++p) {
+        sum.injected[p] += m.injected[p];
+        sum.sent[p] += m.sent[p];
+    }
+}
+
 double thread_cpu_seconds() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-// Feeds bursts of 32 prepared frames (cycling through `t`) until `max_packets` were injected or
-// `max_cycles` have passed, running `step` after each burst and draining the TX rings.
+// Feeds bursts of 32 prepared frames (cycling through `t`, whose frames take `Slots` 64-byte
+// slots) until `max_packets` were injected or `max_cycles` have passed, running `step` after each
+// burst and draining the TX rings (with --smoke, checking each frame as h.expected says).
 // Never inlined, so profilers can isolate it: valgrind --tool=callgrind --toggle-collect='*drive*'.
-template <class Step>
+template <unsigned Slots, class Step>
 [[gnu::noinline]] measured drive(const traffic& t, uint64_t max_packets, uint64_t max_cycles,
-                                 bool nat, Step&& step) {
+                                 Step&& step) {
     measured r;
     rte_mbuf* m[burst];
     rte_mbuf* in[2][burst];
@@ -572,9 +750,10 @@ template <class Step>
         if (rte_pktmbuf_alloc_bulk(h.pool, m, burst) != 0) throw std::runtime_error("no mbufs");
         uint16_t n[2] = {0, 0};
         for (uint16_t i = 0; i < burst; ++i) {
-            std::memcpy(rte_pktmbuf_mtod(m[i], void*), t.frames[pos].bytes, 64);
-            m[i]->data_len = frame_len;
-            m[i]->pkt_len = frame_len;
+            std::memcpy(rte_pktmbuf_mtod(m[i], void*), t.frames[pos * Slots].bytes, 64 * Slots);
+            const uint16_t len = Slots == 1 ? frame_len : t.length;
+            m[i]->data_len = len;
+            m[i]->pkt_len = len;
             const uint8_t p = t.in_port[pos];
             in[p][n[p]++] = m[i];
             if (++pos == t.size()) pos = 0;
@@ -594,13 +773,8 @@ template <class Step>
             unsigned k;
             while ((k = rte_ring_sc_dequeue_burst(h.tx[p], reinterpret_cast<void**>(out), 64,
                                                   nullptr)) > 0) {
-                if (h.verify) {
-                    for (unsigned i = 0; i < k; ++i) {
-                        const char* e = check_output(p, rte_pktmbuf_mtod(out[i], const uint8_t*),
-                                                     out[i]->data_len, nat, h.port_mac);
-                        if (e && !h.output_errors++) h.first_error = e;
-                    }
-                }
+                if (h.verify)
+                    for (unsigned i = 0; i < k; ++i) check_frame(p, out[i]);
                 rte_pktmbuf_free_bulk(out, k);
                 r.sent[p] += k;
             }
@@ -616,7 +790,7 @@ template <class Step>
 // ---------------------------------------------------------------------------------------------
 // Scenarios.
 
-enum class kind { baseline, tcp_established, tcp_new, tcp_mixed, udp_established };
+enum class kind { baseline, tcp_established, tcp_new, tcp_mixed, udp_established, syn_cookies };
 
 struct scenario {
     std::string name;
@@ -626,11 +800,20 @@ struct scenario {
     uint32_t packets = 0;   // prepared frames (single pass for new/mixed)
     uint32_t capacity = 0;  // flows.capacity
     std::string skipped;    // why it does not run, when it does not
+    // The tcp VIP's [vip.limits] packets_per_second (0: no limits, no guard), for established
+    // traffic: set so high that every packet passes, the cost of the check alone is measured.
+    uint64_t packet_limit = 0;
 };
 
 struct result {
     const scenario* sc;
     measured m;
+    // established_bucket: m has the slices with the packet limit, `plain` those without; the
+    // differences (with - without) in ns per packet, the median over the pairs of slices.
+    measured plain;
+    unsigned pairs = 0;
+    double bucket_ns = 0, bucket_step_ns = 0;
+    double bucket_ns_min = 0, bucket_ns_max = 0;  // the spread of the pairs' differences
     uint64_t new_flows = 0;
     double setup_seconds = 0;
     std::string error;
@@ -707,8 +890,24 @@ result run(const scenario& sc, const options& o) {
     std::mt19937_64 rng(7);
     const uint64_t max_cycles = o.smoke ? ~uint64_t(0) : uint64_t(o.seconds * double(h.tsc_hz));
     const uint64_t t0 = rte_rdtsc();
-    start_runtime(sc.capacity);
+    h.expected = sc.k == kind::baseline      ? expect::unchanged
+                 : sc.k == kind::syn_cookies ? expect::syn_ack
+                                             : expect::nat;
+    std::string routes, tcp_vip;
+    if (sc.k == kind::syn_cookies) {
+        routes = "\n[[route]]\nprefix = \"198.19.128.0/17\"\nvia = \"198.18.0.3\"\n";
+        tcp_vip = "syn_proxy = \"on\"\n";
+    }
+    if (sc.packet_limit)
+        tcp_vip += "[vip.limits]\npackets_per_second = " + std::to_string(sc.packet_limit) + "\n";
+    start_runtime(bench_config(sc.capacity, routes, tcp_vip));
     auto& w = worker();
+    // The protection the scenario measures is really in the snapshot the worker reads.
+    const control::vip_protection& protect = h.rt->current_snapshot().vips[0].protect;
+    if (sc.packet_limit && (!protect.guard || protect.packets.unlimited()))
+        throw std::runtime_error("setup: the tcp VIP has no packet limit");
+    if (sc.k == kind::syn_cookies && protect.syn_proxy != config::syn_proxy_mode::on)
+        throw std::runtime_error("setup: the tcp VIP's SYN proxy is not on");
     flow_set fs;
     fs.protocol = sc.k == kind::udp_established ? 17 : 6;
     traffic t;
@@ -716,6 +915,14 @@ result run(const scenario& sc, const options& o) {
         fs.local_port.assign(1, 1024);
         fs.backend.assign(1, 0);
         t = established_traffic(fs, 1, sc.packets, rng);  // any content: it is not looked at
+    } else if (sc.k == kind::syn_cookies) {
+        // Every source once per pass; the proxy keeps nothing, so later passes are new SYNs too.
+        t.stride = 2;
+        t.length = syn_frame_len;
+        t.reserve(sc.packets);
+        for (uint32_t i = 0; i < sc.packets; ++i)
+            build_syn_frame(t.add(client), i % spoofed_sources);
+        h.syn_acks_seen.assign(spoofed_sources, 0);
     } else {
         open_flows(fs, 0, sc.flows);
         if (w.flows().size() != sc.flows)
@@ -750,15 +957,16 @@ result run(const scenario& sc, const options& o) {
     const uint64_t single_pass = (sc.k == kind::tcp_new || sc.k == kind::tcp_mixed || o.smoke)
                                      ? t.size() / burst * burst
                                      : ~uint64_t(0);
-    // New and mixed traffic runs once (a SYN opens its flow once); established traffic cycles
-    // through its frames for --seconds (in smoke mode: once).
+    // New and mixed traffic runs once (a SYN opens its flow once); established traffic and the
+    // proxy's SYNs (it keeps no state) cycle through their frames for --seconds (smoke: once).
     const uint64_t cycles_limit = single_pass == ~uint64_t(0) ? max_cycles : ~uint64_t(0);
     r.setup_seconds = double(rte_rdtsc() - t0) / double(h.tsc_hz);
 
     const uint64_t drops_before = drops_total();
     const uint64_t created_before = dataplane::read(w.counters.flows_created);
+    const uint64_t cookies_before = dataplane::read(w.counters.syn_cookies_sent);
     if (sc.k == kind::baseline) {
-        r.m = drive(t, single_pass, cycles_limit, false, [] {
+        r.m = drive<1>(t, single_pass, cycles_limit, [] {
             rte_mbuf* pkts[burst];
             for (uint8_t p = 0; p < 2; ++p) {
                 const uint16_t n = rte_eth_rx_burst(h.dpdk_port[p], 0, pkts, burst);
@@ -767,8 +975,53 @@ result run(const scenario& sc, const options& o) {
                 if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
             }
         });
+    } else if (t.stride == 2) {
+        r.m = drive<2>(t, single_pass, cycles_limit, [&w] { w.poll_once(); });
+    } else if (sc.packet_limit) {
+        // The same runtime, flows and frames measured in alternate slices without and with the
+        // limit (a reload between slices, in ABBA order), each configuration --seconds in all:
+        // on a shared VM two runs seconds apart differ by far more than a bucket check costs,
+        // while the machine's drift touches the two halves of a pair alike. Smoke: one pass each.
+        const unsigned pairs = o.smoke ? 1 : 50;
+        const uint64_t slice_cycles =
+            cycles_limit == ~uint64_t(0) ? cycles_limit : cycles_limit / pairs;
+        const config::config configs[2] = {bench_config(sc.capacity, routes, ""),
+                                           bench_config(sc.capacity, routes, tcp_vip)};
+        std::vector<double> d_ns, d_step;
+        auto ns = [](uint64_t cycles, uint64_t packets) {
+            return double(cycles) * 1e9 / double(h.tsc_hz) / double(packets);
+        };
+        for (unsigned k = 0; k < pairs; ++k) {
+            measured slice[2];  // [0] without the limit, [1] with it
+            for (unsigned j = 0; j < 2; ++j) {
+                const unsigned limit = (k & 1) ? 1 - j : j;
+                const std::string e = h.rt->reload(configs[limit]);
+                if (!e.empty()) throw std::runtime_error("reload: " + e);
+                w.poll_once();  // takes the new snapshot before the slice (nothing to receive)
+                const control::vip_protection& now = h.rt->current_snapshot().vips[0].protect;
+                if (limit == now.packets.unlimited() || (limit && !now.guard))
+                    throw std::runtime_error("reload: the packet limit did not change");
+                slice[limit] = drive<1>(t, single_pass, slice_cycles, [&w] { w.poll_once(); });
+            }
+            add(r.m, slice[1]);
+            add(r.plain, slice[0]);
+            d_ns.push_back(ns(slice[1].loop_cycles, slice[1].packets) -
+                           ns(slice[0].loop_cycles, slice[0].packets));
+            d_step.push_back(ns(slice[1].step_cycles, slice[1].packets) -
+                             ns(slice[0].step_cycles, slice[0].packets));
+        }
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            const size_t n = v.size();
+            return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        };
+        r.pairs = pairs;
+        r.bucket_ns = median(d_ns);
+        r.bucket_ns_min = *std::min_element(d_ns.begin(), d_ns.end());
+        r.bucket_ns_max = *std::max_element(d_ns.begin(), d_ns.end());
+        r.bucket_step_ns = median(d_step);
     } else {
-        r.m = drive(t, single_pass, cycles_limit, true, [&w] { w.poll_once(); });
+        r.m = drive<1>(t, single_pass, cycles_limit, [&w] { w.poll_once(); });
     }
     pump([&](uint8_t p, rte_mbuf* m) {  // anything still queued counts, unmeasured
         check_outputs_of(p, m);
@@ -780,10 +1033,36 @@ result run(const scenario& sc, const options& o) {
     auto fail = [&](const std::string& e) {
         if (r.error.empty()) r.error = e;
     };
-    for (uint8_t p = 0; p < 2; ++p)
-        if (r.m.sent[1 - p] != r.m.injected[p])
-            fail(std::to_string(r.m.injected[p]) + " frames injected on port " + std::to_string(p) +
-                 ", " + std::to_string(r.m.sent[1 - p]) + " sent on the other");
+    measured all = r.m;  // every slice (established_bucket: with and without the limit)
+    add(all, r.plain);
+    if (sc.k == kind::syn_cookies) {
+        // Each SYN answered once on the port it came in on; nothing for the servers, no state.
+        const uint64_t syns = r.m.injected[client];
+        if (r.m.sent[client] != syns || r.m.injected[servers])
+            fail(std::to_string(syns) + " SYNs, " + std::to_string(r.m.sent[client]) +
+                 " frames back on the client port");
+        if (r.m.sent[servers])
+            fail(std::to_string(r.m.sent[servers]) + " frames sent to the servers port");
+        const uint64_t cookies = dataplane::read(w.counters.syn_cookies_sent) - cookies_before;
+        if (cookies != syns)
+            fail(std::to_string(cookies) + " SYN cookies counted for " + std::to_string(syns) +
+                 " SYNs");
+        if (w.flows().size())
+            fail(std::to_string(w.flows().size()) + " flows in the table, expected none");
+        // One pass: every source's SYN-ACK seen exactly once (twice is a bad output frame; a
+        // rejected frame is not counted, and reported below).
+        if (h.verify && !h.output_errors) {
+            const auto answered = std::count(h.syn_acks_seen.begin(), h.syn_acks_seen.end(), 1);
+            if (uint64_t(answered) != syns)
+                fail(std::to_string(syns - uint64_t(answered)) + " SYNs without a SYN-ACK");
+        }
+    } else {
+        for (uint8_t p = 0; p < 2; ++p)
+            if (all.sent[1 - p] != all.injected[p])
+                fail(std::to_string(all.injected[p]) + " frames injected on port " +
+                     std::to_string(p) + ", " + std::to_string(all.sent[1 - p]) +
+                     " sent on the other");
+    }
     if (sc.k != kind::baseline) {
         const uint64_t dropped = drops_total() - drops_before;
         if (dropped) fail(std::to_string(dropped) + " packets dropped by the worker");
@@ -796,6 +1075,8 @@ result run(const scenario& sc, const options& o) {
         fail(std::to_string(h.output_errors) + " bad output frames, first: " + h.first_error);
     for (double v : {r.mpps(), r.ns_per_packet(), r.cycles_per_packet(), r.step_mpps()})
         if (!std::isfinite(v) || v <= 0) fail("a figure is not finite and positive");
+    if (sc.packet_limit && (!r.plain.packets || !std::isfinite(r.bucket_ns)))
+        fail("the slices without the limit measured nothing");
     h.output_errors = 0;
     stop_runtime();
     return r;
@@ -819,6 +1100,14 @@ std::vector<scenario> plan(const options& o) {
             capacity_for(n),
             ""};
         v.push_back(s);
+        if (n != sizes.front()) continue;
+        // The same flows and frames, in slices alternately without and with a packet limit every
+        // packet passes: the difference is the cost of a token bucket check in the real path.
+        s.what = "as " + s.name + ", alternately without and with [vip.limits] " +
+                 "packets_per_second = 1e9 (all pass); row: with";
+        s.name = "established_bucket";
+        s.packet_limit = 1000000000;
+        v.push_back(s);
     }
     const uint32_t fresh = smoke ? 2048 : 1000000;
     v.push_back({"tcp_new_" + count_name(fresh),
@@ -836,6 +1125,10 @@ std::vector<scenario> plan(const options& o) {
                  kind::udp_established, udp_flows,
                  smoke ? 4096 : std::min<uint32_t>(std::max<uint32_t>(udp_flows, 65536), 1u << 21),
                  capacity_for(udp_flows), ""});
+    v.push_back({"syn_cookies",
+                 "SYNs (MSS, SACK, TS, WS) from " + binary_name(spoofed_sources) +
+                     " spoofed sources to a syn_proxy = \"on\" VIP: cookie SYN-ACKs",
+                 kind::syn_cookies, 0, spoofed_sources, capacity_for(0), ""});
     for (auto& s : v) {
         // Flows in the table before the measurement, or opened by it (new flows).
         const uint64_t opened = s.k == kind::tcp_new ? s.packets : s.flows;
@@ -872,7 +1165,8 @@ uint64_t eal_bytes(const scenario& s) {
     return flow::flow_table::required_bytes(s.capacity);
 }
 uint64_t heap_bytes(const scenario& s) {
-    return uint64_t(s.packets) * 65 + uint64_t(s.flows) * 4;
+    const uint64_t frame_bytes = s.k == kind::syn_cookies ? 129 : 65;
+    return uint64_t(s.packets) * frame_bytes + uint64_t(s.flows) * 4;
 }
 
 void print_row(const result& r, double baseline_mpps) {
@@ -893,6 +1187,68 @@ void print_row(const result& r, double baseline_mpps) {
     std::fflush(stdout);
 }
 
+// The figures the attack-protection scenarios are for, from this run's results (null: not run
+// or failed).
+struct protection_figures {
+    const result* syn = nullptr;     // syn_cookies
+    const result* bucket = nullptr;  // established_bucket
+
+    // SYN-ACKs per second: one per SYN (checked), so the rate of SYNs handled.
+    double answers_mpps() const {
+        return result::finite(double(syn->m.sent[client]) / syn->seconds() / 1e6);
+    }
+    // established_bucket without the limit (its `plain` slices), as result figures.
+    double plain_ns() const {
+        return result::finite(double(bucket->plain.loop_cycles) * 1e9 / double(h.tsc_hz) /
+                              double(bucket->plain.packets));
+    }
+    double plain_step_ns() const {
+        return result::finite(double(bucket->plain.step_cycles) * 1e9 / double(h.tsc_hz) /
+                              double(bucket->plain.packets));
+    }
+    double bucket_step_ns() const {
+        return bucket->step_cycles_per_packet() * 1e9 / double(h.tsc_hz);
+    }
+    // Only client→VIP packets take a token (about half of the frames; replies do not).
+    double checked_share() const {
+        return result::finite(double(bucket->m.injected[client]) / double(bucket->m.packets));
+    }
+    double per_checked(double per_packet) const {
+        return checked_share() > 0 ? per_packet / checked_share() : 0.0;
+    }
+};
+
+protection_figures protection_of(const std::vector<result>& results) {
+    protection_figures p;
+    for (const result& r : results) {
+        if (!r.error.empty()) continue;
+        if (r.sc->k == kind::syn_cookies) p.syn = &r;
+        if (r.sc->packet_limit) p.bucket = &r;
+    }
+    return p;
+}
+
+void print_protection(const protection_figures& p, double baseline_mpps) {
+    if (p.syn || p.bucket) std::printf("\n");
+    if (p.syn)
+        std::printf(
+            "SYN proxy (syn_cookies): %.2f M SYN-ACKs/s on one core, %.1f ns and %.0f cycles "
+            "per SYN (worker step: %.0f cycles), %.2f x baseline\n",
+            p.answers_mpps(), p.syn->ns_per_packet(), p.syn->cycles_per_packet(),
+            p.syn->step_cycles_per_packet(),
+            baseline_mpps > 0 ? p.syn->mpps() / baseline_mpps : 1.0);
+    if (p.bucket)
+        std::printf(
+            "token bucket (established_bucket, %u alternating pairs of slices): without the limit "
+            "%.2f ns/pkt (worker step %.2f), with it %.2f (%.2f); difference, median of the "
+            "pairs: %+.2f ns/pkt (pairs from %+.2f to %+.2f; worker step %+.2f); per checked "
+            "client->VIP packet (%.0f%% of them): %+.2f ns (%+.2f)\n",
+            p.bucket->pairs, p.plain_ns(), p.plain_step_ns(), p.bucket->ns_per_packet(),
+            p.bucket_step_ns(), p.bucket->bucket_ns, p.bucket->bucket_ns_min,
+            p.bucket->bucket_ns_max, p.bucket->bucket_step_ns, p.checked_share() * 100,
+            p.per_checked(p.bucket->bucket_ns), p.per_checked(p.bucket->bucket_step_ns));
+}
+
 std::string json_escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -904,7 +1260,7 @@ std::string json_escape(const std::string& s) {
 
 void write_json(const std::string& path, const std::vector<scenario>& scenarios,
                 const std::vector<result>& results, double baseline_mpps, const options& o,
-                uint64_t eal_mb) {
+                uint64_t eal_mb, const protection_figures& p) {
     FILE* f = std::fopen(path.c_str(), "w");
     if (!f) throw std::runtime_error("cannot write " + path);
     std::fprintf(f,
@@ -949,7 +1305,40 @@ void write_json(const std::string& path, const std::vector<scenario>& scenarios,
                      s.name.c_str(), json_escape(s.skipped).c_str());
         first = false;
     }
-    std::fprintf(f, "\n  ]\n}\n");
+    std::fprintf(f, "\n  ],\n  \"syn_cookies\": ");
+    if (p.syn)
+        std::fprintf(f,
+                     "{\"syns\": %llu, \"syn_acks\": %llu, \"syn_frame_bytes\": %u, "
+                     "\"sources\": %u, \"syn_acks_mpps\": %.4f, \"ns_per_syn\": %.2f, "
+                     "\"cycles_per_syn\": %.1f, \"worker_cycles_per_syn\": %.1f, "
+                     "\"vs_baseline\": %.4f}",
+                     static_cast<unsigned long long>(p.syn->m.injected[client]),
+                     static_cast<unsigned long long>(p.syn->m.sent[client]), syn_frame_len + 4u,
+                     spoofed_sources, p.answers_mpps(), p.syn->ns_per_packet(),
+                     p.syn->cycles_per_packet(), p.syn->step_cycles_per_packet(),
+                     baseline_mpps > 0 ? p.syn->mpps() / baseline_mpps : 1.0);
+    else
+        std::fprintf(f, "null");
+    std::fprintf(f, ",\n  \"token_bucket\": ");
+    if (p.bucket)
+        std::fprintf(f,
+                     "{\"scenario\": \"%s\", \"flows\": %u, \"pairs\": %u, "
+                     "\"plain_ns_per_packet\": %.2f, \"bucket_ns_per_packet\": %.2f, "
+                     "\"plain_worker_ns_per_packet\": %.2f, "
+                     "\"bucket_worker_ns_per_packet\": %.2f, "
+                     "\"ns_per_packet_difference\": %.2f, "
+                     "\"ns_per_packet_difference_min\": %.2f, "
+                     "\"ns_per_packet_difference_max\": %.2f, "
+                     "\"worker_ns_per_packet_difference\": %.2f, \"checked_share\": %.3f, "
+                     "\"ns_per_checked_packet_difference\": %.2f}",
+                     p.bucket->sc->name.c_str(), p.bucket->sc->flows, p.bucket->pairs, p.plain_ns(),
+                     p.bucket->ns_per_packet(), p.plain_step_ns(), p.bucket_step_ns(),
+                     p.bucket->bucket_ns, p.bucket->bucket_ns_min, p.bucket->bucket_ns_max,
+                     p.bucket->bucket_step_ns, p.checked_share(),
+                     p.per_checked(p.bucket->bucket_ns));
+    else
+        std::fprintf(f, "null");
+    std::fprintf(f, "\n}\n");
     std::fclose(f);
 }
 
@@ -958,7 +1347,8 @@ int usage(const char* self) {
                  "usage: %s [--smoke] [--seconds S] [--max-flows N] [--only NAME,NAME] "
                  "[--json FILE]\n"
                  "  --smoke      tiny sizes, every output frame checked (the test suite)\n"
-                 "  --seconds    measured time per established scenario (default 2)\n"
+                 "  --seconds    measured time per established and syn_cookies scenario "
+                 "(default 2)\n"
                  "  --max-flows  skip scenarios of more than N flows (default 10000000)\n"
                  "  --only       run only these scenarios (the baseline always runs)\n",
                  self);
@@ -1096,9 +1486,12 @@ int main(int argc, char** argv) {
         print_row(r, baseline_mpps);
         if (!r.error.empty()) rc = 1;
     }
+    const protection_figures protection = protection_of(results);
+    print_protection(protection, baseline_mpps);
     std::printf("\nscenarios:\n");
     for (const scenario& s : scenarios) std::printf("  %-22s %s\n", s.name.c_str(), s.what.c_str());
-    if (!o.json.empty()) write_json(o.json, scenarios, results, baseline_mpps, o, eal_mb);
+    if (!o.json.empty())
+        write_json(o.json, scenarios, results, baseline_mpps, o, eal_mb, protection);
     rte_mempool_free(h.pool);
     for (int p = 0; p < 2; ++p) {
         rte_ring_free(h.rx[p]);
