@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "packet/checksum.hpp"
+#include "packet/tcp_frame.hpp"
 #include "packet/tcp_options.hpp"
 #include "packet/wire.hpp"
 
@@ -78,47 +78,20 @@ inline unsigned write_options(uint8_t* o, const handshake_spec& s) {
 }
 
 inline size_t build(uint8_t* out, const handshake_spec& s, uint8_t flags) {
-    const bool v4 = s.family == 4;
-    const unsigned l3_len = v4 ? ipv4_min_header_len : ipv6_header_len;
-    uint8_t* ip = out + ethernet_header_len;
-    uint8_t* tcp = ip + l3_len;
-    std::memset(out, 0, ethernet_header_len + l3_len + tcp_min_header_len);
-    const unsigned tcp_len = tcp_min_header_len + write_options(tcp + tcp_min_header_len, s);
-    const size_t len = ethernet_header_len + l3_len + tcp_len;
-    store_be16(out + eth_type, v4 ? ethertype_ipv4 : ethertype_ipv6);
-
-    const unsigned addr_len = v4 ? 4 : 16;
-    uint64_t pseudo = checksum_partial(s.src, addr_len);
-    pseudo = checksum_partial(s.dst, addr_len, pseudo);
-    uint8_t tail[4] = {0, ipproto_tcp, 0, 0};
-    store_be16(tail + 2, uint16_t(tcp_len));
-    pseudo = checksum_partial(tail, sizeof tail, pseudo);
-    if (v4) {
-        ip[ip4_ver_ihl] = 0x45;
-        store_be16(ip + ip4_total_len, uint16_t(ipv4_min_header_len + tcp_len));
-        store_be16(ip + ip4_frag, 0x4000);  // DF
-        ip[ip4_ttl] = 64;
-        ip[ip4_proto] = ipproto_tcp;
-        std::memcpy(ip + ip4_src, s.src, 4);
-        std::memcpy(ip + ip4_dst, s.dst, 4);
-        store_raw16(ip + ip4_csum, checksum_full(ip, ipv4_min_header_len));
-    } else {
-        ip[0] = 0x60;
-        store_be16(ip + ip6_payload_len, uint16_t(tcp_len));
-        ip[ip6_next] = ipproto_tcp;
-        ip[ip6_hop_limit] = 64;
-        std::memcpy(ip + ip6_src, s.src, 16);
-        std::memcpy(ip + ip6_dst, s.dst, 16);
-    }
-    store_be16(tcp + l4_sport, s.src_port);
-    store_be16(tcp + l4_dport, s.dst_port);
-    store_be32(tcp + tcp_seq, s.seq);
-    store_be32(tcp + tcp_ack, s.ack);
-    tcp[tcp_off] = uint8_t((tcp_len / 4) << 4);
-    tcp[tcp_flags_off] = flags;
-    store_be16(tcp + 14, s.window);
-    store_raw16(tcp + tcp_csum, checksum_full(tcp, tcp_len, pseudo));
-    return len;
+    uint8_t options[handshake_max_options_len];
+    tcp_frame_spec f{};
+    f.family = s.family;
+    f.src = s.src;
+    f.dst = s.dst;
+    f.src_port = s.src_port;
+    f.dst_port = s.dst_port;
+    f.seq = s.seq;
+    f.ack = s.ack;
+    f.flags = flags;
+    f.window = s.window;
+    f.options = options;
+    f.options_len = write_options(options, s);
+    return build_tcp_frame(out, f);
 }
 
 }  // namespace handshake_detail
