@@ -26,9 +26,9 @@ struct mbuf_meta {
     uint64_t hash;       // flow_hash(key)
     int32_t vip;
     meta_kind kind;
-    uint8_t in_port;   // snapshot port index the frame arrived on
-    uint8_t out_port;  // control_tx: snapshot port index to send on
-    uint8_t pad;
+    uint8_t in_port;     // snapshot port index the frame arrived on
+    uint8_t out_port;    // control_tx: snapshot port index to send on
+    uint8_t generation;  // low byte of the snapshot generation `vip` was looked up in
     ip_address next_hop;
     uint16_t next_hop_port;
 };

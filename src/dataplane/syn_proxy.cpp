@@ -267,6 +267,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
     for (unsigned i = 0; i < n; ++i) {
         mbuf_meta& hm = meta_of(held[i]);
         hm.vip = s.find_vip(hm.key.dst, hm.key.family, hm.key.dst_port, hm.key.protocol);
+        hm.generation = uint8_t(s.generation);
         if (hm.vip < 0) {
             drop(held[i], drop_reason::no_vip);
             continue;

@@ -93,8 +93,24 @@ unsigned worker::poll_once() {
                                                setup_.burst, nullptr);
         if (!n) continue;
         bump(counters.handoff_received, n);
-        process_owned(s, pkts, uint16_t(n));
         handled += n;
+        // The sending worker may have classified with another snapshot (a reload in between):
+        // its VIP index may name another VIP in ours, or none. Look it up again then.
+        uint16_t kept = 0;
+        for (unsigned k = 0; k < n; ++k) {
+            mbuf_meta& meta = meta_of(pkts[k]);
+            if (meta.kind == meta_kind::to_vip && meta.generation != uint8_t(s.generation)) {
+                meta.vip =
+                    s.find_vip(meta.key.dst, meta.key.family, meta.key.dst_port, meta.key.protocol);
+                meta.generation = uint8_t(s.generation);
+                if (meta.vip < 0) {
+                    drop(pkts[k], drop_reason::no_vip);
+                    continue;
+                }
+            }
+            pkts[kept++] = pkts[k];
+        }
+        process_owned(s, pkts, kept);
     }
     if (from_control) {
         unsigned n = rte_ring_sc_dequeue_burst(from_control, reinterpret_cast<void**>(pkts),
@@ -161,6 +177,7 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     }
     unsigned owner;
     meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
+    meta.generation = uint8_t(s.generation);
     meta.key = flow::make_flow_key(frame, meta.parsed);
     meta.hash = flow::flow_hash(meta.key);
     if (meta.vip >= 0) {
