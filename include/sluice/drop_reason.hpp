@@ -46,7 +46,8 @@ namespace sluice {
     X(rule_match)              /* first payload matched a [[vip.rule]] */                  \
     X(bad_cookie)              /* ACK without a flow whose SYN cookie does not validate */ \
     X(proxy_pending)           /* client segment while the backend handshake is pending */ \
-    X(bad_tcp_options)         /* malformed TCP options in a proxied flow's segment */
+    X(bad_tcp_options)         /* malformed TCP options in a proxied flow's segment */     \
+    X(no_mbuf)                 /* no mbuf for a frame the LB builds (SYN proxy) */
 
 enum class drop_reason : uint8_t {
 #define SLUICE_X(name) name,

@@ -193,7 +193,7 @@ private:
             return json{{"per_second", r.per_second}, {"burst", r.burst}};
         };
         const auto action = [](config::protect_action a) {
-            return a == config::protect_action::reset ? "reset" : "drop";
+            return config::detail::protect_action_names[size_t(a)];
         };
         uint64_t half_open = 0;
         for (const auto& b : e.backends) half_open += rt_.connections(b.id).half_open;
@@ -206,9 +206,7 @@ private:
                     {"half_open", half_open},
                     {"max_half_open", v.syn_proxy.max_half_open},
                     {"max_half_open_per_backend", v.syn_proxy.max_half_open_per_backend},
-                    {"syn_proxy", v.syn_proxy.mode == config::syn_proxy_mode::on          ? "on"
-                                  : v.syn_proxy.mode == config::syn_proxy_mode::automatic ? "auto"
-                                                                                          : "off"},
+                    {"syn_proxy", config::detail::syn_proxy_mode_names[size_t(v.syn_proxy.mode)]},
                     {"workers", rt_.worker_count()}};
         json refused = json::object();
         json rules = json::array();

@@ -21,8 +21,10 @@ metrics::protect_metrics runtime::protection_of(const control::vip_entry& vip) c
     for (size_t i = 0; i < g.rule_config.size(); ++i) {
         uint64_t total = 0;
         for (const auto& w : g.workers) total += w->rule_matches[i].load(std::memory_order_relaxed);
-        const bool reset = g.rule_config[i].action == config::protect_action::reset;
-        m.rules.push_back({g.rule_config[i].name, reset ? "reset" : "drop", total});
+        m.rules.push_back(
+            {g.rule_config[i].name,
+             std::string(config::detail::protect_action_names[size_t(g.rule_config[i].action)]),
+             total});
     }
     m.source_table = g.source_table_size > 0;
     for (const auto& w : g.workers) {
@@ -31,20 +33,14 @@ metrics::protect_metrics runtime::protection_of(const control::vip_entry& vip) c
         m.source_entries += w->sources->size();
         m.source_evictions += w->sources->stats().evictions;
     }
-    switch (vip.protect.syn_proxy) {
-        case config::syn_proxy_mode::off:
-            break;
-        case config::syn_proxy_mode::on:
-            m.syn_proxy = "on";
-            m.proxy_engaged = g.workers.size();
-            break;
-        case config::syn_proxy_mode::automatic:
-            m.syn_proxy = "auto";
-            for (const auto& w : g.workers) {
-                m.proxy_engaged += w->proxy_engaged.load(std::memory_order_relaxed);
-                m.proxy_engagements += w->proxy_engagements.load(std::memory_order_relaxed);
-            }
-            break;
+    m.syn_proxy = config::detail::syn_proxy_mode_names[size_t(vip.protect.syn_proxy)];
+    if (vip.protect.syn_proxy == config::syn_proxy_mode::on) {
+        m.proxy_engaged = g.workers.size();
+    } else if (vip.protect.syn_proxy == config::syn_proxy_mode::automatic) {
+        for (const auto& w : g.workers) {
+            m.proxy_engaged += w->proxy_engaged.load(std::memory_order_relaxed);
+            m.proxy_engagements += w->proxy_engagements.load(std::memory_order_relaxed);
+        }
     }
     return m;
 }

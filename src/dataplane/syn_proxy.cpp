@@ -64,15 +64,6 @@ bool worker::proxy_engaged(const control::vip_entry& vip) {
     return g.proxy_engaged.load(std::memory_order_relaxed);
 }
 
-rte_mbuf* worker::new_frame(uint16_t length) {
-    rte_mbuf* m = setup_.pool ? rte_pktmbuf_alloc(setup_.pool) : nullptr;
-    if (m && !rte_pktmbuf_append(m, length)) {
-        rte_pktmbuf_free(m);
-        m = nullptr;
-    }
-    return m;
-}
-
 void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
     const mbuf_meta& meta = meta_of(m);
     const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
@@ -118,10 +109,9 @@ void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
         return to_control_ring(m);
     }
     // A fresh frame: the spec's addresses point into the SYN's metadata, freed afterwards.
-    rte_mbuf* out = new_frame(uint16_t(packet::handshake_max_len));
-    if (!out) return drop(m, drop_reason::tx_full);
-    const size_t len = packet::build_syn_ack(rte_pktmbuf_mtod(out, uint8_t*), a);
-    rte_pktmbuf_trim(out, uint16_t(packet::handshake_max_len - len));
+    rte_mbuf* out = build_frame(uint16_t(packet::handshake_max_len),
+                                [&](uint8_t* data) { return packet::build_syn_ack(data, a); });
+    if (!out) return drop(m, drop_reason::no_mbuf);
     rte_pktmbuf_free(m);
     bump(counters.syn_cookies_sent);
     send(s, hop->port, neighbor, out);
@@ -192,13 +182,13 @@ void worker::send_backend_syn(const snapshot& s, const flow_entry& f, const prox
     syn.timestamps = p.timestamps;
     syn.tsval = p.client_tsval;
     syn.tsecr = 0;
-    rte_mbuf* out = new_frame(uint16_t(packet::handshake_max_len));
+    rte_mbuf* out = build_frame(uint16_t(packet::handshake_max_len),
+                                [&](uint8_t* data) { return packet::build_syn(data, syn); });
     if (!out) {
-        counters.drop(drop_reason::tx_full);
+        // Nothing is lost: the held ACK stays, and the client's next segment re-sends the SYN.
+        counters.drop(drop_reason::no_mbuf);
         return;
     }
-    const size_t len = packet::build_syn(rte_pktmbuf_mtod(out, uint8_t*), syn);
-    rte_pktmbuf_trim(out, uint16_t(packet::handshake_max_len - len));
     conns_->traffic(f.backend_id, true, out->pkt_len);
     send(s, f.port_backend, f.neighbor_backend, out);
 }

@@ -227,11 +227,13 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         tcp && (tflags & (packet::tcp_flag::syn | packet::tcp_flag::ack | packet::tcp_flag::rst)) ==
                    packet::tcp_flag::syn;
     if (meta.kind == meta_kind::to_vip) {
-        const control::vip_protection& p = s.vips[size_t(meta.vip)].protect;
-        if (p.guard && !p.packets.unlimited() &&
-            !protect::take(guard_of(s.vips[size_t(meta.vip)]).packets, p.packets, now_tsc_)) {
-            bump(guard_of(s.vips[size_t(meta.vip)]).refused[size_t(control::refusal::packets)]);
-            return drop(m, drop_reason::limit_packets);
+        const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+        if (vip.protect.guard && !vip.protect.packets.unlimited()) {
+            control::guard_worker& g = guard_of(vip);
+            if (!protect::take(g.packets, vip.protect.packets, now_tsc_)) {
+                bump(g.refused[size_t(control::refusal::packets)]);
+                return drop(m, drop_reason::limit_packets);
+            }
         }
     }
 
@@ -694,17 +696,12 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
 
 void worker::transmit_reset(const snapshot& s, const packet::tcp_reset_spec& r, uint16_t port,
                             uint32_t neighbor) {
-    rte_mbuf* m = setup_.pool ? rte_pktmbuf_alloc(setup_.pool) : nullptr;
-    uint8_t* frame =
-        m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(packet::tcp_reset_max_len)))
-          : nullptr;
-    if (!frame) {
-        if (m) rte_pktmbuf_free(m);
+    rte_mbuf* m = build_frame(uint16_t(packet::tcp_reset_max_len),
+                              [&](uint8_t* out) { return packet::build_tcp_reset(out, r); });
+    if (!m) {
         bump(counters.resets_unsent);
         return;
     }
-    size_t len = packet::build_tcp_reset(frame, r);
-    rte_pktmbuf_trim(m, uint16_t(packet::tcp_reset_max_len - len));
     bump(counters.resets_sent);
     send(s, port, neighbor, m);
 }

@@ -183,7 +183,19 @@ private:
     proxy_state& proxy_of(const flow::flow_entry& f) {
         return proxy_states.load(std::memory_order_relaxed)[flows_->index_of(&f)];
     }
-    rte_mbuf* new_frame(uint16_t length);
+    // A frame the worker sends on its own behalf (RSTs, the SYN proxy's SYN-ACKs and SYNs):
+    // `build(data)` writes at most `max_length` bytes and returns how many. Null without an mbuf.
+    template <class Build>
+    rte_mbuf* build_frame(uint16_t max_length, Build&& build) {
+        rte_mbuf* m = setup_.pool ? rte_pktmbuf_alloc(setup_.pool) : nullptr;
+        auto* data = m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, max_length)) : nullptr;
+        if (!data) {
+            if (m) rte_pktmbuf_free(m);
+            return nullptr;
+        }
+        rte_pktmbuf_trim(m, uint16_t(max_length - build(data)));
+        return m;
+    }
 
     worker_setup setup_;
     flow::flow_table* flows_;
