@@ -6,48 +6,53 @@
 
 namespace sluice {
 
-#define SLUICE_DROP_REASONS(X)                                                             \
-    X(truncated_ethernet)      /* frame shorter than an Ethernet header */                 \
-    X(unsupported_ethertype)   /* not IPv4, IPv6 or ARP (VLAN tags included) */            \
-    X(not_our_mac)             /* unicast to a MAC that is not the port's */               \
-    X(own_frame)               /* our own transmission seen again on RX */                 \
-    X(multi_segment)           /* chained mbuf; the data path handles one segment */       \
-    X(truncated_ipv4)          /* fewer bytes than an IPv4 header */                       \
-    X(bad_ipv4_version)        /* version field is not 4 */                                \
-    X(bad_ipv4_header_length)  /* IHL < 5 or header beyond the frame */                    \
-    X(bad_ipv4_total_length)   /* total length < header or beyond the frame */             \
-    X(bad_ipv4_checksum)       /* header checksum does not verify */                       \
-    X(ipv4_fragment)           /* fragments are not reassembled */                         \
-    X(truncated_ipv6)          /* fewer bytes than an IPv6 header */                       \
-    X(bad_ipv6_payload_length) /* payload length beyond the frame */                       \
-    X(ipv6_extension_header)   /* extension headers are not parsed */                      \
-    X(truncated_tcp)           /* fewer bytes than a TCP header */                         \
-    X(bad_tcp_data_offset)     /* data offset < 5 or beyond the segment */                 \
-    X(truncated_udp)           /* fewer bytes than a UDP header */                         \
-    X(bad_udp_length)          /* UDP length field inconsistent with the IP length */      \
-    X(ttl_exceeded)            /* TTL / hop limit would reach zero */                      \
-    X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP, …) */             \
-    X(bad_arp)                 /* ARP that is not Ethernet/IPv4 or is truncated */         \
-    X(no_vip)                  /* destination is neither a VIP nor an LB address */        \
-    X(local_unhandled)         /* to an LB address but not a reply of a full-NAT flow */   \
-    X(no_flow)                 /* TCP segment without SYN and without a flow */            \
-    X(no_backend)              /* VIP has no backend that takes new flows */               \
-    X(backends_full)           /* every backend taking new flows is at max_connections */  \
-    X(flow_table_full)         /* no room for a new flow; established flows kept */        \
-    X(local_port_exhausted)    /* no free full-NAT source port for this backend */         \
-    X(no_local_address)        /* no LB address of the family on the egress port */        \
-    X(no_route)                /* no route to the next hop */                              \
-    X(neighbor_unresolved)     /* next hop's MAC unknown (resolution requested) */         \
-    X(ring_full)               /* handoff ring to the owning worker full */                \
-    X(exception_ring_full)     /* ring to the control thread full */                       \
-    X(tx_full)                 /* NIC TX queue did not take the packet */                  \
-    X(limit_connections)       /* new connection over a [vip.limits] or half-open limit */ \
-    X(limit_packets)           /* client packet over the VIP's packets/s limit */          \
-    X(rule_match)              /* first payload matched a [[vip.rule]] */                  \
-    X(bad_cookie)              /* ACK without a flow whose SYN cookie does not validate */ \
-    X(proxy_pending)           /* client segment while the backend handshake is pending */ \
-    X(bad_tcp_options)         /* malformed TCP options in a proxied flow's segment */     \
-    X(no_mbuf)                 /* no mbuf for a frame the LB builds (SYN proxy) */
+#define SLUICE_DROP_REASONS(X)                                                                    \
+    X(truncated_ethernet)      /* frame shorter than an Ethernet header */                        \
+    X(unsupported_ethertype)   /* not IPv4, IPv6 or ARP (VLAN tags included) */                   \
+    X(not_our_mac)             /* unicast to a MAC that is not the port's */                      \
+    X(own_frame)               /* our own transmission seen again on RX */                        \
+    X(multi_segment)           /* chained mbuf; the data path handles one segment */              \
+    X(truncated_ipv4)          /* fewer bytes than an IPv4 header */                              \
+    X(bad_ipv4_version)        /* version field is not 4 */                                       \
+    X(bad_ipv4_header_length)  /* IHL < 5 or header beyond the frame */                           \
+    X(bad_ipv4_total_length)   /* total length < header or beyond the frame */                    \
+    X(bad_ipv4_checksum)       /* header checksum does not verify */                              \
+    X(ipv4_fragment)           /* fragments are not reassembled */                                \
+    X(truncated_ipv6)          /* fewer bytes than an IPv6 header */                              \
+    X(bad_ipv6_payload_length) /* payload length beyond the frame */                              \
+    X(ipv6_extension_header)   /* extension headers are not parsed */                             \
+    X(truncated_tcp)           /* fewer bytes than a TCP header */                                \
+    X(bad_tcp_data_offset)     /* data offset < 5 or beyond the segment */                        \
+    X(truncated_udp)           /* fewer bytes than a UDP header */                                \
+    X(bad_udp_length)          /* UDP length field inconsistent with the IP length */             \
+    X(ttl_exceeded)            /* TTL / hop limit would reach zero */                             \
+    X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP, …) */                    \
+    X(bad_arp)                 /* ARP that is not Ethernet/IPv4 or is truncated */                \
+    X(no_vip)                  /* destination is neither a VIP nor an LB address */               \
+    X(local_unhandled)         /* to an LB address but not a reply of a full-NAT flow */          \
+    X(no_flow)                 /* TCP segment without SYN and without a flow */                   \
+    X(no_backend)              /* VIP has no backend that takes new flows */                      \
+    X(backends_full)           /* every backend taking new flows is at max_connections */         \
+    X(flow_table_full)         /* no room for a new flow; established flows kept */               \
+    X(local_port_exhausted)    /* no local (address, port) free long enough (reuse_after) */      \
+    X(no_local_address)        /* no LB address of the family on the egress port */               \
+    X(no_route)                /* no route to the next hop */                                     \
+    X(neighbor_unresolved)     /* next hop's MAC unknown (resolution requested) */                \
+    X(ring_full)               /* handoff ring to the owning worker full */                       \
+    X(exception_ring_full)     /* ring to the control thread full */                              \
+    X(tx_full)                 /* NIC TX queue did not take the packet */                         \
+    X(limit_connections)       /* new connection over a [vip.limits] or half-open limit */        \
+    X(limit_packets)           /* client packet over the VIP's packets/s limit */                 \
+    X(rule_match)              /* first payload matched a [[vip.rule]] */                         \
+    X(bad_cookie)              /* ACK without a flow whose SYN cookie does not validate */        \
+    X(proxy_pending)           /* client segment while the backend handshake is pending */        \
+    X(bad_tcp_options)         /* malformed TCP options in a proxied flow's segment */            \
+    X(no_mbuf)                 /* no mbuf for a frame the LB builds (SYN proxy) */                \
+    X(rst_out_of_window)       /* RST whose sequence number is outside the receiver's window */   \
+    X(reply_wrong_port)        /* reply-direction packet not from the flow's backend-side port */ \
+    X(syn_not_new)      /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */   \
+    X(bad_l4_checksum)  /* TCP/UDP checksum does not verify (checked where it matters) */         \
+    X(proxy_held_limit) /* SYN proxy: global cap on held client segments reached */
 
 enum class drop_reason : uint8_t {
 #define SLUICE_X(name) name,

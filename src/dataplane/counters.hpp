@@ -20,26 +20,30 @@ inline uint64_t read(const counter& c) {
     return c.load(std::memory_order_relaxed);
 }
 
-#define SLUICE_WORKER_COUNTERS(X)                                               \
-    X(rx_packets) /* frames received from NIC queues */                         \
-    X(rx_bytes)                                                                 \
-    X(tx_packets) /* frames the NIC accepted */                                 \
-    X(tx_bytes)                                                                 \
-    X(handoff_sent) /* packets passed to another worker's ring */               \
-    X(handoff_received)                                                         \
-    X(to_control) /* frames passed to the control thread (ARP) */               \
-    X(flows_created)                                                            \
-    X(flows_expired)                                                            \
-    X(flows_reused)              /* SYN on a closed flow's tuple replaced it */ \
-    X(flows_reset_drain_timeout) /* still open at a drain deadline */           \
-    X(flows_reset_disabled)      /* disable --reset */                          \
-    X(flows_reset_backend_down)  /* backend failed, on_down=reset */            \
-    X(resets_sent)               /* RST segments the LB built and sent */       \
-    X(resets_unsent)             /* RST segments without an mbuf */             \
-    X(syn_cookies_sent)          /* SYN-ACKs with a cookie (SYN proxy) */       \
-    X(syn_proxy_accepted)        /* valid cookie ACKs: flow created */          \
-    X(syn_proxy_spliced)         /* backend answered: flow spliced */           \
-    X(syn_proxy_backend_failed)  /* backend refused or did not answer */        \
+#define SLUICE_WORKER_COUNTERS(X)                                                   \
+    X(rx_packets) /* frames received from NIC queues */                             \
+    X(rx_bytes)                                                                     \
+    X(tx_packets) /* frames the NIC accepted */                                     \
+    X(tx_bytes)                                                                     \
+    X(handoff_sent) /* packets passed to another worker's ring */                   \
+    X(handoff_received)                                                             \
+    X(to_control) /* frames passed to the control thread (ARP) */                   \
+    X(flows_created)                                                                \
+    X(flows_expired)                                                                \
+    X(flows_reused)              /* SYN on a closed flow's tuple replaced it */     \
+    X(flows_reset_drain_timeout) /* still open at a drain deadline */               \
+    X(flows_reset_disabled)      /* disable --reset */                              \
+    X(flows_reset_backend_down)  /* backend failed, on_down=reset */                \
+    X(resets_sent)               /* RST segments the LB built and sent */           \
+    X(resets_unsent)             /* RST segments without an mbuf */                 \
+    X(syn_cookies_sent)          /* SYN-ACKs with a cookie (SYN proxy) */           \
+    X(syn_proxy_accepted)        /* valid cookie ACKs: flow created */              \
+    X(syn_proxy_spliced)         /* backend answered: flow spliced */               \
+    X(syn_proxy_backend_failed)  /* backend refused or did not answer */            \
+    X(syn_proxy_syn_retransmits) /* SYNs to a backend re-sent on the timer */       \
+    X(flows_early_dropped)       /* non-established flows evicted for a new one */  \
+    X(rst_in_window)             /* in-window, inexact RSTs forwarded, flow kept */ \
+    X(rst_accepted)              /* exact RSTs: flow moved to CLOSE */              \
     X(flows_active)              /* gauge, refreshed every loop */
 
 struct alignas(64) worker_counters {
