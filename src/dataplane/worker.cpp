@@ -28,7 +28,7 @@ local_port_plan local_port_plan::make(uint16_t min, uint16_t max, unsigned worke
     p.min = min;
     p.workers = workers;
     p.per_worker = (uint32_t(max) - min + 1) / workers;
-    p.magic = uint32_t(((uint64_t(1) << 32) + p.per_worker - 1) / p.per_worker);
+    p.magic = ((uint64_t(1) << 32) + p.per_worker - 1) / p.per_worker;
     return p;
 }
 
@@ -84,7 +84,7 @@ unsigned worker::poll_once() {
     rte_mbuf* pkts[max_burst];
     for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
         uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[p], setup_.queue, pkts, setup_.burst);
-        if (n) receive_burst(p, pkts, n);
+        if (n) receive(s, p, pkts, n);
         handled += n;
     }
     for (unsigned i = 0; i < setup_.count; ++i) {
@@ -135,6 +135,12 @@ void worker::sync_snapshot(const snapshot& s) {
 void worker::receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     const snapshot& s = *snapshot_->load(std::memory_order_acquire);
     sync_snapshot(s);
+    receive(s, port_index, pkts, n);
+}
+
+// The snapshot is the pass's own: loading it again could resize the per-VIP scheduler state to
+// a newer snapshot while the rest of the pass indexes it with the older one's VIPs.
+void worker::receive(const snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* own[max_burst];
     uint16_t n_own = 0;
     now_tsc_ = rte_rdtsc();
@@ -741,7 +747,7 @@ void worker::housekeeping(const snapshot& s) {
         const uint64_t tsc = rte_rdtsc();
         cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
         now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
-        uint32_t n = flows_->expire(tick, [this](flow_entry& f) {
+        uint32_t n = flows_->expire(tick, [this, &s](flow_entry& f) {
             // A watched connect that never got its SYN-ACK: the backend did not answer in time.
             if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect))
                 conns_->connect_result(f.backend_id, false);
@@ -749,7 +755,7 @@ void worker::housekeeping(const snapshot& s) {
                 // The backend never completed our handshake: the client, which believes it is
                 // connected, learns with an RST.
                 bump(counters.syn_proxy_backend_failed);
-                send_reset(*snapshot_->load(std::memory_order_acquire), f, direction::from_backend);
+                send_reset(s, f, direction::from_backend);
                 release_held(f);
             }
             count_flow(f, -1);
