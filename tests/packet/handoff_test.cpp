@@ -106,21 +106,27 @@ uint64_t handed_over() {
 
 uint16_t next_client_port = 20000;
 
+// A client SYN to 198.18.0.10:vip_port from a client port not used before.
+bytes fresh_syn(uint16_t vip_port) {
+    frame_spec syn;
+    syn.dst = v4(198, 18, 0, 10);
+    syn.src_port = next_client_port++;
+    syn.dst_port = vip_port;
+    syn.tcp_flags = 0x02;
+    return from_client(syn);
+}
+
 // Sends SYNs to 198.18.0.10:vip_port from fresh client ports into worker 0's queue, polling
 // only worker 0, until `count` of them were handed to worker 1 (they wait in the ring). The ones
 // worker 0 owns are processed there; their output is discarded. Returns the handed-over ports.
 std::vector<uint16_t> hand_over(uint16_t vip_port, unsigned count) {
     std::vector<uint16_t> ports;
     for (unsigned tries = 0; ports.size() < count && tries < 200; ++tries) {
-        frame_spec syn;
-        syn.dst = v4(198, 18, 0, 10);
-        syn.src_port = next_client_port++;
-        syn.dst_port = vip_port;
-        syn.tcp_flags = 0x02;
+        const uint16_t port = next_client_port;
         const uint64_t before = handed_over();
-        inject(client, from_client(syn), 0);
+        inject(client, fresh_syn(vip_port), 0);
         h.rt->worker_at(0).poll_once();
-        if (handed_over() == before + 1) ports.push_back(syn.src_port);
+        if (handed_over() == before + 1) ports.push_back(port);
         transmitted(servers, 0);
     }
     REQUIRE(ports.size() == count);
@@ -194,7 +200,7 @@ TEST_CASE("a client SYN worker 0 receives for a flow worker 1 owns is forwarded 
     // sends it from its own local-port range; worker 0 transmits nothing for it.
     resolve_neighbors();
     const uint64_t received = dataplane::read(h.rt->worker_at(1).counters.handoff_received);
-    auto ports = hand_over(80, 1);
+    hand_over(80, 1);
     CHECK(transmitted(servers).empty());  // still in the ring
     h.rt->worker_at(1).poll_once();
     CHECK(dataplane::read(h.rt->worker_at(1).counters.handoff_received) == received + 1);
@@ -263,12 +269,7 @@ TEST_CASE(
     }
     // New SYNs to the removed VIP: worker 0 finds no VIP itself.
     const uint64_t w0_no_vip = counter_of(0, drop_reason::no_vip);
-    frame_spec syn;
-    syn.dst = v4(198, 18, 0, 10);
-    syn.src_port = next_client_port++;
-    syn.dst_port = 80;
-    syn.tcp_flags = 0x02;
-    inject(client, from_client(syn), 0);
+    inject(client, fresh_syn(80), 0);
     run_passes();
     CHECK(counter_of(0, drop_reason::no_vip) == w0_no_vip + 1);
     CHECK(transmitted(servers).empty());
@@ -324,13 +325,9 @@ TEST_CASE("a reload inside the owner's pass does not change the snapshot the pas
 
     // The VIP is gone for the next pass of either worker.
     const uint64_t w0_no_vip = counter_of(0, drop_reason::no_vip);
-    frame_spec syn;
-    syn.dst = v4(198, 18, 0, 10);
-    syn.src_port = next_client_port++;
-    syn.dst_port = 8443;
-    syn.tcp_flags = 0x02;
-    inject(client, from_client(syn), 0);
-    inject(client, from_client(syn), 1);
+    const bytes syn = fresh_syn(8443);
+    inject(client, syn, 0);
+    inject(client, syn, 1);
     run_passes();
     CHECK(counter_of(0, drop_reason::no_vip) + counter_of(1, drop_reason::no_vip) ==
           w0_no_vip + no_vip_before + 2);
