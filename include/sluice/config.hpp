@@ -257,7 +257,12 @@ private:
     std::vector<error> errors_;
 };
 
-// Parses and validates. Throws config_error. Control thread / startup only.
+// A config file larger than this is refused unread (docs/operations.md).
+inline constexpr size_t max_config_bytes = 16u << 20;
+
+// Parses and validates. Throws config_error. Control thread / startup only. Reads only a regular
+// file of at most max_config_bytes, opened non-blocking: a FIFO, a device or a directory is
+// refused at once instead of blocking or reading without end.
 config load_file(const std::string& path);
 config load_string(const std::string& text, const std::string& name);
 

@@ -43,6 +43,12 @@
 namespace sluice::control_protocol {
 
 inline constexpr std::string_view default_socket_path = "/run/sluice/sluiced.sock";
+// Limits of the server (docs/operations.md, "Control socket limits"): a request line, newline
+// included, is at most max_request_bytes (longer: an error answer, then the connection is closed);
+// at most max_clients connections are served at once; a connection that neither sends a request
+// nor takes its answer for idle_timeout_s is closed.
 inline constexpr unsigned max_request_bytes = 65536;
+inline constexpr unsigned max_clients = 64;
+inline constexpr unsigned idle_timeout_s = 30;
 
 }  // namespace sluice::control_protocol

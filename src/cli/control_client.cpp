@@ -225,7 +225,9 @@ std::variant<response, transport_error> control_client::decode(std::string_view 
         r.error = "refused without a reason";
     if (auto it = doc.find("details"); it != doc.end() && it->is_array())
         for (const auto& d : *it)
-            r.details.push_back(d.is_string() ? d.get<std::string>() : d.dump());
+            r.details.push_back(d.is_string()
+                                    ? d.get<std::string>()
+                                    : d.dump(-1, ' ', false, json::error_handler_t::replace));
     return r;
 }
 

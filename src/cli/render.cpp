@@ -26,7 +26,7 @@ std::string cell(const json& obj, const char* key) {
         return buf;
     }
     if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
-    return it->dump();
+    return it->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 uint64_t count(const json& obj, const char* key) {

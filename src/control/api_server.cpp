@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "sluice/control_protocol.hpp"
 
@@ -16,13 +18,32 @@ namespace sluice::control {
 
 namespace {
 
-constexpr uint64_t idle_limit_ns = 30ull * 1000000000ull;  // a silent client is dropped
-constexpr size_t max_clients = 16;
+using line_status = request_lines::status;
+
+constexpr uint64_t idle_limit_ns = uint64_t(control_protocol::idle_timeout_s) * 1000000000ull;
+// At the client cap, a new connection displaces the client idle longest if it has been idle this
+// long; so a crowd of idle connections cannot lock the operator out for idle_limit.
+constexpr uint64_t displace_after_ns = 1000000000ull;
+constexpr unsigned max_requests_per_pass = 16;  // per client: one pipelining client cannot
+                                                // hold the control thread
+constexpr unsigned max_accepts_per_pass = 2 * control_protocol::max_clients;
+constexpr size_t read_chunk = 16384;
+constexpr size_t kept_capacity = 65536;  // a larger answer's buffer is freed once written
 
 uint64_t now_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+// The messages are fixed ASCII text without quotes or backslashes: no JSON escaping needed.
+std::string error_line(const std::string& message) {
+    return "{\"ok\":false,\"error\":\"" + message + "\"}\n";
+}
+
+void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
 }
 
 bool fill_address(const std::string& path, sockaddr_un& a) {
@@ -74,7 +95,7 @@ std::optional<api_server> api_server::open(const std::string& path, std::string&
     int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     int bind_errno = errno;
     umask(old);
-    if (rc != 0 || chmod(path.c_str(), 0600) != 0 || listen(fd, 16) != 0) {
+    if (rc != 0 || chmod(path.c_str(), 0600) != 0 || listen(fd, int(max_accepts_per_pass)) != 0) {
         error = path + ": " + strerror(rc != 0 ? bind_errno : errno);
         close(fd);
         return std::nullopt;
@@ -97,18 +118,20 @@ api_server::~api_server() {
 }
 
 void api_server::poll(const handler& handle) {
-    const uint64_t now = now_ns();
-    while (clients_.size() < max_clients) {
-        int c = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c < 0) break;
-        clients_.push_back({c, {}, {}, now});
-    }
     for (auto& c : clients_) serve(c, handle);
-    const uint64_t after = now_ns();  // serve() stamps activity later than `now`
+    reap(now_ns());
+    // Accepted after the reap: a client that just left frees its place for a newcomer now.
+    const size_t first_new = clients_.size();
+    accept_new(now_ns());
+    for (size_t i = first_new; i < clients_.size(); ++i) serve(clients_[i], handle);
+}
+
+void api_server::reap(uint64_t now) {
     for (size_t i = 0; i < clients_.size();) {
         client& c = clients_[i];
-        if (c.fd < 0 || (c.out.empty() && after - c.last_activity_ns > idle_limit_ns)) {
-            if (c.fd >= 0) close(c.fd);
+        // Idle: no request and no answer taken (a client that never reads is closed too).
+        if (c.fd >= 0 && now - c.last_activity_ns > idle_limit_ns) close_fd(c.fd);
+        if (c.fd < 0) {
             clients_[i] = std::move(clients_.back());
             clients_.pop_back();
         } else {
@@ -117,37 +140,125 @@ void api_server::poll(const handler& handle) {
     }
 }
 
-void api_server::serve(client& c, const handler& handle) {
-    char buf[4096];
-    for (;;) {
-        ssize_t n = recv(c.fd, buf, sizeof buf, 0);
-        if (n > 0) {
-            c.in.append(buf, size_t(n));
-            c.last_activity_ns = now_ns();
-            if (c.in.size() > control_protocol::max_request_bytes) {
-                c.out += "{\"ok\":false,\"error\":\"request too long\"}\n";
-                c.in.clear();
-                break;
-            }
+void api_server::accept_new(uint64_t now) {
+    for (unsigned n = 0; n < max_accepts_per_pass; ++n) {
+        int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        if (clients_.size() >= control_protocol::max_clients && !make_room(now)) {
+            static const std::string busy =
+                error_line("too many control connections (" +
+                           std::to_string(control_protocol::max_clients) + "); try again later");
+            (void)!send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::close(fd);
             continue;
         }
-        if (n == 0 && c.out.empty() && c.in.find('\n') == std::string::npos) {
-            close(c.fd);
-            c.fd = -1;
-            return;
+        client c{fd, request_lines(control_protocol::max_request_bytes), {}, 0, now};
+        clients_.push_back(std::move(c));
+    }
+}
+
+// Closes the client idle longest, if idle for displace_after_ns; false when every client is busy.
+bool api_server::make_room(uint64_t now) {
+    client* oldest = nullptr;
+    for (auto& c : clients_)
+        if (c.fd >= 0 && (!oldest || c.last_activity_ns < oldest->last_activity_ns)) oldest = &c;
+    if (!oldest || now - oldest->last_activity_ns < displace_after_ns) return false;
+    if (oldest->out.empty()) {  // mid-answer a line would break its framing
+        static const std::string displaced =
+            error_line("closed: idle while " + std::to_string(control_protocol::max_clients) +
+                       " control connections are open");
+        (void)!send(oldest->fd, displaced.data(), displaced.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    close_fd(oldest->fd);
+    *oldest = std::move(clients_.back());
+    clients_.pop_back();
+    return true;
+}
+
+// One client's turn: write its pending answer; only then read and answer its next request.
+void api_server::serve(client& c, const handler& handle) {
+    for (unsigned handled = 0;; ++handled) {
+        if (!flush(c)) return;  // answer still pending (or the client is gone)
+        if (c.closing) return close_fd(c.fd);
+        if (handled == max_requests_per_pass) return;
+        if (!c.peer_done && c.in.wants_more() && !read_some(c)) return;
+        std::string line;
+        switch (c.in.next(line)) {
+            case line_status::incomplete:
+                if (c.peer_done) close_fd(c.fd);  // an unfinished line at EOF is dropped
+                return;
+            case line_status::too_long:
+                c.out = error_line("request line longer than " +
+                                   std::to_string(control_protocol::max_request_bytes) +
+                                   " bytes; closing the connection");
+                c.closing = true;
+                break;
+            case line_status::line:
+                answer(c, line, handle);
+                break;
         }
-        break;  // EAGAIN, error, or EOF with work left
     }
-    for (size_t nl; (nl = c.in.find('\n')) != std::string::npos;) {
-        std::string line = c.in.substr(0, nl);
-        c.in.erase(0, nl + 1);
-        c.out += handle(line);
+}
+
+// Reads what is ready while the line buffer wants more; false when the client is gone.
+bool api_server::read_some(client& c) {
+    char buf[read_chunk];
+    while (c.in.wants_more()) {
+        ssize_t n = recv(c.fd, buf, sizeof buf, 0);
+        if (n > 0) {
+            c.in.append(std::string_view(buf, size_t(n)));
+            c.last_activity_ns = now_ns();
+        } else if (n == 0) {
+            c.peer_done = true;
+            return true;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return true;
+        } else {
+            close_fd(c.fd);
+            return false;
+        }
+    }
+    return true;
+}
+
+// Writes what the socket takes of the pending answer; true once nothing is pending.
+bool api_server::flush(client& c) {
+    if (c.fd < 0) return false;
+    while (c.out_sent < c.out.size()) {
+        ssize_t n = send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c.out_sent += size_t(n);
+            c.last_activity_ns = now_ns();
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+        close_fd(c.fd);  // the peer is gone
+        return false;
+    }
+    if (c.out.capacity() > kept_capacity) std::string().swap(c.out);
+    c.out.clear();
+    c.out_sent = 0;
+    return true;
+}
+
+void api_server::answer(client& c, const std::string& line, const handler& handle) {
+    const size_t bad = invalid_utf8_offset(line);
+    if (bad != std::string::npos) {
+        char byte[8];
+        snprintf(byte, sizeof byte, "0x%02X", unsigned(uint8_t(line[bad])));
+        c.out = error_line(std::string("request is not valid UTF-8 (byte ") + byte + " at offset " +
+                           std::to_string(bad) + ")");
+        return;
+    }
+    try {
+        c.out = handle(line);
         c.out += '\n';
-    }
-    while (!c.out.empty()) {
-        ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-        if (n <= 0) break;
-        c.out.erase(0, size_t(n));
+    } catch (const std::exception&) {  // the handler answers errors itself; this is a last guard
+        c.out = error_line("internal error while handling the request");
     }
 }
 

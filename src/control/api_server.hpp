@@ -2,12 +2,20 @@
 // The control API's Unix socket: root-only (mode 0600), non-blocking, served from the control
 // thread's loop (never from a worker). Requests and responses are single lines (JSON, see
 // include/sluice/control_protocol.hpp); the handler turns one request line into one response line.
+//
+// Whatever a client sends, the control thread does not block and memory stays bounded
+// (docs/operations.md, "Control socket limits"): a request line is at most
+// control_protocol::max_request_bytes, a line that is not UTF-8 gets an error answer, a client has
+// at most one answer pending (its next request is read once that answer is written), a client
+// silent for idle_limit is closed, and at most max_clients are served at once.
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "control/request_lines.hpp"
 
 namespace sluice::control {
 
@@ -26,16 +34,26 @@ public:
     // Accepts, reads and answers whatever is ready; returns at once otherwise. Control thread.
     void poll(const handler& handle);
     const std::string& path() const { return path_; }
+    size_t client_count() const { return clients_.size(); }
 
 private:
     api_server(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
     struct client {
         int fd;
-        std::string in;
-        std::string out;
+        request_lines in;
+        std::string out;      // the answer being written, from out_sent on
+        size_t out_sent = 0;  //
         uint64_t last_activity_ns;
+        bool closing = false;    // close once `out` is written (the stream cannot be framed)
+        bool peer_done = false;  // the client sent EOF: answer what is complete, then close
     };
+    void reap(uint64_t now);
+    void accept_new(uint64_t now);
+    bool make_room(uint64_t now);
     void serve(client& c, const handler& handle);
+    bool read_some(client& c);
+    bool flush(client& c);
+    void answer(client& c, const std::string& line, const handler& handle);
     int fd_ = -1;
     std::string path_;
     std::vector<client> clients_;

@@ -503,8 +503,13 @@ std::string control_api::handle(std::string_view line) {
         if (!r.details.empty()) response["details"] = r.details;
     } catch (const json::exception& e) {
         response = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
+    } catch (const std::exception& e) {  // a bug must not take the daemon down with it
+        SLUICE_LOG_ERROR("control: request failed: %s", e.what());
+        response = {{"ok", false}, {"error", std::string("internal error: ") + e.what()}};
     }
-    return response.dump();
+    // Messages quote what the client sent and file names (bytes, not necessarily UTF-8): replace
+    // what is not UTF-8 instead of throwing.
+    return response.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace sluice::dataplane

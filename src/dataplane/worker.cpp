@@ -29,7 +29,7 @@ local_port_plan local_port_plan::make(uint16_t min, uint16_t max, unsigned worke
     p.min = min;
     p.workers = workers;
     p.per_worker = (uint32_t(max) - min + 1) / workers;
-    p.magic = uint32_t(((uint64_t(1) << 32) + p.per_worker - 1) / p.per_worker);
+    p.magic = ((uint64_t(1) << 32) + p.per_worker - 1) / p.per_worker;
     return p;
 }
 
@@ -84,7 +84,7 @@ unsigned worker::poll_once() {
     rte_mbuf* pkts[max_burst];
     for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
         uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[p], setup_.queue, pkts, setup_.burst);
-        if (n) receive_burst(p, pkts, n);
+        if (n) receive(s, p, pkts, n);
         handled += n;
     }
     for (unsigned i = 0; i < setup_.count; ++i) {
@@ -135,6 +135,12 @@ void worker::sync_snapshot(const snapshot& s) {
 void worker::receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     const snapshot& s = *snapshot_->load(std::memory_order_acquire);
     sync_snapshot(s);
+    receive(s, port_index, pkts, n);
+}
+
+// The snapshot is the pass's own: loading it again could resize the per-VIP scheduler state to
+// a newer snapshot while the rest of the pass indexes it with the older one's VIPs.
+void worker::receive(const snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* own[max_burst];
     uint16_t n_own = 0;
     now_tsc_ = rte_rdtsc();

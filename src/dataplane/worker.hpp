@@ -39,7 +39,7 @@ inline constexpr uint32_t ticks_per_second = 8;  // flow aging resolution: 125 m
 struct local_port_plan {
     uint16_t min = 1024;
     uint32_t per_worker = 1;
-    uint32_t magic = 0;  // ceil(2^32 / per_worker)
+    uint64_t magic = 0;  // ceil(2^32 / per_worker): 2^32 itself when per_worker is 1
     unsigned workers = 1;
 
     static local_port_plan make(uint16_t min, uint16_t max, unsigned workers);
@@ -92,7 +92,8 @@ public:
     // One pass: RX every port, drain rings, forward, flush TX, housekeeping. Returns the number of
     // packets handled. Used by lcore_main and directly by the packet tests.
     unsigned poll_once();
-    // Feeds a burst as if it had arrived on snapshot port `port_index`. Tests and poll_once.
+    // Feeds a burst as if it had arrived on snapshot port `port_index`, with the snapshot current
+    // now. Tests only: poll_once uses its pass's snapshot for every burst (receive).
     void receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
     void flush_tx();
 
@@ -109,6 +110,7 @@ public:
     flow::flow_table& flows() { return *flows_; }
 
 private:
+    void receive(const control::snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
     void classify(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
                   uint16_t& n_own);
     void process_owned(const control::snapshot& s, rte_mbuf** pkts, uint16_t n);

@@ -5,6 +5,7 @@ sent) / 3 daemon unreachable, each with a message saying what is wrong."""
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -76,12 +77,22 @@ class FakeSluiced:
         self.path.unlink(missing_ok=True)
 
 
-def run(argv, env=None, **kw):
+def run(argv, env=None, exe=None, **kw):
     full_env = dict(os.environ)
     full_env.pop("SLUICE_SOCKET", None)
     full_env.update(env or {})
-    return subprocess.run([SLUICECTL, *argv], capture_output=True, text=True, timeout=30,
+    return subprocess.run([exe or SLUICECTL, *argv], capture_output=True, text=True, timeout=30,
                           env=full_env, **kw)
+
+
+def world_executable_copy() -> str:
+    """A copy of sluicectl another user can run: the build tree may sit under a directory only
+    its owner may enter (a checkout in /root, mode 0700)."""
+    copy = TMP / "bin" / "sluicectl"
+    copy.parent.mkdir(mode=0o755, exist_ok=True)
+    shutil.copyfile(SLUICECTL, copy)
+    os.chmod(copy, 0o755)
+    return str(copy)
 
 
 def with_server(replies, argv, env=None, cwd=None):
@@ -362,18 +373,16 @@ def check_unreachable():
     server = FakeSluiced(sock, [ok([])])
     try:
         if os.geteuid() == 0:
-            res = run(["--socket", str(sock), "show", "vips"], user=65534, group=65534)
+            res = run(["--socket", str(sock), "show", "vips"], exe=world_executable_copy(),
+                      user=65534, group=65534, extra_groups=[])
         else:
             os.chmod(private, 0o000)
             res = run(["--socket", str(sock), "show", "vips"])
             os.chmod(private, 0o700)
     finally:
         server.stop()
-    if res.returncode in (126, 127):
-        print(f"skip: sluicectl not executable as an unprivileged user ({res.stderr.strip()})")
-    else:
-        check(res.returncode == 3 and "Permission denied" in res.stderr and "root" in res.stderr,
-              f"permission denied: exit {res.returncode}, stderr {res.stderr!r}")
+    check(res.returncode == 3 and "Permission denied" in res.stderr and "root" in res.stderr,
+          f"permission denied: exit {res.returncode}, stderr {res.stderr!r}")
 
     # A daemon that accepts but never answers: bounded by --timeout.
     res, _ = with_server([None], ["--timeout", "0.5", "show", "vips"])

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """sluiced refuses a bad config with FILE:LINE:COLUMN: problem lines and exit status 2, before
-touching EAL or a NIC, and accepts the shipped sample configs with --check."""
+touching EAL or a NIC (a FIFO, a device, a directory or an oversized file included, at once), and
+accepts the shipped sample configs with --check."""
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -72,6 +74,25 @@ def main() -> None:
         if res.returncode != 2 or f"{missing}: cannot read" not in res.stderr:
             fail(f"missing file: exit {res.returncode}, stderr {res.stderr!r}")
         print("ok: missing file -> exit 2, 'cannot read'")
+
+        # What is not a regular file is refused at once (a FIFO without a writer must not block
+        # the start), and so is a file over the 16 MiB limit.
+        fifo = Path(tmp) / "fifo.toml"
+        os.mkfifo(fifo)
+        big = Path(tmp) / "big.toml"
+        with open(big, "wb") as f:
+            f.truncate((16 << 20) + 1)
+        for path, why in ((fifo, "a FIFO, not a regular file"),
+                          ("/dev/zero", "a character device, not a regular file"),
+                          (Path(tmp), "a directory, not a regular file"),
+                          (big, f"{(16 << 20) + 1} bytes, over the 16 MiB limit")):
+            res = subprocess.run([args.sluiced, "--config", str(path)], capture_output=True,
+                                 text=True, timeout=10)
+            want = f"{path}: cannot read: {why}"
+            if res.returncode != 2 or want not in res.stderr:
+                fail(f"--config {path}: exit {res.returncode}, stderr {res.stderr!r}; want 2 "
+                     f"and {want!r}")
+            print(f"ok: --config {path} -> exit 2, {why}")
 
     for name in ("lab.toml", "lab-2workers.toml", "metal.toml"):
         path = Path(args.source_dir) / "dpdk-config" / name

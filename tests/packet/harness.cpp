@@ -28,30 +28,43 @@ void set_macs(bytes& f, const uint8_t* dst, const uint8_t* src) {
     std::memcpy(f.data() + 6, src, 6);
 }
 
-void inject(uint16_t port, const bytes& frame) {
+void inject(uint16_t port, const bytes& frame, unsigned queue) {
+    REQUIRE(queue < h.workers);
     rte_mbuf* m = rte_pktmbuf_alloc(h.pool);
     REQUIRE(m != nullptr);
     char* d = rte_pktmbuf_append(m, uint16_t(frame.size()));
     REQUIRE(d != nullptr);
     std::memcpy(d, frame.data(), frame.size());
-    REQUIRE(rte_ring_enqueue(h.rx[port], m) == 0);
+    REQUIRE(rte_ring_enqueue(h.rx[port][queue], m) == 0);
 }
 
 void run_passes() {
+    const auto poll_workers = [] {
+        for (unsigned w = 0; w < h.workers; ++w) h.rt->worker_at(w).poll_once();
+    };
     for (int i = 0; i < 4; ++i) {
-        h.rt->worker_at(0).poll_once();
+        poll_workers();
         h.rt->control_poll();
     }
-    h.rt->worker_at(0).poll_once();
+    poll_workers();
+}
+
+std::vector<bytes> transmitted(uint16_t port, unsigned queue) {
+    std::vector<bytes> out;
+    rte_mbuf* m;
+    while (rte_ring_dequeue(h.tx[port][queue], reinterpret_cast<void**>(&m)) == 0) {
+        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+        out.emplace_back(d, d + m->data_len);
+        rte_pktmbuf_free(m);
+    }
+    return out;
 }
 
 std::vector<bytes> transmitted(uint16_t port) {
     std::vector<bytes> out;
-    rte_mbuf* m;
-    while (rte_ring_dequeue(h.tx[port], reinterpret_cast<void**>(&m)) == 0) {
-        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-        out.emplace_back(d, d + m->data_len);
-        rte_pktmbuf_free(m);
+    for (unsigned q = 0; q < h.workers; ++q) {
+        auto more = transmitted(port, q);
+        out.insert(out.end(), more.begin(), more.end());
     }
     return out;
 }
@@ -127,6 +140,13 @@ std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
     return {a, b, c, d};
 }
 
+config::config load_test_config(const std::string& text, const std::string& name) {
+    config::config cfg = config::load_string(text, name);
+    // No exception interfaces: this test runs in the caller's network namespace.
+    cfg.dataplane.kernel_interfaces = false;
+    return cfg;
+}
+
 int run(int argc, char** argv, const char* config_text, const char* name) {
     const std::string program = name;
     std::vector<std::string> eal = {program,
@@ -146,25 +166,36 @@ int run(int argc, char** argv, const char* config_text, const char* name) {
         fprintf(stderr, "EAL init failed\n");
         return 1;
     }
+    config::config cfg = load_test_config(config_text, program + ".toml");
+    h.workers = unsigned(cfg.dataplane.worker_cpus.size());
+    if (h.workers > max_test_workers) {
+        fprintf(stderr, "at most %u workers in a packet test\n", max_test_workers);
+        return 1;
+    }
     // rte_eth_from_rings names the port "net_ring_" + name, which is what the config refers to.
     const char* names[2] = {"client", "servers"};
     for (int p = 0; p < 2; ++p) {
-        std::string n = names[p];
-        h.rx[p] = rte_ring_create(("rx_" + n).c_str(), 1024, 0, 0);
-        h.tx[p] = rte_ring_create(("tx_" + n).c_str(), 1024, 0, 0);
-        if (!h.rx[p] || !h.tx[p] || rte_eth_from_rings(names[p], &h.rx[p], 1, &h.tx[p], 1, 0) < 0) {
+        for (unsigned q = 0; q < h.workers; ++q) {
+            std::string n = std::string(names[p]) + "_" + std::to_string(q);
+            h.rx[p][q] = rte_ring_create(("rx_" + n).c_str(), 1024, 0, 0);
+            h.tx[p][q] = rte_ring_create(("tx_" + n).c_str(), 1024, 0, 0);
+            if (!h.rx[p][q] || !h.tx[p][q]) {
+                fprintf(stderr, "cannot create the rings of port %s\n", names[p]);
+                return 1;
+            }
+        }
+        int id = rte_eth_from_rings(names[p], h.rx[p], h.workers, h.tx[p], h.workers, 0);
+        if (id < 0) {
             fprintf(stderr, "cannot create ring port %s\n", names[p]);
             return 1;
         }
+        h.dpdk_port[p] = uint16_t(id);
     }
     h.pool = rte_pktmbuf_pool_create("test_frames", 1023, 0, dataplane::mbuf_priv_size,
                                      RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     if (!h.pool) return 1;
     int rc;
     {
-        config::config cfg = config::load_string(config_text, program + ".toml");
-        // No exception interfaces: this test runs in the caller's network namespace.
-        cfg.dataplane.kernel_interfaces = false;
         dataplane::runtime rt(cfg);
         rt.start();
         h.rt = &rt;

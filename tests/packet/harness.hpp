@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dataplane/runtime.hpp"
@@ -25,9 +26,15 @@ using test::v4;
 // Snapshot port indices: the order of the [[port]] tables in every packet test's config.
 enum port_index : uint16_t { client = 0, servers = 1 };
 
+// Up to this many workers, one RX and one TX ring (queue) per worker on each port; worker w polls
+// queue w. The workers run inline on the test's thread, one after the other.
+constexpr unsigned max_test_workers = 2;
+
 struct harness {
-    rte_ring* rx[2];
-    rte_ring* tx[2];
+    rte_ring* rx[2][max_test_workers];
+    rte_ring* tx[2][max_test_workers];
+    uint16_t dpdk_port[2];
+    unsigned workers;  // from the test's [dataplane] worker_cpus
     rte_mempool* pool;
     dataplane::runtime* rt;
 };
@@ -40,12 +47,14 @@ extern const uint8_t client_mac[6];
 const uint8_t* port_mac(uint16_t p);
 void set_macs(bytes& f, const uint8_t* dst, const uint8_t* src);
 
-// Puts a copy of `frame` on the RX ring of `port`.
-void inject(uint16_t port, const bytes& frame);
-// Runs the worker and the control thread until both are idle.
+// Puts a copy of `frame` on the RX ring of `port` that worker `queue` polls.
+void inject(uint16_t port, const bytes& frame, unsigned queue = 0);
+// Runs every worker and the control thread until all are idle.
 void run_passes();
-// Everything the LB transmitted on `port` since the last call, in order.
+// Everything the LB transmitted on `port` since the last call: worker 0's queue first, in order.
 std::vector<bytes> transmitted(uint16_t port);
+// What worker `queue` transmitted on `port` since the last call, in order.
+std::vector<bytes> transmitted(uint16_t port, unsigned queue);
 // Worker 0's drop counter of `r`.
 uint64_t drops(drop_reason r);
 
@@ -68,6 +77,9 @@ struct ipv4_view {
 };
 ipv4_view view(const bytes& f);
 std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
+
+// A packet test's configuration as run() starts it (exception interfaces off): for reloads.
+config::config load_test_config(const std::string& text, const std::string& name);
 
 // main() of a packet test: EAL, ring ports, mbuf pool, the runtime from `config_text` (exception
 // interfaces off: the tests run in the caller's network namespace), then the doctest cases.

@@ -2,7 +2,11 @@
 #include "sluice/config.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -26,6 +30,7 @@ using sluice::config::idle_policy;
 using sluice::config::l4_protocol;
 using sluice::config::load_file;
 using sluice::config::load_string;
+using sluice::config::max_config_bytes;
 using sluice::config::port_config;
 using sluice::config::scheduler_kind;
 
@@ -431,8 +436,41 @@ TEST_CASE("load_file reports an unreadable file as FILE: cannot read: <strerror>
         FAIL("expected config_error");
     } catch (const config_error& e) {
         CHECK(std::string(e.what()) ==
-              std::string(SLUICE_SOURCE_DIR) + ": cannot read: Is a directory");
+              std::string(SLUICE_SOURCE_DIR) + ": cannot read: a directory, not a regular file");
     }
+}
+
+TEST_CASE("load_file refuses a FIFO, a device and an oversized file at once, naming the file") {
+    auto message_of = [](const std::string& path) -> std::string {
+        try {
+            (void)load_file(path);
+        } catch (const config_error& e) {
+            REQUIRE(e.errors().size() == 1);
+            return e.errors()[0].to_string();
+        }
+        return "loaded";
+    };
+    char dir_template[] = "/tmp/sluice-load-XXXXXX";
+    REQUIRE(mkdtemp(dir_template) != nullptr);
+    const std::string dir = dir_template;
+    const std::string fifo = dir + "/fifo.toml";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    // No writer ever opens the FIFO: a blocking open would hang this test.
+    CHECK(message_of(fifo) == fifo + ": cannot read: a FIFO, not a regular file");
+    CHECK(message_of("/dev/zero") ==
+          "/dev/zero: cannot read: a character device, not a regular file");
+    const std::string big = dir + "/big.toml";
+    {
+        FILE* f = fopen(big.c_str(), "w");
+        REQUIRE(f != nullptr);
+        REQUIRE(ftruncate(fileno(f), off_t(max_config_bytes) + 1) == 0);
+        fclose(f);
+    }
+    CHECK(message_of(big) == big + ": cannot read: " + std::to_string(max_config_bytes + 1) +
+                                 " bytes, over the 16 MiB limit");
+    unlink(fifo.c_str());
+    unlink(big.c_str());
+    rmdir(dir.c_str());
 }
 
 TEST_CASE("load_file names errors after the path it was given") {
