@@ -103,6 +103,8 @@ void runtime::start() {
     create_pool();
     for (size_t i = 0; i < cfg_.ports.size(); ++i) configure_port(i);
     if (cfg_.dataplane.kernel_interfaces) kernel_.open(cfg_, ports_, pool_);
+    exception_.set_kernel_sink(
+        [this](uint16_t port, rte_mbuf* m) { return kernel_.deliver(port, m); });
 
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
@@ -159,6 +161,8 @@ void runtime::start() {
         s.tsc_hz = tsc_hz;
         s.pool = pool_;
         s.cookie_secret = &cookie_secret_;
+        s.kernel_rate = protect::bucket_params::per_second(
+            dp.kernel_packets_per_second, dp.kernel_packets_burst, tsc_hz, n_workers);
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -184,6 +188,8 @@ void runtime::start() {
         }
         workers_[a]->to_control = make_ring("to_ctl_" + std::to_string(a));
         workers_[a]->from_control = make_ring("from_ctl_" + std::to_string(a));
+        workers_[a]->to_kernel = make_ring("to_kernel_" + std::to_string(a));
+        exception_.add_worker(workers_[a]->to_control, workers_[a]->to_kernel);
     }
     started_ = true;
     SLUICE_LOG_INFO("%u worker(s), %u flows each (%zu MiB), local ports %u-%u, %zu VIP(s)",
@@ -486,14 +492,8 @@ void runtime::launch_workers() {
 
 void runtime::control_poll() {
     const uint64_t now = monotonic_ns();
-    rte_mbuf* pkts[64];
-    for (auto& w : workers_) {
-        unsigned n;
-        while ((n = rte_ring_sc_dequeue_burst(w->to_control, reinterpret_cast<void**>(pkts), 64,
-                                              nullptr)) > 0) {
-            for (unsigned i = 0; i < n; ++i) handle_exception(pkts[i], now);
-        }
-    }
+    // Neighbour work first, then the kernel's frames, each within its budget (exception_path.hpp).
+    last_exception_ = exception_.poll([this, now](rte_mbuf* m) { handle_neighbor_frame(m, now); });
     kernel_.poll([this](uint16_t port, rte_mbuf* m) {
         bump(ctl_.kernel_sent);
         transmit(port, m);
@@ -524,23 +524,18 @@ void runtime::control_poll() {
         });
 }
 
-void runtime::handle_exception(rte_mbuf* m, uint64_t now_ns) {
+void runtime::handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns) {
     mbuf_meta& meta = meta_of(m);
     const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
     if (meta.kind == meta_kind::arp) {
         // ARP replies also go to the kernel: its own sockets (health probes) resolve the
         // backends through the exception interface.
-        if (handle_arp(s, meta.in_port, m, now_ns) && kernel_.is_open()) {
-            bump(kernel_.deliver(meta.in_port, m) ? ctl_.kernel_delivered : ctl_.kernel_dropped);
-            return;
-        }
+        if (handle_arp(s, meta.in_port, m, now_ns) && kernel_.is_open())
+            return exception_.deliver_to_kernel(meta.in_port, m);
     } else if (meta.kind == meta_kind::resolve) {
         bump(ctl_.neighbor_requests);
         uint32_t slot = neighbors_->find_or_add(meta.next_hop_port, meta.next_hop);
         if (slot != route::no_neighbor) resolver_->request(slot, now_ns);
-    } else if (meta.kind == meta_kind::to_kernel) {
-        bump(kernel_.deliver(meta.in_port, m) ? ctl_.kernel_delivered : ctl_.kernel_dropped);
-        return;
     }
     rte_pktmbuf_free(m);
 }
@@ -664,6 +659,7 @@ void runtime::shutdown() {
         rte_ring_free(r);
     }
     rings_.clear();
+    exception_.clear();
     workers_.clear();
     flow_tables_.clear();
     for (void* mem : flow_memory_) rte_free(mem);
