@@ -52,8 +52,9 @@ namespace sluice {
     X(reply_wrong_port)        /* reply-direction packet not from the flow's backend-side port */ \
     X(syn_not_new)      /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */   \
     X(bad_l4_checksum)  /* TCP/UDP checksum does not verify (checked where it matters) */         \
-    X(proxy_held_limit) /* SYN proxy: global cap on held client segments reached */            \
-    X(kernel_rate_limited) /* for the host kernel, over kernel_packets_per_second */            \
+    X(proxy_held_limit) /* SYN proxy: global cap on held client segments reached */               \
+    /* exception path */                                                                          \
+    X(kernel_rate_limited) /* to the host kernel over kernel_packets_per_second */                \
     X(kernel_ring_full)    /* ring of kernel-bound frames to the control thread full */
 
 enum class drop_reason : uint8_t {

@@ -69,8 +69,9 @@ struct alignas(64) worker_counters {
     X(kernel_delivered)   /* frames handed to the host kernel (exception path) */         \
     X(kernel_dropped)     /* frames for the kernel dropped: no interface or queue full */ \
     X(kernel_sent)        /* frames the kernel sent out through the data ports */         \
-    X(neighbor_budget_exhausted) /* passes that left ARP/resolution frames for the next */ \
-    X(kernel_budget_exhausted)   /* passes that left kernel-bound frames for the next */
+    /* exception path: control passes that left frames for the next one */                \
+    X(neighbor_budget_exhausted) /* ARP and resolution requests */                        \
+    X(kernel_budget_exhausted)   /* frames for the kernel */
 
 struct alignas(64) control_counters {
 #define SLUICE_X(name) counter name{0};

@@ -40,7 +40,8 @@ unsigned exception_path::drain(ring_set& set, exception_budget budget, Handle&& 
             }
             rte_ring* r = set.rings[(set.next + k) % n_rings];
             const unsigned want = std::min(dequeue_chunk, budget.frames - done);
-            unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), want, nullptr);
+            unsigned n =
+                rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), want, nullptr);
             for (unsigned i = 0; i < n; ++i) handle(pkts[i]);
             done += n;
             any |= n > 0;
