@@ -50,7 +50,10 @@ public:
 
     // One worker's rings, in worker order. Before the first poll.
     void add_worker(rte_ring* neighbor_ring, rte_ring* kernel_ring);
-    void clear() { neighbor_ = {}, kernel_ = {}; }
+    void clear() {
+        neighbor_ = {};
+        kernel_ = {};
+    }
     // Where kernel-bound frames are written (the TAPs by default; a test replaces it).
     void set_kernel_sink(kernel_sink sink) { sink_ = std::move(sink); }
 

@@ -2,6 +2,8 @@
 // The running data plane: mempool, ports, flow tables, rings, workers, the published snapshot,
 // and the control thread's duties (ARP, neighbour resolution, RCU reclamation, stats).
 // Created and driven by the main (control) lcore; workers run on their own lcores.
+// Implemented in runtime.cpp, neighbor_frames.cpp (ARP) and stats.cpp; the exception rings'
+// intake is exception_path.hpp.
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
