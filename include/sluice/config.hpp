@@ -180,6 +180,11 @@ struct dataplane_config {
     // Exception path: one TAP per port ("sl-<port>") so the host kernel answers ICMP to LB
     // addresses and health probes can be kernel sockets (docs/architecture.md).
     bool kernel_interfaces = true;
+    // Frames to the host kernel (ICMP to LB addresses; answers to kernel sockets, a separate
+    // bucket of the same size) per second and at most at once, split over the workers
+    // (docs/config.md).
+    uint32_t kernel_packets_per_second = 10000;
+    uint32_t kernel_packets_burst = 1000;
     bool operator==(const dataplane_config&) const = default;
 };
 

@@ -53,7 +53,10 @@ namespace sluice {
     X(syn_not_new)       /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */  \
     X(bad_l4_checksum)   /* TCP/UDP checksum does not verify (checked where it matters) */        \
     X(proxy_held_limit)  /* SYN proxy: global cap on held client segments reached */              \
-    X(rule_out_of_order) /* payload ahead of the first in-order one, under [[vip.rule]]s */
+    X(rule_out_of_order) /* payload ahead of the first in-order one, under [[vip.rule]]s */       \
+    /* exception path */                                                                          \
+    X(kernel_rate_limited) /* to the host kernel over kernel_packets_per_second */                \
+    X(kernel_ring_full)    /* ring of kernel-bound frames to the control thread full */
 
 enum class drop_reason : uint8_t {
 #define SLUICE_X(name) name,

@@ -68,7 +68,10 @@ struct alignas(64) worker_counters {
     X(control_tx_dropped) /* control frames that found no room or no mbuf */              \
     X(kernel_delivered)   /* frames handed to the host kernel (exception path) */         \
     X(kernel_dropped)     /* frames for the kernel dropped: no interface or queue full */ \
-    X(kernel_sent)        /* frames the kernel sent out through the data ports */
+    X(kernel_sent)        /* frames the kernel sent out through the data ports */         \
+    /* exception path: control passes that left frames for the next one */                \
+    X(neighbor_budget_exhausted) /* ARP and resolution requests */                        \
+    X(kernel_budget_exhausted)   /* frames for the kernel */
 
 struct alignas(64) control_counters {
 #define SLUICE_X(name) counter name{0};

@@ -13,7 +13,6 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/describe.hpp"
-#include "packet/arp.hpp"
 
 namespace sluice::dataplane {
 
@@ -103,6 +102,8 @@ void runtime::start() {
     create_pool();
     for (size_t i = 0; i < cfg_.ports.size(); ++i) configure_port(i);
     if (cfg_.dataplane.kernel_interfaces) kernel_.open(cfg_, ports_, pool_);
+    exception_.set_kernel_sink(
+        [this](uint16_t port, rte_mbuf* m) { return kernel_.deliver(port, m); });
 
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
@@ -150,6 +151,8 @@ void runtime::start() {
         s.tsc_hz = tsc_hz;
         s.pool = pool_;
         s.cookie_secret = &cookie_secret_;
+        s.kernel_rate = protect::bucket_params::per_second(
+            dp.kernel_packets_per_second, dp.kernel_packets_burst, tsc_hz, n_workers);
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -179,6 +182,8 @@ void runtime::start() {
         }
         workers_[a]->to_control = make_ring("to_ctl_" + std::to_string(a));
         workers_[a]->from_control = make_ring("from_ctl_" + std::to_string(a));
+        workers_[a]->to_kernel = make_ring("to_kernel_" + std::to_string(a));
+        exception_.add_worker(workers_[a]->to_control, workers_[a]->to_kernel);
     }
     started_ = true;
     SLUICE_LOG_INFO("%u worker(s), %u flows each (%zu MiB), local ports %u-%u, %zu VIP(s)",
@@ -500,14 +505,8 @@ void runtime::launch_workers() {
 
 void runtime::control_poll() {
     const uint64_t now = monotonic_ns();
-    rte_mbuf* pkts[64];
-    for (auto& w : workers_) {
-        unsigned n;
-        while ((n = rte_ring_sc_dequeue_burst(w->to_control, reinterpret_cast<void**>(pkts), 64,
-                                              nullptr)) > 0) {
-            for (unsigned i = 0; i < n; ++i) handle_exception(pkts[i], now);
-        }
-    }
+    // Neighbour work first, then the kernel's frames, each within its budget (exception_path.hpp).
+    last_exception_ = exception_.poll([this, now](rte_mbuf* m) { handle_neighbor_frame(m, now); });
     kernel_.poll([this](uint16_t port, rte_mbuf* m) {
         bump(ctl_.kernel_sent);
         transmit(port, m);
@@ -536,93 +535,6 @@ void runtime::control_poll() {
             conn_totals t = sum_connections(conn_views_, id);
             return t.active + t.inactive > 0;
         });
-}
-
-void runtime::handle_exception(rte_mbuf* m, uint64_t now_ns) {
-    mbuf_meta& meta = meta_of(m);
-    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
-    if (meta.kind == meta_kind::arp) {
-        // ARP replies also go to the kernel: its own sockets (health probes) resolve the
-        // backends through the exception interface.
-        if (handle_arp(s, meta.in_port, m, now_ns) && kernel_.is_open()) {
-            bump(kernel_.deliver(meta.in_port, m) ? ctl_.kernel_delivered : ctl_.kernel_dropped);
-            return;
-        }
-    } else if (meta.kind == meta_kind::resolve) {
-        bump(ctl_.neighbor_requests);
-        uint32_t slot = neighbors_->find_or_add(meta.next_hop_port, meta.next_hop);
-        if (slot != route::no_neighbor) resolver_->request(slot, now_ns);
-    } else if (meta.kind == meta_kind::to_kernel) {
-        bump(kernel_.deliver(meta.in_port, m) ? ctl_.kernel_delivered : ctl_.kernel_dropped);
-        return;
-    }
-    rte_pktmbuf_free(m);
-}
-
-bool runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
-                         uint64_t now_ns) {
-    auto arp = packet::read_arp(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
-    if (!arp) {
-        bump(ctl_.arp_ignored);
-        return false;
-    }
-    // Learn the sender only when it is on-link here, and (like Linux) from a request only when
-    // the request is for us; any ARP refreshes a neighbour we already track.
-    bool on_link = false;
-    for (const auto& p : s.ports[port_index].addresses) on_link |= p.contains(arp->sender_ip);
-    const bool for_us = s.answers_arp_for(port_index, arp->target_ip);
-    uint32_t slot = neighbors_->find(port_index, arp->sender_ip);
-    if (slot == route::no_neighbor && on_link && for_us && arp->op == packet::arp_op_request &&
-        arp->sender_ip.v4_host() != 0)
-        slot = neighbors_->find_or_add(port_index, arp->sender_ip);
-    if (slot != route::no_neighbor && on_link) {
-        bool was_reachable = resolver_->state(slot) == route::neighbor_resolver::status::reachable;
-        resolver_->confirm(slot, arp->sender_mac, now_ns);
-        if (!was_reachable) {
-            bump(ctl_.neighbors_resolved);
-            SLUICE_LOG_INFO("neighbor %s on port %s is at %02x:%02x:%02x:%02x:%02x:%02x",
-                            arp->sender_ip.to_string().c_str(), cfg_.ports[port_index].name.c_str(),
-                            arp->sender_mac[0], arp->sender_mac[1], arp->sender_mac[2],
-                            arp->sender_mac[3], arp->sender_mac[4], arp->sender_mac[5]);
-        }
-    }
-    if (arp->op == packet::arp_op_reply) {
-        bump(ctl_.arp_replies_received);
-        return true;
-    }
-    if (!for_us) {
-        bump(ctl_.arp_ignored);
-        return false;
-    }
-    rte_mbuf* reply = rte_pktmbuf_alloc(pool_);
-    if (!reply) {
-        bump(ctl_.control_tx_dropped);
-        return false;
-    }
-    uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(reply, packet::arp_frame_len));
-    const uint8_t* mac = s.ports[port_index].mac.data();
-    packet::write_arp(out, packet::arp_op_reply, arp->sender_mac, mac, arp->target_ip,
-                      arp->sender_mac, arp->sender_ip);
-    bump(ctl_.arp_requests_answered);
-    transmit(port_index, reply);
-    return false;
-}
-
-void runtime::send_arp_request(uint32_t slot) {
-    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
-    const uint16_t port_index = neighbors_->port(slot);
-    const ip_address* source = s.source_address(port_index, address_family::ipv4);
-    if (!source) return;
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    if (!m) {
-        bump(ctl_.control_tx_dropped);
-        return;
-    }
-    uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len));
-    packet::write_arp(out, packet::arp_op_request, nullptr, s.ports[port_index].mac.data(), *source,
-                      nullptr, neighbors_->address(slot));
-    bump(ctl_.arp_requests_sent);
-    transmit(port_index, m);
 }
 
 void runtime::transmit(uint16_t port_index, rte_mbuf* m) {
@@ -678,6 +590,7 @@ void runtime::shutdown() {
         rte_ring_free(r);
     }
     rings_.clear();
+    exception_.clear();
     workers_.clear();
     flow_tables_.clear();
     for (void* mem : flow_memory_) rte_free(mem);

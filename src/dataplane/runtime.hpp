@@ -2,6 +2,8 @@
 // The running data plane: mempool, ports, flow tables, rings, workers, the published snapshot,
 // and the control thread's duties (ARP, neighbour resolution, RCU reclamation, stats).
 // Created and driven by the main (control) lcore; workers run on their own lcores.
+// Implemented in runtime.cpp, neighbor_frames.cpp (ARP) and stats.cpp; the exception rings'
+// intake is exception_path.hpp.
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -19,6 +21,7 @@
 #include "control/snapshot.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/exception_path.hpp"
 #include "dataplane/health_checks.hpp"
 #include "dataplane/kernel_path.hpp"
 #include "dataplane/worker.hpp"
@@ -103,6 +106,12 @@ public:
     const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
     const config::config& configuration() const { return cfg_; }
     control_counters& ctl_counters() { return ctl_; }
+    // Replaces where kernel-bound frames go (the TAPs): a test's slow or counting sink. Control.
+    void set_kernel_sink(exception_path::kernel_sink sink) {
+        exception_.set_kernel_sink(std::move(sink));
+    }
+    // The last control pass's exception-path work (frames handled, budgets run out). Control.
+    const exception_path::pass_result& last_exception_pass() const { return last_exception_; }
     // Health of a backend id, for show backends and metrics (nullopt: not watched). Control.
     std::optional<health::target_status> health_status(uint32_t id) const {
         return health_ ? health_->status(id) : std::nullopt;
@@ -111,7 +120,8 @@ public:
 private:
     void create_pool();
     void configure_port(size_t index);
-    void handle_exception(rte_mbuf* m, uint64_t now_ns);
+    // An ARP frame or a resolution request from a worker's neighbour ring. Takes the mbuf.
+    void handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns);
     // Returns true for an ARP reply (the caller hands it on to the kernel).
     bool handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
     void send_arp_request(uint32_t slot);
@@ -174,10 +184,12 @@ private:
     std::vector<rte_ring*> rings_;
     control_counters ctl_;
     kernel_path kernel_;
+    exception_path exception_{ctl_};  // after ctl_, which it counts in
     std::unique_ptr<health_checks> health_;
     control::health_lookup health_lookup(uint64_t now_ns) const;
     // Worker count and TSC rate for the VIPs' token buckets (vip_guard.hpp).
     control::guard_setup guard_setup() const;
+    exception_path::pass_result last_exception_;
     bool launched_ = false;
     bool started_ = false;
 };

@@ -388,8 +388,16 @@ void worker::flush_tx() {
 }
 
 void worker::to_control_ring(rte_mbuf* m) {
-    if (!to_control || rte_ring_sp_enqueue(to_control, m) != 0)
+    const mbuf_meta& meta = meta_of(m);
+    if (meta.kind == meta_kind::to_kernel) {
+        auto& bucket = kernel_buckets_[meta.parsed.kind == frame_kind::ip_l4 ? 1 : 0];
+        if (!protect::take(bucket, setup_.kernel_rate, now_tsc_))
+            return drop(m, drop_reason::kernel_rate_limited);
+        if (!to_kernel || rte_ring_sp_enqueue(to_kernel, m) != 0)
+            return drop(m, drop_reason::kernel_ring_full);
+    } else if (!to_control || rte_ring_sp_enqueue(to_control, m) != 0) {
         return drop(m, drop_reason::exception_ring_full);
+    }
     bump(counters.to_control);
 }
 

@@ -24,6 +24,7 @@
 #include "packet/tcp_options.hpp"
 #include "packet/tcp_reset.hpp"
 #include "protect/syn_cookie.hpp"
+#include "protect/token_bucket.hpp"
 #include "route/neighbor_table.hpp"
 #include "sluice/config.hpp"
 
@@ -65,6 +66,8 @@ struct worker_setup {
     uint64_t tsc_hz = 0;
     rte_mempool* pool = nullptr;  // for frames the worker builds itself (resets, SYN proxy)
     const protect::syn_cookie_secret* cookie_secret = nullptr;  // shared, immutable
+    // This worker's share of [dataplane] kernel_packets_per_second / _burst (TSC ticks).
+    protect::bucket_params kernel_rate;
 };
 
 struct tx_buffer {
@@ -82,6 +85,7 @@ public:
     rte_ring* handoff_in[max_workers] = {};   // from worker i to this one (SP/SC)
     rte_ring* handoff_out[max_workers] = {};  // from this one to worker i (SP/SC)
     rte_ring* to_control = nullptr;           // ARP and resolution requests (SP/SC)
+    rte_ring* to_kernel = nullptr;            // frames for the host kernel, rate-limited (SP/SC)
     rte_ring* from_control = nullptr;         // frames the control thread sends (SP/SC)
     // Full-NAT source tuples by egress port and family (0 = IPv4, 1 = IPv6); null when the port
     // has no address of the family. Owned by the runtime.
@@ -151,6 +155,8 @@ private:
     void release_tuple(const flow::flow_entry& f);
     void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
     void enqueue_tx(uint16_t port_index, rte_mbuf* m);
+    // ARP and resolution requests to the control thread's neighbour ring; frames for the kernel
+    // (meta_kind::to_kernel) through the kernel rate limit to its kernel ring.
     void to_control_ring(rte_mbuf* m);
     void drop(rte_mbuf* m, drop_reason r);
     void housekeeping(const control::snapshot& s);
@@ -232,6 +238,9 @@ private:
     uint64_t reset_seen_ = 0;
     uint32_t reset_cursor_ = no_sweep;
     uint32_t early_drop_miss_tick_ = 0xffffffff;
+    // Kernel-bound frames: [0] ICMP and other protocols, [1] TCP answers to kernel sockets
+    // (health probes), so an ICMP flood cannot starve the probes.
+    protect::bucket_state kernel_buckets_[2];
 };
 
 }  // namespace sluice::dataplane

@@ -84,6 +84,8 @@ TEST_CASE("a minimal config gets every documented default") {
     CHECK(dp.ring_size == 1024);
     CHECK(dp.burst == 32);
     CHECK(dp.kernel_interfaces);
+    CHECK(dp.kernel_packets_per_second == 10000);
+    CHECK(dp.kernel_packets_burst == 1000);
     CHECK(cfg.routes.empty());
     CHECK(cfg.flows.capacity == 65536);
     CHECK(cfg.flows.local_port_min == 1024);
@@ -758,6 +760,19 @@ TEST_CASE("dataplane.idle is spin or backoff") {
 TEST_CASE("dataplane.kernel_interfaces is a boolean") {
     CHECK(problem(with_dataplane({"worker_cpus = [1]", "kernel_interfaces = 'no'"})) ==
           "t.toml:3:21: dataplane.kernel_interfaces: expected a boolean, got a string");
+}
+
+TEST_CASE("dataplane.kernel_packets_per_second and _burst are read and range-checked") {
+    auto cfg = load_string(with_dataplane({"worker_cpus = [1]", "kernel_packets_per_second = 500",
+                                           "kernel_packets_burst = 50"}),
+                           "t.toml");
+    CHECK(cfg.dataplane.kernel_packets_per_second == 500);
+    CHECK(cfg.dataplane.kernel_packets_burst == 50);
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "kernel_packets_per_second = 0"})) ==
+          "t.toml:3:29: dataplane.kernel_packets_per_second: must be between 1 and 100000000, "
+          "got 0");
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "kernel_packets_burst = -1"})) ==
+          "t.toml:3:24: dataplane.kernel_packets_burst: must be between 1 and 100000000, got -1");
 }
 
 TEST_CASE("dataplane.ring_size must be a power of two") {
