@@ -102,7 +102,8 @@ bytes probe_answer() {
 
 // Runs the worker until it has taken everything off both RX rings.
 void run_worker() {
-    for (int i = 0; i < 64 && (rte_ring_count(h.rx[client]) || rte_ring_count(h.rx[servers])); ++i)
+    for (int i = 0; i < 64 && (rte_ring_count(h.rx[client][0]) || rte_ring_count(h.rx[servers][0]));
+         ++i)
         h.rt->worker_at(0).poll_once();
     h.rt->worker_at(0).poll_once();
 }
