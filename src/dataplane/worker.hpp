@@ -64,6 +64,10 @@ struct worker_setup {
     uint64_t tsc_hz = 0;
     rte_mempool* pool = nullptr;  // for frames the worker builds itself (resets, SYN proxy)
     const protect::syn_cookie_secret* cookie_secret = nullptr;  // shared, immutable
+    // Client segments the SYN proxy may hold at once on this worker ([dataplane]
+    // syn_proxy_max_held, by default a share of the mbuf pool): beyond it they are dropped
+    // (proxy_held_limit) instead of draining the pool for every VIP.
+    uint32_t proxy_max_held = 1024;
 };
 
 struct tx_buffer {
@@ -172,6 +176,10 @@ private:
     bool translate(const flow::flow_entry& f, flow::direction dir, rte_mbuf* m);
     void send_backend_syn(const control::snapshot& s, const flow::flow_entry& f,
                           const proxy_state& p);
+    // Holds a client segment of a pending proxied flow; false (nothing held) at the cap.
+    bool hold(proxy_state& p, rte_mbuf* m);
+    // Housekeeping, once per tick: re-sends the SYNs of pending proxied flows that are due.
+    void retransmit_backend_syns(const control::snapshot& s);
     // Frees the held segments of a proxied flow that is going away.
     void release_held(flow::flow_entry& f);
     // Removes a flow (accounting, held segments).
@@ -221,6 +229,10 @@ private:
     uint64_t reset_seen_ = 0;
     uint32_t reset_cursor_ = no_sweep;
     uint16_t next_local_port_;
+    // SYN proxy: pending flows waiting for their SYN's retransmission, and how many client
+    // segments all pending flows hold (capped at setup_.proxy_max_held).
+    syn_retransmit_queue retransmits_;
+    uint32_t held_total_ = 0;
 };
 
 }  // namespace sluice::dataplane
