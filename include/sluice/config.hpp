@@ -136,6 +136,7 @@ struct syn_proxy_config {
     uint32_t embryonic_timeout_ms = 5000;    // a half-open connection is dropped after this
     uint32_t max_half_open = 0;              // half-open flows of the VIP; 0 = unlimited
     uint32_t max_half_open_per_backend = 0;  // half-open flows per backend; 0 = unlimited
+    uint16_t mss = 0;  // MSS our SYN-ACKs offer; 0 = the backends' port MTU - 40 (IPv6: - 60)
     bool operator==(const syn_proxy_config&) const = default;
 };
 
@@ -177,6 +178,9 @@ struct dataplane_config {
     uint16_t tx_descriptors = 1024;
     uint32_t ring_size = 1024;  // per-worker handoff rings (power of two)
     uint16_t burst = 32;        // RX/TX burst size (1..256)
+    // Client segments the SYN proxy holds per worker while backends answer; 0 = mbufs / 4 /
+    // workers (a quarter of the pool, whatever the backends do).
+    uint32_t syn_proxy_max_held = 0;
     // Exception path: one TAP per port ("sl-<port>") so the host kernel answers ICMP to LB
     // addresses and health probes can be kernel sockets (docs/architecture.md).
     bool kernel_interfaces = true;

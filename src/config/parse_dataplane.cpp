@@ -144,6 +144,7 @@ void parse_dataplane(table_reader& root, dataplane_config& out, origins& where) 
                                      "must be a power of two, got " + std::to_string(ring_size));
     }
     dataplane->integer("burst", 1, 256, out.burst);
+    dataplane->integer("syn_proxy_max_held", 0, 16777215, out.syn_proxy_max_held);
     dataplane->boolean("kernel_interfaces", out.kernel_interfaces);
     dataplane->integer("kernel_packets_per_second", 1, 100000000, out.kernel_packets_per_second);
     dataplane->integer("kernel_packets_burst", 1, 100000000, out.kernel_packets_burst);

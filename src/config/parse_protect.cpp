@@ -243,6 +243,8 @@ void parse_syn_proxy_table(table_reader& table, bool udp, syn_proxy_config& out)
     auto max_at = table.integer("max_half_open", 0, max_half_open, out.max_half_open);
     auto per_backend_at =
         table.integer("max_half_open_per_backend", 0, max_half_open, out.max_half_open_per_backend);
+    // 536: the smallest MSS every IPv4 host must accept (RFC 9293); 65535: the option's field.
+    auto mss_at = table.integer("mss", 536, 65535, out.mss);
     table.report_unknown_keys();
     if (!mode_at) return;  // missing or invalid: the other keys cannot be judged
 
@@ -256,6 +258,7 @@ void parse_syn_proxy_table(table_reader& table, bool udp, syn_proxy_config& out)
         for (const auto* at : {&timeout_at, &max_at, &per_backend_at})
             if (*at) table.diag().report(**at, "half-open limits are for tcp; this VIP is udp");
     }
+    if (out.mode == syn_proxy_mode::off) not_for(mss_at, "\"on\" or \"auto\"");
     if (out.mode != syn_proxy_mode::automatic) {
         not_for(half_open_at, "\"auto\"");
         not_for(syn_rate_at, "\"auto\"");

@@ -126,6 +126,24 @@ bool snapshot::uses_syn_proxy() const {
     return false;
 }
 
+namespace {
+
+// The MSS a SYN-proxied VIP offers clients: the configured one, else what the smallest MTU of
+// its backends' egress ports carries (IPv4: 20 + 20 bytes of headers, IPv6: 40 + 20).
+uint16_t proxy_mss(const config::vip_config& vc, const std::vector<backend_entry>& backends,
+                   std::span<const port_info> infos) {
+    if (vc.syn_proxy.mss) return vc.syn_proxy.mss;
+    uint32_t mtu = 0;
+    for (const auto& b : backends)
+        if (b.egress_port < infos.size() && (mtu == 0 || infos[b.egress_port].mtu < mtu))
+            mtu = infos[b.egress_port].mtu;
+    if (mtu == 0) mtu = 1500;
+    const uint32_t headers = vc.address.is_v4() ? 40 : 60;
+    return uint16_t(std::max<uint32_t>(mtu, headers + 536) - headers);
+}
+
+}  // namespace
+
 std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                                           std::span<const port_info> infos,
                                           route::neighbor_table& neighbors,
@@ -198,6 +216,7 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
                 throw std::runtime_error("neighbour table full");
             v.backends.push_back(b);
         }
+        v.protect.syn_proxy_mss = proxy_mss(vc, v.backends, infos);
         // When every backend is down, all_down decides: "use-all" ignores health (fail open),
         // "drop" and "reset" leave no backend ("reset" makes the worker answer SYNs with RST).
         bool any_up = false;

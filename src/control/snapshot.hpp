@@ -67,6 +67,7 @@ struct port_entry {
 struct port_info {
     uint16_t dpdk_port;
     std::array<uint8_t, 6> mac;
+    uint16_t mtu = 1500;  // rte_eth_dev_get_mtu at start; 1500 when the driver does not say
 };
 
 struct timeout_ticks {

@@ -77,6 +77,7 @@ struct vip_protection {
     // VIP-wide half-open count that does.
     uint32_t syn_threshold_per_tick = 0;
     uint32_t half_open_threshold = 0;
+    uint16_t syn_proxy_mss = 1460;     // offered in cookie SYN-ACKs (set by snapshot::build)
     std::shared_ptr<vip_guard> guard;  // null when the VIP has no limits and no rules
 };
 

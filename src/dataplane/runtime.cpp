@@ -86,6 +86,8 @@ void runtime::configure_port(size_t index) {
     rte_eth_macaddr_get(id, &mac);
     control::port_info pi{id, {}};
     std::memcpy(pi.mac.data(), mac.addr_bytes, 6);
+    uint16_t mtu = 0;
+    if (rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu >= 576) pi.mtu = mtu;
     ports_.push_back(pi);
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof text, &mac);
@@ -153,6 +155,8 @@ void runtime::start() {
         s.cookie_secret = &cookie_secret_;
         s.kernel_rate = protect::bucket_params::per_second(
             dp.kernel_packets_per_second, dp.kernel_packets_burst, tsc_hz, n_workers);
+        s.proxy_max_held = dp.syn_proxy_max_held ? dp.syn_proxy_max_held
+                                                 : std::max<uint32_t>(16, dp.mbufs / 4 / n_workers);
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -269,8 +273,11 @@ void runtime::ensure_proxy_state(const control::snapshot& s) {
         proxy_memory_.push_back(mem);
         w->proxy_states.store(static_cast<proxy_state*>(mem), std::memory_order_relaxed);
     }
-    SLUICE_LOG_INFO("syn proxy: state for %u flows per worker (%zu bytes each)",
-                    workers_.empty() ? 0 : workers_[0]->flows().capacity(), sizeof(proxy_state));
+    SLUICE_LOG_INFO(
+        "syn proxy: state for %u flows per worker (%zu bytes each), at most %u "
+        "held client segments per worker",
+        workers_.empty() ? 0 : workers_[0]->flows().capacity(), sizeof(proxy_state),
+        workers_.empty() ? 0 : workers_[0]->setup().proxy_max_held);
 }
 
 control::guard_setup runtime::guard_setup() const {

@@ -5,7 +5,10 @@
 //      backend connection with a SYN carrying the client's ISN and options;
 //   3. the backend's SYN-ACK fixes the ISN and timestamp deltas; the held segments are replayed
 //      through forward() and every later segment is translated (packet/tcp_translate.hpp).
-// A backend never sees a SYN for a handshake the client did not complete. Worker lcore only.
+// A backend never sees a SYN for a handshake the client did not complete. Our SYN carries our
+// own ISN (RFC 6528, syn_cookie.hpp backend_isn) and TSval clock, so that a backend still in
+// TIME_WAIT on a reused full-NAT tuple accepts it; it is re-sent on a timer (1 s, 2 s, 4 s …)
+// until the embryonic timeout; held segments are capped per worker. Worker lcore only.
 #include <rte_cycles.h>
 
 #include <algorithm>
@@ -28,9 +31,9 @@ namespace {
 // the receive buffers of a server, so that with Linux backends no rescaling is needed.
 constexpr uint8_t offered_wscale = 7;
 
-// What the client may send us per segment: the Ethernet-MTU MSS of the family.
-uint16_t our_mss(uint8_t family) {
-    return family == 4 ? 1460 : 1440;
+// Our clocks: the ISN's 4 µs ticks (RFC 6528).
+uint32_t clock_4us(uint64_t tsc, uint64_t tsc_hz) {
+    return uint32_t(tsc / std::max<uint64_t>(1, tsc_hz / 250000));
 }
 
 }  // namespace
@@ -85,7 +88,7 @@ void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
         protect::make_syn_cookie(*setup_.cookie_secret, key, client_isn, cookie_period_, mss_index);
     a.ack = client_isn + 1;
     a.window = 65535;
-    a.mss = our_mss(key.family);
+    a.mss = s.vips[size_t(meta.vip)].protect.syn_proxy_mss;
     // Window scale and SACK can only be remembered in the timestamp (syn_cookie.hpp).
     a.timestamps = client.timestamps;
     a.wscale = client.timestamps && client.wscale != packet::no_wscale ? offered_wscale
@@ -127,6 +130,9 @@ void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
     auto mss_index =
         protect::check_syn_cookie(*setup_.cookie_secret, meta.key, seq, ack, cookie_period_);
     if (!mss_index || !table) return drop(m, drop_reason::bad_cookie);
+    // Every pending flow holds at least this ACK: at the cap, no new one. A client with data
+    // retransmits it and the cookie still validates.
+    if (held_total_ >= setup_.proxy_max_held) return drop(m, drop_reason::proxy_held_limit);
     packet::syn_options seen;
     if (!packet::parse_tcp_options(tcp, header, seen)) return drop(m, drop_reason::bad_tcp_options);
     packet::syn_options client;
@@ -143,14 +149,29 @@ void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
     }
     bump(counters.syn_proxy_accepted);
     f->flags |= flow::flow_flag::proxied;
-    // Both directions' next sequence numbers in the client's terms, so that a reset sent before
-    // the splice (embryonic timeout) is accepted by the client.
-    f->seq_next[size_t(direction::from_client)] = seq;
+    const uint32_t index = flows_->index_of(f);
+    proxy_state& p = table[index];
+    std::memset(&p, 0, sizeof p);
+    p.retransmit_level = uint8_t(syn_retransmit_queue::levels);
+    p.client_isn = seq - 1;
+    {
+        flow::flow_key tuple;
+        std::memset(&tuple, 0, sizeof tuple);
+        std::memcpy(tuple.src, flows_->local_address(*f), 16);
+        std::memcpy(tuple.dst, f->backend_addr, 16);
+        tuple.src_port = f->local_port;
+        tuple.dst_port = f->backend_port;
+        tuple.protocol = packet::ipproto_tcp;
+        tuple.family = f->client.family;
+        p.backend_isn =
+            protect::backend_isn(*setup_.cookie_secret, tuple, clock_4us(now_tsc_, setup_.tsc_hz));
+    }
+    // Each direction's next sequence number as its receiver counts, so that a reset sent before
+    // the splice (embryonic timeout) is accepted: the backend's side in its numbers (our ISN),
+    // the client's in its own.
+    f->seq_next[size_t(direction::from_client)] = seq + (p.backend_isn - p.client_isn);
     f->seq_next[size_t(direction::from_backend)] = ack;
     f->flags |= flow::flow_flag::seq_client | flow::flow_flag::seq_backend;
-    proxy_state& p = table[flows_->index_of(f)];
-    std::memset(&p, 0, sizeof p);
-    p.client_isn = seq - 1;
     p.cookie_isn = ack - 1;
     p.client_tsval = client.tsval;
     p.mss = client.mss;
@@ -160,10 +181,43 @@ void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
     p.backend_wscale = packet::no_wscale;
     p.sack_ok = client.sack_ok;
     p.timestamps = client.timestamps;
-    if (client.timestamps) p.ts_delta = seen.tsecr;  // our SYN-ACK's TSval until the backend's
-    p.held[0] = m;
-    p.held_count = 1;
+    if (client.timestamps) {
+        p.ts_delta = seen.tsecr;              // our SYN-ACK's TSval until the backend's
+        p.ts_shift = now_ms_ - client.tsval;  // towards the backend: our clock, growing per tuple
+    }
+    hold(p, m);
+    p.retransmit_due = now_tick_ + ticks_per_second;
+    retransmits_.push(table, index, 0);
     send_backend_syn(s, *f, p);
+}
+
+bool worker::hold(proxy_state& p, rte_mbuf* m) {
+    if (held_total_ >= setup_.proxy_max_held) return false;
+    p.held[p.held_count++] = m;
+    ++held_total_;
+    return true;
+}
+
+void worker::retransmit_backend_syns(const snapshot& s) {
+    proxy_state* table = proxy_states.load(std::memory_order_relaxed);
+    if (!table) return;
+    // A bounded number per pass, so that many flows due at once do not stall the RX loop; the
+    // rest stay at the heads and go out in the next passes.
+    unsigned budget = 64;
+    for (unsigned level = 0; level < syn_retransmit_queue::levels; ++level) {
+        while (budget && retransmits_.head[level] != no_proxy_link) {
+            const uint32_t i = retransmits_.head[level];
+            proxy_state& p = table[i];
+            if (int32_t(p.retransmit_due - now_tick_) > 0) break;
+            retransmits_.unlink(table, i);
+            send_backend_syn(s, flows_->at(i), p);
+            bump(counters.syn_proxy_syn_retransmits);
+            --budget;
+            const unsigned next = std::min(level + 1, syn_retransmit_queue::levels - 1);
+            p.retransmit_due = now_tick_ + (ticks_per_second << next);
+            retransmits_.push(table, i, next);
+        }
+    }
 }
 
 void worker::send_backend_syn(const snapshot& s, const flow_entry& f, const proxy_state& p) {
@@ -173,19 +227,19 @@ void worker::send_backend_syn(const snapshot& s, const flow_entry& f, const prox
     syn.dst = f.backend_addr;
     syn.src_port = f.local_port;
     syn.dst_port = f.backend_port;
-    syn.seq = p.client_isn;
+    syn.seq = p.backend_isn;
     syn.ack = 0;
     syn.window = 65535;
     syn.mss = p.mss;
     syn.wscale = p.client_wscale;
     syn.sack_ok = p.sack_ok;
     syn.timestamps = p.timestamps;
-    syn.tsval = p.client_tsval;
+    syn.tsval = p.client_tsval + p.ts_shift;
     syn.tsecr = 0;
     rte_mbuf* out = build_frame(uint16_t(packet::handshake_max_len),
                                 [&](uint8_t* data) { return packet::build_syn(data, syn); });
     if (!out) {
-        // Nothing is lost: the held ACK stays, and the client's next segment re-sends the SYN.
+        // Nothing is lost: the held ACK stays, and the timer re-sends the SYN.
         counters.drop(drop_reason::no_mbuf);
         return;
     }
@@ -208,7 +262,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
             return;
         }
         if (p.held_count < proxy_state::max_held) {
-            p.held[p.held_count++] = m;
+            if (!hold(p, m)) return drop(m, drop_reason::proxy_held_limit);
             return;
         }
         // No room: the client retransmits. Our SYN may have been lost too: send it again.
@@ -225,7 +279,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
         return;
     }
     if ((flags & (syn | ack)) != (syn | ack) ||
-        packet::load_be32(tcp + packet::tcp_ack) != p.client_isn + 1)
+        packet::load_be32(tcp + packet::tcp_ack) != p.backend_isn + 1)
         return drop(m, drop_reason::no_flow);
     const unsigned header = unsigned(tcp[packet::tcp_off] >> 4) * 4;
     packet::syn_options backend;
@@ -241,6 +295,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
         p.ts_delta = 0;
     p.backend_wscale = backend.wscale;
     rte_pktmbuf_free(m);
+    retransmits_.unlink(proxy_states.load(std::memory_order_relaxed), flows_->index_of(&f));
 
     count_flow(f, -1);
     f.state = flow::tcp_state::established;
@@ -254,6 +309,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
     const unsigned n = p.held_count;
     std::copy(p.held, p.held + n, held);
     p.held_count = 0;
+    held_total_ -= n;
     for (unsigned i = 0; i < n; ++i) {
         mbuf_meta& hm = meta_of(held[i]);
         hm.vip = s.find_vip(hm.key.dst, hm.key.family, hm.key.dst_port, hm.key.protocol);
@@ -275,15 +331,21 @@ bool worker::translate(const flow_entry& f, direction dir, rte_mbuf* m) {
     const uint8_t our_ws = p.our_wscale == packet::no_wscale ? 0 : p.our_wscale;
     const uint8_t backend_ws = p.backend_wscale == packet::no_wscale ? 0 : p.backend_wscale;
     const bool backend_scales = p.backend_wscale != packet::no_wscale;
+    const uint32_t isn_shift = p.backend_isn - p.client_isn;
     if (dir == direction::from_client) {
+        t.seq_add = isn_shift;
         t.ack_add = p.seq_delta;
         t.sack_add = p.seq_delta;
+        t.tsval_add = p.ts_shift;
         t.tsecr_add = uint32_t(0) - p.ts_delta;
         // A backend that declined window scaling reads the client's window unscaled.
         if (!backend_scales) t.window_shift_left = client_ws;
     } else {
         t.seq_add = uint32_t(0) - p.seq_delta;
+        t.ack_add = uint32_t(0) - isn_shift;
+        t.sack_add = uint32_t(0) - isn_shift;
         t.tsval_add = p.ts_delta;
+        t.tsecr_add = uint32_t(0) - p.ts_shift;
         // The client applies the scale we offered; the backend's window is in its own.
         t.window_shift_left = backend_ws;
         t.window_shift_right = our_ws;
@@ -297,7 +359,9 @@ void worker::release_held(flow_entry& f) {
     proxy_state& p = table[flows_->index_of(&f)];
     if (f.state != flow::tcp_state::syn_sent) return;  // held segments exist only before
     for (unsigned i = 0; i < p.held_count; ++i) rte_pktmbuf_free(p.held[i]);
+    held_total_ -= p.held_count;
     p.held_count = 0;
+    retransmits_.unlink(table, flows_->index_of(&f));
 }
 
 }  // namespace sluice::dataplane

@@ -504,9 +504,16 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     }
     r.seq = (f.flags & sender_valid) ? f.seq_next[sender] : 0;
     r.ack = (f.flags & receiver_valid) ? f.seq_next[receiver] : 0;
-    // A proxied flow's numbers are kept in the client's terms; the backend's differ by the
-    // ISN delta (seq_next of the backend direction is the client-side number).
-    if (!to_client && (f.flags & flow::flow_flag::proxied)) r.ack += proxy_of(f).seq_delta;
+    // A proxied flow's seq_next are as each direction's receiver counts (segments are noted
+    // after translation): the backend's ISN differs from our cookie by seq_delta, ours towards
+    // the backend from the client's by backend_isn - client_isn.
+    if (f.flags & flow::flow_flag::proxied) {
+        const proxy_state& p = proxy_of(f);
+        if (to_client)
+            r.ack -= p.backend_isn - p.client_isn;
+        else
+            r.ack += p.seq_delta;
+    }
     // Without the receiver's own numbers (its SYN-ACK not seen: a proxied flow still waiting
     // for the backend, or a SYN never answered) only a bare RST is acceptable to it.
     const bool pending_proxy =
@@ -568,6 +575,7 @@ void worker::housekeeping(const snapshot& s) {
         uint32_t n = flows_->expire(tick, [&](flow_entry& f) { wind_down(s, f); });
         if (n) bump(counters.flows_expired, n);
     }
+    retransmit_backend_syns(s);
     counters.flows_active.store(flows_->size(), std::memory_order_relaxed);
     if (qsbr_) rte_rcu_qsbr_quiescent(qsbr_, setup_.index);
 }

@@ -68,6 +68,10 @@ struct worker_setup {
     const protect::syn_cookie_secret* cookie_secret = nullptr;  // shared, immutable
     // This worker's share of [dataplane] kernel_packets_per_second / _burst (TSC ticks).
     protect::bucket_params kernel_rate;
+    // Client segments the SYN proxy may hold at once on this worker ([dataplane]
+    // syn_proxy_max_held, by default a share of the mbuf pool): beyond it they are dropped
+    // (proxy_held_limit) instead of draining the pool for every VIP.
+    uint32_t proxy_max_held = 1024;
 };
 
 struct tx_buffer {
@@ -188,6 +192,10 @@ private:
     bool translate(const flow::flow_entry& f, flow::direction dir, rte_mbuf* m);
     void send_backend_syn(const control::snapshot& s, const flow::flow_entry& f,
                           const proxy_state& p);
+    // Holds a client segment of a pending proxied flow; false (nothing held) at the cap.
+    bool hold(proxy_state& p, rte_mbuf* m);
+    // Housekeeping, once per tick: re-sends the SYNs of pending proxied flows that are due.
+    void retransmit_backend_syns(const control::snapshot& s);
     // Frees the held segments of a proxied flow that is going away.
     void release_held(flow::flow_entry& f);
     // Removes a flow (accounting, held segments).
@@ -241,6 +249,10 @@ private:
     // Kernel-bound frames: [0] ICMP and other protocols, [1] TCP answers to kernel sockets
     // (health probes), so an ICMP flood cannot starve the probes.
     protect::bucket_state kernel_buckets_[2];
+    // SYN proxy: pending flows waiting for their SYN's retransmission, and how many client
+    // segments all pending flows hold (capped at setup_.proxy_max_held).
+    syn_retransmit_queue retransmits_;
+    uint32_t held_total_ = 0;
 };
 
 }  // namespace sluice::dataplane

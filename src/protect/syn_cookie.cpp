@@ -20,6 +20,7 @@ constexpr uint32_t max_age = 1;                          // periods p and p + 1
 // Domain constants keep H1 and H2 independent functions of the same tuple.
 constexpr uint8_t domain_h1 = 0xc1;
 constexpr uint8_t domain_h2 = 0xc2;
+constexpr uint8_t domain_backend_isn = 0xc3;
 
 // Message: src[16] dst[16] sport(be) dport(be) family domain 0 0 | period(le) 0 0 0 0.
 // H1 hashes the first 40 bytes, H2 all 48. A v4 address uses only its first 4 bytes.
@@ -121,6 +122,12 @@ syn_options decode_cookie_tsecr(uint32_t tsecr) {
     out.timestamps = true;
     out.tsecr = tsecr;
     return out;
+}
+
+uint32_t backend_isn(const syn_cookie_secret& secret, const flow::flow_key& tuple,
+                     uint32_t clock_4us) {
+    const tuple_message m(tuple, domain_backend_isn, 0);
+    return uint32_t(siphash24(secret.key(), m.bytes, 40)) + clock_4us;
 }
 
 }  // namespace sluice::protect

@@ -93,4 +93,12 @@ uint32_t encode_cookie_tsval(uint32_t now_ms, const syn_options& client);
 // (without it, the client offered neither window scaling nor SACK).
 syn_options decode_cookie_tsecr(uint32_t tsecr);
 
+// The ISN of the proxy's SYN towards a backend, RFC 6528: F(tuple, key) + a 4 µs clock, with F
+// SipHash-2-4 of the tuple (src = the LB's local address and port, dst = the backend's) under
+// the master key in its own domain. Full-NAT reuses a tuple for successive connections; the ISN
+// then grows with the clock, so a backend still in TIME_WAIT for the previous connection on the
+// tuple accepts the new SYN (Linux: tcp_timewait_state_process wants seq after rcv_nxt).
+uint32_t backend_isn(const syn_cookie_secret& secret, const flow::flow_key& tuple,
+                     uint32_t clock_4us);
+
 }  // namespace sluice::protect

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "packet/harness.hpp"
+#include "packet/proxy_segments.hpp"
 
 using namespace sluice;
 using namespace sluice::packet_test;
@@ -102,228 +103,6 @@ constexpr uint16_t proxied_table_port = 8080;
 constexpr uint16_t half_open_port = 81;
 constexpr uint16_t per_backend_port = 82;
 
-namespace flag {
-constexpr uint8_t syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10;
-}
-
-// --- TCP options, written and parsed here (RFC 9293, RFC 7323, RFC 2018) ---
-
-bytes cat(std::initializer_list<bytes> parts) {
-    bytes out;
-    for (const bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-    return out;
-}
-bytes opt_nop() {
-    return {1};
-}
-bytes opt_mss(uint16_t mss) {
-    return {2, 4, uint8_t(mss >> 8), uint8_t(mss)};
-}
-bytes opt_ws(uint8_t shift) {
-    return {3, 3, shift};
-}
-bytes opt_sack_perm() {
-    return {4, 2};
-}
-bytes opt_ts(uint32_t tsval, uint32_t tsecr) {
-    bytes o(10, 0);
-    o[0] = 8;
-    o[1] = 10;
-    test::put32(o, 2, tsval);
-    test::put32(o, 6, tsecr);
-    return o;
-}
-bytes opt_sack(std::initializer_list<uint32_t> edges) {
-    bytes o(2 + 4 * edges.size(), 0);
-    o[0] = 5;
-    o[1] = uint8_t(o.size());
-    size_t at = 2;
-    for (uint32_t e : edges) {
-        test::put32(o, at, e);
-        at += 4;
-    }
-    return o;
-}
-// A SYN's options as Linux sends them: MSS, SACK_PERM, TS, NOP, WS (20 bytes).
-bytes syn_options(uint32_t tsval, uint8_t wscale) {
-    return cat({opt_mss(1460), opt_sack_perm(), opt_ts(tsval, 0), opt_nop(), opt_ws(wscale)});
-}
-// NOP NOP TS (12 bytes): what every segment after the handshake carries.
-bytes ts_options(uint32_t tsval, uint32_t tsecr) {
-    return cat({opt_nop(), opt_nop(), opt_ts(tsval, tsecr)});
-}
-
-struct options_seen {
-    bool well_formed = true;
-    int mss = -1;     // -1: absent
-    int wscale = -1;  // -1: absent
-    bool sack_perm = false;
-    bool timestamps = false;
-    uint32_t tsval = 0, tsecr = 0;
-    std::vector<uint32_t> sack_edges;
-};
-
-// One received TCP/IPv4 frame, decoded.
-struct segment {
-    ipv4_view ip;
-    uint32_t seq, ack;
-    uint8_t flags;
-    uint16_t window;
-    options_seen options;
-    bytes payload;
-};
-
-segment decode(const bytes& f) {
-    segment s;
-    s.ip = view(f);
-    const size_t l4 = 14 + size_t(f[14] & 0x0f) * 4;
-    const size_t header = size_t(f[l4 + 12] >> 4) * 4;
-    const size_t end = 14 + test::get16(f, 16);
-    REQUIRE(f[23] == 6);
-    REQUIRE(end <= f.size());
-    REQUIRE(l4 + header <= end);
-    s.seq = test::get32(f, l4 + 4);
-    s.ack = test::get32(f, l4 + 8);
-    s.flags = f[l4 + 13];
-    s.window = test::get16(f, l4 + 14);
-    s.payload.assign(f.begin() + long(l4 + header), f.begin() + long(end));
-    options_seen& o = s.options;
-    for (size_t i = l4 + 20; i < l4 + header;) {
-        const uint8_t kind = f[i];
-        if (kind == 0) break;
-        if (kind == 1) {
-            ++i;
-            continue;
-        }
-        if (i + 1 >= l4 + header || f[i + 1] < 2 || i + f[i + 1] > l4 + header) {
-            o.well_formed = false;
-            break;
-        }
-        const size_t len = f[i + 1];
-        if (kind == 2 && len == 4) o.mss = test::get16(f, i + 2);
-        if (kind == 3 && len == 3) o.wscale = f[i + 2];
-        if (kind == 4 && len == 2) o.sack_perm = true;
-        if (kind == 8 && len == 10) {
-            o.timestamps = true;
-            o.tsval = test::get32(f, i + 2);
-            o.tsecr = test::get32(f, i + 6);
-        }
-        if (kind == 5)
-            for (size_t e = 2; e + 4 <= len; e += 4) o.sack_edges.push_back(test::get32(f, i + e));
-        i += len;
-    }
-    return s;
-}
-
-// What the LB transmitted on `port`, every frame's checksums verified by full recomputation.
-std::vector<bytes> sent(uint16_t port) {
-    std::vector<bytes> out = transmitted(port);
-    for (size_t i = 0; i < out.size(); ++i) {
-        CAPTURE(port);
-        CAPTURE(i);
-        REQUIRE(out[i].size() >= 34);
-        CHECK(test::get16(out[i], 12) == 0x0800);
-        CHECK(ipv4_checksum_ok(out[i]));
-        CHECK(l4_checksum_ok(out[i]));
-    }
-    return out;
-}
-
-// Sets the TCP window of a built frame and recomputes its TCP checksum from scratch.
-void set_window(bytes& f, uint16_t window) {
-    const size_t l4 = 14 + size_t(f[14] & 0x0f) * 4;
-    const uint32_t l4_len = uint32_t(test::get16(f, 16) - (l4 - 14));
-    test::put16(f, l4 + 14, window);
-    test::put16(f, l4 + 16, 0);
-    const uint32_t pseudo = test::pseudo_sum(address_family::ipv4, &f[26], &f[30], 6, l4_len);
-    test::put16(f, l4 + 16, test::ones_checksum(&f[l4], l4_len, pseudo));
-}
-
-bytes client_segment(uint16_t vip_port, uint16_t client_port, uint8_t flags, uint32_t seq,
-                     uint32_t ack, bytes options, bytes payload = {}) {
-    frame_spec s;
-    s.dst = v4(198, 18, 0, 10);
-    s.src_port = client_port;
-    s.dst_port = vip_port;
-    s.tcp_flags = flags;
-    s.tcp_seq = seq;
-    s.tcp_ack = ack;
-    s.tcp_options = std::move(options);
-    s.payload = std::move(payload);
-    return from_client(s);
-}
-
-// A segment from backend `b` (198.18.1.11 + b) port `bport` (the VIP's: no backend sets one) to
-// the LB's local address and `lport`.
-bytes backend_segment(unsigned b, uint16_t bport, uint16_t lport, uint8_t flags, uint32_t seq,
-                      uint32_t ack, bytes options, bytes payload = {}, uint16_t window = 0xffff) {
-    frame_spec s;
-    s.src = v4(198, 18, 1, uint8_t(11 + b));
-    s.dst = v4(198, 18, 1, 1);
-    s.src_port = bport;
-    s.dst_port = lport;
-    s.tcp_flags = flags;
-    s.tcp_seq = seq;
-    s.tcp_ack = ack;
-    s.tcp_options = std::move(options);
-    s.payload = std::move(payload);
-    bytes f = test::build_frame(s);
-    set_macs(f, port_mac(servers), backend_mac[b]);
-    if (window != 0xffff) set_window(f, window);
-    return f;
-}
-
-uint64_t count_of(const dataplane::counter dataplane::worker_counters::*which) {
-    return dataplane::read(h.rt->worker_at(0).counters.*which);
-}
-using wc = dataplane::worker_counters;
-
-uint32_t flow_count() {
-    return h.rt->worker_at(0).flows().size();
-}
-
-// The cookie SYN-ACK of a client SYN with syn_options(tsval, 7): what the test needs of it.
-struct cookie_answer {
-    uint32_t cookie;  // the SYN-ACK's sequence number
-    uint32_t tsval;   // the SYN-ACK's TSval (the proxy's clock)
-};
-
-// Sends a SYN with MSS 1460, SACK_PERM, TS and WS 7 and returns the SYN-ACK's cookie and TSval.
-cookie_answer handshake_syn(uint16_t vip_port, uint16_t client_port, uint32_t isn, uint32_t tsval) {
-    inject(client, client_segment(vip_port, client_port, flag::syn, isn, 0, syn_options(tsval, 7)));
-    run_passes();
-    REQUIRE(sent(servers).empty());
-    auto out = sent(client);
-    REQUIRE(out.size() == 1);
-    segment s = decode(out[0]);
-    REQUIRE(s.flags == (flag::syn | flag::ack));
-    REQUIRE(s.ack == isn + 1);
-    REQUIRE(s.options.timestamps);
-    return {s.seq, s.options.tsval};
-}
-
-// The SYN the LB opened towards a backend once the client's cookie ACK was accepted.
-struct backend_syn {
-    unsigned b;      // backend index: 198.18.1.11 + b
-    uint16_t lport;  // the LB's local port
-    segment s;
-};
-
-backend_syn read_backend_syn(const bytes& f) {
-    backend_syn r;
-    r.s = decode(f);
-    REQUIRE(r.s.ip.dst[3] >= 11);
-    r.b = unsigned(r.s.ip.dst[3] - 11);
-    REQUIRE(r.b < 3);
-    r.lport = r.s.ip.sport;
-    return r;
-}
-
-// Mbufs of the test's pool not in use: frames the worker held or dropped must come back.
-unsigned pool_free() {
-    return rte_mempool_avail_count(h.pool);
-}
-
 // A client connection through the proxied VIP (port 80) up to the backend's SYN-ACK: the cookie
 // handshake, the backend SYN and its SYN-ACK (ISN backend_isn, WS 5, TS), the held ACK read back.
 struct spliced_connection {
@@ -345,7 +124,7 @@ spliced_connection splice(uint16_t cport, uint32_t isn, uint32_t backend_isn) {
     REQUIRE(out.size() == 1);
     c.bs = read_backend_syn(out[0]);
     inject(servers, backend_segment(c.bs.b, proxied_port, c.bs.lport, flag::syn | flag::ack,
-                                    backend_isn, isn + 1,
+                                    backend_isn, c.bs.s.seq + 1,
                                     cat({opt_mss(1460), opt_sack_perm(), opt_ts(c.backend_ts, 1001),
                                          opt_nop(), opt_ws(5)})));
     run_passes();
@@ -460,7 +239,7 @@ TEST_CASE("ACKs whose cookie does not validate are dropped as bad_cookie without
 
 TEST_CASE("a proxied connection is spliced to a backend and translated both ways") {
     // Property: a cookie ACK is spliced to a backend and every later segment is translated.
-    // The backend SYN carries the client's ISN and options; client data is held until the
+    // The backend SYN carries our ISN and the client's options; client data is held until the
     // backend's SYN-ACK, which is consumed; the held ACK and data then reach the backend in its
     // numbers (ack = backend ISN + 1, TSecr = backend TSval); backend→client: seq - delta, TSval
     // onto our clock, window rescaled from WS 5 to WS 7; client→backend SACK edges + delta. No
@@ -489,14 +268,16 @@ TEST_CASE("a proxied connection is spliced to a backend and translated both ways
     CHECK(bs.s.ip.dport == 80);
     CHECK(bs.lport >= 1024);
     CHECK(bs.s.flags == flag::syn);
-    CHECK(bs.s.seq == isn);
+    // Our own ISN and TSval clock towards the backend (RFC 6528; checked in
+    // syn_proxy_bounds_test): client data reaches it shifted by both.
+    const uint32_t shift = bs.s.seq - isn;
+    const uint32_t ts_shift = bs.s.options.tsval - 111112;
     CHECK(bs.s.payload.empty());
     CHECK(bs.s.options.well_formed);
     CHECK(bs.s.options.mss == 1460);
     CHECK(bs.s.options.wscale == 7);
     CHECK(bs.s.options.sack_perm);
     REQUIRE(bs.s.options.timestamps);
-    CHECK(bs.s.options.tsval == 111112);  // the client's latest TSval
     CHECK(bs.s.options.tsecr == 0);
     CHECK(count_of(&wc::syn_proxy_accepted) == accepted + 1);
     CHECK(flow_count() == flows + 1);
@@ -512,10 +293,11 @@ TEST_CASE("a proxied connection is spliced to a backend and translated both ways
 
     // The backend's SYN-ACK (its own ISN, WS 5, TS): consumed; the held ACK and data go out.
     const uint32_t backend_isn = 5000000, backend_ts = 777777;
-    inject(servers, backend_segment(bs.b, proxied_port, bs.lport, flag::syn | flag::ack,
-                                    backend_isn, isn + 1,
-                                    cat({opt_mss(1460), opt_sack_perm(), opt_ts(backend_ts, 111112),
-                                         opt_nop(), opt_ws(5)})));
+    inject(servers,
+           backend_segment(bs.b, proxied_port, bs.lport, flag::syn | flag::ack, backend_isn,
+                           isn + 1 + shift,
+                           cat({opt_mss(1460), opt_sack_perm(),
+                                opt_ts(backend_ts, 111112 + ts_shift), opt_nop(), opt_ws(5)})));
     run_passes();
     CHECK(sent(client).empty());
     out = sent(servers);
@@ -527,7 +309,7 @@ TEST_CASE("a proxied connection is spliced to a backend and translated both ways
         CHECK(s.ip.dst == bs.s.ip.dst);
         CHECK(s.ip.sport == bs.lport);
         CHECK(s.ip.dport == 80);
-        CHECK(s.seq == isn + 1);
+        CHECK(s.seq == isn + 1 + shift);
         CHECK(s.ack == backend_isn + 1);
         REQUIRE(s.options.timestamps);
         CHECK(s.options.tsecr == backend_ts);
@@ -535,18 +317,18 @@ TEST_CASE("a proxied connection is spliced to a backend and translated both ways
     const segment held_ack = decode(out[0]), held_data = decode(out[1]);
     CHECK(held_ack.flags == flag::ack);
     CHECK(held_ack.payload.empty());
-    CHECK(held_ack.options.tsval == 111112);
+    CHECK(held_ack.options.tsval == 111112 + ts_shift);
     CHECK(held_data.flags == (flag::psh | flag::ack));
     CHECK(held_data.payload == request);
-    CHECK(held_data.options.tsval == 111113);
+    CHECK(held_data.options.tsval == 111113 + ts_shift);
     CHECK(count_of(&wc::syn_proxy_spliced) == spliced + 1);
 
     // The backend's response: in the client's numbers, on our TSval clock, window rescaled.
     const bytes response = {'H', 'T', 'T', 'P', '/', '1', '.', '0', ' ', '2', '0', '0'};
     const uint32_t backend_ts2 = backend_ts + 40;
     inject(servers, backend_segment(bs.b, proxied_port, bs.lport, flag::psh | flag::ack,
-                                    backend_isn + 1, isn + 1 + uint32_t(request.size()),
-                                    ts_options(backend_ts2, 111113), response, 100));
+                                    backend_isn + 1, isn + 1 + shift + uint32_t(request.size()),
+                                    ts_options(backend_ts2, 111113 + ts_shift), response, 100));
     run_passes();
     CHECK(sent(servers).empty());
     out = sent(client);
@@ -579,13 +361,13 @@ TEST_CASE("a proxied connection is spliced to a backend and translated both ways
     segment a = decode(out[0]);
     CHECK(a.ip.sport == bs.lport);
     CHECK(a.flags == flag::ack);
-    CHECK(a.seq == client_next);
+    CHECK(a.seq == client_next + shift);
     CHECK(a.ack == ours.cookie + 1 + delta);
     CHECK(a.ack == backend_isn + 1);
     CHECK(a.options.well_formed);
     CHECK(a.options.sack_edges == std::vector<uint32_t>{backend_isn + 21, backend_isn + 41});
     REQUIRE(a.options.timestamps);
-    CHECK(a.options.tsval == 111114);
+    CHECK(a.options.tsval == 111114 + ts_shift);
     CHECK(a.options.tsecr == backend_ts2);
     CHECK(pool_free() == free_before);
 }
@@ -611,8 +393,8 @@ TEST_CASE("a backend RST while the proxied handshake is pending resets the clien
     const backend_syn bs = read_backend_syn(out[0]);
     CHECK(flow_count() == flows + 1);
 
-    inject(servers,
-           backend_segment(bs.b, proxied_port, bs.lport, flag::rst | flag::ack, 0, isn + 1, {}));
+    inject(servers, backend_segment(bs.b, proxied_port, bs.lport, flag::rst | flag::ack, 0,
+                                    bs.s.seq + 1, {}));
     run_passes();
     CHECK(sent(servers).empty());
     out = sent(client);
@@ -631,7 +413,7 @@ TEST_CASE("a backend RST while the proxied handshake is pending resets the clien
 
     const uint64_t no_flow = drops(drop_reason::no_flow);
     inject(servers, backend_segment(bs.b, proxied_port, bs.lport, flag::syn | flag::ack, 9000,
-                                    isn + 1, ts_options(1, 6)));
+                                    bs.s.seq + 1, ts_options(1, 6)));
     run_passes();
     CHECK(sent(client).empty());
     CHECK(sent(servers).empty());
@@ -642,7 +424,7 @@ TEST_CASE("a backend RST while the proxied handshake is pending resets the clien
 TEST_CASE("a third client segment while the backend is pending is dropped and the SYN resent") {
     // Property: at most two client segments are held while the backend is pending.
     // The handshake ACK and the first data are held; a third is dropped as proxy_pending and makes
-    // the LB send its backend SYN again (same local port, seq = client ISN); after the backend's
+    // the LB send its backend SYN again (same local port, seq = our ISN); after the backend's
     // SYN-ACK only the held two go out, and the client's retransmission of the third is then
     // forwarded in the backend's numbers.
     resolve_neighbors();
@@ -674,12 +456,12 @@ TEST_CASE("a third client segment while the backend is pending is dropped and th
     CHECK(again.s.flags == flag::syn);
     CHECK(again.b == bs.b);
     CHECK(again.lport == bs.lport);
-    CHECK(again.s.seq == isn);
+    CHECK(again.s.seq == bs.s.seq);
 
     const uint32_t backend_isn = 0x7ffffff0;
     inject(servers,
            backend_segment(
-               bs.b, proxied_port, bs.lport, flag::syn | flag::ack, backend_isn, isn + 1,
+               bs.b, proxied_port, bs.lport, flag::syn | flag::ack, backend_isn, bs.s.seq + 1,
                cat({opt_mss(1460), opt_sack_perm(), opt_ts(9999, 51), opt_nop(), opt_ws(7)})));
     run_passes();
     out = sent(servers);
@@ -692,7 +474,7 @@ TEST_CASE("a third client segment while the backend is pending is dropped and th
     out = sent(servers);
     REQUIRE(out.size() == 1);
     segment d = decode(out[0]);
-    CHECK(d.seq == isn + 4);
+    CHECK(d.seq == bs.s.seq + 4);
     CHECK(d.ack == backend_isn + 1);
     CHECK(d.payload == second);
     CHECK(d.options.tsecr == 9999);
@@ -742,7 +524,7 @@ TEST_CASE("a proxied connection whose backend never answers is reset at the embr
 
 TEST_CASE("a client RST while the proxied handshake is pending resets the backend acceptably") {
     // Property: a client RST while the backend is pending sends the backend an RST it accepts.
-    // The backend may be in SYN-RECEIVED with an ISN the LB has not seen: seq = client ISN + 1 and
+    // The backend may be in SYN-RECEIVED with an ISN the LB has not seen: seq = our ISN + 1 and
     // no ACK flag (an RST|ACK whose ack is not the backend's ISN + 1 is an unacceptable ACK there,
     // RFC 9293 section 3.10.7.4, and Linux drops it). The flow ends, the held ACK is freed, the
     // client gets nothing.
@@ -769,7 +551,7 @@ TEST_CASE("a client RST while the proxied handshake is pending resets the backen
     CHECK(r.ip.dst == bs.s.ip.dst);
     CHECK(r.ip.sport == bs.lport);
     CHECK(r.ip.dport == proxied_port);
-    CHECK(r.seq == isn + 1);
+    CHECK(r.seq == bs.s.seq + 1);
     INFO("ack field ", r.ack, ", our cookie + 1 ", ours.cookie + 1);
     CHECK(r.flags == flag::rst);
     CHECK(flow_count() == flows);
@@ -789,8 +571,8 @@ TEST_CASE("resetting the backend of a spliced connection sends each side an RST 
     inject(client, client_segment(proxied_port, cport, flag::psh | flag::ack, isn + 1,
                                   c.ours.cookie + 1, ts_options(1002, c.ours.tsval), request));
     inject(servers, backend_segment(c.bs.b, proxied_port, c.bs.lport, flag::psh | flag::ack,
-                                    c.backend_isn + 1, isn + 11, ts_options(c.backend_ts + 1, 1002),
-                                    response));
+                                    c.backend_isn + 1, c.bs.s.seq + 11,
+                                    ts_options(c.backend_ts + 1, 1002), response));
     run_passes();
     REQUIRE(sent(servers).size() == 1);
     REQUIRE(sent(client).size() == 1);
@@ -813,7 +595,7 @@ TEST_CASE("resetting the backend of a spliced connection sends each side an RST 
     CHECK(to_client[0].ack == isn + 11);
     CHECK(to_server[0].flags == (flag::rst | flag::ack));
     CHECK(to_server[0].ip.dst == c.bs.s.ip.dst);
-    CHECK(to_server[0].seq == isn + 11);
+    CHECK(to_server[0].seq == c.bs.s.seq + 11);
     CHECK(to_server[0].ack == c.backend_isn + 1 + 30);
     CHECK(flow_count() < flows);
     uint32_t left = 0;

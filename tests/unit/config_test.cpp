@@ -83,6 +83,7 @@ TEST_CASE("a minimal config gets every documented default") {
     CHECK(dp.tx_descriptors == 1024);
     CHECK(dp.ring_size == 1024);
     CHECK(dp.burst == 32);
+    CHECK(dp.syn_proxy_max_held == 0);  // derived from mbufs at start
     CHECK(dp.kernel_interfaces);
     CHECK(dp.kernel_packets_per_second == 10000);
     CHECK(dp.kernel_packets_burst == 1000);
@@ -116,6 +117,7 @@ TEST_CASE("every key of every section is read into the model") {
         "tx_descriptors = 2048",
         "ring_size = 4096",
         "burst = 64",
+        "syn_proxy_max_held = 5000",
         "kernel_interfaces = false",
         "[[port]]",
         "name = 'up'",
@@ -160,6 +162,7 @@ TEST_CASE("every key of every section is read into the model") {
     CHECK(cfg.dataplane.tx_descriptors == 2048);
     CHECK(cfg.dataplane.ring_size == 4096);
     CHECK(cfg.dataplane.burst == 64);
+    CHECK(cfg.dataplane.syn_proxy_max_held == 5000);
     CHECK(!cfg.dataplane.kernel_interfaces);
     REQUIRE(cfg.ports.size() == 1);
     CHECK(cfg.ports[0].addresses.size() == 2);

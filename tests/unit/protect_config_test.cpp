@@ -296,6 +296,17 @@ TEST_CASE("syn_proxy rejections: modes, types, keys for another mode, udp, durat
           "t.toml:17:1: unknown key 'backlog' in [vip[0].syn_proxy]");
 }
 
+TEST_CASE("[vip.syn_proxy] mss is read, range-checked, and only used with the proxy on or auto") {
+    CHECK(vip_of(with_vip({"syn_proxy = 'on'"})).syn_proxy.mss == 0);  // derived from the MTU
+    CHECK(vip_of(with_vip({"[vip.syn_proxy]", "mode = 'on'", "mss = 1400"})).syn_proxy.mss == 1400);
+    CHECK(vip_of(with_vip({"syn_proxy = { mode = 'auto', mss = 8960 }"})).syn_proxy.mss == 8960);
+    CHECK(problem(with_vip({"[vip.syn_proxy]", "mode = 'on'", "mss = 500"})) ==
+          "t.toml:17:7: vip[0].syn_proxy.mss: must be between 536 and 65535, got 500");
+    CHECK(problem(with_vip({"[vip.syn_proxy]", "mode = 'off'", "mss = 1400"})) ==
+          "t.toml:17:7: vip[0].syn_proxy.mss: only used with mode = \"on\" or \"auto\" (this "
+          "VIP's is \"off\")");
+}
+
 TEST_CASE("auto: a half-open cap below the threshold is an error (the proxy would never engage)") {
     CHECK(problem(with_vip({"[vip.syn_proxy]", "mode = 'auto'", "half_open_threshold = 600",
                             "max_half_open = 500"})) ==

@@ -182,3 +182,21 @@ TEST_CASE("half-open limits shorten the SYN timeout to the embryonic timeout") {
     CHECK(s->vips[0].protect.max_half_open == 100);
     CHECK(s->vips[0].protect.limits_connections);
 }
+
+TEST_CASE("a proxied VIP offers its configured MSS, else its backends' port MTU - 40") {
+    // Property: syn_proxy_mss = [vip.syn_proxy] mss, or the servers port's MTU - 40 (IPv4).
+    auto mss_of = [](std::initializer_list<std::string_view> proxy, uint16_t servers_mtu) {
+        config::config cfg = test::loaded(
+            test::with_vip(proxy) + test::lines({"[[vip.backend]]", "address = '198.18.1.11'"}));
+        std::vector<control::port_info> ports(cfg.ports.size(), control::port_info{0, {}});
+        ports.at(1).mtu = servers_mtu;
+        route::neighbor_table neighbors{64};
+        control::backend_registry registry;
+        auto snap = control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, nullptr, {});
+        return snap->vips.at(0).protect.syn_proxy_mss;
+    };
+    CHECK(mss_of({"syn_proxy = 'on'"}, 1500) == 1460);
+    CHECK(mss_of({"syn_proxy = 'on'"}, 9000) == 8960);
+    CHECK(mss_of({"syn_proxy = 'on'"}, 1280) == 1240);
+    CHECK(mss_of({"[vip.syn_proxy]", "mode = 'on'", "mss = 1400"}, 9000) == 1400);
+}

@@ -268,3 +268,18 @@ TEST_CASE("a window scale above 14 is carried as 14 (RFC 7323 section 2.3)") {
     client.timestamps = true;
     CHECK(decode_cookie_tsecr(encode_cookie_tsval(5000, client)).wscale == 14);
 }
+
+TEST_CASE("backend_isn is F(tuple) plus the 4 us clock: it grows on one tuple, differs across") {
+    // RFC 6528: a reused full-NAT tuple gets a larger ISN later; another tuple another offset.
+    const flow_key tuple = client_v4();
+    flow_key other = tuple;
+    other.src_port = uint16_t(tuple.src_port + 1);
+    const uint32_t at_0 = backend_isn(test_secret(), tuple, 0);
+    CHECK(backend_isn(test_secret(), tuple, 250000) == at_0 + 250000);  // one second later
+    CHECK(backend_isn(test_secret(), tuple, 0) == at_0);                // a function of the tuple
+    CHECK(backend_isn(test_secret(), other, 0) != at_0);
+    const syn_cookie_secret another(counting_bytes(0x80));
+    CHECK(backend_isn(another, tuple, 0) != at_0);
+    // Not the cookie's hash of the same bytes (its own domain).
+    CHECK(backend_isn(test_secret(), tuple, 0) != make_syn_cookie(test_secret(), tuple, 0, 0, 0));
+}
