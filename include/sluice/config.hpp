@@ -201,9 +201,9 @@ struct flow_config {
     // Seconds a (local address, local port, backend address, backend port) tuple rests after its
     // flow ended before it is used again: the backends' TIME_WAIT (Linux: 60 s, fixed).
     uint32_t reuse_after = 60;
-    // Backends are hashed into this many groups; a local tuple is exclusive within a group and
+    // Backend endpoints take these groups in turn; a local tuple is exclusive within a group and
     // shared between groups (docs/config.md, "Full-NAT source tuples").
-    uint32_t tuple_groups = 16;
+    uint32_t tuple_groups = 64;
     bool operator==(const flow_config&) const = default;
 };
 

@@ -64,4 +64,11 @@ void backend_registry::recycle(const std::function<bool(uint32_t)>& in_use) {
     }
 }
 
+uint8_t backend_registry::tuple_group(const ip_address& backend, uint16_t port, uint8_t protocol,
+                                      uint32_t groups) {
+    auto [it, fresh] = groups_.try_emplace({backend.bytes, port, protocol}, uint8_t(0));
+    if (fresh) it->second = uint8_t(next_group_++ % (groups ? groups : 1));
+    return it->second;
+}
+
 }  // namespace sluice::control

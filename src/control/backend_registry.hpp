@@ -3,6 +3,7 @@
 // backend by id, so a reload that reorders, adds or removes backends keeps every surviving
 // backend's counts. Ids of removed backends are recycled only once no flow counts them any more.
 // Control thread only.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,8 +43,15 @@ public:
     // Frees retired ids whose connection count is zero (`in_use(id)` sums the workers' counts).
     void recycle(const std::function<bool(uint32_t)>& in_use);
     size_t size() const { return ids_.size(); }
+    // Full-NAT tuple group (flow::tuple_pool) of a backend endpoint: each new endpoint takes the
+    // next group in turn, and keeps it while sluiced runs — a tuple is exclusive only within its
+    // group, so an endpoint must never move to another (all VIPs of the endpoint share it).
+    uint8_t tuple_group(const ip_address& backend, uint16_t port, uint8_t protocol,
+                        uint32_t groups);
 
 private:
+    std::map<std::tuple<std::array<uint8_t, 16>, uint16_t, uint8_t>, uint8_t> groups_;
+    uint32_t next_group_ = 0;
     std::map<backend_identity, uint32_t> ids_;
     std::vector<uint32_t> free_;
     std::vector<backend_identity> retired_;

@@ -211,6 +211,8 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             b.health_up = h.up;
             ramps.push_back(h.ramp);
             b.egress_port = hop->port;
+            b.tuple_group =
+                registry.tuple_group(b.address, b.port, v.protocol, cfg.flows.tuple_groups);
             b.neighbor_slot = neighbors.find_or_add(hop->port, hop->address);
             if (b.neighbor_slot == route::no_neighbor)
                 throw std::runtime_error("neighbour table full");

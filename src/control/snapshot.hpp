@@ -32,6 +32,7 @@ struct backend_entry {
     bool health_up = true;                    // health checks (or passive detection) say it serves
     uint32_t max_connections = 0;             // 0 = unlimited
     uint16_t egress_port = 0;                 // index into snapshot::ports
+    uint8_t tuple_group = 0;                  // its full-NAT tuple group (backend_registry)
     uint32_t neighbor_slot = route::no_neighbor;
 };
 

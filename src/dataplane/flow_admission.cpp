@@ -64,7 +64,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         to_control_ring(m);
         return nullptr;
     }
-    const uint32_t group = pool->group_of(be.address.bytes.data(), be.port, key.protocol);
+    const uint32_t group = be.tuple_group;
     flow::local_tuple local;
     if (!pool->acquire(group, now_tick_, local)) {
         why = drop_reason::local_port_exhausted;
@@ -83,6 +83,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         e.backend_port = be.port;
         e.local_port = local.port;
         e.local_index = local.address;
+        e.tuple_group = uint8_t(group);
         e.vip_index = uint16_t(meta.vip);
         e.backend_id = uint16_t(be.id);
         e.neighbor_client = uint16_t(client_neighbor);
@@ -149,8 +150,8 @@ void worker::wind_down(const snapshot& s, flow_entry& f) {
 void worker::release_tuple(const flow_entry& f) {
     flow::tuple_pool* pool = tuples[f.port_backend][f.client.family == 6];
     if (!pool) return;
-    pool->release(pool->group_of(f.backend_addr, f.backend_port, f.client.protocol),
-                  {f.local_index, f.local_port}, now_tick_, flow::backend_forgets_tuple(f));
+    pool->release(f.tuple_group, {f.local_index, f.local_port}, now_tick_,
+                  flow::backend_forgets_tuple(f));
 }
 
 bool worker::has_room(const control::vip_entry& vip, const control::backend_entry& b) const {

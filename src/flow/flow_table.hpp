@@ -51,7 +51,7 @@ struct flow_entry {
     uint8_t local_index;  // which local address of port_backend (tuple_pool)
     uint8_t wscale;       // window shifts: client in the low nibble, backend in the high one
     uint8_t extra;        // flow_extra bits
-    uint8_t reserved;
+    uint8_t tuple_group;  // the backend's tuple group when the flow was created
 };
 
 static_assert(sizeof(flow_entry) == 112, "112-byte entry + 32 bytes of index = 144 per flow");

@@ -33,16 +33,6 @@ tuple_pool::~tuple_pool() {
         if (g.ring) munmap(g.ring, ring_bytes_);
 }
 
-uint32_t tuple_pool::group_of(const uint8_t* backend, uint16_t port, uint8_t protocol) const {
-    uint64_t a, b;
-    std::memcpy(&a, backend, 8);
-    std::memcpy(&b, backend + 8, 8);
-    uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ (uint64_t(port) << 8 | protocol)) *
-                 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-    return uint32_t(((h >> 32) * groups_.size()) >> 32);
-}
-
 bool tuple_pool::acquire(uint32_t gi, uint32_t now_tick, local_tuple& out) {
     group& g = groups_[gi];
     if (g.fresh < total_) {

@@ -4,8 +4,9 @@
 // while it may still hold TIME_WAIT for the previous connection on it (docs/config.md,
 // "Full-NAT source tuples").
 //
-// Backends are hashed into `groups`; within a group a tuple is exclusive (at most one flow uses
-// it), across groups it is shared (the backend side of the 4-tuple differs). Per group, tuples
+// Each backend endpoint belongs to one of `groups` (assigned in turn by the control thread,
+// control::backend_registry::tuple_group); within a group a tuple is exclusive (at most one flow
+// uses it), across groups it is shared (the backend side of the 4-tuple differs). Per group, tuples
 // are handed out fresh (never used since start) first, spread over the addresses; after that the
 // one released longest ago, and only once it has rested `reuse_after` ticks. A tuple whose
 // backend holds no state for it (UDP, reset, handshake never answered, client closed first) is
@@ -35,8 +36,6 @@ public:
     tuple_pool(const tuple_pool&) = delete;
     tuple_pool& operator=(const tuple_pool&) = delete;
 
-    // The group of a backend (address bytes in network order, 16 bytes; port host order).
-    uint32_t group_of(const uint8_t* backend, uint16_t port, uint8_t protocol) const;
     // False when every tuple of the group is in use or still resting. Lcore only.
     bool acquire(uint32_t group, uint32_t now_tick, local_tuple& out);
     // Lcore only. `clean`: the backend holds no state for this tuple, reuse at once.
