@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""A full flow table evicts closed flows for new ones (early drop): with capacity = 1024, 40 held connections, then 1,000 + 1,500 + 100 short connections all succeed and the 40 held ones survive.
+
+[flows] capacity = 1024 (one worker). 40 idle keep-alive connections are held open (established:
+never evicted); then 1,000 short connections, each leaving a TIME_WAIT flow for 120 s
+([timeouts] tcp_time_wait default), fill the table; 1,500 more and 100 more must still succeed,
+each new flow evicting a closed one (flows_early_dropped counts them). Before issue 13 a full
+table evicted nothing: the 1,500 failed as flow_table_full, and so did 99 of the 100.
+"""
+import lab
+
+URL = f"http://{lab.VIP}/"
+CAPACITY = 1024
+HELD = 40
+
+
+def batch(t: lab.Test, count: int, what: str) -> dict:
+    base = t.stats()
+    res = t.client("http", "--url", URL, "--count", str(count), "--timeout", "2",
+                   timeout=count * 3 + 60)
+    s = t.stats()
+    fig = {"ok": res["ok"], "failed": res["failed"], "elapsed_s": res["elapsed_s"],
+           "flows_early_dropped": s.get("flows_early_dropped", 0)
+           - base.get("flows_early_dropped", 0),
+           "drop_flow_table_full": s["drop_flow_table_full"] - base["drop_flow_table_full"],
+           "flows_active": s["flows_active"]}
+    lab.log(f"{what}: {fig}; errors {res['errors']}")
+    return fig
+
+
+def body(t: lab.Test) -> None:
+    t.lab_up()
+    vip = lab.vip_toml(name="http", scheduler="rr",
+                       backends=[lab.backend_addr(be) for be in lab.BACKENDS])
+    cfg = t.write_config("table-pressure.toml", [vip], {"flows": {"capacity": CAPACITY}})
+    with t.sluiced(cfg):
+        t.http_gets(3)
+        hold = t.client_start("hold", "--url", URL, "--count", str(HELD), "--hold", "400")
+        held = hold.next_json(timeout=60)
+        lab.check(held["open"] == HELD, f"only {held['open']} of {HELD} held connections opened: "
+                  f"{held['errors']}")
+        figs = [batch(t, n, f"{n} short connections") for n in (1000, 1500, 100)]
+        done = hold.finish(timeout=30)
+        lab.log(f"held: {done['open']} open, {done['closed_by_peer']} closed by the peer after "
+                f"{done['held_s']}s")
+        failed = [f"{n}: {f['failed']} failed (flow_table_full +{f['drop_flow_table_full']})"
+                  for n, f in zip((1000, 1500, 100), figs) if f["failed"]]
+        lab.check(not failed, "short connections failed under a full table: " + "; ".join(failed))
+        lab.check(done["closed_by_peer"] == 0,
+                  f"{done['closed_by_peer']} of the {HELD} held connections died")
+        evicted = sum(f["flows_early_dropped"] for f in figs)
+        lab.check(evicted > 0, "flows_early_dropped did not move although the table was full")
+
+
+if __name__ == "__main__":
+    lab.run_test(__doc__, body)
