@@ -2,7 +2,7 @@
 """Spoofed RSTs with random sequence numbers (source = the backend, destination = the flow's local address and port) do not kill idle keep-alive connections: each still answers a GET 15 s later, and the counters show the refused RSTs.
 
 Three keep-alive connections through the http VIP (rr: one per backend) make one GET, go idle,
-and make the next GET 45 s after the first. Meanwhile tests/e2e/rst_sweep.py (scapy) sends, for
+and make the next GET 60 s after the first. Meanwhile tests/e2e/rst_sweep.py (scapy) sends, for
 each connection, RSTs with random sequence numbers whose source is its backend's address and
 port 80 and whose destination is its flow's local address and port (`sluicectl show flows`):
   (a) 8,000 from the client segment: they arrive on the wrong port (drop_reply_wrong_port);
@@ -18,7 +18,7 @@ import time
 import lab
 
 URL = f"http://{lab.VIP}/"
-INTERVAL = 45
+INTERVAL = 60
 COUNT = 8000
 SWEEP_SPAN = 4000  # ports on each side of the flow's local port
 
