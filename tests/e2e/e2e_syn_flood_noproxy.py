@@ -39,8 +39,11 @@ def body(t: lab.Test) -> None:
         base = t.stats()
         flood = t.client_start("--dst", lab.VIP, "--dport", "80", "--prefix", FLOOD_PREFIX,
                                "--count", str(FLOOD_RATE * FLOOD_S), "--duration", str(FLOOD_S),
-                               "--rate", str(FLOOD_RATE), "--variety", "60000",
-                               script="syn_flood.py")
+                               "--rate", str(FLOOD_RATE), "--announce",
+                               # every SYN a new tuple: each one opens a flow
+                               "--variety", str(FLOOD_RATE * FLOOD_S), script="syn_flood.py")
+        started = flood.next_json(timeout=120)  # the packets are built before the clock starts
+        lab.check(started.get("event") == "started", f"syn_flood.py: {started}")
         peak = {"flows_active": 0}
         stop = threading.Event()
 
@@ -74,6 +77,8 @@ def body(t: lab.Test) -> None:
         for k in kept:
             lab.log(f"keep-alive: {k['ok']} ok, {k['failed']} failed over {k['held_s']}s"
                     f"{', error ' + k['error'] if k.get('error') else ''}")
+        lab.check(fig["flows_created"] >= 60000,
+                  f"the flood opened only {fig['flows_created']} flows: not enough to fill the table")
         lab.check(fl["pps"] >= 5000 and fl["seconds"] >= FLOOD_S - 1,
                   f"the flood reached only {fl['pps']} SYN/s over {fl['seconds']} s")
         lab.check(res["requests"] >= REQUESTS - 5, f"only {res['requests']} requests were made")
