@@ -55,7 +55,11 @@ def body(t: lab.Test) -> None:
         held = hold.next_json(timeout=60)
         lab.check(held["open"] == HELD, f"only {held['open']} of {HELD} held connections opened: "
                   f"{held['errors']}")
-        figs = [batch(t, n, f"{n} short connections") for n in (1000, 1500, 100)]
+        figs = []
+        for n in (1000, 1500, 100):
+            figs.append(batch(t, n, f"{n} short connections"))
+            if figs[-1]["failed"]:
+                break  # the property failed; the next batches would only add 2 s timeouts
         done = hold.finish(timeout=30)
         lab.log(f"held: {done['open']} open, {done['closed_by_peer']} closed by the peer after "
                 f"{done['held_s']}s")
