@@ -218,8 +218,7 @@ const char* check_output(uint8_t port, const uint8_t* f, uint32_t len, bool nat,
     uint8_t mac[6];
     if (std::memcmp(f + 6, port_mac[port], 6) != 0) return "source MAC is not the port's";
     if (port == servers) {
-        if (src - local_first >= local_count)
-            return "to a backend: source is not a local address";
+        if (src - local_first >= local_count) return "to a backend: source is not a local address";
         if (dst < first_backend || dst >= first_backend + backend_count) return "not a backend";
         mac_of(dst, mac);
         if (std::memcmp(f, mac, 6) != 0) return "to a backend: not the backend's MAC";
@@ -555,8 +554,8 @@ void resolve_neighbors() {
 // The scenario's configuration, parsed (reloads compare it with the running one).
 config::config bench_config(uint32_t capacity, const std::string& routes,
                             const std::string& tcp_vip, const std::string& servers_keys = "") {
-    config::config cfg = config::load_string(
-        config_text(capacity, routes, tcp_vip, servers_keys), "worker_bench.toml");
+    config::config cfg = config::load_string(config_text(capacity, routes, tcp_vip, servers_keys),
+                                             "worker_bench.toml");
     cfg.dataplane.kernel_interfaces = false;  // no TAP interfaces: runs in the caller's namespace
     return cfg;
 }
