@@ -2,7 +2,7 @@
 """A full flow table evicts closed flows for new ones (early drop): with capacity = 1024, 40 held connections, then 1,000 + 1,500 + 100 short connections all succeed and the 40 held ones survive.
 
 [flows] capacity = 1024 (one worker). 40 idle keep-alive connections are held open (established:
-never evicted); then 1,000 short connections, each leaving a TIME_WAIT flow for 120 s
+never evicted) and two more make a GET every 5 s; then 1,000 short connections, each leaving a TIME_WAIT flow for 120 s
 ([timeouts] tcp_time_wait default), fill the table; 1,500 more and 100 more must still succeed,
 each new flow evicting a closed one (flows_early_dropped counts them). Before issue 13 a full
 table evicted nothing: the 1,500 failed as flow_table_full, and so did 99 of the 100.
@@ -55,18 +55,29 @@ def body(t: lab.Test) -> None:
         held = hold.next_json(timeout=60)
         lab.check(held["open"] == HELD, f"only {held['open']} of {HELD} held connections opened: "
                   f"{held['errors']}")
+        # Two more that make a GET every 5 s: established flows under pressure keep working.
+        active = [t.client_start("keepalive", "--url", URL, "--interval", "5", "--hold", "400")
+                  for _ in range(2)]
+        for k in active:
+            lab.check(k.next_json(timeout=20).get("ok") == 1, "a keep-alive connection failed")
         figs = []
         for n in (1000, 1500, 100):
             figs.append(batch(t, n, f"{n} short connections"))
             if figs[-1]["failed"]:
                 break  # the property failed; the next batches would only add 2 s timeouts
         done = hold.finish(timeout=30)
+        kept = [k.finish(timeout=20) for k in active]
+        for k in kept:
+            lab.log(f"keep-alive: {k['ok']} ok, {k['failed']} failed over {k['held_s']}s"
+                    f"{', error ' + k['error'] if k.get('error') else ''}")
         lab.log(f"held: {done['open']} open, {done['closed_by_peer']} closed by the peer after "
                 f"{done['held_s']}s")
         failed = [f"{n}: {f['failed']} failed, {f['not_tried']} not tried after that "
                   f"(flow_table_full +{f['drop_flow_table_full']})"
                   for n, f in zip((1000, 1500, 100), figs) if f["failed"]]
         lab.check(not failed, "short connections failed under a full table: " + "; ".join(failed))
+        lab.check(all(k["failed"] == 0 for k in kept), f"a keep-alive connection failed: {kept}")
+        # (nginx closes idle keep-alive connections after 120 s: the test takes less when it passes)
         lab.check(done["closed_by_peer"] == 0,
                   f"{done['closed_by_peer']} of the {HELD} held connections died")
         evicted = sum(f["flows_early_dropped"] for f in figs)
