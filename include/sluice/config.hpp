@@ -19,12 +19,20 @@ enum class scheduler_kind : uint8_t { rr, wrr, lc, wlc, maglev };
 // What Maglev hashes: the client address, address and port, or the whole 5-tuple.
 enum class hash_key : uint8_t { src_ip, src_ip_port, five_tuple };
 
+inline constexpr size_t max_local_addresses = 256;  // per port
+
 struct port_config {
     std::string name;    // operator's name, e.g. "client"
     std::string device;  // PCI address ("0000:03:00.0") or vdev ("net_af_packet0,iface=…")
     std::vector<ip_prefix> addresses;  // the LB's own addresses on this port (connected subnets)
-    bool is_pci() const;               // true when device is a PCI BDF
-    std::string dpdk_name() const;     // name DPDK gives the port: BDF or vdev name before ','
+    // Full-NAT source addresses of flows leaving on this port (expanded from addresses and
+    // prefixes, at most max_local_addresses); empty = the port's first address of the family.
+    std::vector<ip_address> local_addresses;
+    // The full-NAT source addresses of this family: local_addresses of the family, or else the
+    // port's first address of the family (empty when it has none).
+    std::vector<ip_address> full_nat_sources(address_family family) const;
+    bool is_pci() const;            // true when device is a PCI BDF
+    std::string dpdk_name() const;  // name DPDK gives the port: BDF or vdev name before ','
     bool operator==(const port_config&) const = default;
 };
 
@@ -181,12 +189,18 @@ struct flow_config {
     // Ports above the full-NAT range belong to the host kernel behind the exception interfaces
     // (health probes bind there): 61000..65535 by default.
     uint16_t local_port_max = 60999;
+    // Seconds a (local address, local port, backend address, backend port) tuple rests after its
+    // flow ended before it is used again: the backends' TIME_WAIT (Linux: 60 s, fixed).
+    uint32_t reuse_after = 60;
+    // Backends are hashed into this many groups; a local tuple is exclusive within a group and
+    // shared between groups (docs/config.md, "Full-NAT source tuples").
+    uint32_t tuple_groups = 16;
     bool operator==(const flow_config&) const = default;
 };
 
 // Seconds; IPVS defaults.
 struct timeout_config {
-    uint32_t tcp_syn = 120;
+    uint32_t tcp_syn = 10;  // not IPVS's 120: a flood's half-open flows must leave quickly
     uint32_t tcp_established = 900;
     uint32_t tcp_fin_wait = 120;
     uint32_t tcp_time_wait = 120;

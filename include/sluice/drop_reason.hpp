@@ -50,9 +50,10 @@ namespace sluice {
     X(no_mbuf)                 /* no mbuf for a frame the LB builds (SYN proxy) */                \
     X(rst_out_of_window)       /* RST whose sequence number is outside the receiver's window */   \
     X(reply_wrong_port)        /* reply-direction packet not from the flow's backend-side port */ \
-    X(syn_not_new)      /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */   \
-    X(bad_l4_checksum)  /* TCP/UDP checksum does not verify (checked where it matters) */         \
-    X(proxy_held_limit) /* SYN proxy: global cap on held client segments reached */
+    X(syn_not_new)       /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */  \
+    X(bad_l4_checksum)   /* TCP/UDP checksum does not verify (checked where it matters) */        \
+    X(proxy_held_limit)  /* SYN proxy: global cap on held client segments reached */              \
+    X(rule_out_of_order) /* payload ahead of the first in-order one, under [[vip.rule]]s */
 
 enum class drop_reason : uint8_t {
 #define SLUICE_X(name) name,

@@ -22,6 +22,16 @@ bool is_bus_device_function(std::string_view text) {
 }  // namespace
 
 // "0000:03:00.0", or the domain-less "03:00.0" that DPDK also accepts.
+std::vector<ip_address> port_config::full_nat_sources(address_family family) const {
+    std::vector<ip_address> out;
+    for (const ip_address& a : local_addresses)
+        if (a.family == family) out.push_back(a);
+    if (out.empty())
+        for (const ip_prefix& p : addresses)
+            if (p.address.family == family) return {p.address};
+    return out;
+}
+
 bool port_config::is_pci() const {
     std::string_view text = device;
     if (text.size() == 12)

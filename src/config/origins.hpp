@@ -14,7 +14,8 @@ struct port_origins {
     origin table;
     std::optional<origin> name;
     std::optional<origin> device;
-    std::vector<origin> addresses;  // parallel to port_config::addresses (the valid ones)
+    std::vector<origin> addresses;        // parallel to port_config::addresses (the valid ones)
+    std::vector<origin> local_addresses;  // parallel to port_config::local_addresses
 };
 
 struct route_origins {

@@ -18,6 +18,8 @@ void parse_flows(table_reader& root, flow_config& out, origins& where) {
     where.local_port_max = flows->integer("local_port_max", 1, 65535, out.local_port_max);
     where.local_ports_known = (where.local_port_min || !flows->has("local_port_min")) &&
                               (where.local_port_max || !flows->has("local_port_max"));
+    flows->integer("reuse_after", 0, 3600, out.reuse_after);
+    flows->integer("tuple_groups", 1, 256, out.tuple_groups);
     flows->report_unknown_keys();
 }
 

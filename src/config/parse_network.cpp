@@ -60,9 +60,36 @@ void parse_port_addresses(table_reader& port, port_config& cfg, port_origins& wh
     }
 }
 
+// local_addresses = ["198.18.1.128/28", "198.18.1.200"]: single addresses and prefixes, each
+// prefix expanded to all its addresses (a /28 gives 16).
+void parse_local_addresses(table_reader& port, port_config& cfg, port_origins& where) {
+    auto list = port.array("local_addresses", presence::optional);
+    if (!list) return;
+    for (const auto& item : list->elements) {
+        std::string text;
+        if (!read_string(*item.node, item.where, text, port.diag())) continue;
+        auto prefix = parse_prefix(text, item.where, port.diag());
+        if (!prefix) continue;
+        const unsigned host_bits = (prefix->address.is_v4() ? 32u : 128u) - prefix->length;
+        if (host_bits > 8 ||
+            cfg.local_addresses.size() + (size_t(1) << host_bits) > max_local_addresses) {
+            port.diag().report(item.where, "at most " + std::to_string(max_local_addresses) +
+                                               " local addresses per port, '" + text +
+                                               "' goes beyond");
+            continue;
+        }
+        const ip_prefix network =
+            text.find('/') == std::string::npos ? *prefix : network_of(*prefix);
+        for (size_t k = 0; k < (size_t(1) << host_bits); ++k) {
+            cfg.local_addresses.push_back(nth_address(network.address, k));
+            where.local_addresses.push_back(item.where);
+        }
+    }
+}
+
 void parse_port(table_reader& port, std::vector<port_config>& out, origins& where) {
     port_config cfg;
-    port_origins at{port.where(), {}, {}, {}};
+    port_origins at{port.where(), {}, {}, {}, {}};
 
     std::string name;
     if (auto name_at = port.string("name", name, presence::required)) {
@@ -90,6 +117,7 @@ void parse_port(table_reader& port, std::vector<port_config>& out, origins& wher
     }
 
     parse_port_addresses(port, cfg, at);
+    parse_local_addresses(port, cfg, at);
     port.report_unknown_keys();
     out.push_back(std::move(cfg));
     where.ports.push_back(std::move(at));

@@ -15,6 +15,12 @@ ip_prefix network_of(const ip_prefix& prefix) {
     return out;
 }
 
+ip_address nth_address(const ip_address& network, size_t k) {
+    ip_address out = network;
+    out.bytes[network.size() - 1] = uint8_t(out.bytes[network.size() - 1] + k);
+    return out;
+}
+
 bool overlaps(const ip_prefix& a, const ip_prefix& b) {
     if (a.address.family != b.address.family) return false;
     return a.length <= b.length ? a.contains(b.address) : b.contains(a.address);

@@ -8,5 +8,7 @@ namespace sluice::config::detail {
 ip_prefix network_of(const ip_prefix& prefix);
 // True when the two prefixes share at least one address (same family, one contains the other).
 bool overlaps(const ip_prefix& a, const ip_prefix& b);
+// `network` + k, for k below 256 and a network whose last byte has at least k's bits clear.
+ip_address nth_address(const ip_address& network, size_t k);
 
 }  // namespace sluice::config::detail

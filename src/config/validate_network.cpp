@@ -68,6 +68,36 @@ void check_port_addresses(const config& cfg, const origins& where, diagnostics& 
     }
 }
 
+// A local (full-NAT source) address lies in one of its port's own subnets, so backends reach it
+// on that segment (sluiced answers ARP for it), and is no port address and no duplicate.
+void check_local_addresses(const config& cfg, const origins& where, diagnostics& diag) {
+    std::map<std::string, const origin*> seen;
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        const port_config& port = cfg.ports[i];
+        for (size_t k = 0; k < port.local_addresses.size(); ++k) {
+            const ip_address& a = port.local_addresses[k];
+            const origin& at = where.ports[i].local_addresses[k];
+            bool inside = false, own = false;
+            for (const ip_prefix& p : port.addresses) {
+                inside |= p.contains(a);
+                own |= p.address == a;
+            }
+            auto [it, fresh] = seen.emplace(a.to_string(), &at);
+            if (!fresh) {
+                diag.report(at, a.to_string() + " is listed twice (also " + it->second->path + " " +
+                                    defined_at(*it->second) + ")");
+            } else if (own) {
+                diag.report(at, a.to_string() +
+                                    " is the port's own address; list other "
+                                    "addresses of the subnet");
+            } else if (!inside) {
+                diag.report(at, a.to_string() + " is not inside any of port '" + port.name +
+                                    "''s subnets (backends must reach it on that segment)");
+            }
+        }
+    }
+}
+
 void check_routes(const config& cfg, const origins& where, diagnostics& diag) {
     std::map<std::string, size_t> prefixes;
     for (size_t i = 0; i < cfg.routes.size(); ++i) {
@@ -126,6 +156,7 @@ void check_local_ports(const config& cfg, const origins& where, diagnostics& dia
 void validate_network(const config& cfg, const origins& where, diagnostics& diag) {
     check_port_identity(cfg, where, diag);
     check_port_addresses(cfg, where, diag);
+    check_local_addresses(cfg, where, diag);
     check_routes(cfg, where, diag);
     check_local_ports(cfg, where, diag);
 }

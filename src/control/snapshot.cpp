@@ -46,7 +46,33 @@ int32_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
 int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
     for (const auto& l : locals_)
         if (l.family == family && same_address_of(l.bytes, dst, family)) return l.port;
+    if (family == 4 && !pool_ranges_.empty()) {
+        // Local address pools are prefixes mostly: a range compare each, not one per address.
+        const uint32_t a =
+            uint32_t(dst[0]) << 24 | uint32_t(dst[1]) << 16 | uint32_t(dst[2]) << 8 | dst[3];
+        for (const auto& r : pool_ranges_)
+            if (a - r.first < r.count) return r.port;
+    }
     return -1;
+}
+
+void snapshot::add_pool_address(const ip_address& a, uint16_t port) {
+    if (!a.is_v4()) {
+        local_address l{};
+        std::memcpy(l.bytes, a.bytes.data(), 16);
+        l.family = uint8_t(a.family);
+        l.port = port;
+        locals_.push_back(l);
+        return;
+    }
+    if (!pool_ranges_.empty()) {
+        v4_range& last = pool_ranges_.back();
+        if (last.port == port && a.v4_host() == last.first + last.count) {
+            ++last.count;
+            return;
+        }
+    }
+    pool_ranges_.push_back({a.v4_host(), 1, port});
 }
 
 const ip_address* snapshot::source_address(uint16_t port, address_family family) const {
@@ -58,6 +84,7 @@ const ip_address* snapshot::source_address(uint16_t port, address_family family)
 bool snapshot::answers_arp_for(uint16_t port, const ip_address& a) const {
     for (const auto& p : ports[port].addresses)
         if (p.address == a) return true;
+    if (local_address_port(a.bytes.data(), uint8_t(a.family)) == int32_t(port)) return true;
     for (const auto& v : vips)
         if (v.address == a) return true;
     return false;
@@ -119,6 +146,7 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             l.port = uint16_t(i);
             s->locals_.push_back(l);
         }
+        for (const auto& a : pc.local_addresses) s->add_pool_address(a, uint16_t(i));
     }
     for (const auto& r : cfg.routes) s->routes.add_static(r.prefix, r.via);
     if (!s->routes.finish()) throw std::runtime_error("a static route's gateway is not on-link");

@@ -102,7 +102,8 @@ public:
 
     // VIP index for a destination (address bytes in network order) or -1. Per packet.
     int32_t find_vip(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) const;
-    // Index of the port owning this LB address, or -1. Per packet (short list).
+    // Index of the port owning this LB address (its own or a local pool address), or -1. Per
+    // packet (short lists).
     int32_t local_address_port(const uint8_t* dst, uint8_t family) const;
     // First LB address of `family` on port `port` (source of full-NAT flows), or nullptr.
     const ip_address* source_address(uint16_t port, address_family family) const;
@@ -130,7 +131,14 @@ private:
         uint8_t family;
         uint16_t port;
     };
-    std::vector<local_address> locals_;
+    std::vector<local_address> locals_;  // port addresses, and IPv6 pool addresses
+    struct v4_range {
+        uint32_t first;  // host order
+        uint32_t count;
+        uint16_t port;
+    };
+    std::vector<v4_range> pool_ranges_;  // IPv4 local address pools ([[port]] local_addresses)
+    void add_pool_address(const ip_address& a, uint16_t port);
     std::vector<int32_t> vip_slots_;  // open addressing over vips
     uint32_t vip_mask_ = 0;
     static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);

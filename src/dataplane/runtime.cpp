@@ -123,6 +123,7 @@ void runtime::start() {
     const auto plan =
         local_port_plan::make(cfg_.flows.local_port_min, cfg_.flows.local_port_max, n_workers);
     setups_.resize(n_workers);
+    tuple_pools_.resize(n_workers);
     unsigned lcore = 0;
     for (unsigned w = 0; w < n_workers; ++w) {
         lcore = rte_get_next_lcore(lcore, 1, 0);
@@ -137,17 +138,7 @@ void runtime::start() {
                                      " flows; lower flows.capacity or give EAL more memory)");
         flow_memory_.push_back(mem);
         flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
-        // The full-NAT source address per egress port and family, as snapshot::source_address
-        // picks it: the port's first address of the family (ports change only with a restart).
-        for (size_t p = 0; p < cfg_.ports.size(); ++p)
-            for (address_family fam : {address_family::ipv4, address_family::ipv6})
-                for (const auto& a : cfg_.ports[p].addresses)
-                    if (a.address.family == fam) {
-                        flow_tables_.back()->set_local_address(uint8_t(p),
-                                                               fam == address_family::ipv4 ? 4 : 6,
-                                                               a.address.bytes.data());
-                        break;
-                    }
+        create_tuple_pools(w, plan);
         worker_setup& s = setups_[w];
         s.index = w;
         s.count = n_workers;
@@ -163,10 +154,14 @@ void runtime::start() {
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
     }
-    for (unsigned w = 0; w < n_workers; ++w)
+    for (unsigned w = 0; w < n_workers; ++w) {
         workers_.push_back(std::make_unique<worker>(setups_[w], flow_tables_[w].get(), &snapshot_,
                                                     neighbors_.get(), qsbr_, conns_[w].get(),
                                                     conn_views_));
+        for (size_t p = 0; p < cfg_.ports.size(); ++p)
+            for (unsigned f = 0; f < 2; ++f)
+                workers_[w]->tuples[p][f] = tuple_pools_[w][p][f].get();
+    }
     ensure_proxy_state(*snapshot_.load());
     auto make_ring = [&](const std::string& name) {
         rte_ring* r = rte_ring_create(name.c_str(), dp.ring_size, int(rte_socket_id()),
@@ -190,6 +185,25 @@ void runtime::start() {
                     n_workers, cfg_.flows.capacity,
                     flow::flow_table::required_bytes(cfg_.flows.capacity) >> 20,
                     cfg_.flows.local_port_min, cfg_.flows.local_port_max, cfg_.vips.size());
+}
+
+void runtime::create_tuple_pools(unsigned w, const local_port_plan& plan) {
+    // The full-NAT source addresses per egress port and family (ports change only with a
+    // restart), and this worker's tuples over them and its slice of the local ports.
+    const uint32_t reuse_ticks = cfg_.flows.reuse_after * ticks_per_second;
+    for (size_t p = 0; p < cfg_.ports.size(); ++p) {
+        for (address_family fam : {address_family::ipv4, address_family::ipv6}) {
+            const auto sources = cfg_.ports[p].full_nat_sources(fam);
+            if (sources.empty()) continue;
+            const uint8_t family = fam == address_family::ipv4 ? 4 : 6;
+            for (size_t k = 0; k < sources.size(); ++k)
+                flow_tables_[w]->set_local_address(uint8_t(p), family, unsigned(k),
+                                                   sources[k].bytes.data());
+            tuple_pools_[w][p][family == 6] = std::make_unique<flow::tuple_pool>(
+                unsigned(sources.size()), plan.first(w), plan.per_worker, cfg_.flows.tuple_groups,
+                reuse_ticks);
+        }
+    }
 }
 
 void runtime::pin_next_hops(const control::snapshot& s) {

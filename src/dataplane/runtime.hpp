@@ -6,6 +6,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -139,6 +140,11 @@ private:
     void ensure_proxy_state(const control::snapshot& s);
     protect::syn_cookie_secret cookie_secret_ = protect::syn_cookie_secret::random();
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
+    // Per worker, per port, per family (IPv4, IPv6): full-NAT source tuples (may be null).
+    using port_tuple_pools =
+        std::array<std::array<std::unique_ptr<flow::tuple_pool>, 2>, max_ports>;
+    std::vector<port_tuple_pools> tuple_pools_;
+    void create_tuple_pools(unsigned w, const local_port_plan& plan);
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<conn_counts>> conns_;
     std::vector<const conn_counts*> conn_views_;

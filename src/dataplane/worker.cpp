@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "flow/tcp_track.hpp"
 #include "packet/rewrite.hpp"
 #include "packet/tcp_reset.hpp"
 #include "packet/wire.hpp"
@@ -44,8 +45,7 @@ worker::worker(const worker_setup& setup, flow::flow_table* flows,
       tsc_start_(rte_rdtsc()),
       tsc_per_tick_(setup.tsc_hz / ticks_per_second),
       conns_(conns),
-      all_conns_(all_conns),
-      next_local_port_(setup.ports.first(setup.index)) {
+      all_conns_(all_conns) {
     const uint64_t tsc = rte_rdtsc();
     cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
     now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
@@ -237,12 +237,20 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         }
     }
 
+    const uint8_t* tcp_header = frame + meta.parsed.l4_offset;
     flow::flow_hit hit = flows_->lookup(key, meta.hash);
+    // A reply names a flow by the LB's own address and port: only the segment the flow's
+    // backend lives on may send one (anything else is forged).
+    if (hit.entry && hit.dir == direction::from_backend && meta.in_port != hit.entry->port_backend)
+        return drop(m, drop_reason::reply_wrong_port);
     if (hit.entry && pure_syn && hit.dir == direction::from_client &&
         (hit.entry->state == flow::tcp_state::time_wait ||
          hit.entry->state == flow::tcp_state::close)) {
-        // A new connection on the tuple of a finished one: start over with a fresh flow (and a
-        // fresh local port, so the backend's TIME_WAIT does not meet the new SYN).
+        // A new connection on the tuple of a finished one starts over with a fresh flow (and a
+        // fresh local tuple, so the backend's TIME_WAIT does not meet the new SYN) — when its
+        // sequence number says it is new, not a replay or a forgery.
+        if (!flow::plausible_new_syn(*hit.entry, packet::load_be32(tcp_header + packet::tcp_seq)))
+            return drop(m, drop_reason::syn_not_new);
         forget(*hit.entry);
         bump(counters.flows_reused);
         hit = {};
@@ -267,17 +275,36 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         hit.dir = direction::from_client;
     }
     flow_entry& f = *hit.entry;
-    if (f.flags & flow::flow_flag::proxied) {
-        if (f.state == flow::tcp_state::syn_sent) return proxy_pending(s, f, hit.dir, m);
-        if (!translate(f, hit.dir, m)) return drop(m, drop_reason::bad_tcp_options);
+    if (f.flags & flow::flow_flag::proxied && f.state == flow::tcp_state::syn_sent)
+        return proxy_pending(s, f, hit.dir, m);
+    uint8_t state_flags = tflags;  // what the state machine sees (an inexact RST is not one)
+    // The segment in the sender's own numbers, before any SYN-proxy translation.
+    const flow::tcp_segment raw =
+        tcp ? flow::read_segment(tcp_header, meta.parsed.l4_length) : flow::tcp_segment{};
+    if (tcp && (tflags & packet::tcp_flag::rst)) {
+        switch (flow::judge_rst(f, hit.dir, raw, !(f.flags & flow::flow_flag::proxied))) {
+            case flow::rst_verdict::out_of_window:
+                return drop(m, drop_reason::rst_out_of_window);
+            case flow::rst_verdict::in_window:
+                bump(counters.rst_in_window);
+                state_flags = uint8_t(tflags & ~packet::tcp_flag::rst);
+                break;
+            case flow::rst_verdict::accept:
+                bump(counters.rst_accepted);
+                break;
+        }
     }
-    if (!(f.flags & flow::flow_flag::inspected) && hit.dir == direction::from_client &&
-        !inspect_payload(s, s.vips[size_t(meta.vip)], f, m))
-        return drop(m, drop_reason::rule_match);
+    if ((f.flags & flow::flow_flag::proxied) && !translate(f, hit.dir, m))
+        return drop(m, drop_reason::bad_tcp_options);
+    if (!(f.flags & flow::flow_flag::inspected) && hit.dir == direction::from_client) {
+        const drop_reason r = inspect_payload(s, s.vips[size_t(meta.vip)], f, m, raw.seq);
+        if (r != drop_reason::none) return drop(m, r);
+    }
 
+    if (hit.dir == direction::from_backend) f.extra |= flow::flow_extra::replied;
     uint32_t timeout;
     if (tcp) {
-        auto t = flow::tcp_next_state(f.state, f.flags, hit.dir, tflags);
+        auto t = flow::tcp_next_state(f.state, f.flags, hit.dir, state_flags);
         const bool connecting = f.state == flow::tcp_state::syn_sent;
         if (t.state != f.state) {
             if (connecting && (f.flags & flow::flow_flag::watch_connect) &&
@@ -288,7 +315,8 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
             count_flow(f, +1);
         }
         f.flags = t.flags;
-        note_sequence(f, hit.dir, frame + meta.parsed.l4_offset, meta.parsed.l4_length, tflags);
+        flow::track_segment(f, hit.dir, tcp_header,
+                            flow::read_segment(tcp_header, meta.parsed.l4_length));
         timeout = s.timeouts.tcp[size_t(f.state)];
         if (f.state == flow::tcp_state::syn_recv && f.vip_index < s.vips.size() &&
             s.vips[f.vip_index].protect.embryonic_ticks)
@@ -318,207 +346,6 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     if (r != drop_reason::none) return drop(m, r);
     conns_->traffic(f.backend_id, hit.dir == direction::from_client, m->pkt_len);
     send(s, out_port, neighbor, m);
-}
-
-flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& key,
-                                drop_reason& why) {
-    mbuf_meta& meta = meta_of(m);
-    const control::vip_entry& vip = s.vips[size_t(meta.vip)];
-    if (vip.protect.limits_connections && !admit_new_flow(vip, key)) {
-        why = drop_reason::limit_connections;
-        if (vip.protect.action == config::protect_action::reset &&
-            key.protocol == packet::ipproto_tcp)
-            refuse_with_reset(s, m);
-        return nullptr;
-    }
-    uint32_t b = pick_backend(vip, size_t(meta.vip), key);
-    if (b == sched::no_backend) {
-        bool any_weight = false;
-        for (uint32_t w : vip.weights) any_weight |= w > 0;
-        why = vip.limited && any_weight ? drop_reason::backends_full : drop_reason::no_backend;
-        if (why == drop_reason::no_backend && vip.reset_when_no_backend &&
-            key.protocol == packet::ipproto_tcp)
-            refuse_with_reset(s, m);
-        return nullptr;
-    }
-    const control::backend_entry& be = vip.backends[b];
-    const ip_address* local = s.source_address(be.egress_port, be.address.family);
-    if (!local) {
-        why = drop_reason::no_local_address;
-        return nullptr;
-    }
-    ip_address client = meta.parsed.family == address_family::ipv4
-                            ? ip_address::v4_from_network(key.src)
-                            : ip_address::v6_from_network(key.src);
-    auto hop = s.routes.lookup(client);
-    if (!hop) {
-        why = drop_reason::no_route;
-        return nullptr;
-    }
-    uint32_t client_neighbor = neighbors_->find(hop->port, hop->address);
-    if (client_neighbor == route::no_neighbor) {
-        // Unknown next hop towards the client: the control thread resolves it; this packet is
-        // dropped (the client retransmits) and counted here.
-        counters.drop(drop_reason::neighbor_unresolved);
-        meta.kind = meta_kind::resolve;
-        meta.next_hop = hop->address;
-        meta.next_hop_port = hop->port;
-        to_control_ring(m);
-        return nullptr;
-    }
-    uint16_t lport = allocate_local_port(*local, be, key.protocol);
-    if (!lport) {
-        why = drop_reason::local_port_exhausted;
-        return nullptr;
-    }
-    const bool tcp = key.protocol == packet::ipproto_tcp;
-    const bool watch = tcp && vip.connect_timeout_ticks > 0;
-    uint32_t timeout = !tcp    ? s.timeouts.udp
-                       : watch ? vip.connect_timeout_ticks
-                               : s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)];
-    if (tcp && vip.protect.embryonic_ticks)
-        timeout = std::min(timeout, vip.protect.embryonic_ticks);
-    flow_entry* f = flows_->insert(now_tick_ + timeout, [&](flow_entry& e) {
-        e.client = key;
-        std::memcpy(e.backend_addr, be.address.bytes.data(), 16);
-        e.backend_port = be.port;
-        e.local_port = lport;
-        e.vip_index = uint16_t(meta.vip);
-        e.backend_id = uint16_t(be.id);
-        e.neighbor_client = uint16_t(client_neighbor);
-        e.neighbor_backend = uint16_t(be.neighbor_slot);
-        e.port_client = uint8_t(hop->port);
-        e.port_backend = uint8_t(be.egress_port);
-        e.state = flow::tcp_state::syn_sent;
-        e.flags = 0;
-        if (watch) e.flags |= flow::flow_flag::watch_connect;
-        // Only the first payload of a flow is matched: flows of VIPs without rules never are.
-        if (!tcp || !vip.protect.has_rules) e.flags |= flow::flow_flag::inspected;
-    });
-    if (!f) {
-        why = drop_reason::flow_table_full;
-        return nullptr;
-    }
-    bump(counters.flows_created);
-    count_flow(*f, +1);
-    conns_->connection(be.id);
-    return f;
-}
-
-bool worker::has_room(const control::vip_entry& vip, const control::backend_entry& b) const {
-    const uint32_t half_open_max = vip.protect.max_half_open_per_backend;
-    if (b.max_connections == 0 && half_open_max == 0) return true;
-    conn_totals t = sum_connections(all_conns_, b.id);
-    if (b.max_connections && t.active + t.inactive >= b.max_connections) return false;
-    return half_open_max == 0 || t.half_open < half_open_max;
-}
-
-bool worker::admit_new_flow(const control::vip_entry& vip, const flow_key& key) {
-    const control::vip_protection& p = vip.protect;
-    control::guard_worker& g = guard_of(vip);
-    auto refuse = [&](control::refusal r) {
-        bump(g.refused[size_t(r)]);
-        return false;
-    };
-    if (p.max_half_open) {
-        // Summed over workers like lc: one read of each worker's line per backend, per new flow.
-        uint64_t half_open = 0;
-        for (const control::backend_entry& b : vip.backends)
-            half_open += sum_connections(all_conns_, b.id).half_open;
-        if (half_open >= p.max_half_open) return refuse(control::refusal::half_open);
-    }
-    if (g.sources) {
-        // A reload that changed only the rate keeps the table: apply the new parameters.
-        if (!(g.sources->params() == p.source_new_connections))
-            g.sources->set_params(p.source_new_connections);
-        const auto source =
-            key.family == 4 ? protect::source_key::v4(key.src) : protect::source_key::v6(key.src);
-        if (!g.sources->take(source, now_tsc_)) return refuse(control::refusal::source_connections);
-    }
-    if (!protect::take(g.new_connections, p.new_connections, now_tsc_))
-        return refuse(control::refusal::vip_connections);
-    return true;
-}
-
-bool worker::inspect_payload(const snapshot& s, const control::vip_entry& vip, flow_entry& f,
-                             rte_mbuf* m) {
-    const mbuf_meta& meta = meta_of(m);
-    const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
-    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
-    if (meta.parsed.l4_length <= header) return true;  // no payload yet (handshake, pure ACK)
-    f.flags |= flow::flow_flag::inspected;
-    if (!vip.protect.has_rules) return true;  // rules were removed by a reload
-    control::guard_worker& g = guard_of(vip);
-    const control::vip_guard& guard = *vip.protect.guard;
-    protect::rule_match r =
-        guard.rules.match(g.scratch, tcp + header, meta.parsed.l4_length - header);
-    if (r.status != protect::match_status::matched) return true;
-    bump(g.rule_matches[r.rule]);
-    bump(g.refused[size_t(control::refusal::rule)]);
-    // The backend has an established connection that will never see this request: reset it.
-    // "reset" also tells the client; "drop" leaves the client to time out.
-    send_reset(s, f, direction::from_client);
-    if (guard.rule_config[r.rule].action == config::protect_action::reset)
-        send_reset(s, f, direction::from_backend);
-    forget(f);
-    return false;
-}
-
-uint32_t worker::pick_backend(const control::vip_entry& vip, size_t vi, const flow_key& key) {
-    // Only VIPs with a max_connections somewhere pay for the cross-worker sums.
-    auto eligible = [&](uint32_t i) { return !vip.limited || has_room(vip, vip.backends[i]); };
-    using config::scheduler_kind;
-    switch (vip.scheduler) {
-        case scheduler_kind::rr:
-            return sched::pick_round_robin(vip.weights, rr_cursor_[vi], eligible);
-        case scheduler_kind::wrr:
-            return sched::pick_smooth_wrr(vip.weights, std::span<int64_t>(wrr_current_[vi]),
-                                          eligible);
-        case scheduler_kind::lc:
-        case scheduler_kind::wlc: {
-            auto overhead = [&](uint32_t i) {
-                conn_totals t = sum_connections(all_conns_, vip.backends[i].id);
-                return sched::conn_overhead(t.active, t.inactive);
-            };
-            return sched::pick_least_connections(vip.weights, vip.scheduler == scheduler_kind::wlc,
-                                                 lc_start_++, overhead, eligible);
-        }
-        case scheduler_kind::maglev: {
-            uint64_t h = sched::client_hash(vip.hash, key.src, key.dst, key.family, key.src_port,
-                                            key.dst_port, key.protocol, vip.hash_seed);
-            // A full backend is skipped: probe a few further table entries, deterministically.
-            for (unsigned probe = 0; probe < 8; ++probe) {
-                uint32_t i = vip.maglev.lookup(h + probe * 0x9e3779b97f4a7c15ull);
-                if (i == sched::no_backend) return i;
-                if (eligible(i)) return i;
-            }
-            return sched::no_backend;
-        }
-    }
-    return sched::no_backend;
-}
-
-uint16_t worker::allocate_local_port(const ip_address& local, const control::backend_entry& b,
-                                     uint8_t protocol) {
-    // The reply tuple (backend, local address, backend port, local port) must be unused; ports
-    // are tried in order from a moving cursor within this worker's range.
-    flow_key k;
-    std::memset(&k, 0, sizeof k);
-    std::memcpy(k.src, b.address.bytes.data(), 16);
-    std::memcpy(k.dst, local.bytes.data(), 16);
-    k.src_port = b.port;
-    k.protocol = protocol;
-    k.family = local.is_v4() ? 4 : 6;
-    const uint16_t first = setup_.ports.first(setup_.index);
-    const uint32_t span = setup_.ports.per_worker;
-    for (unsigned attempt = 0; attempt < 64 && attempt < span; ++attempt) {
-        uint16_t candidate = next_local_port_;
-        next_local_port_ =
-            uint32_t(candidate) + 1 >= first + span ? first : uint16_t(candidate + 1);
-        k.dst_port = candidate;
-        if (!flows_->lookup(k, flow::flow_hash(k)).entry) return candidate;
-    }
-    return 0;
 }
 
 void worker::send(const snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m) {
@@ -563,23 +390,6 @@ void worker::to_control_ring(rte_mbuf* m) {
 void worker::drop(rte_mbuf* m, drop_reason r) {
     counters.drop(r);
     rte_pktmbuf_free(m);
-}
-
-void worker::note_sequence(flow_entry& f, direction dir, const uint8_t* tcp, uint16_t l4_length,
-                           uint8_t tcp_flags) {
-    using namespace packet::tcp_flag;
-    if (tcp_flags & rst) return;
-    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
-    const uint32_t end = packet::load_be32(tcp + packet::tcp_seq) + (l4_length - header) +
-                         ((tcp_flags & syn) ? 1 : 0) + ((tcp_flags & fin) ? 1 : 0);
-    const uint8_t valid =
-        dir == direction::from_client ? flow::flow_flag::seq_client : flow::flow_flag::seq_backend;
-    uint32_t& next = f.seq_next[size_t(dir)];
-    // Serial-number comparison: retransmissions and reordering never move it backwards.
-    if (!(f.flags & valid) || int32_t(end - next) > 0) {
-        next = end;
-        f.flags |= valid;
-    }
 }
 
 void worker::sweep_resets(const snapshot& s) {
@@ -741,19 +551,7 @@ void worker::housekeeping(const snapshot& s) {
         const uint64_t tsc = rte_rdtsc();
         cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
         now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
-        uint32_t n = flows_->expire(tick, [this](flow_entry& f) {
-            // A watched connect that never got its SYN-ACK: the backend did not answer in time.
-            if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect))
-                conns_->connect_result(f.backend_id, false);
-            if ((f.flags & flow::flow_flag::proxied) && f.state == flow::tcp_state::syn_sent) {
-                // The backend never completed our handshake: the client, which believes it is
-                // connected, learns with an RST.
-                bump(counters.syn_proxy_backend_failed);
-                send_reset(*snapshot_->load(std::memory_order_acquire), f, direction::from_backend);
-                release_held(f);
-            }
-            count_flow(f, -1);
-        });
+        uint32_t n = flows_->expire(tick, [&](flow_entry& f) { wind_down(s, f); });
         if (n) bump(counters.flows_expired, n);
     }
     counters.flows_active.store(flows_->size(), std::memory_order_relaxed);

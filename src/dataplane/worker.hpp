@@ -20,6 +20,7 @@
 #include "dataplane/mbuf_meta.hpp"
 #include "dataplane/proxy_state.hpp"
 #include "flow/flow_table.hpp"
+#include "flow/tuple_pool.hpp"
 #include "packet/tcp_options.hpp"
 #include "packet/tcp_reset.hpp"
 #include "protect/syn_cookie.hpp"
@@ -82,6 +83,9 @@ public:
     rte_ring* handoff_out[max_workers] = {};  // from this one to worker i (SP/SC)
     rte_ring* to_control = nullptr;           // ARP and resolution requests (SP/SC)
     rte_ring* from_control = nullptr;         // frames the control thread sends (SP/SC)
+    // Full-NAT source tuples by egress port and family (0 = IPv4, 1 = IPv6); null when the port
+    // has no address of the family. Owned by the runtime.
+    flow::tuple_pool* tuples[max_ports][2] = {};
 
     // lcore entry point: loops until `stop`.
     static int lcore_main(void* self);
@@ -116,10 +120,11 @@ private:
     bool has_room(const control::vip_entry& vip, const control::backend_entry& b) const;
     // [vip.limits] and half-open limits for a new flow of `vip`; false with the refusal counted.
     bool admit_new_flow(const control::vip_entry& vip, const flow::flow_key& key);
-    // The client's first payload against the VIP's [[vip.rule]]s: false when a rule refused it
-    // (the flow is then gone and the packet must be dropped).
-    bool inspect_payload(const control::snapshot& s, const control::vip_entry& vip,
-                         flow::flow_entry& f, rte_mbuf* m);
+    // The client's first payload against the VIP's [[vip.rule]]s (payload_rules.cpp): a drop
+    // reason when the packet must be dropped (rule_match: the flow is gone too), none to pass.
+    // `raw_seq`: the segment's sequence number before any SYN-proxy translation.
+    drop_reason inspect_payload(const control::snapshot& s, const control::vip_entry& vip,
+                                flow::flow_entry& f, rte_mbuf* m, uint32_t raw_seq);
     control::guard_worker& guard_of(const control::vip_entry& vip) const {
         return *vip.protect.guard->workers[setup_.index];
     }
@@ -134,16 +139,19 @@ private:
     static bool counts_active(const flow::flow_entry& f) {
         return f.client.protocol == 6 && f.state == flow::tcp_state::established;
     }
-    uint16_t allocate_local_port(const ip_address& local, const control::backend_entry& b,
-                                 uint8_t protocol);
+    // Evicts the non-established flow closest to its deadline to make room (conntrack's early
+    // drop); false when there is none among those looked at.
+    bool early_drop(const control::snapshot& s);
+    // A flow leaving without a packet (timeout, eviction): tell whoever still waits on it,
+    // uncount it, give its tuple back. The caller removes it from the table.
+    void wind_down(const control::snapshot& s, flow::flow_entry& f);
+    // Returns the flow's full-NAT tuple to its pool (resting unless the backend forgets it).
+    void release_tuple(const flow::flow_entry& f);
     void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
     void enqueue_tx(uint16_t port_index, rte_mbuf* m);
     void to_control_ring(rte_mbuf* m);
     void drop(rte_mbuf* m, drop_reason r);
     void housekeeping(const control::snapshot& s);
-    // Tracks the next expected sequence number of the segment's direction (for resets).
-    static void note_sequence(flow::flow_entry& f, flow::direction dir, const uint8_t* tcp,
-                              uint16_t l4_length, uint8_t tcp_flags);
     // Resets, in slices of the table per poll, the flows the snapshot's reset request names.
     void sweep_resets(const control::snapshot& s);
     void serve_dump();
@@ -178,6 +186,7 @@ private:
     void forget(flow::flow_entry& f) {
         count_flow(f, -1);
         if (f.flags & flow::flow_flag::proxied) release_held(f);
+        release_tuple(f);
         flows_->remove(&f);
     }
     proxy_state& proxy_of(const flow::flow_entry& f) {
@@ -220,7 +229,7 @@ private:
     static constexpr uint32_t sweep_slice = 8192;  // entries per poll: bounds the added latency
     uint64_t reset_seen_ = 0;
     uint32_t reset_cursor_ = no_sweep;
-    uint16_t next_local_port_;
+    uint32_t early_drop_miss_tick_ = 0xffffffff;
 };
 
 }  // namespace sluice::dataplane

@@ -22,9 +22,9 @@ inline constexpr uint32_t no_entry = 0xffffffff;
 struct flow_entry {
     flow_key client;           // as sent by the client: client → VIP
     uint8_t backend_addr[16];  // reply direction: backend → local address
-    // The local (full-NAT source) address is not stored: it is the first address of the
-    // client's family on port_backend (flow_table::local_address), fixed while sluiced runs
-    // since ports change only with a restart. That keeps the entry at 96 bytes.
+    // The local (full-NAT source) address is stored as an index into the local addresses of
+    // port_backend and the client's family (flow_table::local_address), fixed while sluiced runs
+    // since ports change only with a restart.
     uint16_t backend_port;  // host order
     uint16_t local_port;
     uint32_t expire_tick;  // deadline, moved forward by traffic
@@ -43,9 +43,28 @@ struct flow_entry {
     // what the other side expects next, so a reset the LB sends is accepted (RFC 5961). Valid
     // once flow_flag::seq_client / seq_backend is set.
     uint32_t seq_next[2];
+    // Per direction, the highest acknowledgement number that side sent (in the numbers its peer
+    // uses: after SYN-proxy translation) and the window it last advertised (unscaled), for
+    // judging RSTs (RFC 5961). Valid once flow_extra::ack_client / ack_backend is set.
+    uint32_t ack_seen[2];
+    uint16_t window[2];
+    uint8_t local_index;  // which local address of port_backend (tuple_pool)
+    uint8_t wscale;       // window shifts: client in the low nibble, backend in the high one
+    uint8_t extra;        // flow_extra bits
+    uint8_t reserved;
 };
 
-static_assert(sizeof(flow_entry) == 96, "96-byte entry + 32 bytes of index = 128 per flow");
+static_assert(sizeof(flow_entry) == 112, "112-byte entry + 32 bytes of index = 144 per flow");
+
+// More per-flow bits (flow_entry::extra).
+namespace flow_extra {
+inline constexpr uint8_t ack_client = 0x01;  // ack_seen/window[from_client] valid
+inline constexpr uint8_t ack_backend = 0x02;
+inline constexpr uint8_t wscale_client_offered = 0x04;  // the client's SYN carried a window scale
+inline constexpr uint8_t wscale_agreed = 0x08;          // both sides scale: wscale applies
+inline constexpr uint8_t replied = 0x10;                // the backend has sent something
+inline constexpr uint8_t backend_closed_first = 0x20;   // backend's FIN before the client's
+}  // namespace flow_extra
 
 inline bool is_live(const flow_entry& e) {
     return e.state != tcp_state::count;
@@ -65,13 +84,15 @@ public:
     flow_table(void* memory, uint32_t capacity, uint32_t now_tick);
 
     static constexpr unsigned max_ports = 16;
-    // The full-NAT source address of flows leaving on `port` for `family` (4 or 6): 16 bytes,
-    // IPv4 in the first 4. Set before the first insert (control thread, at start).
-    void set_local_address(uint8_t port, uint8_t family, const uint8_t* address) {
-        std::memcpy(local_addrs_[port % max_ports][family == 6], address, 16);
+    static constexpr unsigned max_local_addresses = 256;
+    // The full-NAT source addresses of flows leaving on `port` for `family` (4 or 6): 16 bytes
+    // each, IPv4 in the first 4. Set before the first insert (control thread, at start).
+    void set_local_address(uint8_t port, uint8_t family, unsigned index, const uint8_t* address) {
+        std::memcpy(local_addrs_[port % max_ports][family == 6][index % max_local_addresses],
+                    address, 16);
     }
     const uint8_t* local_address(const flow_entry& e) const {
-        return local_addrs_[e.port_backend % max_ports][e.client.family == 6];
+        return local_addrs_[e.port_backend % max_ports][e.client.family == 6][e.local_index];
     }
     // The key a reply from the backend carries: backend → local address.
     flow_key reply_key(const flow_entry& e) const {
@@ -103,6 +124,14 @@ public:
 
     // Removes the flow now (index and wheel). Used when a SYN reuses a closed flow's tuple.
     void remove(flow_entry* e);
+
+    // Early drop: the first entry for which `evictable(entry)` holds among those closest to
+    // their deadline (the next `max_slots` wheel slots, at most `max_entries` entries looked
+    // at), or nullptr. The caller removes it. Bounded so a table full of established flows
+    // costs a few hundred loads, not a scan.
+    template <class Pred>
+    flow_entry* oldest_evictable(Pred&& evictable, uint32_t max_slots = 1024,
+                                 uint32_t max_entries = 64);
 
     // Moves the deadline; re-files at once only when it got earlier.
     void set_expire(flow_entry* e, uint32_t tick) {
@@ -157,7 +186,7 @@ private:
     uint32_t size_ = 0;
     uint32_t free_head_;
     uint32_t last_tick_;
-    uint8_t local_addrs_[max_ports][2][16] = {};
+    uint8_t local_addrs_[max_ports][2][max_local_addresses][16] = {};
 };
 
 template <class Fill>
@@ -186,6 +215,21 @@ flow_entry* flow_table::insert(uint32_t expire_tick, Fill&& fill) {
     e->expire_tick = expire_tick;
     link(e, expire_tick);
     return e;
+}
+
+template <class Pred>
+flow_entry* flow_table::oldest_evictable(Pred&& evictable, uint32_t max_slots,
+                                         uint32_t max_entries) {
+    uint32_t looked = 0;
+    for (uint32_t s = 1; s <= max_slots && s <= wheel_slots; ++s) {
+        for (uint32_t cur = wheel_[(last_tick_ + s) & (wheel_slots - 1)]; cur != no_entry;) {
+            flow_entry* e = &entries_[cur];
+            if (evictable(*e)) return e;
+            if (++looked >= max_entries) return nullptr;
+            cur = e->timer_next;
+        }
+    }
+    return nullptr;
 }
 
 template <class OnExpire>

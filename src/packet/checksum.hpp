@@ -50,4 +50,21 @@ inline uint16_t checksum_update(uint16_t csum, const uint8_t* old_bytes, const u
     return uint16_t(~checksum_fold(sum));
 }
 
+// True when the TCP/UDP segment `l4` (of `l4_len` bytes) verifies under its pseudo-header:
+// the one's-complement sum over pseudo-header and segment, stored checksum included, is 0xffff.
+// Addresses in network order (4 bytes for family 4, else 16).
+inline bool l4_checksum_verifies(uint8_t family, const uint8_t* src, const uint8_t* dst,
+                                 uint8_t protocol, const uint8_t* l4, size_t l4_len) {
+    const size_t alen = family == 4 ? 4 : 16;
+    uint64_t sum = checksum_partial(src, alen);
+    sum = checksum_partial(dst, alen, sum);
+    const uint8_t tail[4] = {0, protocol, uint8_t(l4_len >> 8), uint8_t(l4_len)};
+    sum = checksum_partial(tail, 4, sum);
+    if (family != 4) {
+        const uint8_t high[2] = {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16)};
+        sum = checksum_partial(high, 2, sum);
+    }
+    return checksum_fold(checksum_partial(l4, l4_len, sum)) == 0xffff;
+}
+
 }  // namespace sluice::packet

@@ -321,7 +321,8 @@ TEST_CASE("a SYN from a client whose MAC is unknown triggers ARP and is dropped"
 }
 
 TEST_CASE("a SYN on the tuple of a reset connection starts a new flow with a new local port") {
-    // Property: after RST the flow is in CLOSE; a new SYN replaces it (flows_reused) and uses a
+    // Property: after an exact RST the flow is in CLOSE; a replayed SYN does not rebind it
+    // (syn_not_new); a new SYN (sequence beyond the old one) replaces it (flows_reused) and uses a
     // different full-NAT source port, so the backend never sees the old tuple again.
     frame_spec syn;
     syn.dst = v4(198, 18, 0, 10);
@@ -334,10 +335,17 @@ TEST_CASE("a SYN on the tuple of a reset connection starts a new flow with a new
     REQUIRE(first.size() == 1);
     frame_spec rst = syn;
     rst.tcp_flags = 0x04;
+    rst.tcp_seq = syn.tcp_seq + 1;  // what follows the SYN: the only RST acceptable in SYN_SENT
     inject(client, from_client(rst));
     run_passes();
     REQUIRE(transmitted(servers).size() == 1);
     uint64_t reused = dataplane::read(h.rt->worker_at(0).counters.flows_reused);
+    const uint64_t replays = drops(drop_reason::syn_not_new);
+    inject(client, from_client(syn));
+    run_passes();
+    CHECK(transmitted(servers).empty());
+    CHECK(drops(drop_reason::syn_not_new) == replays + 1);
+    syn.tcp_seq += 100000;
     inject(client, from_client(syn));
     run_passes();
     auto second = transmitted(servers);

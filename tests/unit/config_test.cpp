@@ -83,7 +83,7 @@ TEST_CASE("a minimal config gets every documented default") {
     CHECK(cfg.flows.capacity == 65536);
     CHECK(cfg.flows.local_port_min == 1024);
     CHECK(cfg.flows.local_port_max == 60999);  // 61000.. are the host kernel's (probes)
-    CHECK(cfg.timeouts.tcp_syn == 120);
+    CHECK(cfg.timeouts.tcp_syn == 10);
     CHECK(cfg.timeouts.tcp_established == 900);
     CHECK(cfg.timeouts.tcp_fin_wait == 120);
     CHECK(cfg.timeouts.tcp_time_wait == 120);
@@ -1188,7 +1188,7 @@ TEST_CASE("an invalid value is reported once, not again by the cross-checks that
 // --- port_config helpers -----------------------------------------------------------------------
 
 TEST_CASE("is_pci recognises PCI addresses with or without the domain") {
-    auto pci = [](std::string device) { return port_config{"p", std::move(device), {}}.is_pci(); };
+    auto pci = [](std::string device) { return port_config{"p", std::move(device), {}, {}}.is_pci(); };
     CHECK(pci("0000:03:00.0"));
     CHECK(pci("0000:AF:1f.7"));
     CHECK(pci("03:00.1"));
@@ -1202,7 +1202,7 @@ TEST_CASE("is_pci recognises PCI addresses with or without the domain") {
 
 TEST_CASE("dpdk_name is the full lower-case PCI address or the vdev name before ','") {
     auto name = [](std::string device) {
-        return port_config{"p", std::move(device), {}}.dpdk_name();
+        return port_config{"p", std::move(device), {}, {}}.dpdk_name();
     };
     CHECK(name("0000:03:00.0") == "0000:03:00.0");
     CHECK(name("0000:AF:00.1") == "0000:af:00.1");

@@ -26,8 +26,8 @@ struct table_fixture {
     explicit table_fixture(uint32_t capacity, uint32_t now = 0)
         : memory(std::aligned_alloc(64, (flow_table::required_bytes(capacity) + 63) / 64 * 64)),
           table(memory.get(), capacity, now) {
-        table.set_local_address(0, 4, local_v4);
-        table.set_local_address(0, 6, local_v6);
+        table.set_local_address(0, 4, 0, local_v4);
+        table.set_local_address(0, 6, 0, local_v6);
     }
     static constexpr uint8_t local_v4[16] = {198, 18, 255, 1};
     static constexpr uint8_t local_v6[16] = {0x20, 0x01, 0, 2, 0, 0, 0,    0,

@@ -1,0 +1,51 @@
+#pragma once
+// Per-direction TCP sequence tracking of a flow and the checks that keep a forged segment from
+// tearing down or rebinding another client's flow (RFC 5961 for RST; Linux's TIME_WAIT rule for
+// SYN reuse). Pure functions over a flow entry and a TCP header; lcore-safe, no DPDK.
+#include <cstdint>
+
+#include "flow/flow_table.hpp"
+
+namespace sluice::flow {
+
+// What to do with an RST travelling in some direction of a flow.
+enum class rst_verdict : uint8_t {
+    accept,         // exact: the receiver will reset; the flow moves to CLOSE
+    in_window,      // inside the receiver's window but not exact: forwarded (the receiver answers
+                    // with a challenge ACK, RFC 5961 §3.2), the flow keeps its state
+    out_of_window,  // cannot be the peer's: dropped
+};
+
+struct tcp_segment {
+    uint32_t seq;
+    uint32_t ack;
+    uint16_t window;
+    uint8_t flags;
+    uint32_t payload;  // bytes of payload
+};
+
+// Reads seq, ack, window and flags of a TCP header of `l4_length` bytes (validated by parse).
+tcp_segment read_segment(const uint8_t* tcp, uint16_t l4_length);
+
+// Judges an RST sent in direction `dir`, with the numbers as the sender wrote them. `exact_seq`
+// may compare against seq_next (false for SYN-proxied flows, whose seq_next is translated).
+rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg, bool exact_seq);
+
+// Records the segment after any translation: seq_next (what the other side expects next), the
+// sender's ack and window, window scales from SYN / SYN-ACK options (`tcp` is the header, for
+// the options), who closed first. RSTs record nothing.
+void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_segment& seg);
+
+// A client SYN that finds this flow in TIME_WAIT or CLOSE starts a new connection only when its
+// sequence number lies beyond the old connection's (as Linux accepts a SYN in TIME_WAIT);
+// anything else is a retransmission or a forgery and must not rebind the tuple.
+bool plausible_new_syn(const flow_entry& f, uint32_t syn_seq);
+
+// Early drop may evict this flow: TCP not established; UDP never answered by the backend.
+bool evictable(const flow_entry& f);
+
+// When the flow ends, the backend holds no state for its tuple (no TIME_WAIT): UDP; reset;
+// handshake never answered; the client closed first and the backend finished.
+bool backend_forgets_tuple(const flow_entry& f);
+
+}  // namespace sluice::flow
