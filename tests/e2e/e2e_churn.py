@@ -11,6 +11,7 @@ the first run are still remembered: one backend sees the whole rate on one tuple
 Per period: wrk's requests/s, its socket errors (connect, read, write, timeout) and non-2xx/3xx
 answers, and the LB's refusal counters (drop_local_port_exhausted, drop_flow_table_full, ...).
 """
+import os
 import re
 import time
 
@@ -46,13 +47,25 @@ def wrk_period() -> dict:
     return fig
 
 
+def syn_retransmits() -> int:
+    """The client kernel's SYN retransmissions (TcpExt TCPSynRetrans): a tuple collision at a
+    backend shows as retransmitted SYNs; a busy machine as a lower rate without them."""
+    lines = lab.ns_run(lab.NS_CLIENT, ["cat", "/proc/net/netstat"]).stdout.splitlines()
+    for names, values in zip(lines[0::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:])).get("TCPSynRetrans", 0))
+    return 0
+
+
 def churn(t: lab.Test, what: str) -> list[str]:
     """PERIODS wrk periods back to back; returns the problems found (empty: the property held)."""
     problems, periods = [], []
     for i in range(PERIODS):
-        before = t.stats()
+        before, syn_before = t.stats(), syn_retransmits()
         fig = wrk_period()
         s = t.stats()
+        fig["syn_retransmits"] = syn_retransmits() - syn_before
+        fig["load"] = os.getloadavg()[0]
         fig["refusals"] = {k: s.get(k, 0) - before.get(k, 0) for k in REFUSALS
                            if s.get(k, 0) != before.get(k, 0)}
         fig["early_dropped"] = s.get("flows_early_dropped", 0) - before.get("flows_early_dropped", 0)
@@ -60,7 +73,8 @@ def churn(t: lab.Test, what: str) -> list[str]:
         lab.log(f"{what}: period {i + 1}: {fig['rate']:.0f} conn/s ({fig['requests']} requests); "
                 f"errors connect {fig['connect']} read {fig['read']} write {fig['write']} timeout "
                 f"{fig['timeout']} non-2xx {fig['non2xx']}; refusals {fig['refusals'] or 0}; "
-                f"early drops {fig['early_dropped']}; flows_active {s['flows_active']}")
+                f"early drops {fig['early_dropped']}; flows_active {s['flows_active']}; client SYN "
+                f"retransmits {fig['syn_retransmits']}; load average {fig['load']:.1f}")
         errors = sum(fig[k] for k in ("connect", "read", "write", "timeout", "non2xx"))
         if errors:
             problems.append(f"{what}: period {i + 1}: {errors} wrk errors")
