@@ -115,6 +115,12 @@ bpf = get("tcp_established_1M", "bytes_per_flow") or max(
     (r["bytes_per_flow"] for r in data["results"] if r["bytes_per_flow"]), default=None)
 line("<= 128 bytes per flow", None if bpf is None else bpf <= 128,
      "-" if bpf is None else "%.0f B (entry %d B + index + timer wheel)" % (bpf, data["flow_entry_bytes"]))
+variants = [r for r in data["results"] if r.get("vs_tcp_new")]
+if variants:
+    print("\nnew-flow variants as a ratio to tcp_new in this run (whole loop / worker step):")
+    for r in variants:
+        print("  {:<28} {:.2f}M flows/s  {:.3f} x / {:.3f} x".format(
+            r["name"], r["flows_per_second"] / 1e6, r["vs_tcp_new"], r["worker_vs_tcp_new"]))
 EOF
 echo
 # Mpps against concurrent flows as a PNG next to the results (docs/perf-flows.png is refreshed

@@ -33,6 +33,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/log.hpp"
@@ -60,6 +61,11 @@ constexpr uint32_t vip_address = ip4(198, 18, 0, 10);
 constexpr uint32_t gateway_address = ip4(198, 18, 0, 2);
 constexpr uint32_t lb_server_address = ip4(198, 18, 16, 1);  // the full-NAT source address
 constexpr uint32_t first_backend = ip4(198, 18, 16, 2);
+// The local address pool of the *_pool16 scenario ([[port]] local_addresses), clear of the
+// backends; the full-NAT source of a frame to a backend must lie in the scenario's pool.
+constexpr uint32_t pool16_first = ip4(198, 18, 31, 16);
+constexpr const char* pool16_keys = "local_addresses = [\"198.18.31.16/28\"]\n";
+uint32_t local_first = lb_server_address, local_count = 1;  // the pool of the running scenario
 constexpr uint16_t tcp_vip_port = 80;
 constexpr uint16_t udp_vip_port = 53;
 // Full-NAT gives each (local address, backend) pair 59976 source ports (1024..60999); with one
@@ -212,7 +218,7 @@ const char* check_output(uint8_t port, const uint8_t* f, uint32_t len, bool nat,
     uint8_t mac[6];
     if (std::memcmp(f + 6, port_mac[port], 6) != 0) return "source MAC is not the port's";
     if (port == servers) {
-        if (src != lb_server_address) return "to a backend: source is not the local address";
+        if (src - local_first >= local_count) return "to a backend: source is not a local address";
         if (dst < first_backend || dst >= first_backend + backend_count) return "not a backend";
         mac_of(dst, mac);
         if (std::memcmp(f, mac, 6) != 0) return "to a backend: not the backend's MAC";
@@ -382,6 +388,9 @@ const char* check_syn_ack(uint8_t port, const uint8_t* f, uint32_t len) {
 
 void check_frame(uint8_t port, const rte_mbuf* m) {
     const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    // The RST an early drop sends to the evicted flow's backend is the LB's own frame (counted
+    // by the scenario against resets_sent), not a rewritten one.
+    if (port == servers && m->data_len >= 54 && f[23] == 6 && (f[47] & 0x04)) return;
     const char* e = h.expected == expect::syn_ack
                         ? check_syn_ack(port, f, m->data_len)
                         : check_output(port, f, m->data_len, h.expected == expect::nat, h.port_mac);
@@ -389,7 +398,8 @@ void check_frame(uint8_t port, const rte_mbuf* m) {
 }
 
 // The benchmark's sluiced configuration; @CAPACITY@ and @BACKENDS@ are filled in per scenario,
-// @ROUTES@ with extra [[route]]s and @TCP_VIP@ with extra keys and tables of the tcp VIP.
+// @ROUTES@ with extra [[route]]s, @TCP_VIP@ with extra keys and tables of the tcp VIP and
+// @SERVERS_KEYS@ with extra keys of the servers [[port]].
 constexpr const char* config_template = R"([dataplane]
 worker_cpus = [0]
 idle = "spin"
@@ -410,7 +420,7 @@ addresses = ["198.18.0.1/24"]
 name = "servers"
 device = "net_ring_servers"
 addresses = ["198.18.16.1/20"]
-
+@SERVERS_KEYS@
 [[route]]
 prefix = "198.19.0.0/16"
 via = "198.18.0.2"
@@ -433,7 +443,8 @@ protocol = "udp"
 backend = [@BACKENDS@]
 )";
 
-std::string config_text(uint32_t capacity, const std::string& routes, const std::string& tcp_vip) {
+std::string config_text(uint32_t capacity, const std::string& routes, const std::string& tcp_vip,
+                        const std::string& servers_keys) {
     std::string backends;
     for (uint32_t b = 0; b < backend_count; ++b) {
         const uint32_t a = backend_address(b);
@@ -449,6 +460,7 @@ std::string config_text(uint32_t capacity, const std::string& routes, const std:
     fill("@CAPACITY@", std::to_string(capacity));
     fill("@ROUTES@", routes);
     fill("@TCP_VIP@", tcp_vip);
+    fill("@SERVERS_KEYS@", servers_keys);
     fill("@BACKENDS@", backends);
     return text;
 }
@@ -541,9 +553,9 @@ void resolve_neighbors() {
 
 // The scenario's configuration, parsed (reloads compare it with the running one).
 config::config bench_config(uint32_t capacity, const std::string& routes,
-                            const std::string& tcp_vip) {
-    config::config cfg =
-        config::load_string(config_text(capacity, routes, tcp_vip), "worker_bench.toml");
+                            const std::string& tcp_vip, const std::string& servers_keys = "") {
+    config::config cfg = config::load_string(config_text(capacity, routes, tcp_vip, servers_keys),
+                                             "worker_bench.toml");
     cfg.dataplane.kernel_interfaces = false;  // no TAP interfaces: runs in the caller's namespace
     return cfg;
 }
@@ -803,6 +815,11 @@ struct scenario {
     // The tcp VIP's [vip.limits] packets_per_second (0: no limits, no guard), for established
     // traffic: set so high that every packet passes, the cost of the check alone is measured.
     uint64_t packet_limit = 0;
+    // tcp_new variants: the servers port's local address pool has 16 addresses (pool16), or the
+    // table holds fewer flows than the SYNs open, so each SYN past it evicts a half-open flow
+    // (early drop; the worker sends the evicted flow's backend an RST).
+    bool pool16 = false;
+    bool early_drop = false;
 };
 
 struct result {
@@ -900,7 +917,9 @@ result run(const scenario& sc, const options& o) {
     }
     if (sc.packet_limit)
         tcp_vip += "[vip.limits]\npackets_per_second = " + std::to_string(sc.packet_limit) + "\n";
-    start_runtime(bench_config(sc.capacity, routes, tcp_vip));
+    local_first = sc.pool16 ? pool16_first : lb_server_address;
+    local_count = sc.pool16 ? 16 : 1;
+    start_runtime(bench_config(sc.capacity, routes, tcp_vip, sc.pool16 ? pool16_keys : ""));
     auto& w = worker();
     // The protection the scenario measures is really in the snapshot the worker reads.
     const control::vip_protection& protect = h.rt->current_snapshot().vips[0].protect;
@@ -965,6 +984,8 @@ result run(const scenario& sc, const options& o) {
     const uint64_t drops_before = drops_total();
     const uint64_t created_before = dataplane::read(w.counters.flows_created);
     const uint64_t cookies_before = dataplane::read(w.counters.syn_cookies_sent);
+    const uint64_t resets_before = dataplane::read(w.counters.resets_sent);
+    const uint64_t evicted_before = dataplane::read(w.counters.flows_early_dropped);
     if (sc.k == kind::baseline) {
         r.m = drive<1>(t, single_pass, cycles_limit, [] {
             rte_mbuf* pkts[burst];
@@ -1057,6 +1078,16 @@ result run(const scenario& sc, const options& o) {
                 fail(std::to_string(syns - uint64_t(answered)) + " SYNs without a SYN-ACK");
         }
     } else {
+        // early_drop: the servers port also sent the evicted flows' RSTs.
+        const uint64_t resets = dataplane::read(w.counters.resets_sent) - resets_before;
+        const uint64_t evicted = dataplane::read(w.counters.flows_early_dropped) - evicted_before;
+        if (sc.early_drop) {
+            all.sent[servers] -= std::min(all.sent[servers], resets);
+            if (evicted + sc.capacity < r.new_flows)
+                fail(std::to_string(evicted) + " flows early-dropped for " +
+                     std::to_string(r.new_flows) + " new flows into a table of " +
+                     std::to_string(sc.capacity));
+        }
         for (uint8_t p = 0; p < 2; ++p)
             if (all.sent[1 - p] != all.injected[p])
                 fail(std::to_string(all.injected[p]) + " frames injected on port " +
@@ -1113,6 +1144,19 @@ std::vector<scenario> plan(const options& o) {
     v.push_back({"tcp_new_" + count_name(fresh),
                  "SYNs of new flows (miss, rr, local port, insert, rewrite) into an empty table",
                  kind::tcp_new, 0, fresh, capacity_for(fresh), ""});
+    scenario pool = v.back();
+    pool.name += "_pool16";
+    pool.what = "as tcp_new, the servers port with 16 local addresses (local_addresses, a /28)";
+    pool.pool16 = true;
+    v.push_back(pool);
+    scenario evict = v.back();
+    evict.name = v[v.size() - 2].name + "_early_drop";
+    evict.capacity = std::max(1024u, fresh / 16);
+    evict.what = "as tcp_new into a table of " + binary_name(evict.capacity) +
+                 ": past it each SYN evicts a half-open flow (early drop, RST to its backend)";
+    evict.pool16 = false;
+    evict.early_drop = true;
+    v.push_back(evict);
     const uint32_t mixed_flows = smoke ? 256 : 1000000;
     const uint32_t mixed_packets = smoke ? 4096 : 2000000;
     v.push_back({"tcp_mixed_" + count_name(mixed_flows),
@@ -1249,6 +1293,36 @@ void print_protection(const protection_figures& p, double baseline_mpps) {
             p.per_checked(p.bucket->bucket_ns), p.per_checked(p.bucket->bucket_step_ns));
 }
 
+// The plain tcp_new scenario of this run, which the pool16 and early_drop variants are compared
+// with (null: not run or measured nothing; one that failed a check still serves, marked so).
+const result* tcp_new_reference(const std::vector<result>& results) {
+    for (const result& r : results)
+        if (r.m.packets && r.sc->k == kind::tcp_new && !r.sc->pool16 && !r.sc->early_drop)
+            return &r;
+    return nullptr;
+}
+
+// New flows/s of a tcp_new variant over the plain tcp_new's (whole loop, worker step); 0 when
+// either is missing.
+std::pair<double, double> vs_tcp_new(const result& r, const result* ref) {
+    if (!ref || &r == ref || !r.error.empty() || r.sc->k != kind::tcp_new) return {0, 0};
+    return {result::finite(r.flows_per_second() / ref->flows_per_second()),
+            result::finite(r.step_flows_per_second() / ref->step_flows_per_second())};
+}
+
+void print_new_flow_ratios(const std::vector<result>& results) {
+    const result* ref = tcp_new_reference(results);
+    if (!ref) return;
+    for (const result& r : results) {
+        const auto [loop, step] = vs_tcp_new(r, ref);
+        if (loop > 0)
+            std::printf("%s: %.2fM new flows/s (worker step %.2fM) = %.3f x %s (step %.3f x)%s\n",
+                        r.sc->name.c_str(), r.flows_per_second() / 1e6,
+                        r.step_flows_per_second() / 1e6, loop, ref->sc->name.c_str(), step,
+                        ref->error.empty() ? "" : " (that reference FAILED its checks)");
+    }
+}
+
 std::string json_escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -1284,7 +1358,7 @@ void write_json(const std::string& path, const std::vector<scenario>& scenarios,
                      "\"worker_cycles_per_packet\": %.1f, \"worker_mpps\": %.4f, "
                      "\"new_flows\": %llu, \"flows_per_second\": %.0f, "
                      "\"worker_flows_per_second\": %.0f, \"vs_baseline\": %.4f, "
-                     "\"cpu_share\": %.3f, "
+                     "\"cpu_share\": %.3f, \"vs_tcp_new\": %.4f, \"worker_vs_tcp_new\": %.4f, "
                      "\"ok\": %s, \"error\": \"%s\"}",
                      first ? "" : ",", s.name.c_str(), json_escape(s.what).c_str(), s.flows,
                      s.k == kind::baseline ? 0u : s.capacity,
@@ -1294,6 +1368,8 @@ void write_json(const std::string& path, const std::vector<scenario>& scenarios,
                      r.step_mpps(), static_cast<unsigned long long>(r.new_flows),
                      r.flows_per_second(), r.new_flows ? r.step_flows_per_second() : 0.0,
                      baseline_mpps > 0 ? r.mpps() / baseline_mpps : 1.0, r.cpu_share(),
+                     vs_tcp_new(r, tcp_new_reference(results)).first,
+                     vs_tcp_new(r, tcp_new_reference(results)).second,
                      r.error.empty() ? "true" : "false", json_escape(r.error).c_str());
         first = false;
     }
@@ -1488,6 +1564,7 @@ int main(int argc, char** argv) {
     }
     const protection_figures protection = protection_of(results);
     print_protection(protection, baseline_mpps);
+    print_new_flow_ratios(results);
     std::printf("\nscenarios:\n");
     for (const scenario& s : scenarios) std::printf("  %-22s %s\n", s.name.c_str(), s.what.c_str());
     if (!o.json.empty())

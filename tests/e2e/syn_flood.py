@@ -4,7 +4,7 @@ prefix (default 198.18.128.0/17) to one VIP port, at most --count packets and --
 --ack sends bare ACKs with random numbers instead (forged SYN-cookie answers).
 
     syn_flood.py --dst 198.18.0.10 --dport 80 [--prefix 198.18.128.0/17] [--count N]
-                 [--duration S] [--variety K] [--ack]
+                 [--duration S] [--variety K] [--rate PPS] [--announce] [--ack]
 
 Run inside the client namespace (root: raw socket). Packets are built before the clock starts
 (K distinct source address/port/ISN combinations, reused round robin), so the loop only sends.
@@ -61,6 +61,10 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--variety", type=int, default=8192)
     ap.add_argument("--ack", action="store_true", help="bare ACKs instead of SYNs")
+    ap.add_argument("--announce", action="store_true",
+                    help='print {"event": "started"} when the packets are built and sending starts')
+    ap.add_argument("--rate", type=float, default=0,
+                    help="at most this many packets per second (0: as fast as it goes)")
     args = ap.parse_args()
     prefix = ipaddress.ip_network(args.prefix)
     dst = ipaddress.ip_address(args.dst)
@@ -77,6 +81,8 @@ def main() -> int:
         packets.append(segment(src, dst.packed, random.randrange(1024, 65536), args.dport,
                                random.getrandbits(32), args.ack))
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    if args.announce:
+        print(json.dumps({"event": "started", "variety": len(packets)}), flush=True)
     target = (args.dst, 0)
     sent = 0
     t0 = time.monotonic()
@@ -90,8 +96,11 @@ def main() -> int:
             except OSError:  # socket buffer full: the kernel drops, we move on
                 pass
         sent = min(sent + 256, args.count)
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             break
+        if args.rate > 0 and t0 + sent / args.rate > now:  # paced: wait for this chunk's due time
+            time.sleep(min(t0 + sent / args.rate, deadline) - now)
     elapsed = time.monotonic() - t0
     print(json.dumps({"sent": sent, "seconds": round(elapsed, 3),
                       "pps": round(sent / elapsed) if elapsed > 0 else 0}), flush=True)

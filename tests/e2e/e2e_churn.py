@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Sustained churn: 3 x 25 s of wrk with `Connection: close` at full rate, back to back, have zero errors, the last period at >= 80% of the first's rate and no refusal counter moving, with three backends (rr) and with one backend.
+
+Each new connection takes a full-NAT (local address, local port, backend address, backend port)
+tuple; with `Connection: close` the backend closes first and keeps the tuple in TIME_WAIT for 60 s.
+A tuple reused before then meets a backend that refuses the new SYN (the client retries after
+1 s, 3 s, ...): the rate collapses in the second period (issue 13: ~7,200/s, then 24/s). The lab's
+default pool (dpdk-config/lab.toml: `local_addresses` on "servers") and `reuse_after` must keep
+the rate up. The one-backend VIP comes second, by reload (not a restart), so that the tuples of
+the first run are still remembered: one backend sees the whole rate on one tuple space.
+Per period: wrk's requests/s, its socket errors (connect, read, write, timeout) and non-2xx/3xx
+answers, and the LB's refusal counters (drop_local_port_exhausted, drop_flow_table_full, ...).
+"""
+import os
+import re
+import time
+
+import lab
+
+URL = f"http://{lab.VIP}/"
+PERIODS = 3
+PERIOD_S = 25
+CONNECTIONS = 16
+REFUSALS = ("drop_local_port_exhausted", "drop_flow_table_full", "drop_no_local_address",
+            "drop_exception_ring_full", "drop_ring_full", "drop_tx_full", "drop_syn_not_new")
+
+
+def wrk_period() -> dict:
+    """One wrk run of PERIOD_S seconds in the client namespace; its figures, parsed."""
+    res = lab.ns_run(lab.NS_CLIENT, ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{PERIOD_S}s",
+                                     "--timeout", "5s", "-H", "Connection: close", URL],
+                     timeout=PERIOD_S + 30, check_rc=False)
+    out = res.stdout
+    lab.check(res.returncode == 0, f"wrk: exit {res.returncode}: {out[-1000:]} {res.stderr[-500:]}")
+    m = re.search(r"(\d+) requests in", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    lab.check(m is not None and rate is not None, f"wrk printed no totals:\n{out}")
+    fig = {"requests": int(m.group(1)), "rate": float(rate.group(1)),
+           "connect": 0, "read": 0, "write": 0, "timeout": 0, "non2xx": 0}
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sock:
+        fig.update(connect=int(sock.group(1)), read=int(sock.group(2)),
+                   write=int(sock.group(3)), timeout=int(sock.group(4)))
+    non = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non:
+        fig["non2xx"] = int(non.group(1))
+    return fig
+
+
+def syn_retransmits() -> int:
+    """The client kernel's SYN retransmissions (TcpExt TCPSynRetrans): a tuple collision at a
+    backend shows as retransmitted SYNs; a busy machine as a lower rate without them."""
+    lines = lab.ns_run(lab.NS_CLIENT, ["cat", "/proc/net/netstat"]).stdout.splitlines()
+    for names, values in zip(lines[0::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:])).get("TCPSynRetrans", 0))
+    return 0
+
+
+def churn(t: lab.Test, what: str) -> list[str]:
+    """PERIODS wrk periods back to back; returns the problems found (empty: the property held)."""
+    problems, periods = [], []
+    for i in range(PERIODS):
+        before, syn_before = t.stats(), syn_retransmits()
+        fig = wrk_period()
+        s = t.stats()
+        fig["syn_retransmits"] = syn_retransmits() - syn_before
+        fig["load"] = os.getloadavg()[0]
+        fig["refusals"] = {k: s.get(k, 0) - before.get(k, 0) for k in REFUSALS
+                           if s.get(k, 0) != before.get(k, 0)}
+        fig["early_dropped"] = s.get("flows_early_dropped", 0) - before.get("flows_early_dropped", 0)
+        periods.append(fig)
+        lab.log(f"{what}: period {i + 1}: {fig['rate']:.0f} conn/s ({fig['requests']} requests); "
+                f"errors connect {fig['connect']} read {fig['read']} write {fig['write']} timeout "
+                f"{fig['timeout']} non-2xx {fig['non2xx']}; refusals {fig['refusals'] or 0}; "
+                f"early drops {fig['early_dropped']}; flows_active {s['flows_active']}; client SYN "
+                f"retransmits {fig['syn_retransmits']}; load average {fig['load']:.1f}")
+        errors = sum(fig[k] for k in ("connect", "read", "write", "timeout", "non2xx"))
+        if errors:
+            problems.append(f"{what}: period {i + 1}: {errors} wrk errors")
+        if fig["refusals"]:
+            problems.append(f"{what}: period {i + 1}: refusals {fig['refusals']}")
+    rates = [p["rate"] for p in periods]
+    lab.log(f"{what}: rates per period (conn/s): {' | '.join(f'{r:.0f}' for r in rates)}")
+    if rates[-1] < 0.8 * rates[0]:
+        problems.append(f"{what}: last period {rates[-1]:.0f} conn/s < 80% of the first's "
+                        f"{rates[0]:.0f}")
+    return problems
+
+
+def body(t: lab.Test) -> None:
+    t.lab_up()
+    # dpdk-config/lab.toml's [[port]], [flows] and [timeouts] as shipped (its local address pool
+    # included) with only the http VIP: first three backends, then one (same file, reloaded).
+    three = lab.vip_toml(name="http", scheduler="rr",
+                         backends=[lab.backend_addr(be) for be in lab.BACKENDS])
+    cfg = t.write_config("churn.toml", [three])
+    with t.sluiced(cfg) as d:
+        lab.log("config [[port]] servers: " + " ".join(
+            ln.strip() for ln in cfg.read_text().splitlines() if "local_addresses" in ln))
+        t.http_gets(3)  # neighbours learned before the clock starts
+        problems = churn(t, "three backends (rr)")
+        # One backend: the same address and port (one VIP) reloaded with be1 only.
+        t.write_config("churn.toml", [lab.vip_toml(name="http", scheduler="rr",
+                                                   backends=[lab.backend_addr("be1")])])
+        d.reload()
+        time.sleep(0.5)
+        problems += churn(t, "one backend (be1)")
+    lab.check(not problems, "; ".join(problems))
+
+
+if __name__ == "__main__":
+    lab.run_test(__doc__, body)
