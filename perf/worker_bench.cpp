@@ -68,8 +68,9 @@ constexpr const char* pool16_keys = "local_addresses = [\"198.18.31.16/28\"]\n";
 uint32_t local_first = lb_server_address, local_count = 1;  // the pool of the running scenario
 constexpr uint16_t tcp_vip_port = 80;
 constexpr uint16_t udp_vip_port = 53;
-// Full-NAT gives each (local address, backend) pair 59976 source ports (1024..60999); with one
-// local address, N flows need N / 59976 backends. 253 = 11 × 23 is coprime with 59976 =
+// Full-NAT gives each (local address, backend tuple group) pair 59976 source ports (1024..60999);
+// with one local address, N flows need N / 59976 backends, each in its own group (tuple_groups =
+// 256 below). 253 = 11 × 23 is coprime with 59976 =
 // 2^3·3^2·7^2·17, so the worker's round-robin and its port cursor never revisit a pair before
 // 253 × 59976 = 15.2 M flows: enough for the 10 M scenario, and the same pool for every scenario.
 constexpr uint32_t backend_count = 253;
@@ -427,6 +428,7 @@ via = "198.18.0.2"
 @ROUTES@
 [flows]
 capacity = @CAPACITY@
+tuple_groups = 256
 
 [[vip]]
 name = "tcp"
