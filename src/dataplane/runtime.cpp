@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <random>
 #include <cstring>
 #include <stdexcept>
 
@@ -200,6 +201,7 @@ void runtime::create_tuple_pools(unsigned w, const local_port_plan& plan) {
     // The full-NAT source addresses per egress port and family (ports change only with a
     // restart), and this worker's tuples over them and its slice of the local ports.
     const uint32_t reuse_ticks = cfg_.flows.reuse_after * ticks_per_second;
+    std::random_device seed;  // a fresh start point per run: see flow::tuple_pool
     for (size_t p = 0; p < cfg_.ports.size(); ++p) {
         for (address_family fam : {address_family::ipv4, address_family::ipv6}) {
             const auto sources = cfg_.ports[p].full_nat_sources(fam);
@@ -210,7 +212,7 @@ void runtime::create_tuple_pools(unsigned w, const local_port_plan& plan) {
                                                    sources[k].bytes.data());
             tuple_pools_[w][p][family == 6] = std::make_unique<flow::tuple_pool>(
                 unsigned(sources.size()), plan.first(w), plan.per_worker, cfg_.flows.tuple_groups,
-                reuse_ticks);
+                reuse_ticks, seed());
         }
     }
 }

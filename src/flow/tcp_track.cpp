@@ -99,7 +99,9 @@ void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_s
 
 bool plausible_new_syn(const flow_entry& f, uint32_t syn_seq) {
     if (!(f.flags & flow_flag::seq_client)) return true;
-    return int32_t(syn_seq - f.seq_next[size_t(direction::from_client)]) > 0;
+    const uint32_t next = f.seq_next[size_t(direction::from_client)];
+    if (!(f.extra & flow_extra::ack_client) && syn_seq == next - 1) return true;
+    return int32_t(syn_seq - next) > 0;
 }
 
 bool evictable(const flow_entry& f) {

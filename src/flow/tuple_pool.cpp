@@ -9,7 +9,7 @@
 namespace sluice::flow {
 
 tuple_pool::tuple_pool(unsigned addresses, uint16_t first_port, uint32_t span, uint32_t groups,
-                       uint32_t reuse_after_ticks)
+                       uint32_t reuse_after_ticks, uint64_t seed)
     : addresses_(addresses ? addresses : 1),
       first_port_(first_port),
       span_(span),
@@ -20,6 +20,8 @@ tuple_pool::tuple_pool(unsigned addresses, uint16_t first_port, uint32_t span, u
       in_use_(addresses_) {
     ring_bytes_ = (size_t(mask_) + 1) * sizeof(uint64_t);
     for (group& g : groups_) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;  // LCG step per group
+        g.start = uint32_t((seed >> 32) % total_);
         // Reserved, not committed: pages are touched only as far as tuples circulate.
         void* p = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -36,7 +38,8 @@ tuple_pool::~tuple_pool() {
 bool tuple_pool::acquire(uint32_t gi, uint32_t now_tick, local_tuple& out) {
     group& g = groups_[gi];
     if (g.fresh < total_) {
-        out = tuple_at(g.fresh++);
+        const uint32_t id = g.start + g.fresh++;
+        out = tuple_at(id < total_ ? id : id - total_);
     } else {
         if (g.head == g.tail) return false;
         const uint64_t slot = g.ring[g.head & mask_];

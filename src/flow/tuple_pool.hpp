@@ -7,8 +7,9 @@
 // Each backend endpoint belongs to one of `groups` (assigned in turn by the control thread,
 // control::backend_registry::tuple_group); within a group a tuple is exclusive (at most one flow
 // uses it), across groups it is shared (the backend side of the 4-tuple differs). Per group, tuples
-// are handed out fresh (never used since start) first, spread over the addresses; after that the
-// one released longest ago, and only once it has rested `reuse_after` ticks. A tuple whose
+// are handed out fresh (never used since start) first, spread over the addresses and starting at a
+// point drawn from `seed` (a restart within reuse_after, which forgets what rested, then does not
+// walk the tuples the previous run just closed); after that the one released longest ago, and only once it has rested `reuse_after` ticks. A tuple whose
 // backend holds no state for it (UDP, reset, handshake never answered, client closed first) is
 // released "clean" and may be used again at once. Acquire and release are O(1).
 //
@@ -31,7 +32,7 @@ class tuple_pool {
 public:
     // `addresses` local addresses, ports [first_port, first_port + span). Control thread.
     tuple_pool(unsigned addresses, uint16_t first_port, uint32_t span, uint32_t groups,
-               uint32_t reuse_after_ticks);
+               uint32_t reuse_after_ticks, uint64_t seed);
     ~tuple_pool();
     tuple_pool(const tuple_pool&) = delete;
     tuple_pool& operator=(const tuple_pool&) = delete;
@@ -50,7 +51,8 @@ public:
 
 private:
     struct group {
-        uint32_t fresh = 0;  // next never-used tuple id
+        uint32_t fresh = 0;  // how many never-used tuples were handed out
+        uint32_t start = 0;  // the id the fresh walk starts at
         uint32_t head = 0;   // ring positions, free-running (masked on access)
         uint32_t tail = 0;
         uint64_t* ring = nullptr;  // (tuple id << 32) | release tick + reuse_after (ready tick)
