@@ -18,6 +18,22 @@ using flow::direction;
 using flow::flow_entry;
 using flow::flow_key;
 
+template <class Pred>
+bool worker::early_drop(const snapshot& s, uint32_t& miss_tick, Pred&& pred) {
+    // A table full of established flows would make every new flow scan in vain: after a miss,
+    // wait for the next tick (flows expire, states change) before scanning again.
+    if (miss_tick == now_tick_) return false;
+    flow_entry* victim = flows_->oldest_evictable(pred);
+    if (!victim) {
+        miss_tick = now_tick_;
+        return false;
+    }
+    wind_down(s, *victim);
+    flows_->remove(victim);
+    bump(counters.flows_early_dropped);
+    return true;
+}
+
 flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& key,
                                 drop_reason& why) {
     mbuf_meta& meta = meta_of(m);
@@ -66,7 +82,8 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     }
     const uint32_t group = be.tuple_group;
     flow::local_tuple local;
-    if (!pool->acquire(group, now_tick_, local)) {
+    if (!pool->acquire(group, now_tick_, local) &&
+        !(free_tuple_by_early_drop(s, be, group) && pool->acquire(group, now_tick_, local))) {
         why = drop_reason::local_port_exhausted;
         return nullptr;
     }
@@ -97,7 +114,9 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         if (!vip.protect.has_rules) e.flags |= flow::flow_flag::inspected;
     };
     flow_entry* f = flows_->insert(now_tick_ + timeout, fill);
-    if (!f && early_drop(s)) f = flows_->insert(now_tick_ + timeout, fill);
+    if (!f && early_drop(s, early_drop_miss_tick_,
+                         [](const flow_entry& e) { return flow::evictable(e); }))
+        f = flows_->insert(now_tick_ + timeout, fill);
     if (!f) {
         pool->release(group, local, now_tick_, true);  // never used
         why = drop_reason::flow_table_full;
@@ -109,20 +128,20 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     return f;
 }
 
-bool worker::early_drop(const snapshot& s) {
-    // A table full of established flows would make every new flow scan in vain: after a miss,
-    // wait for the next tick (flows expire, states change) before scanning again.
-    if (early_drop_miss_tick_ == now_tick_) return false;
-    flow_entry* victim =
-        flows_->oldest_evictable([](const flow_entry& e) { return flow::evictable(e); });
-    if (!victim) {
-        early_drop_miss_tick_ = now_tick_;
-        return false;
-    }
-    wind_down(s, *victim);
-    flows_->remove(victim);
-    bump(counters.flows_early_dropped);
-    return true;
+bool worker::free_tuple_by_early_drop(const snapshot& s, const control::backend_entry& be,
+                                      uint32_t group) {
+    // Every tuple of the group is held by a flow (none merely resting): evicting a half-open one
+    // of the same group hands its tuple back at once (the backend never completed it, or gets
+    // an RST); a flow whose backend keeps TIME_WAIT would free nothing usable.
+    const uint8_t family = be.address.family == address_family::ipv6 ? 6 : 4;
+    return early_drop(s, tuple_miss_tick_, [&](const flow_entry& e) {
+        if (e.port_backend != be.egress_port || e.tuple_group != group ||
+            e.client.family != family || !flow::evictable(e))
+            return false;
+        const bool unproxied_syn_recv =
+            e.state == flow::tcp_state::syn_recv && !(e.flags & flow::flow_flag::proxied);
+        return unproxied_syn_recv || flow::backend_forgets_tuple(e);
+    });
 }
 
 void worker::wind_down(const snapshot& s, flow_entry& f) {

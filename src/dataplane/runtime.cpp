@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include <algorithm>
-#include <random>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 #include "common/clock.hpp"

@@ -151,7 +151,12 @@ private:
     }
     // Evicts the non-established flow closest to its deadline to make room (conntrack's early
     // drop); false when there is none among those looked at.
-    bool early_drop(const control::snapshot& s);
+    // Evicts the oldest non-established flow `pred` accepts (bounded scan, at most one miss
+    // per tick recorded in `miss_tick`); true when one went. flow_admission.cpp.
+    template <class Pred>
+    bool early_drop(const control::snapshot& s, uint32_t& miss_tick, Pred&& pred);
+    bool free_tuple_by_early_drop(const control::snapshot& s, const control::backend_entry& be,
+                                  uint32_t group);
     // A flow leaving without a packet (timeout, eviction): tell whoever still waits on it,
     // uncount it, give its tuple back. The caller removes it from the table.
     void wind_down(const control::snapshot& s, flow::flow_entry& f);
@@ -245,7 +250,8 @@ private:
     static constexpr uint32_t sweep_slice = 8192;  // entries per poll: bounds the added latency
     uint64_t reset_seen_ = 0;
     uint32_t reset_cursor_ = no_sweep;
-    uint32_t early_drop_miss_tick_ = 0xffffffff;
+    uint32_t early_drop_miss_tick_ = 0xffffffff;  // table full, nothing evictable this tick
+    uint32_t tuple_miss_tick_ = 0xffffffff;       // tuple group full, nothing evictable
     // Kernel-bound frames: [0] ICMP and other protocols, [1] TCP answers to kernel sockets
     // (health probes), so an ICMP flood cannot starve the probes.
     protect::bucket_state kernel_buckets_[2];

@@ -9,9 +9,10 @@
 // uses it), across groups it is shared (the backend side of the 4-tuple differs). Per group, tuples
 // are handed out fresh (never used since start) first, spread over the addresses and starting at a
 // point drawn from `seed` (a restart within reuse_after, which forgets what rested, then does not
-// walk the tuples the previous run just closed); after that the one released longest ago, and only once it has rested `reuse_after` ticks. A tuple whose
-// backend holds no state for it (UDP, reset, handshake never answered, client closed first) is
-// released "clean" and may be used again at once. Acquire and release are O(1).
+// walk the tuples the previous run just closed); after that the one released longest ago, and only
+// once it has rested `reuse_after` ticks. A tuple whose backend holds no state for it (UDP, reset,
+// handshake never answered, client closed first) is released "clean" and may be used again at once.
+// Acquire and release are O(1).
 //
 // Memory: per group a ring of addresses × ports 8-byte slots, reserved by the control thread at
 // start (mmap, touched only as far as tuples circulate). Worker lcore only, except the in-use
