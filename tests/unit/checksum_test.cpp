@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -298,5 +299,89 @@ TEST_CASE("TTL or hop limit 1 or 0 is ttl_exceeded and leaves the frame untouche
                 }
             }
         }
+    }
+}
+
+namespace {
+
+// l4_checksum_verifies over the segment of a frame built by frame_builder.hpp.
+bool verifies(const bytes& f, const frame_spec& s) {
+    const bool v4 = s.family == address_family::ipv4;
+    const size_t l3 = eth_len, l4 = l4_offset(s);
+    const size_t l4_len = f.size() - s.trailer - l4;
+    return sluice::packet::l4_checksum_verifies(
+        v4 ? 4 : 6, &f[l3 + (v4 ? 12 : 8)], &f[l3 + (v4 ? 16 : 24)], s.protocol, &f[l4], l4_len);
+}
+
+}  // namespace
+
+TEST_CASE("l4_checksum_verifies is true for correct TCP and UDP segments, false after a flip") {
+    // Property: a built segment verifies; flipping any one payload or address byte breaks it.
+    std::mt19937 rng(1071);
+    for (int i = 0; i < 4000; ++i) {
+        const auto family = i % 2 ? address_family::ipv4 : address_family::ipv6;
+        const uint8_t protocol = (i / 2) % 2 ? 6 : 17;
+        frame_spec s = random_spec(rng, family, protocol);
+        if (s.payload.empty()) s.payload.push_back(uint8_t(rng()));
+        bytes f = build_frame(s);
+        CAPTURE(i);
+        REQUIRE(verifies(f, s));
+        // A byte XOR 0xff changes its word by a non-zero amount below 0xffff: always detected.
+        bytes payload_flipped = f;
+        payload_flipped[l4_offset(s) + l4_header_len(s) + rng() % s.payload.size()] ^= 0xff;
+        CHECK_FALSE(verifies(payload_flipped, s));
+        bytes address_flipped = f;
+        address_flipped[eth_len + (family == address_family::ipv4 ? 12 : 8) + rng() % 4] ^= 0xff;
+        CHECK_FALSE(verifies(address_flipped, s));
+    }
+}
+
+TEST_CASE("l4_checksum_verifies covers the protocol and the length in the pseudo-header") {
+    frame_spec s;
+    s.protocol = 17;
+    s.payload = {1, 2, 3, 4, 5};
+    bytes f = build_frame(s);
+    const size_t l4 = l4_offset(s), l4_len = f.size() - l4;
+    const uint8_t* src = &f[eth_len + 12];
+    const uint8_t* dst = &f[eth_len + 16];
+    CHECK(sluice::packet::l4_checksum_verifies(4, src, dst, 17, &f[l4], l4_len));
+    CHECK_FALSE(sluice::packet::l4_checksum_verifies(4, src, dst, 6, &f[l4], l4_len));
+    CHECK_FALSE(sluice::packet::l4_checksum_verifies(4, src, dst, 17, &f[l4], l4_len - 1));
+}
+
+TEST_CASE("l4_checksum_verifies has no exception for UDP checksum 0: callers check it first") {
+    // The function only sums (its comment: the total must be 0xffff); a UDP checksum of 0
+    // (IPv4 "none") verifies only in the one case where 0 and 0xffff coincide.
+    std::mt19937 rng(768);
+    int checked = 0;
+    for (int i = 0; i < 200; ++i) {
+        frame_spec s = random_spec(rng, address_family::ipv4, 17);
+        const uint16_t real = get16(build_frame(s), l4_checksum_offset(s));
+        s.udp_checksum = false;
+        bytes f = build_frame(s);
+        REQUIRE(get16(f, l4_checksum_offset(s)) == 0);
+        CAPTURE(i);
+        CHECK(verifies(f, s) == (real == 0xffff));
+        checked += real != 0xffff;
+    }
+    CHECK(checked > 100);
+}
+
+TEST_CASE("l4_checksum_verifies accepts a UDP checksum that computes to 0, sent as 0xffff") {
+    // RFC 768: a computed 0 is transmitted as all ones, which sums to 0xffff (-0) as well.
+    std::mt19937 rng(769);
+    for (int i = 0; i < 200; ++i) {
+        const auto family = i % 2 ? address_family::ipv4 : address_family::ipv6;
+        frame_spec s = random_spec(rng, family, 17);
+        s.payload.resize(std::max<size_t>(s.payload.size(), 2));
+        s.payload[0] = s.payload[1] = 0;
+        const uint16_t c = get16(build_frame(s), l4_checksum_offset(s));
+        const uint16_t x = c == 0xffff ? 0 : c;  // makes the sum over the segment 0xffff
+        s.payload[0] = uint8_t(x >> 8);
+        s.payload[1] = uint8_t(x);
+        bytes f = build_frame(s);
+        CAPTURE(i);
+        REQUIRE(get16(f, l4_checksum_offset(s)) == 0xffff);
+        CHECK(verifies(f, s));
     }
 }
