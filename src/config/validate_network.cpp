@@ -77,10 +77,16 @@ void check_local_addresses(const config& cfg, const origins& where, diagnostics&
         for (size_t k = 0; k < port.local_addresses.size(); ++k) {
             const ip_address& a = port.local_addresses[k];
             const origin& at = where.ports[i].local_addresses[k];
-            bool inside = false, own = false;
+            bool inside = false, own = false, edge = false;
             for (const ip_prefix& p : port.addresses) {
                 inside |= p.contains(a);
                 own |= p.address == a;
+                // A backend takes an IPv4 subnet's network or broadcast address as a martian
+                // source and drops what comes from it (only /31 and /32 have neither).
+                if (a.is_v4() && p.address.is_v4() && p.length <= 30 && p.contains(a)) {
+                    const ip_address net = network_of(p).address;
+                    edge |= a == net || a == nth_address(net, (size_t(1) << (32 - p.length)) - 1);
+                }
             }
             auto [it, fresh] = seen.emplace(a.to_string(), &at);
             if (!fresh) {
@@ -90,6 +96,10 @@ void check_local_addresses(const config& cfg, const origins& where, diagnostics&
                 diag.report(at, a.to_string() +
                                     " is the port's own address; list other "
                                     "addresses of the subnet");
+            } else if (edge) {
+                diag.report(at, a.to_string() +
+                                    " is the network or broadcast address of the port's subnet; "
+                                    "backends would drop its packets");
             } else if (!inside) {
                 diag.report(at, a.to_string() + " is not inside any of port '" + port.name +
                                     "''s subnets (backends must reach it on that segment)");

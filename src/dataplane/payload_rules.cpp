@@ -20,10 +20,10 @@ bool l4_checksum_ok(const rte_mbuf* m, const mbuf_meta& meta) {
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
     const uint8_t* l3 = frame + meta.parsed.l3_offset;
     const uint8_t* l4 = frame + meta.parsed.l4_offset;
-    if (meta.parsed.protocol == packet::ipproto_udp &&
-        packet::load_be16(l4 + packet::udp_csum) == 0)
-        return true;  // IPv4 UDP without a checksum
     const bool v4 = meta.parsed.family == address_family::ipv4;
+    if (v4 && meta.parsed.protocol == packet::ipproto_udp &&
+        packet::load_be16(l4 + packet::udp_csum) == 0)
+        return true;  // IPv4 UDP without a checksum (IPv6 requires one: RFC 8200 §8.1)
     return packet::l4_checksum_verifies(v4 ? 4 : 6, l3 + (v4 ? packet::ip4_src : packet::ip6_src),
                                         l3 + (v4 ? packet::ip4_dst : packet::ip6_dst),
                                         meta.parsed.protocol, l4, meta.parsed.l4_length);

@@ -126,13 +126,19 @@ TEST_CASE("a local address outside the port's subnets is refused") {
           "'servers''s subnets (backends must reach it on that segment)");
 }
 
-TEST_CASE("a local address equal to the port's own address is refused, also inside a prefix") {
+TEST_CASE("a local address equal to the port's own address is refused") {
     CHECK(problem(with_locals("'198.18.1.1'")) ==
           "t.toml:11:20: port[1].local_addresses[0]: 198.18.1.1 is the port's own address; "
           "list other addresses of the subnet");
-    CHECK(problem(with_locals("'198.18.1.0/30'")) ==
-          "t.toml:11:20: port[1].local_addresses[0]: 198.18.1.1 is the port's own address; "
-          "list other addresses of the subnet");
+}
+
+TEST_CASE("the subnet's network and broadcast addresses are refused as local addresses") {
+    CHECK(problem(with_locals("'198.18.1.255'")) ==
+          "t.toml:11:20: port[1].local_addresses[0]: 198.18.1.255 is the network or broadcast "
+          "address of the port's subnet; backends would drop its packets");
+    CHECK(problem(with_locals("'198.18.1.240/28'")) ==
+          "t.toml:11:20: port[1].local_addresses[0]: 198.18.1.255 is the network or broadcast "
+          "address of the port's subnet; backends would drop its packets");
 }
 
 TEST_CASE("a local address listed twice is refused at the second, naming the first") {
