@@ -47,8 +47,8 @@ drop_reason worker::inspect_payload(const snapshot& s, const control::vip_entry&
     // first payload; data in a SYN is scanned but does not count. An earlier segment out of order
     // could be queued by the backend in front of what gets scanned: it waits (the client resends).
     bool first = true;
+    const bool syn = tcp && (meta.parsed.tcp_flags & packet::tcp_flag::syn);
     if (tcp) {
-        const bool syn = meta.parsed.tcp_flags & packet::tcp_flag::syn;
         const bool known = f.extra & flow::flow_extra::ack_backend;
         const uint32_t expected = f.ack_seen[size_t(direction::from_backend)];
         // A SYN-proxied flow replays its held segments before the backend acknowledged any
@@ -70,7 +70,12 @@ drop_reason worker::inspect_payload(const snapshot& s, const control::vip_entry&
     bump(g.refused[size_t(control::refusal::rule)]);
     if (tcp) {
         // The backend has a connection that will never see this request: reset it. "reset"
-        // also tells the client; "drop" leaves the client to time out.
+        // also tells the client; "drop" leaves the client to time out. The backend accepts only
+        // an RST at its RCV.NXT, which is this in-order segment's seq: the highest client seq
+        // seen can be beyond it (SYN data the backend did not take), and an RST there gets a
+        // challenge ACK and leaves the connection open (RFC 5961).
+        if (!syn && !(f.flags & flow::flow_flag::proxied))
+            f.seq_next[size_t(direction::from_client)] = raw_seq;
         send_reset(s, f, direction::from_client);
         if (guard.rule_config[r.rule].action == config::protect_action::reset)
             send_reset(s, f, direction::from_backend);

@@ -5,6 +5,7 @@
                      [--bind A[,A...]] [--parallel] ... from each source address A (N per address;
                                                     --parallel: the addresses concurrently)
   client.py udp      --count N [--addr A --port P]  N request/response exchanges, each from a new port
+                     [--prefix T]                   ... each payload starting with the text T
   client.py idle     --idle S  [--url URL]          two GETs on one keep-alive socket, S seconds apart
   client.py download --url URL [--sha256 HEX]       one GET, streamed into sha256
                      [--rate-mib R]                 ... read at most R MiB/s (a long download)
@@ -148,7 +149,7 @@ def cmd_udp(args) -> dict:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         open_socks.append(s)
         s.settimeout(args.timeout)
-        payload = f"sluice-e2e {i} {os.getpid()} {time.monotonic_ns()}".encode()
+        payload = (args.prefix + f"sluice-e2e {i} {os.getpid()} {time.monotonic_ns()}").encode()
         try:
             s.bind(("0.0.0.0", 0))
             ports.add(s.getsockname()[1])
@@ -413,6 +414,7 @@ def main() -> int:
     p.add_argument("--addr", default="198.18.0.10")
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--count", type=int, default=200)
+    p.add_argument("--prefix", default="", help="text in front of each datagram's payload")
     p = sub.add_parser("idle")
     p.add_argument("--url", default="http://198.18.0.10/")
     p.add_argument("--idle", type=float, default=15)
