@@ -277,6 +277,7 @@ const std::vector<std::string> all_families = {
     "sluice_syn_proxy_engaged",
     "sluice_syn_proxy_engagements_total",
     "sluice_source_table_evictions_total",
+    "sluice_local_tuples",
     "sluice_flow_table_capacity",
     "sluice_mbufs_in_use",
     "sluice_mbufs_capacity",
