@@ -256,6 +256,23 @@ std::string render_flows(const json& result) {
     return out;
 }
 
+namespace {
+
+// Full-NAT source tuples per (port, local address): held by flows and free (resting included).
+std::string render_local_tuples(const json& stats) {
+    if (!stats.is_object() || !stats.contains("local_tuples")) return "";
+    const json& tuples = stats["local_tuples"];
+    if (!tuples.is_array() || tuples.empty()) return "";
+    text_table t{{"PORT", "ADDRESS", "IN USE", "FREE"}, {false, false, true, true}, {}};
+    for (const auto& row : tuples)
+        if (row.is_object())
+            t.rows.push_back(
+                {cell(row, "port"), cell(row, "address"), cell(row, "in_use"), cell(row, "free")});
+    return "local tuples:\n" + t.render("  ");
+}
+
+}  // namespace
+
 std::string render_stats(const json& stats) {
     std::string out;
     const json empty = json::object();
@@ -275,6 +292,8 @@ std::string render_stats(const json& stats) {
     } else {
         out += "drops:\n" + drops.render("  ", false);
     }
+
+    out += render_local_tuples(stats);
 
     const json& workers =
         stats.is_object() && stats.contains("workers") && stats["workers"].is_array()

@@ -302,7 +302,11 @@ private:
                 o["drop_" + std::string(drop_reason_name(drop_reason(r)))] = read(c.drops[r]);
             workers.push_back(o);
         }
-        return {{"totals", totals}, {"workers", workers}};
+        json tuples = json::array();
+        for (const auto& t : rt_.local_tuples())
+            tuples.push_back(
+                {{"port", t.port}, {"address", t.address}, {"in_use", t.in_use}, {"free", t.free}});
+        return {{"totals", totals}, {"workers", workers}, {"local_tuples", tuples}};
     }
 
     json show_flows(const json& req) {

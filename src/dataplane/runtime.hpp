@@ -101,6 +101,9 @@ public:
     metrics::metrics_view metrics() const;
     // A protected VIP's refusals, rule matches and source table, summed over workers. Control.
     metrics::protect_metrics protection_of(const control::vip_entry& vip) const;
+    // Full-NAT source tuples per (port, local address), in use and free, summed over workers.
+    // Reads the pools' relaxed in-use counters; any thread while the runtime is up.
+    std::vector<metrics::local_tuple_metrics> local_tuples() const;
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
     const control::snapshot& current_snapshot() const { return *snapshot_.load(); }

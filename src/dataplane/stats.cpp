@@ -5,6 +5,7 @@
 
 #include "config/describe.hpp"
 #include "dataplane/runtime.hpp"
+#include "flow/tuple_pool.hpp"
 #include "metrics/metrics_view.hpp"
 
 namespace sluice::dataplane {
@@ -43,6 +44,33 @@ metrics::protect_metrics runtime::protection_of(const control::vip_entry& vip) c
         }
     }
     return m;
+}
+
+std::vector<metrics::local_tuple_metrics> runtime::local_tuples() const {
+    std::vector<metrics::local_tuple_metrics> out;
+    for (size_t p = 0; p < cfg_.ports.size() && p < max_ports; ++p) {
+        for (address_family fam : {address_family::ipv4, address_family::ipv6}) {
+            const size_t f = fam == address_family::ipv6;
+            const auto sources = cfg_.ports[p].full_nat_sources(fam);
+            for (size_t k = 0; k < sources.size(); ++k) {
+                metrics::local_tuple_metrics m;
+                m.port = cfg_.ports[p].name;
+                m.address = sources[k].to_string();
+                bool any = false;
+                for (const auto& pools : tuple_pools_) {
+                    const flow::tuple_pool* pool = pools[p][f].get();
+                    if (!pool || k >= pool->addresses()) continue;
+                    any = true;
+                    const uint64_t used = pool->in_use(unsigned(k));
+                    const uint64_t cap = pool->capacity_per_address();
+                    m.in_use += used;
+                    m.free += cap > used ? cap - used : 0;
+                }
+                if (any) out.push_back(std::move(m));
+            }
+        }
+    }
+    return out;
 }
 
 metrics::metrics_view runtime::metrics() const {
@@ -106,6 +134,7 @@ metrics::metrics_view runtime::metrics() const {
             m.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), read(c.drops[r]));
         v.workers.push_back(std::move(m));
     }
+    v.local_tuples = local_tuples();
     v.flow_table_capacity = uint64_t(cfg_.flows.capacity) * workers_.size();
     if (pool_) {
         v.mbufs_in_use = rte_mempool_in_use_count(pool_);

@@ -69,10 +69,21 @@ struct protect_metrics {
     uint64_t proxy_engagements = 0;  // auto: times a worker engaged
 };
 
+// Full-NAT source tuples of one local address of a port, summed over workers. A tuple is in use
+// while a flow holds it; free ones include those still resting (reuse_after) before reuse.
+struct local_tuple_metrics {
+    std::string port;     // port name
+    std::string address;  // local address
+    uint64_t in_use = 0;
+    uint64_t free = 0;
+};
+
 struct metrics_view {
     std::vector<backend_metrics> backends;
     std::vector<protect_metrics> protection;  // VIPs with limits or rules only
     std::vector<worker_metrics> workers;
+    // Per (port, local address) with full-NAT source tuples.
+    std::vector<local_tuple_metrics> local_tuples;
     uint64_t flow_table_capacity = 0;  // all workers
     uint64_t mbufs_in_use = 0;
     uint64_t mbufs_total = 0;

@@ -298,6 +298,20 @@ void protect_families(std::string& out, const metrics_view& v) {
                    p.source_evictions);
 }
 
+void local_tuple_families(std::string& out, const metrics_view& v) {
+    family(out, "sluice_local_tuples", "gauge",
+           "Full-NAT source tuples (local address, local port) of a port's local address, summed "
+           "over workers: in_use = held by a flow, free = not held by a flow (includes tuples "
+           "still resting for reuse_after before reuse). A new flow refused for want of a tuple "
+           "counts in sluice_drops_total with reason local_port_exhausted.");
+    for (const local_tuple_metrics& t : v.local_tuples) {
+        sample(out, "sluice_local_tuples",
+               {{"port", t.port}, {"address", t.address}, {"state", "in_use"}}, t.in_use);
+        sample(out, "sluice_local_tuples",
+               {{"port", t.port}, {"address", t.address}, {"state", "free"}}, t.free);
+    }
+}
+
 void process_families(std::string& out, const metrics_view& v) {
     family(out, "sluice_flow_table_capacity", "gauge", "Flow table capacity of all workers.");
     sample(out, "sluice_flow_table_capacity", {}, v.flow_table_capacity);
@@ -339,10 +353,11 @@ std::string format_prometheus(const metrics_view& v) {
     std::string out;
     // About 120 bytes a series; one allocation for the common case.
     out.reserve(4096 + v.backends.size() * 1400 +
-                v.workers.size() * (drop_reason_count + 10) * 100);
+                v.workers.size() * (drop_reason_count + 10) * 100 + v.local_tuples.size() * 200);
     backend_families(out, v);
     worker_families(out, v);
     protect_families(out, v);
+    local_tuple_families(out, v);
     process_families(out, v);
     return out;
 }

@@ -5,7 +5,10 @@ GET http://127.0.0.1:9273/metrics from the root namespace; from sluice-client,
 198.18.0.1:9273 (the LB's address on the client leg) must not answer. `promtool check metrics`
 accepts the exposition (skipped with a note when promtool is not installed). 100 GETs to the
 `http` VIP add exactly 100 to sluice_backend_connections_total summed over its backends, and
-sluice_worker_packets_total grows.
+sluice_worker_packets_total grows. sluice_local_tuples lists the 16 local addresses of the
+servers port (198.18.1.128/28) with free > 0, in_use rises by at least 20 while 20 connections
+are held open and in_use + free stays the same; `sluicectl --json show stats` lists the same 16
+addresses under local_tuples.
 """
 import re
 import shutil
@@ -14,6 +17,52 @@ import subprocess
 import lab
 
 URL = lab.METRICS_URL
+HELD = 20
+LOCAL_ADDRESSES = {f"198.18.1.{128 + i}" for i in range(16)}
+
+
+def local_tuples(text: str) -> dict[str, dict[str, float]]:
+    """sluice_local_tuples of the servers port: address -> {state: value}."""
+    out: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        if not line.startswith("sluice_local_tuples{"):
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
+        if labels.get("port") == "servers":
+            out.setdefault(labels["address"], {})[labels["state"]] = float(line.split()[-1])
+    return out
+
+
+def check_local_tuples(t: lab.Test, text: str) -> None:
+    before = local_tuples(text)
+    lab.log(f"sluice_local_tuples{{port=\"servers\"}}: {len(before)} addresses; "
+            f"in_use {sum(v.get('in_use', 0) for v in before.values()):g}")
+    lab.check(set(before) == LOCAL_ADDRESSES,
+              f"sluice_local_tuples lists {sorted(before)}, want the 16 of 198.18.1.128/28")
+    lab.check(all(v.get("free", 0) > 0 and "in_use" in v for v in before.values()),
+              f"sluice_local_tuples without free tuples or in_use: {before}")
+    hold = t.client_start("hold", "--url", f"http://{lab.VIP}/", "--count", str(HELD),
+                          "--hold", "60")
+    try:
+        held = hold.next_json(timeout=60)
+        lab.check(held["open"] == HELD, f"only {held['open']} of {HELD} connections opened: "
+                                        f"{held['errors']}")
+        during = local_tuples(lab.scrape_metrics()[0])
+    finally:
+        done = hold.finish()
+    used0 = sum(v["in_use"] for v in before.values())
+    used1 = sum(v.get("in_use", 0) for v in during.values())
+    total0 = sum(v["in_use"] + v["free"] for v in before.values())
+    total1 = sum(v.get("in_use", 0) + v.get("free", 0) for v in during.values())
+    lab.log(f"with {HELD} held: in_use {used0:g} -> {used1:g}, in_use + free {total0:g} -> "
+            f"{total1:g}; hold closed {done['open']} after {done['held_s']}s")
+    lab.check(used1 - used0 >= HELD, f"in_use rose by {used1 - used0:g} with {HELD} held")
+    lab.check(total1 == total0, f"in_use + free changed: {total0:g} -> {total1:g}")
+    doc = t.sluicectl_json("show", "stats")
+    rows = [r for r in doc.get("local_tuples", []) if r.get("port") == "servers"]
+    lab.check({r.get("address") for r in rows} == LOCAL_ADDRESSES
+              and all({"in_use", "free"} <= set(r) for r in rows),
+              f"show stats local_tuples of servers: {rows}")
 
 
 def body(t: lab.Test) -> None:
@@ -63,6 +112,8 @@ def body(t: lab.Test) -> None:
                                 f"saw {n}")
         lab.check(p1 - p0 >= 100 * 8, f"sluice_worker_packets_total grew by {p1 - p0:g} for "
                                       f"100 GETs (want >= 800)")
+        # After the per-backend totals: the held connections add to them.
+        check_local_tuples(t, lab.scrape_metrics()[0])
         t.check_kernels_accepted_everything()
 
 

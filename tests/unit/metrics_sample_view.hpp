@@ -73,6 +73,9 @@ inline metrics_view sample_view() {
     w1.drops.emplace_back("from_a_newer_build", 2);
     v.workers.push_back(w1);
 
+    v.local_tuples.push_back({"servers", "198.18.1.128", 3, 130045});
+    v.local_tuples.push_back({"servers", "2001:db8:1::80", 0, 130048});
+
     v.flow_table_capacity = 1 << 20;
     v.mbufs_in_use = 1234;
     v.mbufs_total = 8191;

@@ -277,6 +277,7 @@ const std::vector<std::string> all_families = {
     "sluice_syn_proxy_engaged",
     "sluice_syn_proxy_engagements_total",
     "sluice_source_table_evictions_total",
+    "sluice_local_tuples",
     "sluice_flow_table_capacity",
     "sluice_mbufs_in_use",
     "sluice_mbufs_capacity",
@@ -500,6 +501,28 @@ TEST_CASE("a sample view's values land in the right series") {
     CHECK(value_of(e, "sluice_config_generation", {}) == "3");
     CHECK(value_of(e, "sluice_config_reloads_total", {{"result", "ok"}}) == "2");
     CHECK(value_of(e, "sluice_config_reloads_total", {{"result", "error"}}) == "1");
+}
+
+TEST_CASE("local tuples: in_use and free per port and address, a gauge naming the refusals") {
+    // Property: each (port, address) of the view gets an in_use and a free series; the HELP
+    // says resting tuples count as free and names the refusal counter.
+    const std::string text = format_prometheus(sample_view());
+    const exposition e = parse_strict(text);
+    REQUIRE(e.errors.empty());
+    CHECK(e.type.at("sluice_local_tuples") == "gauge");
+    const labels v4 = {{"port", "servers"}, {"address", "198.18.1.128"}};
+    auto in = [](labels l, std::string state) {
+        l.emplace_back("state", std::move(state));
+        return l;
+    };
+    CHECK(value_of(e, "sluice_local_tuples", in(v4, "in_use")) == "3");
+    CHECK(value_of(e, "sluice_local_tuples", in(v4, "free")) == "130045");
+    CHECK(value_of(e, "sluice_local_tuples",
+                   {{"port", "servers"}, {"address", "2001:db8:1::80"}, {"state", "free"}}) ==
+          "130048");
+    CHECK(count_of(e, "sluice_local_tuples") == 4);
+    CHECK(text.find("resting") != std::string::npos);
+    CHECK(text.find("local_port_exhausted") != std::string::npos);
 }
 
 TEST_CASE("the strict grammar rejects malformed exposition lines") {
