@@ -1244,7 +1244,9 @@ TEST_CASE("an invalid value is reported once, not again by the cross-checks that
 // --- port_config helpers -----------------------------------------------------------------------
 
 TEST_CASE("is_pci recognises PCI addresses with or without the domain") {
-    auto pci = [](std::string device) { return port_config{"p", std::move(device), {}, {}}.is_pci(); };
+    auto pci = [](std::string device) {
+        return port_config{"p", std::move(device), {}, {}}.is_pci();
+    };
     CHECK(pci("0000:03:00.0"));
     CHECK(pci("0000:AF:1f.7"));
     CHECK(pci("03:00.1"));
