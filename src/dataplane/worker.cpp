@@ -11,10 +11,6 @@
 #include "packet/rewrite.hpp"
 #include "packet/tcp_reset.hpp"
 #include "packet/wire.hpp"
-#include "sched/client_hash.hpp"
-#include "sched/least_connections.hpp"
-#include "sched/round_robin.hpp"
-#include "sched/smooth_wrr.hpp"
 
 namespace sluice::dataplane {
 
