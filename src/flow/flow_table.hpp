@@ -64,6 +64,8 @@ inline constexpr uint8_t wscale_client_offered = 0x04;  // the client's SYN carr
 inline constexpr uint8_t wscale_agreed = 0x08;          // both sides scale: wscale applies
 inline constexpr uint8_t replied = 0x10;                // the backend has sent something
 inline constexpr uint8_t backend_closed_first = 0x20;   // backend's FIN before the client's
+// The backend answered the client's SYN with a bare ACK: old state (TIME_WAIT) on the tuple.
+inline constexpr uint8_t backend_refused_syn = 0x40;
 }  // namespace flow_extra
 
 inline bool is_live(const flow_entry& e) {

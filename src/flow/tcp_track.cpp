@@ -66,7 +66,11 @@ void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_s
         f.seq_next[d] = end;
         f.flags |= seq_bit(dir);
     }
-    if (dir == direction::from_backend) f.extra |= flow_extra::replied;
+    if (dir == direction::from_backend) {
+        f.extra |= flow_extra::replied;
+        if (f.state == tcp_state::syn_sent && (seg.flags & ack) && !(seg.flags & syn))
+            f.extra |= flow_extra::backend_refused_syn;
+    }
     if ((seg.flags & fin) && dir == direction::from_backend &&
         !(f.flags & flow_flag::fin_from_client))
         f.extra |= flow_extra::backend_closed_first;
@@ -100,7 +104,11 @@ void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_s
 bool plausible_new_syn(const flow_entry& f, uint32_t syn_seq) {
     if (!(f.flags & flow_flag::seq_client)) return true;
     const uint32_t next = f.seq_next[size_t(direction::from_client)];
-    if (!(f.extra & flow_extra::ack_client) && syn_seq == next - 1) return true;
+    // The retry of a SYN the backend refused with a bare ACK (not a SYN-ACK that a spoofed
+    // source reset: a flood that repeats its SYNs must not get a fresh tuple for each).
+    if (!(f.extra & flow_extra::ack_client) && (f.extra & flow_extra::backend_refused_syn) &&
+        syn_seq == next - 1)
+        return true;
     return int32_t(syn_seq - next) > 0;
 }
 

@@ -38,9 +38,8 @@ void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_s
 
 // A client SYN that finds this flow in TIME_WAIT or CLOSE starts a new connection only when its
 // sequence number lies beyond the old connection's (as Linux accepts a SYN in TIME_WAIT), or when
-// it retries the very SYN of an attempt that never got as far as the client's first ACK (the
-// backend refused it, say with TIME_WAIT left from before an LB restart, and the client reset
-// and retries); anything else is a replay or a forgery and must not rebind the tuple.
+// it retries the very SYN of an attempt the backend refused with a bare ACK (TIME_WAIT left
+// from before an LB restart, say; the client reset it and retries) and the client never ACKed; anything else is a replay or a forgery and must not rebind the tuple.
 bool plausible_new_syn(const flow_entry& f, uint32_t syn_seq);
 
 // Early drop may evict this flow: TCP not established; UDP never answered by the backend.

@@ -321,10 +321,10 @@ TEST_CASE("a SYN from a client whose MAC is unknown triggers ARP and is dropped"
 }
 
 TEST_CASE("a SYN on the tuple of a reset connection starts a new flow with a new local port") {
-    // Property: after an exact RST the flow is in CLOSE; a SYN from before the old one (a replay)
-    // does not rebind it (syn_not_new); the same SYN retried (the attempt never got past the
-    // client's SYN) replaces it (flows_reused) with a different full-NAT source port, so the
-    // backend never sees the old tuple again.
+    // Property: after the backend refused the SYN and the client reset, the flow is in CLOSE; a
+    // SYN from before the old one (a replay) does not rebind it (syn_not_new); the same SYN
+    // retried replaces it (flows_reused) with a different full-NAT source port, so the backend
+    // never sees the refused tuple again.
     frame_spec syn;
     syn.dst = v4(198, 18, 0, 10);
     syn.src_port = 43000;
@@ -334,9 +334,27 @@ TEST_CASE("a SYN on the tuple of a reset connection starts a new flow with a new
     run_passes();
     auto first = transmitted(servers);
     REQUIRE(first.size() == 1);
+    // The backend refuses the SYN with a bare ACK (TIME_WAIT left on the tuple), which the client
+    // answers with an RST (RFC 9293, SYN-SENT) and later retries.
+    const auto out = view(first[0]);
+    const uint8_t b = uint8_t(out.dst[3] - 11);
+    REQUIRE(b < 3);
+    frame_spec challenge;
+    challenge.src = v4(198, 18, 1, out.dst[3]);
+    challenge.dst = v4(out.src[0], out.src[1], out.src[2], out.src[3]);
+    challenge.src_port = 80;
+    challenge.dst_port = out.sport;
+    challenge.tcp_flags = 0x10;
+    challenge.tcp_seq = 777;
+    challenge.tcp_ack = 4242;
+    bytes ack_frame = test::build_frame(challenge);
+    set_macs(ack_frame, port_mac(servers), backend_mac[b]);
+    inject(servers, ack_frame);
+    run_passes();
+    REQUIRE(transmitted(client).size() == 1);
     frame_spec rst = syn;
     rst.tcp_flags = 0x04;
-    rst.tcp_seq = syn.tcp_seq + 1;  // what follows the SYN: the only RST acceptable in SYN_SENT
+    rst.tcp_seq = 4242;  // the ACK's acknowledgement number
     inject(client, from_client(rst));
     run_passes();
     REQUIRE(transmitted(servers).size() == 1);

@@ -301,14 +301,24 @@ TEST_CASE("plausible_new_syn: a SYN beyond the old connection's sequence starts 
     CHECK_FALSE(plausible_new_syn(f, 1000 + 0x80000000u));  // behind by serial arithmetic
 }
 
-TEST_CASE("plausible_new_syn: the very same SYN retried before any client ACK is accepted") {
+TEST_CASE("plausible_new_syn: the same SYN retried after the backend refused it is accepted") {
+    // The backend's bare ACK to the SYN (TIME_WAIT on the tuple) marks the attempt refused.
     flow_entry f = blank();
-    track(f, client, 1000, 0, tcp_flag::syn, 64240);  // seq_next 1001, no client ACK
-    CHECK(plausible_new_syn(f, 1000));                // the same SYN again
+    track(f, client, 1000, 0, tcp_flag::syn, 64240);    // seq_next 1001, no client ACK
+    CHECK_FALSE(plausible_new_syn(f, 1000));            // not refused: a replay (a SYN flood's)
+    track(f, backend, 7000, 4242, tcp_flag::ack, 502);  // challenge ACK, not a SYN-ACK
+    CHECK(plausible_new_syn(f, 1000));                  // the same SYN again
     CHECK_FALSE(plausible_new_syn(f, 999));
     CHECK_FALSE(plausible_new_syn(f, 1001));
     CHECK(plausible_new_syn(f, 1002));
     track(f, client, 1001, 5001, tcp_flag::ack, 502);  // the client ACKed: no longer a retry
+    CHECK_FALSE(plausible_new_syn(f, 1000));
+}
+
+TEST_CASE("plausible_new_syn: a SYN answered with a SYN-ACK and reset is not retried") {
+    flow_entry f = blank();
+    track(f, client, 1000, 0, tcp_flag::syn, 64240);
+    track(f, backend, 7000, 1001, tcp_flag::syn | tcp_flag::ack, 64240);
     CHECK_FALSE(plausible_new_syn(f, 1000));
 }
 
