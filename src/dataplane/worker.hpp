@@ -149,10 +149,10 @@ private:
     static bool counts_active(const flow::flow_entry& f) {
         return f.client.protocol == 6 && f.state == flow::tcp_state::established;
     }
-    // Evicts the non-established flow closest to its deadline to make room (conntrack's early
-    // drop); false when there is none among those looked at.
-    // Evicts the oldest non-established flow `pred` accepts (bounded scan, at most one miss
-    // per tick recorded in `miss_tick`); true when one went. flow_admission.cpp.
+    // Conntrack's early drop: evicts the flow closest to its deadline that `pred` accepts
+    // (non-established ones only; bounded scan, at most one miss per tick recorded in
+    // `miss_tick`); true when one went. free_tuple_by_early_drop: one of a tuple group that
+    // would hand its tuple back at once. flow_admission.cpp.
     template <class Pred>
     bool early_drop(const control::snapshot& s, uint32_t& miss_tick, Pred&& pred);
     bool free_tuple_by_early_drop(const control::snapshot& s, const control::backend_entry& be,
