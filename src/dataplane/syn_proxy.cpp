@@ -353,6 +353,13 @@ bool worker::translate(const flow_entry& f, direction dir, rte_mbuf* m) {
     return packet::translate_tcp(tcp, meta.parsed.l4_length, t);
 }
 
+uint32_t worker::seq_shift(const flow_entry& f, direction dir) {
+    if (!(f.flags & flow::flow_flag::proxied)) return 0;
+    const proxy_state& p = proxy_of(f);
+    // As translate() shifts seq: the client's towards the backend, the backend's towards us.
+    return dir == direction::from_client ? p.backend_isn - p.client_isn : uint32_t(0) - p.seq_delta;
+}
+
 void worker::release_held(flow_entry& f) {
     proxy_state* table = proxy_states.load(std::memory_order_relaxed);
     if (!table) return;

@@ -251,7 +251,8 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         // A new connection on the tuple of a finished one starts over with a fresh flow (and a
         // fresh local tuple, so the backend's TIME_WAIT does not meet the new SYN) — when its
         // sequence number says it is new, not a replay or a forgery.
-        if (!flow::plausible_new_syn(*hit.entry, packet::load_be32(tcp_header + packet::tcp_seq)))
+        const uint32_t seq = packet::load_be32(tcp_header + packet::tcp_seq);
+        if (!flow::plausible_new_syn(*hit.entry, seq + seq_shift(*hit.entry, hit.dir)))
             return drop(m, drop_reason::syn_not_new);
         forget(*hit.entry);
         bump(counters.flows_reused);
@@ -284,7 +285,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     const flow::tcp_segment raw =
         tcp ? flow::read_segment(tcp_header, meta.parsed.l4_length) : flow::tcp_segment{};
     if (tcp && (tflags & packet::tcp_flag::rst)) {
-        switch (flow::judge_rst(f, hit.dir, raw, !(f.flags & flow::flow_flag::proxied))) {
+        switch (flow::judge_rst(f, hit.dir, raw, seq_shift(f, hit.dir))) {
             case flow::rst_verdict::out_of_window:
                 return drop(m, drop_reason::rst_out_of_window);
             case flow::rst_verdict::in_window:

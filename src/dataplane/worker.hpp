@@ -195,6 +195,9 @@ private:
     // Shifts a spliced segment between the client's and the backend's numbers. False when its
     // options are malformed.
     bool translate(const flow::flow_entry& f, flow::direction dir, rte_mbuf* m);
+    // What a flow's seq_next for `dir` is ahead of that sender's own numbers (flow::judge_rst):
+    // the translation's sequence shift for a proxied flow, else 0.
+    uint32_t seq_shift(const flow::flow_entry& f, flow::direction dir);
     void send_backend_syn(const control::snapshot& s, const flow::flow_entry& f,
                           const proxy_state& p);
     // Holds a client segment of a pending proxied flow; false (nothing held) at the cap.

@@ -32,10 +32,13 @@ tcp_segment read_segment(const uint8_t* tcp, uint16_t l4_length) {
             l4_length > header ? l4_length - header : 0};
 }
 
-rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg, bool exact_seq) {
+rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg,
+                      uint32_t seq_shift) {
     const direction receiver = other(dir);
     const bool sender_seq = f.flags & seq_bit(dir);
-    if (exact_seq && sender_seq && seg.seq == f.seq_next[size_t(dir)]) return rst_verdict::accept;
+    // seq_next in the sender's own numbers; ack_seen of the receiver is already in them.
+    const uint32_t sender_next = f.seq_next[size_t(dir)] - seq_shift;
+    if (sender_seq && seg.seq == sender_next) return rst_verdict::accept;
     if (f.extra & ack_bit(receiver)) {
         // RCV.NXT is at least what the receiver acknowledged last; its window runs from there.
         const uint32_t from = f.ack_seen[size_t(receiver)];
@@ -52,8 +55,7 @@ rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg
                        seg.ack == f.seq_next[size_t(direction::from_client)]
                    ? rst_verdict::accept
                    : rst_verdict::out_of_window;
-    return sender_seq && seg.seq == f.seq_next[size_t(dir)] ? rst_verdict::accept
-                                                            : rst_verdict::out_of_window;
+    return sender_seq && seg.seq == sender_next ? rst_verdict::accept : rst_verdict::out_of_window;
 }
 
 void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_segment& seg) {
@@ -101,15 +103,15 @@ void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_s
     }
 }
 
-bool plausible_new_syn(const flow_entry& f, uint32_t syn_seq) {
+bool plausible_new_syn(const flow_entry& f, uint32_t tracked_seq) {
     if (!(f.flags & flow_flag::seq_client)) return true;
     const uint32_t next = f.seq_next[size_t(direction::from_client)];
     // The retry of a SYN the backend refused with a bare ACK (not a SYN-ACK that a spoofed
     // source reset: a flood that repeats its SYNs must not get a fresh tuple for each).
     if (!(f.extra & flow_extra::ack_client) && (f.extra & flow_extra::backend_refused_syn) &&
-        syn_seq == next - 1)
+        tracked_seq == next - 1)
         return true;
-    return int32_t(syn_seq - next) > 0;
+    return int32_t(tracked_seq - next) > 0;
 }
 
 bool evictable(const flow_entry& f) {

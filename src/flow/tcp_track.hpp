@@ -27,9 +27,11 @@ struct tcp_segment {
 // Reads seq, ack, window and flags of a TCP header of `l4_length` bytes (validated by parse).
 tcp_segment read_segment(const uint8_t* tcp, uint16_t l4_length);
 
-// Judges an RST sent in direction `dir`, with the numbers as the sender wrote them. `exact_seq`
-// may compare against seq_next (false for SYN-proxied flows, whose seq_next is translated).
-rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg, bool exact_seq);
+// Judges an RST sent in direction `dir`, with the numbers as the sender wrote them. `seq_shift`
+// is what the flow's seq_next for the sender is ahead of the sender's own numbers: 0, unless the
+// SYN proxy translates the flow (seq_next is kept as the receiver counts).
+rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg,
+                      uint32_t seq_shift);
 
 // Records the segment after any translation: seq_next (what the other side expects next), the
 // sender's ack and window, window scales from SYN / SYN-ACK options (`tcp` is the header, for
@@ -39,8 +41,10 @@ void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_s
 // A client SYN that finds this flow in TIME_WAIT or CLOSE starts a new connection only when its
 // sequence number lies beyond the old connection's (as Linux accepts a SYN in TIME_WAIT), or when
 // it retries the very SYN of an attempt the backend refused with a bare ACK (TIME_WAIT left
-// from before an LB restart, say; the client reset it and retries) and the client never ACKed; anything else is a replay or a forgery and must not rebind the tuple.
-bool plausible_new_syn(const flow_entry& f, uint32_t syn_seq);
+// from before an LB restart, say; the client reset it and retries) and the client never ACKed;
+// anything else is a replay or a forgery and must not rebind the tuple. `tracked_seq` is the
+// SYN's sequence number as the flow counts the client's (shifted like judge_rst's).
+bool plausible_new_syn(const flow_entry& f, uint32_t tracked_seq);
 
 // Early drop may evict this flow: TCP not established; UDP never answered by the backend.
 bool evictable(const flow_entry& f);

@@ -7,7 +7,8 @@
 2. A bounded spoofed SYN flood (tests/e2e/syn_flood.py: random sources in 198.18.128.0/17,
    at most 5 s) at the VIP while the client makes 500 GETs: every GET succeeds, no backend ever
    holds more than a handful of SYN_RECV sockets (only the proxy's own, completed handshakes),
-   and flows are created only for real connections.
+   and flows are created only for real connections; no SYN of the real client (which reuses
+   the ports of its finished proxied connections) is judged a replay (drop_syn_not_new 0).
    Bare ACKs with forged cookies are dropped (drop_bad_cookie) and open nothing.
 3. The same with syn_proxy = "off" (reload): figures logged side by side; the backends' SYN_RECV
    queues and the flow table fill with spoofed entries.
@@ -72,6 +73,9 @@ def under_flood(t: lab.Test, what: str, requests: int = 500) -> dict:
         "flows_created": s["flows_created"] - base["flows_created"],
         "syn_cookies_sent": s["syn_cookies_sent"] - base["syn_cookies_sent"],
         "drop_flow_table_full": s["drop_flow_table_full"] - base["drop_flow_table_full"],
+        # The real client reuses ports of its finished connections: their SYNs must be new.
+        "drop_syn_not_new": s["drop_syn_not_new"] - base["drop_syn_not_new"],
+        "client_rx_missed": s["port_client_rx_missed"] - base["port_client_rx_missed"],
     }
     lab.log(f"{what}: {fig}; errors {res['errors']}")
     return fig
@@ -110,6 +114,8 @@ def body(t: lab.Test) -> None:
         on = under_flood(t, "syn_proxy on")
         lab.check(on["failed"] == 0, f"{on['failed']} of 500 GETs failed under the flood with the "
                   f"SYN proxy on")
+        lab.check(on["drop_syn_not_new"] == 0, f"{on['drop_syn_not_new']} SYNs of the real client "
+                  f"judged not new on the tuple of its own finished proxied connection")
         lab.check(on["flood_sent"] >= 10000, f"the flood sent only {on['flood_sent']} SYNs")
         lab.check(on["backend_syn_recv_peak"] <= 10,
                   f"a backend held {on['backend_syn_recv_peak']} SYN_RECV sockets with the proxy on")
@@ -154,6 +160,8 @@ def body(t: lab.Test) -> None:
         lab.log(f"auto: engaged {engagements} time(s)")
         lab.check(engagements >= 1, "the flood did not engage the auto SYN proxy")
         lab.check(auto["failed"] == 0, f"{auto['failed']} GETs failed under the flood in auto")
+        lab.check(auto["drop_syn_not_new"] == 0, f"{auto['drop_syn_not_new']} SYNs judged not new "
+                  f"in auto")
         lab.check(auto["syn_cookies_sent"] > 0, "auto mode sent no cookies under the flood")
         lab.check(auto["flows_created"] < off["flows_created"],
                   f"auto let {auto['flows_created']} flows be created, off {off['flows_created']}")

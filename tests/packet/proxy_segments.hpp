@@ -233,6 +233,39 @@ inline backend_syn read_backend_syn(const bytes& f) {
     return r;
 }
 
+// A client connection through a proxied VIP up to the backend's SYN-ACK: the cookie handshake,
+// the backend SYN and its SYN-ACK (ISN backend_isn, WS 5, TS), the held ACK read back.
+struct spliced_connection {
+    uint16_t cport;
+    uint32_t isn;
+    cookie_answer ours;
+    backend_syn bs;
+    uint32_t backend_isn;
+    uint32_t backend_ts;
+};
+
+inline spliced_connection splice(uint16_t vip_port, uint16_t cport, uint32_t isn,
+                                 uint32_t backend_isn) {
+    spliced_connection c{cport, isn, {}, {}, backend_isn, 424242};
+    c.ours = handshake_syn(vip_port, cport, isn, 1000);
+    inject(client, client_segment(vip_port, cport, flag::ack, isn + 1, c.ours.cookie + 1,
+                                  ts_options(1001, c.ours.tsval)));
+    run_passes();
+    auto out = sent(servers);
+    REQUIRE(out.size() == 1);
+    c.bs = read_backend_syn(out[0]);
+    inject(servers, backend_segment(c.bs.b, vip_port, c.bs.lport, flag::syn | flag::ack,
+                                    backend_isn, c.bs.s.seq + 1,
+                                    cat({opt_mss(1460), opt_sack_perm(), opt_ts(c.backend_ts, 1001),
+                                         opt_nop(), opt_ws(5)})));
+    run_passes();
+    out = sent(servers);
+    REQUIRE(out.size() == 1);
+    CHECK(decode(out[0]).ack == backend_isn + 1);
+    REQUIRE(sent(client).empty());
+    return c;
+}
+
 // Mbufs of the test's pool not in use: frames the worker held or dropped must come back.
 inline unsigned pool_free() {
     return rte_mempool_avail_count(h.pool);

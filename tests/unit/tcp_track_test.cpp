@@ -108,78 +108,90 @@ TEST_CASE("read_segment reads seq, ack, window, flags and payload length after t
 
 TEST_CASE("an RST at exactly the receiver's next expected sequence is accepted") {
     flow_entry f = established();
-    CHECK(judge_rst(f, client, rst(1000), true) == rst_verdict::accept);
-    CHECK(judge_rst(f, backend, rst(5000), true) == rst_verdict::accept);
-    // Exact against what the receiver acknowledged also holds without exact_seq.
-    CHECK(judge_rst(f, client, rst(1000), false) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(1000), 0) == rst_verdict::accept);
+    CHECK(judge_rst(f, backend, rst(5000), 0) == rst_verdict::accept);
 }
 
-TEST_CASE("exact_seq accepts an RST at seq_next beyond the receiver's last ack; false does not") {
+TEST_CASE("an RST at seq_next beyond the receiver's last ack is accepted; so is one at the ack") {
     flow_entry f = established();
     f.ack_seen[size_t(backend)] = 900;  // the backend has not acknowledged the last 100 bytes
     f.window[size_t(backend)] = 200;
-    CHECK(judge_rst(f, client, rst(1000), true) == rst_verdict::accept);
-    CHECK(judge_rst(f, client, rst(1000), false) == rst_verdict::in_window);
-    CHECK(judge_rst(f, client, rst(900), false) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(1000), 0) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(900), 0) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(950), 0) == rst_verdict::in_window);
+}
+
+TEST_CASE("seq_shift: a translated flow's seq_next is compared in the sender's own numbers") {
+    // SYN proxy: the client's bytes reach the backend 0x10000 higher, so seq_next[client] is
+    // kept 0x10000 ahead of what the client writes; ack_seen[backend] is in the client's numbers.
+    flow_entry f = established();
+    f.seq_next[size_t(client)] = 1000 + 0x10000;
+    f.ack_seen[size_t(backend)] = 900;
+    f.window[size_t(backend)] = 50;
+    CHECK(judge_rst(f, client, rst(1000), 0x10000) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(1000), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1000 + 0x10000), 0x10000) == rst_verdict::out_of_window);
+    // The backend's side shifted down (its numbers run ahead of what the client sees).
+    f.seq_next[size_t(backend)] = 5000 - 0x20000;
+    CHECK(judge_rst(f, backend, rst(5000), uint32_t(0) - 0x20000) == rst_verdict::accept);
 }
 
 TEST_CASE("an RST inside the receiver's window but not exact is in_window") {
     flow_entry f = established();
-    CHECK(judge_rst(f, client, rst(1001), true) == rst_verdict::in_window);
-    CHECK(judge_rst(f, client, rst(1099), true) == rst_verdict::in_window);
-    CHECK(judge_rst(f, backend, rst(5050), true) == rst_verdict::in_window);
+    CHECK(judge_rst(f, client, rst(1001), 0) == rst_verdict::in_window);
+    CHECK(judge_rst(f, client, rst(1099), 0) == rst_verdict::in_window);
+    CHECK(judge_rst(f, backend, rst(5050), 0) == rst_verdict::in_window);
 }
 
 TEST_CASE("an RST outside the receiver's window is out_of_window") {
     flow_entry f = established();
-    CHECK(judge_rst(f, client, rst(1100), true) == rst_verdict::out_of_window);
-    CHECK(judge_rst(f, client, rst(999), true) == rst_verdict::out_of_window);  // behind
-    CHECK(judge_rst(f, client, rst(1000 + 0x80000000u), true) == rst_verdict::out_of_window);
-    CHECK(judge_rst(f, backend, rst(4999), true) == rst_verdict::out_of_window);
-    CHECK(judge_rst(f, backend, rst(5100), true) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1100), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(999), 0) == rst_verdict::out_of_window);  // behind
+    CHECK(judge_rst(f, client, rst(1000 + 0x80000000u), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, backend, rst(4999), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, backend, rst(5100), 0) == rst_verdict::out_of_window);
 }
 
 TEST_CASE("the receiver's window is scaled by its shift once both sides agreed on scaling") {
     flow_entry f = established();
     f.wscale = 0x21;  // client shift 1 (low nibble), backend shift 2 (high nibble)
     // Not agreed: the raw windows apply.
-    CHECK(judge_rst(f, client, rst(1000 + 150), true) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1000 + 150), 0) == rst_verdict::out_of_window);
     f.extra |= flow_extra::wscale_agreed;
     // RST to the backend: its window 100 << 2 = 400.
-    CHECK(judge_rst(f, client, rst(1000 + 399), true) == rst_verdict::in_window);
-    CHECK(judge_rst(f, client, rst(1000 + 400), true) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1000 + 399), 0) == rst_verdict::in_window);
+    CHECK(judge_rst(f, client, rst(1000 + 400), 0) == rst_verdict::out_of_window);
     // RST to the client: its window 100 << 1 = 200.
-    CHECK(judge_rst(f, backend, rst(5000 + 199), true) == rst_verdict::in_window);
-    CHECK(judge_rst(f, backend, rst(5000 + 200), true) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, backend, rst(5000 + 199), 0) == rst_verdict::in_window);
+    CHECK(judge_rst(f, backend, rst(5000 + 200), 0) == rst_verdict::out_of_window);
 }
 
 TEST_CASE("a zero window accepts only the exact RST, even the next sequence is out_of_window") {
     flow_entry f = established();
     f.window[size_t(backend)] = 0;
-    CHECK(judge_rst(f, client, rst(1000), false) == rst_verdict::accept);
-    CHECK(judge_rst(f, client, rst(1001), false) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1000), 0) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(1001), 0) == rst_verdict::out_of_window);
 }
 
 TEST_CASE("SYN_SENT: the backend's RST is accepted only if it ACKs the client's SYN") {
     flow_entry f = blank();
     track(f, client, 1000, 0, tcp_flag::syn, 64240);  // seq_next[client] = 1001
     REQUIRE(f.seq_next[size_t(client)] == 1001);
-    CHECK(judge_rst(f, backend, rst(0, 1001, tcp_flag::ack), true) == rst_verdict::accept);
-    CHECK(judge_rst(f, backend, rst(0, 1000, tcp_flag::ack), true) == rst_verdict::out_of_window);
-    CHECK(judge_rst(f, backend, rst(0, 1002, tcp_flag::ack), true) == rst_verdict::out_of_window);
-    CHECK(judge_rst(f, backend, rst(0, 1001), true) == rst_verdict::out_of_window);  // no ACK bit
+    CHECK(judge_rst(f, backend, rst(0, 1001, tcp_flag::ack), 0) == rst_verdict::accept);
+    CHECK(judge_rst(f, backend, rst(0, 1000, tcp_flag::ack), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, backend, rst(0, 1002, tcp_flag::ack), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, backend, rst(0, 1001), 0) == rst_verdict::out_of_window);  // no ACK bit
     // Without any known client sequence nothing is accepted.
     flow_entry unknown = blank();
-    CHECK(judge_rst(unknown, backend, rst(0, 0, tcp_flag::ack), true) ==
-          rst_verdict::out_of_window);
+    CHECK(judge_rst(unknown, backend, rst(0, 0, tcp_flag::ack), 0) == rst_verdict::out_of_window);
 }
 
 TEST_CASE("SYN_SENT: the client's RST is accepted only at the sequence after its SYN") {
     flow_entry f = blank();
     track(f, client, 1000, 0, tcp_flag::syn, 64240);
-    CHECK(judge_rst(f, client, rst(1001), true) == rst_verdict::accept);
-    CHECK(judge_rst(f, client, rst(1000), true) == rst_verdict::out_of_window);
-    CHECK(judge_rst(f, client, rst(1002), true) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1001), 0) == rst_verdict::accept);
+    CHECK(judge_rst(f, client, rst(1000), 0) == rst_verdict::out_of_window);
+    CHECK(judge_rst(f, client, rst(1002), 0) == rst_verdict::out_of_window);
 }
 
 // --- track_segment ------------------------------------------------------------------------------
