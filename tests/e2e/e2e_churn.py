@@ -57,15 +57,35 @@ def syn_retransmits() -> int:
     return 0
 
 
-def churn(t: lab.Test, what: str) -> list[str]:
-    """PERIODS wrk periods back to back; returns the problems found (empty: the property held)."""
-    problems, periods = [], []
+def cpu_times() -> list[int]:
+    """The machine's CPU time split (/proc/stat "cpu": user nice system idle iowait irq softirq
+    steal), in clock ticks."""
+    with open("/proc/stat") as f:
+        return [int(v) for v in f.readline().split()[1:9]]
+
+
+def time_wait(ns: str) -> int:
+    """TIME_WAIT sockets in a namespace (the first line of `ss -s`'s TCP summary)."""
+    out = lab.ns_run(ns, ["ss", "-s"]).stdout
+    m = re.search(r"timewait (\d+)", out)
+    return int(m.group(1)) if m else -1
+
+
+def churn(t: lab.Test, what: str) -> tuple[list[str], bool]:
+    """PERIODS wrk periods back to back; returns the problems found (empty: the property held)
+    and whether any period showed a collision's signature (client SYN retransmits, wrk errors,
+    refusals)."""
+    problems, periods, signature = [], [], False
     for i in range(PERIODS):
-        before, syn_before = t.stats(), syn_retransmits()
+        before, syn_before, cpu_before = t.stats(), syn_retransmits(), cpu_times()
         fig = wrk_period()
         s = t.stats()
         fig["syn_retransmits"] = syn_retransmits() - syn_before
         fig["load"] = os.getloadavg()[0]
+        spent = [a - b for a, b in zip(cpu_times(), cpu_before)]
+        fig["idle_pct"] = 100 * (spent[3] + spent[4]) / max(1, sum(spent))
+        fig["steal_pct"] = 100 * spent[7] / max(1, sum(spent))
+        fig["tw"] = [time_wait(f"sluice-{be}") for be in lab.BACKENDS] + [time_wait(lab.NS_CLIENT)]
         fig["refusals"] = {k: s.get(k, 0) - before.get(k, 0) for k in REFUSALS
                            if s.get(k, 0) != before.get(k, 0)}
         fig["early_dropped"] = s.get("flows_early_dropped", 0) - before.get("flows_early_dropped", 0)
@@ -74,8 +94,11 @@ def churn(t: lab.Test, what: str) -> list[str]:
                 f"errors connect {fig['connect']} read {fig['read']} write {fig['write']} timeout "
                 f"{fig['timeout']} non-2xx {fig['non2xx']}; refusals {fig['refusals'] or 0}; "
                 f"early drops {fig['early_dropped']}; flows_active {s['flows_active']}; client SYN "
-                f"retransmits {fig['syn_retransmits']}; load average {fig['load']:.1f}")
+                f"retransmits {fig['syn_retransmits']}; load average {fig['load']:.1f}; CPU idle "
+                f"{fig['idle_pct']:.0f} % steal {fig['steal_pct']:.0f} %; TIME_WAIT sockets "
+                f"(backends, client) {fig['tw']}")
         errors = sum(fig[k] for k in ("connect", "read", "write", "timeout", "non2xx"))
+        signature = signature or bool(errors or fig["refusals"] or fig["syn_retransmits"])
         if errors:
             problems.append(f"{what}: period {i + 1}: {errors} wrk errors")
         if fig["refusals"]:
@@ -85,6 +108,19 @@ def churn(t: lab.Test, what: str) -> list[str]:
     if rates[-1] < 0.8 * rates[0]:
         problems.append(f"{what}: last period {rates[-1]:.0f} conn/s < 80% of the first's "
                         f"{rates[0]:.0f}")
+    return problems, signature
+
+
+def judged_churn(t: lab.Test, what: str) -> list[str]:
+    """churn(), judged. A rate that fell with no collision's signature at all is the shared VM
+    (steal and CPU contention move these rates by ±20 % from one minute to the next): the three
+    periods run once more, back to back with the first (so the tuples' history only grows
+    longer), and that attempt is judged. A collision fails both (it only gets worse with time)."""
+    problems, signature = churn(t, what)
+    if problems and not signature:
+        lab.log(f"{'; '.join(problems)} — without a SYN retransmit, error or refusal: "
+                f"measuring the three periods once more")
+        problems, _ = churn(t, f"{what}, again")
     return problems
 
 
@@ -99,13 +135,13 @@ def body(t: lab.Test) -> None:
         lab.log("config [[port]] servers: " + " ".join(
             ln.strip() for ln in cfg.read_text().splitlines() if "local_addresses" in ln))
         t.http_gets(3)  # neighbours learned before the clock starts
-        problems = churn(t, "three backends (rr)")
+        problems = judged_churn(t, "three backends (rr)")
         # One backend: the same address and port (one VIP) reloaded with be1 only.
         t.write_config("churn.toml", [lab.vip_toml(name="http", scheduler="rr",
                                                    backends=[lab.backend_addr("be1")])])
         d.reload()
         time.sleep(0.5)
-        problems += churn(t, "one backend (be1)")
+        problems += judged_churn(t, "one backend (be1)")
     lab.check(not problems, "; ".join(problems))
 
 
