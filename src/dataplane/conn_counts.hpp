@@ -10,6 +10,7 @@
 #include <span>
 
 #include "control/backend_registry.hpp"
+#include "sluice/counters.hpp"
 
 namespace sluice::dataplane {
 
@@ -17,12 +18,11 @@ struct conn_count {
     std::atomic<uint32_t> active{0};
     std::atomic<uint32_t> inactive{0};
     std::atomic<uint32_t> half_open{0};  // TCP flows in SYN_SENT or SYN_RECV (also inactive)
-    // Traffic of the backend's flows, counted per packet by the owning worker.
-    std::atomic<uint64_t> connections{0};  // flows created
-    std::atomic<uint64_t> packets_to{0};
-    std::atomic<uint64_t> packets_from{0};
-    std::atomic<uint64_t> bytes_to{0};
-    std::atomic<uint64_t> bytes_from{0};
+    // Traffic of the backend's flows, counted per packet by the owning worker (the table of
+    // sluice/counters.hpp: connections_total, packets_to_backend, …).
+#define SLUICE_X(key, ...) std::atomic<uint64_t> key{0};
+    SLUICE_BACKEND_COUNTERS(SLUICE_X)
+#undef SLUICE_X
     // Passive health detection: connects the backend answered (SYN-ACK) and did not (RST, or no
     // SYN-ACK within the VIP's connect timeout). Counted only for VIPs with passive detection.
     std::atomic<uint64_t> connects_ok{0};
@@ -45,15 +45,24 @@ public:
     // Owner worker only: one packet of `bytes` to (or from) the backend.
     void traffic(uint32_t id, bool to_backend, uint32_t bytes) {
         conn_count& c = counts_[id];
-        bump(to_backend ? c.packets_to : c.packets_from, 1);
-        bump(to_backend ? c.bytes_to : c.bytes_from, bytes);
+        bump(to_backend ? c.packets_to_backend : c.packets_from_backend, 1);
+        bump(to_backend ? c.bytes_to_backend : c.bytes_from_backend, bytes);
     }
-    void connection(uint32_t id) { bump(counts_[id].connections, 1); }
+    void connection(uint32_t id) { bump(counts_[id].connections_total, 1); }
     void connect_result(uint32_t id, bool ok) {
         bump(ok ? counts_[id].connects_ok : counts_[id].connects_failed, 1);
     }
     // Any thread.
     const conn_count& at(uint32_t id) const { return counts_[id]; }
+    // This worker's traffic counters of a backend, in table order.
+    backend_values traffic_of(uint32_t id) const {
+        backend_values out;
+#define SLUICE_X(key, ...) \
+    out[backend_counter::key] = counts_[id].key.load(std::memory_order_relaxed);
+        SLUICE_BACKEND_COUNTERS(SLUICE_X)
+#undef SLUICE_X
+        return out;
+    }
     uint32_t active(uint32_t id) const {
         return counts_[id].active.load(std::memory_order_relaxed);
     }

@@ -118,27 +118,25 @@ private:
         const control::snapshot& s = rt_.current_snapshot();
         const control::backend_entry& e = s.vips[vi].backends[bi];
         conn_totals c = rt_.connections(e.id);
-        auto t = rt_.traffic(e.id);
+        const backend_values t = rt_.traffic(e.id);
         backend_admin a = rt_.admin_of(identity(v, b));
         std::optional<uint64_t> deadline = rt_.drain_deadline_in(identity(v, b));
         std::string state = control::backend_admin_name(a);
         if (a == backend_admin::draining && c.active + c.inactive == 0) state = "drained";
-        return {{"vip", v.name},
-                {"backend", backend_label(b.address, b.port)},
-                {"state", state},
-                {"weight", s.vips[vi].weights[bi]},
-                {"configured_weight", b.weight},
-                {"max_connections", b.max_connections},
-                {"active", c.active},
-                {"inactive", c.inactive},
-                {"connections_total", t.connections},
-                {"new_connections_per_second", rt_.connection_rate(e.id)},
-                {"packets_to_backend", t.packets_to},
-                {"packets_from_backend", t.packets_from},
-                {"bytes_to_backend", t.bytes_to},
-                {"bytes_from_backend", t.bytes_from},
-                {"drain_deadline_in", deadline ? json(double(*deadline) / 1e9) : json(nullptr)},
-                {"health", health_json(e)}};
+        json out = {{"vip", v.name},
+                    {"backend", backend_label(b.address, b.port)},
+                    {"state", state},
+                    {"weight", s.vips[vi].weights[bi]},
+                    {"configured_weight", b.weight},
+                    {"max_connections", b.max_connections},
+                    {"active", c.active},
+                    {"inactive", c.inactive},
+                    {"new_connections_per_second", rt_.connection_rate(e.id)},
+                    {"drain_deadline_in", deadline ? json(double(*deadline) / 1e9) : json(nullptr)},
+                    {"health", health_json(e)}};
+        for (size_t k = 0; k < backend_counter_count; ++k)
+            out[std::string(backend_counter_defs[k].key)] = t.v[k];
+        return out;
     }
 
     // {"state": up|down|unchecked, "last_result", "last_detail", "last_check_ago",
@@ -295,9 +293,9 @@ private:
         for (unsigned w = 0; w < rt_.worker_count(); ++w) {
             const worker_counters& c = rt_.worker_stats(w);
             json o = {{"worker", w}};
-#define SLUICE_X(name) o[#name] = read(c.name);
-            SLUICE_WORKER_COUNTERS(SLUICE_X)
-#undef SLUICE_X
+            const worker_values values = c.values();
+            for (size_t k = 0; k < worker_counter_count; ++k)
+                o[std::string(worker_counter_defs[k].key)] = values.v[k];
             for (unsigned r = 0; r < drop_reason_count; ++r)
                 o["drop_" + std::string(drop_reason_name(drop_reason(r)))] = read(c.drops[r]);
             workers.push_back(o);

@@ -422,16 +422,9 @@ void runtime::set_admin(const control::backend_identity& who, control::backend_a
         admin_[who] = a;
 }
 
-runtime::traffic_totals runtime::traffic(uint32_t id) const {
-    traffic_totals t;
-    for (const conn_counts* w : conn_views_) {
-        const conn_count& c = w->at(id);
-        t.connections += c.connections.load(std::memory_order_relaxed);
-        t.packets_to += c.packets_to.load(std::memory_order_relaxed);
-        t.packets_from += c.packets_from.load(std::memory_order_relaxed);
-        t.bytes_to += c.bytes_to.load(std::memory_order_relaxed);
-        t.bytes_from += c.bytes_from.load(std::memory_order_relaxed);
-    }
+backend_values runtime::traffic(uint32_t id) const {
+    backend_values t;
+    for (const conn_counts* w : conn_views_) t += w->traffic_of(id);
     return t;
 }
 
@@ -462,7 +455,7 @@ void runtime::sample_rates(uint64_t now_ns) {
     if (elapsed < 1000000000ull) return;
     last_rate_ns_ = now_ns;
     for (uint32_t id : snapshot_.load()->backend_ids()) {
-        uint64_t total = traffic(id).connections;
+        uint64_t total = traffic(id)[backend_counter::connections_total];
         rate_[id] = double(total - rate_prev_[id]) * 1e9 / double(elapsed);
         rate_prev_[id] = total;
     }

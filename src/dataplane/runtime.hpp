@@ -76,10 +76,8 @@ public:
                            unsigned max_wait_ms = 2000);
     // Connection and traffic totals of a backend id over all workers. Any thread.
     conn_totals connections(uint32_t id) const { return sum_connections(conn_views_, id); }
-    struct traffic_totals {
-        uint64_t connections = 0, packets_to = 0, packets_from = 0, bytes_to = 0, bytes_from = 0;
-    };
-    traffic_totals traffic(uint32_t id) const;
+    // A backend id's traffic counters (sluice/counters.hpp) summed over workers. Any thread.
+    backend_values traffic(uint32_t id) const;
     // New connections per second of a backend id, measured over the last full second.
     double connection_rate(uint32_t id) const { return rate_[id]; }
     // Per-worker counters, for show stats and metrics. Any thread.
@@ -97,6 +95,8 @@ public:
     // Totals over workers plus control counters, named as in the telemetry and the docs.
     std::vector<std::pair<std::string, uint64_t>> stats() const;
     std::string stats_json() const;
+    // A started port's NIC counters and link state (rte_eth_stats, rte_eth_link). Any thread.
+    port_values port_counters(size_t port_index) const;
     // Everything /metrics exposes, summed now. Control thread.
     metrics::metrics_view metrics() const;
     // A protected VIP's refusals, rule matches and source table, summed over workers. Control.

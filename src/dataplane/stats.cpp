@@ -99,12 +99,7 @@ metrics::metrics_view runtime::metrics() const {
             }
             m.active = c.active;
             m.inactive = c.inactive;
-            auto t = traffic(b.id);
-            m.connections_total = t.connections;
-            m.packets_to_backend = t.packets_to;
-            m.packets_from_backend = t.packets_from;
-            m.bytes_to_backend = t.bytes_to;
-            m.bytes_from_backend = t.bytes_from;
+            m.traffic = traffic(b.id);
             v.backends.push_back(std::move(m));
         }
     }
@@ -115,25 +110,14 @@ metrics::metrics_view runtime::metrics() const {
         const worker_counters& c = workers_[w]->counters;
         metrics::worker_metrics m;
         m.worker = w;
-        m.rx_packets = read(c.rx_packets);
-        m.tx_packets = read(c.tx_packets);
-        m.rx_bytes = read(c.rx_bytes);
-        m.tx_bytes = read(c.tx_bytes);
-        m.flows_active = read(c.flows_active);
-        m.flows_created = read(c.flows_created);
-        m.flows_expired = read(c.flows_expired);
-        m.flows_reset_drain_timeout = read(c.flows_reset_drain_timeout);
-        m.flows_reset_disabled = read(c.flows_reset_disabled);
-        m.flows_reset_backend_down = read(c.flows_reset_backend_down);
-        m.syn_cookies_sent = read(c.syn_cookies_sent);
-        m.syn_proxy_accepted = read(c.syn_proxy_accepted);
-        m.syn_proxy_spliced = read(c.syn_proxy_spliced);
-        m.syn_proxy_backend_failed = read(c.syn_proxy_backend_failed);
-        m.resets_sent = read(c.resets_sent);
+        m.counters = c.values();
         for (unsigned r = 0; r < drop_reason_count; ++r)
             m.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), read(c.drops[r]));
         v.workers.push_back(std::move(m));
     }
+    v.control = ctl_.values();
+    for (size_t i = 0; i < ports_.size(); ++i)
+        v.ports.push_back({cfg_.ports[i].name, port_counters(i)});
     v.local_tuples = local_tuples();
     v.flow_table_capacity = uint64_t(cfg_.flows.capacity) * workers_.size();
     if (pool_) {
@@ -146,43 +130,52 @@ metrics::metrics_view runtime::metrics() const {
     return v;
 }
 
+port_values runtime::port_counters(size_t i) const {
+    port_values out;
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(ports_[i].dpdk_port, &st) == 0) {
+        out[port_counter::rx_packets] = st.ipackets;
+        out[port_counter::tx_packets] = st.opackets;
+        out[port_counter::rx_bytes] = st.ibytes;
+        out[port_counter::tx_bytes] = st.obytes;
+        out[port_counter::rx_missed] = st.imissed;
+        out[port_counter::rx_nombuf] = st.rx_nombuf;
+        out[port_counter::rx_errors] = st.ierrors;
+        out[port_counter::tx_errors] = st.oerrors;
+    }
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(ports_[i].dpdk_port, &link) == 0) {
+        out[port_counter::link_up] = link.link_status == RTE_ETH_LINK_UP;
+        if (link.link_status == RTE_ETH_LINK_UP && link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+            out[port_counter::link_speed_mbps] = link.link_speed;
+    }
+    return out;
+}
+
 std::vector<std::pair<std::string, uint64_t>> runtime::stats() const {
-    struct worker_sums {
-#define SLUICE_X(name) uint64_t name = 0;
-        SLUICE_WORKER_COUNTERS(SLUICE_X)
-#undef SLUICE_X
-        uint64_t drops[drop_reason_count] = {};
-    } t;
+    worker_values t;
+    uint64_t drops[drop_reason_count] = {};
     for (const auto& w : workers_) {
-        const worker_counters& c = w->counters;
-#define SLUICE_X(name) t.name += read(c.name);
-        SLUICE_WORKER_COUNTERS(SLUICE_X)
-#undef SLUICE_X
-        for (unsigned r = 0; r < drop_reason_count; ++r) t.drops[r] += read(c.drops[r]);
+        t += w->counters.values();
+        for (unsigned r = 0; r < drop_reason_count; ++r) drops[r] += read(w->counters.drops[r]);
     }
     std::vector<std::pair<std::string, uint64_t>> out;
     auto add = [&](std::string key, uint64_t v) { out.emplace_back(std::move(key), v); };
-#define SLUICE_X(name) add(#name, t.name);
-    SLUICE_WORKER_COUNTERS(SLUICE_X)
-#undef SLUICE_X
+    for (size_t i = 0; i < worker_counter_count; ++i)
+        add(std::string(worker_counter_defs[i].key), t.v[i]);
     add("flow_table_capacity", uint64_t(cfg_.flows.capacity) * workers_.size());
     for (unsigned r = 0; r < drop_reason_count; ++r)
-        add("drop_" + std::string(drop_reason_name(drop_reason(r))), t.drops[r]);
-#define SLUICE_X(name) add(#name, read(ctl_.name));
-    SLUICE_CONTROL_COUNTERS(SLUICE_X)
-#undef SLUICE_X
+        add("drop_" + std::string(drop_reason_name(drop_reason(r))), drops[r]);
+    const control_values ctl = ctl_.values();
+    for (size_t i = 0; i < control_counter_count; ++i)
+        add(std::string(control_counter_defs[i].key), ctl.v[i]);
     // NIC-level figures per port: what the PMD (or the kernel ring behind af_packet) lost before
-    // a worker saw it.
+    // a worker saw it, and the link.
     for (size_t i = 0; i < ports_.size(); ++i) {
-        rte_eth_stats st{};
-        if (rte_eth_stats_get(ports_[i].dpdk_port, &st) != 0) continue;
+        const port_values pv = port_counters(i);
         const std::string p = "port_" + cfg_.ports[i].name + "_";
-        add(p + "rx_packets", st.ipackets);
-        add(p + "tx_packets", st.opackets);
-        add(p + "rx_missed", st.imissed);
-        add(p + "rx_errors", st.ierrors);
-        add(p + "rx_nombuf", st.rx_nombuf);
-        add(p + "tx_errors", st.oerrors);
+        for (size_t k = 0; k < port_counter_count; ++k)
+            add(p + std::string(port_counter_defs[k].key), pv.v[k]);
     }
     if (pool_) {
         add("mbufs_in_use", rte_mempool_in_use_count(pool_));

@@ -30,6 +30,29 @@ int stats_cmd(const char*, const char*, rte_tel_data* d) {
     return 0;
 }
 
+// /sluice/workers: per worker (keyed by its index), every worker counter and drop reason.
+int workers_cmd(const char*, const char*, rte_tel_data* d) {
+    std::lock_guard lock(current_mutex);
+    rte_tel_data_start_dict(d);
+    if (!current) return 0;
+    for (unsigned w = 0; w < current->worker_count(); ++w) {
+        const worker_counters& c = current->worker_stats(w);
+        rte_tel_data* o = rte_tel_data_alloc();
+        if (!o) return -ENOMEM;
+        rte_tel_data_start_dict(o);
+        const worker_values values = c.values();
+        for (size_t k = 0; k < worker_counter_count; ++k)
+            rte_tel_data_add_dict_u64(o, std::string(worker_counter_defs[k].key).c_str(),
+                                      values.v[k]);
+        for (unsigned r = 0; r < drop_reason_count; ++r)
+            rte_tel_data_add_dict_u64(
+                o, ("drop_" + std::string(drop_reason_name(drop_reason(r)))).c_str(),
+                read(c.drops[r]));
+        rte_tel_data_add_dict_container(d, std::to_string(w).c_str(), o, 0);
+    }
+    return 0;
+}
+
 // DPDK accepts only [A-Za-z0-9_/-] in dict keys: other characters become '_', and the exact
 // names travel as string fields.
 std::string telemetry_key(std::string s) {
@@ -46,11 +69,9 @@ void add_backend_fields(rte_tel_data* c, const metrics::backend_metrics& b) {
     rte_tel_data_add_dict_u64(c, "weight", b.weight);
     rte_tel_data_add_dict_u64(c, "active", b.active);
     rte_tel_data_add_dict_u64(c, "inactive", b.inactive);
-    rte_tel_data_add_dict_u64(c, "connections_total", b.connections_total);
-    rte_tel_data_add_dict_u64(c, "packets_to_backend", b.packets_to_backend);
-    rte_tel_data_add_dict_u64(c, "packets_from_backend", b.packets_from_backend);
-    rte_tel_data_add_dict_u64(c, "bytes_to_backend", b.bytes_to_backend);
-    rte_tel_data_add_dict_u64(c, "bytes_from_backend", b.bytes_from_backend);
+    for (size_t k = 0; k < backend_counter_count; ++k)
+        rte_tel_data_add_dict_u64(c, std::string(backend_counter_defs[k].key).c_str(),
+                                  b.traffic.v[k]);
 }
 
 // /sluice/backends[,VIP]: one entry per backend, keyed "VIP/ADDR_PORT" (or "ADDR_PORT" with a
@@ -91,7 +112,7 @@ int vips_cmd(const char*, const char*, rte_tel_data* d) {
         s.up += b.up;
         s.active += b.active;
         s.inactive += b.inactive;
-        s.connections_total += b.connections_total;
+        s.connections_total += b.traffic[backend_counter::connections_total];
     }
     for (size_t i = 0; i < order.size(); ++i) {
         rte_tel_data* c = rte_tel_data_alloc();
@@ -118,6 +139,9 @@ void set_telemetry_runtime(runtime* rt) {
     if (!registered && rt) {
         rte_telemetry_register_cmd("/sluice/stats", stats_cmd,
                                    "Sluice counters summed over workers. Takes no parameters");
+        rte_telemetry_register_cmd(
+            "/sluice/workers", workers_cmd,
+            "Sluice counters of each worker (keyed by worker index). Takes no parameters");
         rte_telemetry_register_cmd("/sluice/vips", vips_cmd,
                                    "Sluice VIPs: backends and connections. Takes no parameters");
         rte_telemetry_register_cmd(

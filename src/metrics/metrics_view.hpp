@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/counters.hpp"
+
 namespace sluice::metrics {
 
 struct backend_metrics {
@@ -22,33 +24,19 @@ struct backend_metrics {
     uint32_t weight = 0;
     uint64_t active = 0;
     uint64_t inactive = 0;
-    uint64_t connections_total = 0;
-    uint64_t packets_to_backend = 0;
-    uint64_t packets_from_backend = 0;
-    uint64_t bytes_to_backend = 0;
-    uint64_t bytes_from_backend = 0;
+    backend_values traffic;  // connections_total, packets_to_backend, … (sluice/counters.hpp)
 };
 
 struct worker_metrics {
     unsigned worker = 0;
-    uint64_t rx_packets = 0;
-    uint64_t tx_packets = 0;
-    uint64_t rx_bytes = 0;
-    uint64_t tx_bytes = 0;
-    uint64_t flows_active = 0;
-    uint64_t flows_created = 0;
-    uint64_t flows_expired = 0;
-    // Flows the LB reset (RST to both sides), by cause: drain_timeout, disabled, backend_down.
-    uint64_t flows_reset_drain_timeout = 0;
-    uint64_t flows_reset_disabled = 0;
-    uint64_t flows_reset_backend_down = 0;
-    uint64_t resets_sent = 0;  // RST segments built and sent
-    // SYN proxy: cookies sent, valid cookie ACKs, flows spliced, backend connects that failed.
-    uint64_t syn_cookies_sent = 0;
-    uint64_t syn_proxy_accepted = 0;
-    uint64_t syn_proxy_spliced = 0;
-    uint64_t syn_proxy_backend_failed = 0;
+    worker_values counters;                               // sluice/counters.hpp
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason → count, every reason listed
+};
+
+// A data port's NIC counters and link (port_counter rows of sluice/counters.hpp).
+struct port_metrics {
+    std::string port;  // port name
+    port_values counters;
 };
 
 // A VIP's attack protection ([vip.limits], [[vip.rule]]): summed over workers.
@@ -82,6 +70,8 @@ struct metrics_view {
     std::vector<backend_metrics> backends;
     std::vector<protect_metrics> protection;  // VIPs with limits or rules only
     std::vector<worker_metrics> workers;
+    control_values control;  // the control thread's counters
+    std::vector<port_metrics> ports;
     // Per (port, local address) with full-NAT source tuples.
     std::vector<local_tuple_metrics> local_tuples;
     uint64_t flow_table_capacity = 0;  // all workers

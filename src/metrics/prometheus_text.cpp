@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <initializer_list>
+#include <span>
 
+#include "sluice/counters.hpp"
 #include "sluice/drop_reason.hpp"
 
 namespace sluice::metrics {
@@ -61,22 +63,44 @@ void family(std::string& out, std::string_view name, std::string_view type, std:
 void sample(std::string& out, std::string_view name, std::initializer_list<label> labels,
             uint64_t value) {
     out += name;
-    if (labels.size() != 0) {
-        out += '{';
-        bool first = true;
-        for (const label& l : labels) {
-            if (!first) out += ',';
-            first = false;
-            out += l.name;
-            out += "=\"";
-            append_escaped_label_value(out, l.value);
-            out += '"';
-        }
-        out += '}';
+    // A label without a name is left out (a counter-table row without a label of its own).
+    bool first = true;
+    for (const label& l : labels) {
+        if (l.name.empty()) continue;
+        out += first ? '{' : ',';
+        first = false;
+        out += l.name;
+        out += "=\"";
+        append_escaped_label_value(out, l.value);
+        out += '"';
     }
+    if (!first) out += '}';
     out += ' ';
     append_number(out, value);
     out += '\n';
+}
+
+// The families of one counter table (sluice/counters.hpp) over `rows` (workers, backends,
+// ports…): HELP and TYPE once per family (its rows are adjacent in the table), then for each
+// row every member of the family. `value(row, k)` reads row's k-th counter; `labels(row, def,
+// emit)` calls emit with the row's labels, the def's own label last (an empty label is left out).
+template <class Rows, class Value, class Labels>
+void counter_table(std::string& out, std::span<const counter_def> defs, const Rows& rows,
+                   Value value, Labels labels) {
+    for (size_t first = 0; first < defs.size();) {
+        size_t end = first + 1;
+        while (end < defs.size() && defs[end].family == defs[first].family) ++end;
+        const counter_def& head = defs[first];
+        family(out, head.family, head.kind == metric_kind::gauge ? "gauge" : "counter", head.help);
+        for (const auto& row : rows) {
+            for (size_t k = first; k < end; ++k) {
+                labels(row, defs[k], [&](std::initializer_list<label> l) {
+                    sample(out, defs[k].family, l, value(row, k));
+                });
+            }
+        }
+        first = end;
+    }
 }
 
 // Drops of one reason as listed by the view; a reason the view lacks counts zero.
@@ -144,62 +168,22 @@ void backend_families(std::string& out, const metrics_view& v) {
     backend_family(out, v, "sluice_backend_inactive_connections", "gauge",
                    "Flows to the backend in an inactive state (TCP opening or closing).",
                    [](const backend_metrics& b) { return b.inactive; });
-    backend_family(out, v, "sluice_backend_connections_total", "counter",
-                   "Flows scheduled to the backend since start.",
-                   [](const backend_metrics& b) { return b.connections_total; });
-
-    family(out, "sluice_backend_packets_total", "counter",
-           "Packets forwarded to or received from the backend.");
-    for (const backend_metrics& b : v.backends) {
-        sample(out, "sluice_backend_packets_total",
-               {{"vip", b.vip}, {"backend", b.backend}, {"direction", "to_backend"}},
-               b.packets_to_backend);
-        sample(out, "sluice_backend_packets_total",
-               {{"vip", b.vip}, {"backend", b.backend}, {"direction", "from_backend"}},
-               b.packets_from_backend);
-    }
-    family(out, "sluice_backend_bytes_total", "counter",
-           "Bytes (Ethernet frames) forwarded to or received from the backend.");
-    for (const backend_metrics& b : v.backends) {
-        sample(out, "sluice_backend_bytes_total",
-               {{"vip", b.vip}, {"backend", b.backend}, {"direction", "to_backend"}},
-               b.bytes_to_backend);
-        sample(out, "sluice_backend_bytes_total",
-               {{"vip", b.vip}, {"backend", b.backend}, {"direction", "from_backend"}},
-               b.bytes_from_backend);
-    }
-}
-
-// One counter or gauge per worker with the worker label.
-template <typename Field>
-void worker_family(std::string& out, const metrics_view& v, std::string_view name,
-                   std::string_view type, std::string_view help, Field field) {
-    family(out, name, type, help);
-    for (const worker_metrics& w : v.workers) {
-        sample(out, name, {{"worker", decimal(w.worker).view}}, field(w));
-    }
+    counter_table(
+        out, std::span(backend_counter_defs), v.backends,
+        [](const backend_metrics& b, size_t k) { return b.traffic.v[k]; },
+        [](const backend_metrics& b, const counter_def& d, auto&& emit) {
+            emit({{"vip", b.vip}, {"backend", b.backend}, {d.label, d.value}});
+        });
 }
 
 void worker_families(std::string& out, const metrics_view& v) {
-    family(out, "sluice_worker_packets_total", "counter",
-           "Packets received (rx) and transmitted (tx) by the worker.");
-    for (const worker_metrics& w : v.workers) {
-        const decimal id(w.worker);
-        sample(out, "sluice_worker_packets_total", {{"worker", id.view}, {"direction", "rx"}},
-               w.rx_packets);
-        sample(out, "sluice_worker_packets_total", {{"worker", id.view}, {"direction", "tx"}},
-               w.tx_packets);
-    }
-    family(out, "sluice_worker_bytes_total", "counter",
-           "Bytes (Ethernet frames) received (rx) and transmitted (tx) by the worker.");
-    for (const worker_metrics& w : v.workers) {
-        const decimal id(w.worker);
-        sample(out, "sluice_worker_bytes_total", {{"worker", id.view}, {"direction", "rx"}},
-               w.rx_bytes);
-        sample(out, "sluice_worker_bytes_total", {{"worker", id.view}, {"direction", "tx"}},
-               w.tx_bytes);
-    }
-
+    counter_table(
+        out, std::span(worker_counter_defs), v.workers,
+        [](const worker_metrics& w, size_t k) { return w.counters.v[k]; },
+        [](const worker_metrics& w, const counter_def& d, auto&& emit) {
+            const decimal id(w.worker);
+            emit({{"worker", id.view}, {d.label, d.value}});
+        });
     family(out, "sluice_drops_total", "counter", "Packets dropped by the worker, by reason.");
     for (const worker_metrics& w : v.workers) {
         const decimal id(w.worker);
@@ -219,43 +203,23 @@ void worker_families(std::string& out, const metrics_view& v) {
                    drops_of(w, reason));
         }
     }
+}
 
-    worker_family(out, v, "sluice_flows_created_total", "counter",
-                  "Flows created by the worker since start.",
-                  [](const worker_metrics& w) { return w.flows_created; });
-    worker_family(out, v, "sluice_flows_expired_total", "counter",
-                  "Flows removed by the worker after their idle timeout or close.",
-                  [](const worker_metrics& w) { return w.flows_expired; });
-    family(out, "sluice_flows_reset_total", "counter",
-           "Flows the load balancer reset (RST to client and backend), by cause.");
-    for (const worker_metrics& w : v.workers) {
-        const decimal id(w.worker);
-        sample(out, "sluice_flows_reset_total", {{"worker", id.view}, {"cause", "drain_timeout"}},
-               w.flows_reset_drain_timeout);
-        sample(out, "sluice_flows_reset_total", {{"worker", id.view}, {"cause", "disabled"}},
-               w.flows_reset_disabled);
-        sample(out, "sluice_flows_reset_total", {{"worker", id.view}, {"cause", "backend_down"}},
-               w.flows_reset_backend_down);
-    }
-    worker_family(out, v, "sluice_resets_sent_total", "counter",
-                  "TCP RST segments the load balancer built and sent.",
-                  [](const worker_metrics& w) { return w.resets_sent; });
-    family(out, "sluice_syn_proxy_total", "counter",
-           "SYN proxy events: cookies sent, valid cookie ACKs accepted, flows spliced, backend "
-           "connects that failed.");
-    for (const worker_metrics& w : v.workers) {
-        const decimal id(w.worker);
-        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "cookie_sent"}},
-               w.syn_cookies_sent);
-        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "accepted"}},
-               w.syn_proxy_accepted);
-        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "spliced"}},
-               w.syn_proxy_spliced);
-        sample(out, "sluice_syn_proxy_total", {{"worker", id.view}, {"event", "backend_failed"}},
-               w.syn_proxy_backend_failed);
-    }
-    worker_family(out, v, "sluice_flow_table_entries", "gauge", "Flows in the worker's flow table.",
-                  [](const worker_metrics& w) { return w.flows_active; });
+// The control thread's counters (no label but the row's own) and each port's NIC figures.
+void control_and_port_families(std::string& out, const metrics_view& v) {
+    const control_values* control[] = {&v.control};
+    counter_table(
+        out, std::span(control_counter_defs), std::span(control),
+        [](const control_values* c, size_t k) { return c->v[k]; },
+        [](const control_values*, const counter_def& d, auto&& emit) {
+            emit({{d.label, d.value}});
+        });
+    counter_table(
+        out, std::span(port_counter_defs), v.ports,
+        [](const port_metrics& p, size_t k) { return p.counters.v[k]; },
+        [](const port_metrics& p, const counter_def& d, auto&& emit) {
+            emit({{"port", p.port}, {d.label, d.value}});
+        });
 }
 
 void protect_families(std::string& out, const metrics_view& v) {
@@ -356,6 +320,7 @@ std::string format_prometheus(const metrics_view& v) {
                 v.workers.size() * (drop_reason_count + 10) * 100 + v.local_tuples.size() * 200);
     backend_families(out, v);
     worker_families(out, v);
+    control_and_port_families(out, v);
     protect_families(out, v);
     local_tuple_families(out, v);
     process_families(out, v);

@@ -8,7 +8,8 @@ accepts the exposition (skipped with a note when promtool is not installed). 100
 sluice_worker_packets_total grows. sluice_local_tuples lists the 16 local addresses of the
 servers port (198.18.1.128/28) with free > 0, in_use rises by at least 20 while 20 connections
 are held open and in_use + free stays the same; `sluicectl --json show stats` lists the same 16
-addresses under local_tuples.
+addresses under local_tuples. Both ports report link up and the GETs' frames, and the control
+thread's ARP counters are exposed.
 """
 import re
 import shutil
@@ -65,6 +66,19 @@ def check_local_tuples(t: lab.Test, text: str) -> None:
               f"show stats local_tuples of servers: {rows}")
 
 
+def check_ports_and_control(text: str) -> None:
+    """The port and control families (declared once with every other counter) carry values."""
+    for port in ("client", "servers"):
+        up = lab.metric_total(text, "sluice_port_link_up", port=port)
+        rx = lab.metric_total(text, "sluice_port_packets_total", port=port, direction="rx")
+        lab.log(f"port {port}: link_up {up:g}, rx packets {rx:g}")
+        lab.check(up == 1, f"sluice_port_link_up{{port=\"{port}\"}} is {up:g}, want 1")
+        lab.check(rx >= 100 * 4, f"port {port} received {rx:g} frames for 100 GETs")
+    arp = lab.metric_total(text, "sluice_arp_total")
+    lab.log(f"sluice_arp_total: {arp:g}")
+    lab.check(arp > 0, "sluice_arp_total is 0 after start-up resolution")
+
+
 def body(t: lab.Test) -> None:
     t.lab_up()
     with t.sluiced(t.config()):
@@ -112,6 +126,7 @@ def body(t: lab.Test) -> None:
                                 f"saw {n}")
         lab.check(p1 - p0 >= 100 * 8, f"sluice_worker_packets_total grew by {p1 - p0:g} for "
                                       f"100 GETs (want >= 800)")
+        check_ports_and_control(text)
         # After the per-backend totals: the held connections add to them.
         check_local_tuples(t, lab.scrape_metrics()[0])
         t.check_kernels_accepted_everything()

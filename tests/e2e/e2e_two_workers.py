@@ -1,21 +1,13 @@
 #!/usr/bin/env python3
-"""With 2 workers, 400 HTTP GETs over new connections and 100 UDP exchanges all succeed."""
+"""With 2 workers, 400 HTTP GETs over new connections and 100 UDP exchanges all succeed, both
+workers carry flows and replies that land on the other worker's queue are handed over to it."""
 import lab
 
 
-def per_worker(t: lab.Test) -> dict | None:
-    """Per-worker figures, if the daemon exposes a telemetry command for them."""
-    try:
-        commands = lab.telemetry("/")
-    except lab.Failure:
-        return None
-    names = [c for c in commands if c.startswith("/sluice/") and "worker" in c]
-    for c in names:
-        try:
-            return {c: lab.telemetry(c)}
-        except lab.Failure:
-            continue
-    return None
+def per_worker() -> list[dict]:
+    """Each worker's counters from the /sluice/workers telemetry command, by worker index."""
+    workers = lab.telemetry("/sluice/workers")
+    return [workers[k] for k in sorted(workers, key=int)]
 
 
 def body(t: lab.Test) -> None:
@@ -28,11 +20,17 @@ def body(t: lab.Test) -> None:
         lab.check(http["failed"] == 0, f"{http['failed']} of 400 requests failed: {http['errors']}")
         lab.check(udp["failed"] == 0, f"{udp['failed']} of 100 exchanges failed: {udp['errors']}")
         lab.log(f"stats: {t.stats()}")
-        workers = per_worker(t)
-        if workers is None:
-            lab.log("no per-worker telemetry command: checked success only")
-        else:
-            lab.log(f"per-worker: {workers}")
+        workers = per_worker()
+        for i, w in enumerate(workers):
+            lab.log(f"worker {i}: flows_created {w['flows_created']}, rx {w['rx_packets']}, "
+                    f"handoff sent {w['handoff_sent']} received {w['handoff_received']}")
+        lab.check(len(workers) == 2, f"expected 2 workers in /sluice/workers, got {len(workers)}")
+        for i, w in enumerate(workers):
+            lab.check(w["flows_created"] > 0, f"worker {i} created no flow: {w}")
+        sent = sum(w["handoff_sent"] for w in workers)
+        received = sum(w["handoff_received"] for w in workers)
+        lab.check(sent > 0, "no packet was handed over between the workers")
+        lab.check(received == sent, f"handoff: {sent} sent but {received} received")
 
 
 if __name__ == "__main__":

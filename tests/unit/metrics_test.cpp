@@ -265,12 +265,30 @@ const std::vector<std::string> all_families = {
     "sluice_worker_packets_total",
     "sluice_worker_bytes_total",
     "sluice_drops_total",
+    "sluice_handoff_packets_total",
+    "sluice_worker_to_control_total",
     "sluice_flows_created_total",
     "sluice_flows_expired_total",
+    "sluice_flows_reused_total",
+    "sluice_flows_early_dropped_total",
     "sluice_flows_reset_total",
     "sluice_resets_sent_total",
+    "sluice_resets_unsent_total",
     "sluice_syn_proxy_total",
+    "sluice_rst_total",
     "sluice_flow_table_entries",
+    "sluice_arp_total",
+    "sluice_neighbor_events_total",
+    "sluice_control_tx_dropped_total",
+    "sluice_kernel_frames_total",
+    "sluice_exception_budget_exhausted_total",
+    "sluice_port_packets_total",
+    "sluice_port_bytes_total",
+    "sluice_port_rx_missed_total",
+    "sluice_port_rx_nombuf_total",
+    "sluice_port_errors_total",
+    "sluice_port_link_up",
+    "sluice_port_link_speed_mbps",
     "sluice_protect_refused_total",
     "sluice_rule_matches_total",
     "sluice_source_table_entries",
@@ -371,7 +389,7 @@ TEST_CASE("the text of a sample view parses line by line under the strict gramma
 }
 
 TEST_CASE("every family has exactly one HELP and one TYPE, also without series") {
-    // Property: each of the 19 families is announced once, for a full and for an empty view.
+    // Property: each family is announced once, for a full and for an empty view.
     for (const metrics_view& v : {sample_view(), metrics_view{}}) {
         const exposition e = parse_strict(format_prometheus(v));
         CHECK(e.errors.empty());
@@ -495,6 +513,17 @@ TEST_CASE("a sample view's values land in the right series") {
     CHECK(value_of(e, "sluice_resets_sent_total", {{"worker", "0"}}) == "30");
     CHECK(value_of(e, "sluice_flow_table_entries", {{"worker", "0"}}) == "4");
     CHECK(value_of(e, "sluice_flow_table_entries", {{"worker", "1"}}) == "0");
+    CHECK(value_of(e, "sluice_handoff_packets_total", {{"worker", "1"}, {"direction", "sent"}}) ==
+          "0");
+    CHECK(value_of(e, "sluice_arp_total", {{"event", "request_answered"}}) == "6");
+    CHECK(value_of(e, "sluice_exception_budget_exhausted_total", {{"ring", "kernel"}}) == "2");
+    CHECK(value_of(e, "sluice_control_tx_dropped_total", {}) == "0");
+    CHECK(value_of(e, "sluice_port_packets_total", {{"port", "client"}, {"direction", "rx"}}) ==
+          "100");
+    CHECK(value_of(e, "sluice_port_rx_missed_total", {{"port", "client"}}) == "3");
+    CHECK(value_of(e, "sluice_port_link_up", {{"port", "client"}}) == "1");
+    CHECK(value_of(e, "sluice_port_link_up", {{"port", "servers"}}) == "0");
+    CHECK(value_of(e, "sluice_port_link_speed_mbps", {{"port", "client"}}) == "10000");
     CHECK(value_of(e, "sluice_flow_table_capacity", {}) == "1048576");
     CHECK(value_of(e, "sluice_mbufs_in_use", {}) == "1234");
     CHECK(value_of(e, "sluice_mbufs_capacity", {}) == "8191");
