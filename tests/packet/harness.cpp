@@ -2,6 +2,7 @@
 #include "packet/harness.hpp"
 
 #include <doctest/doctest.h>
+#include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -9,6 +10,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 namespace sluice::packet_test {
@@ -147,8 +149,9 @@ config::config load_test_config(const std::string& text, const std::string& name
     return cfg;
 }
 
-int run(int argc, char** argv, const char* config_text, const char* name) {
-    const std::string program = name;
+namespace {
+
+bool init_eal(const std::string& program) {
     std::vector<std::string> eal = {program,
                                     "--no-huge",
                                     "-m",
@@ -164,36 +167,102 @@ int run(int argc, char** argv, const char* config_text, const char* name) {
     for (auto& a : eal) eal_argv.push_back(a.data());
     if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
         fprintf(stderr, "EAL init failed\n");
-        return 1;
+        return false;
     }
+    return true;
+}
+
+const char* const port_names[2] = {"client", "servers"};
+
+// The RX and TX rings of both ports' first `queues` queues.
+bool create_rings(unsigned queues) {
+    for (int p = 0; p < 2; ++p) {
+        for (unsigned q = 0; q < queues; ++q) {
+            std::string n = std::string(port_names[p]) + "_" + std::to_string(q);
+            h.rx[p][q] = rte_ring_create(("rx_" + n).c_str(), 1024, 0, 0);
+            h.tx[p][q] = rte_ring_create(("tx_" + n).c_str(), 1024, 0, 0);
+            if (!h.rx[p][q] || !h.tx[p][q]) {
+                fprintf(stderr, "cannot create the rings of port %s\n", port_names[p]);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+// rte_eth_from_rings names the port "net_ring_" + name, which is what the configs refer to.
+bool create_ports(unsigned queues) {
+    for (int p = 0; p < 2; ++p) {
+        int id = rte_eth_from_rings(port_names[p], h.rx[p], queues, h.tx[p], queues, 0);
+        if (id < 0) {
+            fprintf(stderr, "cannot create ring port %s\n", port_names[p]);
+            return false;
+        }
+        h.dpdk_port[p] = uint16_t(id);
+    }
+    return true;
+}
+
+bool create_frame_pool() {
+    h.pool = rte_pktmbuf_pool_create("test_frames", 1023, 0, dataplane::mbuf_priv_size,
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    return h.pool != nullptr;
+}
+
+std::unique_ptr<dataplane::runtime> fresh_runtime;
+
+}  // namespace
+
+bool init_process(const char* name) {
+    h.workers = max_test_workers;
+    return init_eal(name) && create_rings(max_test_workers) && create_frame_pool();
+}
+
+void start_runtime(const std::string& config_text, const std::string& name) {
+    REQUIRE(h.rt == nullptr);
+    config::config cfg = load_test_config(config_text, name);
+    h.workers = unsigned(cfg.dataplane.worker_cpus.size());
+    REQUIRE(h.workers >= 1);
+    REQUIRE(h.workers <= max_test_workers);
+    REQUIRE(create_ports(h.workers));
+    fresh_runtime = std::make_unique<dataplane::runtime>(std::move(cfg));
+    fresh_runtime->start();
+    h.rt = fresh_runtime.get();
+}
+
+void stop_runtime() {
+    // Frames left on the rings may come from the runtime's pool, which shutdown frees.
+    rte_mbuf* m;
+    for (int p = 0; p < 2; ++p)
+        for (unsigned q = 0; q < max_test_workers; ++q)
+            for (rte_ring* r : {h.rx[p][q], h.tx[p][q]})
+                while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    h.rt = nullptr;
+    fresh_runtime.reset();  // ~runtime: shutdown(), which closes (releases) both ports
+    for (int p = 0; p < 2; ++p) {
+        const std::string vdev = std::string("net_ring_") + port_names[p];
+        rte_vdev_uninit(vdev.c_str());
+        uint16_t id;
+        // CHECK, not REQUIRE: this also runs while a failed case unwinds.
+        CHECK_MESSAGE(rte_eth_dev_get_port_by_name(vdev.c_str(), &id) != 0,
+                      vdev << " still exists after the runtime's shutdown");
+    }
+}
+
+unsigned frames_in_use() {
+    return rte_mempool_in_use_count(h.pool);
+}
+
+int run(int argc, char** argv, const char* config_text, const char* name) {
+    const std::string program = name;
+    if (!init_eal(program)) return 1;
     config::config cfg = load_test_config(config_text, program + ".toml");
     h.workers = unsigned(cfg.dataplane.worker_cpus.size());
     if (h.workers > max_test_workers) {
         fprintf(stderr, "at most %u workers in a packet test\n", max_test_workers);
         return 1;
     }
-    // rte_eth_from_rings names the port "net_ring_" + name, which is what the config refers to.
-    const char* names[2] = {"client", "servers"};
-    for (int p = 0; p < 2; ++p) {
-        for (unsigned q = 0; q < h.workers; ++q) {
-            std::string n = std::string(names[p]) + "_" + std::to_string(q);
-            h.rx[p][q] = rte_ring_create(("rx_" + n).c_str(), 1024, 0, 0);
-            h.tx[p][q] = rte_ring_create(("tx_" + n).c_str(), 1024, 0, 0);
-            if (!h.rx[p][q] || !h.tx[p][q]) {
-                fprintf(stderr, "cannot create the rings of port %s\n", names[p]);
-                return 1;
-            }
-        }
-        int id = rte_eth_from_rings(names[p], h.rx[p], h.workers, h.tx[p], h.workers, 0);
-        if (id < 0) {
-            fprintf(stderr, "cannot create ring port %s\n", names[p]);
-            return 1;
-        }
-        h.dpdk_port[p] = uint16_t(id);
-    }
-    h.pool = rte_pktmbuf_pool_create("test_frames", 1023, 0, dataplane::mbuf_priv_size,
-                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    if (!h.pool) return 1;
+    if (!create_rings(h.workers) || !create_ports(h.workers) || !create_frame_pool()) return 1;
     int rc;
     {
         dataplane::runtime rt(cfg);

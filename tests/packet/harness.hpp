@@ -81,6 +81,21 @@ std::array<uint8_t, 4> a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
 // A packet test's configuration as run() starts it (exception interfaces off): for reloads.
 config::config load_test_config(const std::string& text, const std::string& name);
 
+// --- A fresh runtime per case (tests/packet/fixtures) ---
+// EAL, the RX/TX rings of both ports (max_test_workers queues each) and the frame pool, once per
+// process; no ports and no runtime yet. `name` names the EAL program and its file prefix. Returns
+// false (after printing why) when something could not be created.
+bool init_process(const char* name);
+// Creates the two ring ports with as many queues as `config_text`'s worker_cpus, then a runtime
+// from it (exception interfaces off), started; h.rt points at it. The rings must be empty.
+void start_runtime(const std::string& config_text, const std::string& name = "fixture.toml");
+// Frees whatever is left on every RX/TX ring, shuts the runtime down and deletes it, and removes
+// the ring ports (runtime::shutdown closes them, which releases a ring port's ethdev; its vdev is
+// uninitialised here so the next start_runtime can create it again under the same name).
+void stop_runtime();
+// Mbufs of the test's frame pool in use (0 between cases: nothing leaked or held).
+unsigned frames_in_use();
+
 // main() of a packet test: EAL, ring ports, mbuf pool, the runtime from `config_text` (exception
 // interfaces off: the tests run in the caller's network namespace), then the doctest cases.
 // `name` names the EAL program and its file prefix. Returns the process exit code.
