@@ -104,7 +104,11 @@ std::optional<api_server> api_server::open(const std::string& path, std::string&
 }
 
 api_server::api_server(api_server&& o) noexcept
-    : fd_(o.fd_), path_(std::move(o.path_)), clients_(std::move(o.clients_)) {
+    : replies_(std::move(o.replies_)),
+      next_serial_(o.next_serial_),
+      fd_(o.fd_),
+      path_(std::move(o.path_)),
+      clients_(std::move(o.clients_)) {
     o.fd_ = -1;
     o.clients_.clear();
 }
@@ -118,12 +122,30 @@ api_server::~api_server() {
 }
 
 void api_server::poll(const handler& handle) {
+    poll(async_handler(
+        [&handle](std::string_view request, const reply& done) { done(handle(request)); }));
+}
+
+void api_server::poll(const async_handler& handle) {
+    deliver_replies();
     for (auto& c : clients_) serve(c, handle);
     reap(now_ns());
     // Accepted after the reap: a client that just left frees its place for a newcomer now.
     const size_t first_new = clients_.size();
     accept_new(now_ns());
     for (size_t i = first_new; i < clients_.size(); ++i) serve(clients_[i], handle);
+}
+
+void api_server::deliver_replies() {
+    for (auto& [serial, line] : *replies_) {
+        for (auto& c : clients_) {
+            if (c.serial != serial || !c.awaiting) continue;
+            c.out = std::move(line);
+            c.out += '\n';
+            c.awaiting = false;
+        }
+    }
+    replies_->clear();
 }
 
 void api_server::reap(uint64_t now) {
@@ -152,7 +174,8 @@ void api_server::accept_new(uint64_t now) {
             ::close(fd);
             continue;
         }
-        client c{fd, request_lines(control_protocol::max_request_bytes), {}, 0, now};
+        client c{fd, next_serial_++, request_lines(control_protocol::max_request_bytes), {}, 0,
+                 now};
         clients_.push_back(std::move(c));
     }
 }
@@ -176,9 +199,10 @@ bool api_server::make_room(uint64_t now) {
 }
 
 // One client's turn: write its pending answer; only then read and answer its next request.
-void api_server::serve(client& c, const handler& handle) {
+void api_server::serve(client& c, const async_handler& handle) {
     for (unsigned handled = 0;; ++handled) {
-        if (!flush(c)) return;  // answer still pending (or the client is gone)
+        if (c.awaiting) return;  // its answer comes from a later pass
+        if (!flush(c)) return;   // answer still pending (or the client is gone)
         if (c.closing) return close_fd(c.fd);
         if (handled == max_requests_per_pass) return;
         if (!c.peer_done && c.in.wants_more() && !read_some(c)) return;
@@ -245,7 +269,7 @@ bool api_server::flush(client& c) {
     return true;
 }
 
-void api_server::answer(client& c, const std::string& line, const handler& handle) {
+void api_server::answer(client& c, const std::string& line, const async_handler& handle) {
     const size_t bad = invalid_utf8_offset(line);
     if (bad != std::string::npos) {
         char byte[8];
@@ -254,12 +278,18 @@ void api_server::answer(client& c, const std::string& line, const handler& handl
                            std::to_string(bad) + ")");
         return;
     }
+    c.awaiting = true;
     try {
-        c.out = handle(line);
-        c.out += '\n';
+        std::weak_ptr<reply_queue> queue = replies_;
+        handle(line, [queue, serial = c.serial](std::string answer) {
+            if (auto q = queue.lock()) q->emplace_back(serial, std::move(answer));
+        });
     } catch (const std::exception&) {  // the handler answers errors itself; this is a last guard
+        c.awaiting = false;
         c.out = error_line("internal error while handling the request");
+        return;
     }
+    deliver_replies();  // an answer given at once is written in this pass
 }
 
 }  // namespace sluice::control

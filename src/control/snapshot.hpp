@@ -93,10 +93,6 @@ using health_lookup = std::function<backend_health(uint32_t id, const config::vi
 class snapshot {
 public:
     uint64_t generation = 0;
-    // Flows to reset on every worker (RST to both sides for TCP, then forgotten). A worker sweeps
-    // its table once each time `reset_request` changes. Filled in by the runtime, not by build().
-    uint64_t reset_request = 0;
-    std::vector<reset_target> resets;
     std::vector<port_entry> ports;
     std::vector<vip_entry> vips;
     route::route_table routes;

@@ -1,6 +1,9 @@
 #include "dataplane/control_api.hpp"
 
+#include <rte_cycles.h>
+
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -85,6 +88,20 @@ uint32_t integer_arg(const json& req, const char* key, uint64_t max) {
     return uint32_t(v);
 }
 
+// Messages quote what the client sent and file names (bytes, not necessarily UTF-8): what is
+// not UTF-8 is replaced instead of throwing.
+std::string response_line(const json& response) {
+    return response.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+std::string ok_line(const json& result) {
+    return response_line({{"ok", true}, {"result", result}});
+}
+std::string error_line(const std::string& message, const std::vector<std::string>& details) {
+    json response = {{"ok", false}, {"error", message}};
+    if (!details.empty()) response["details"] = details;
+    return response_line(response);
+}
+
 class api {
 public:
     api(runtime& rt, std::string& config_path) : rt_(rt), path_(config_path) {}
@@ -96,7 +113,6 @@ public:
         if (cmd == "show_vips") return show_vips();
         if (cmd == "show_backends") return show_backends(req);
         if (cmd == "show_stats") return show_stats();
-        if (cmd == "show_flows") return show_flows(req);
         if (cmd == "set_weight") return set_weight(req);
         if (cmd == "show_protection") return show_protection(req);
         if (cmd == "set_limit") return set_limit(req);
@@ -307,7 +323,14 @@ private:
         return {{"totals", totals}, {"workers", workers}, {"local_tuples", tuples}};
     }
 
-    json show_flows(const json& req) {
+public:
+    static bool is_show_flows(const json& req) {
+        return req.is_object() && req.contains("cmd") && req["cmd"] == "show_flows";
+    }
+
+    // show_flows: the arguments are checked now (a refusal throws); the flows come from the
+    // workers over their command rings and `done` gets the answer from a later control pass.
+    void show_flows(const json& req, const control_api::reply& done) {
         uint32_t limit = default_flow_limit;
         if (req.contains("limit") && !req["limit"].is_null()) {
             limit = integer_arg(req, "limit", max_flow_limit);
@@ -315,14 +338,11 @@ private:
                 throw refusal{"'limit' must be 1.." + std::to_string(max_flow_limit), {}};
         }
         // Backend ids of the current snapshot name each flow's VIP and backend.
-        struct named {
-            std::string vip, backend;
-        };
-        std::map<uint32_t, named> names;
+        auto names = std::make_shared<std::map<uint32_t, flow_names>>();
         const control::snapshot& s = rt_.current_snapshot();
         for (const auto& v : s.vips)
             for (const auto& b : v.backends)
-                names[b.id] = {v.name, backend_label(b.address, b.port)};
+                (*names)[b.id] = {v.name, backend_label(b.address, b.port)};
         std::vector<uint32_t> ids;
         const bool by_vip = req.contains("vip") && !req["vip"].is_null();
         const bool by_backend = req.contains("backend") && !req["backend"].is_null();
@@ -335,13 +355,28 @@ private:
                 for (const auto& b : s.vips[vi].backends) ids.push_back(b.id);
             }
         }
-        std::vector<runtime::listed_flow> flows;
-        bool truncated = false;
         // A VIP without backends has no flows; an empty id list would mean "all".
-        if (!by_vip || !ids.empty()) {
-            std::string why = rt_.list_flows(ids, limit, flows, truncated);
-            if (!why.empty()) throw refusal{why, {}};
+        if (by_vip && ids.empty()) {
+            done(ok_line(flows_json(rt_, {}, false, limit, *names)));
+            return;
         }
+        runtime& rt = rt_;
+        rt_.list_flows(ids, limit,
+                       [&rt, names, limit, done](const std::string& error,
+                                                 const std::vector<runtime::listed_flow>& flows,
+                                                 bool truncated) {
+                           if (!error.empty()) return done(error_line(error, {}));
+                           done(ok_line(flows_json(rt, flows, truncated, limit, *names)));
+                       });
+    }
+
+private:
+    struct flow_names {
+        std::string vip, backend;
+    };
+    static json flows_json(runtime& rt, const std::vector<runtime::listed_flow>& flows,
+                           bool truncated, uint32_t limit,
+                           const std::map<uint32_t, flow_names>& names) {
         json list = json::array();
         for (const auto& lf : flows) {
             const flow::flow_entry& f = lf.flow;
@@ -358,7 +393,7 @@ private:
                  {"vip", it != names.end() ? it->second.vip : "-"},
                  {"vip_address", backend_label(addr(f.client.dst), f.client.dst_port)},
                  {"backend", backend_label(addr(f.backend_addr), f.backend_port)},
-                 {"local", backend_label(addr(rt_.worker_at(lf.worker).flows().local_address(f)),
+                 {"local", backend_label(addr(rt.worker_at(lf.worker).flows().local_address(f)),
                                          f.local_port)},
                  {"state", tcp ? flow::tcp_state_name(f.state) : "udp"},
                  {"expires_in", lf.expires_in_s}});
@@ -423,8 +458,7 @@ private:
             SLUICE_LOG_INFO("control: flows still open in %.3g s will be reset", *timeout);
         }
         if (reset) {
-            why = rt_.reset_flows(rt_.backend_ids_of(who), control::reset_cause::disabled);
-            if (!why.empty()) throw refusal{"disabled, but resetting its flows failed: " + why, {}};
+            rt_.reset_flows(rt_.backend_ids_of(who), control::reset_cause::disabled);
             SLUICE_LOG_INFO("control: resetting the flows of %s",
                             backend_label(who.backend, who.backend_port).c_str());
         }
@@ -494,24 +528,32 @@ private:
 control_api::control_api(runtime& rt, std::string config_path)
     : rt_(rt), config_path_(std::move(config_path)) {}
 
-std::string control_api::handle(std::string_view line) {
+void control_api::handle_async(std::string_view line, const reply& done) {
     api a(rt_, config_path_);
-    json response;
     try {
         json req = json::parse(line);
-        response = {{"ok", true}, {"result", a.dispatch(req)}};
+        if (api::is_show_flows(req)) return a.show_flows(req, done);
+        done(ok_line(a.dispatch(req)));
     } catch (const refusal& r) {
-        response = {{"ok", false}, {"error", r.message}};
-        if (!r.details.empty()) response["details"] = r.details;
+        done(error_line(r.message, r.details));
     } catch (const json::exception& e) {
-        response = {{"ok", false}, {"error", std::string("bad request: ") + e.what()}};
+        done(error_line(std::string("bad request: ") + e.what(), {}));
     } catch (const std::exception& e) {  // a bug must not take the daemon down with it
         SLUICE_LOG_ERROR("control: request failed: %s", e.what());
-        response = {{"ok", false}, {"error", std::string("internal error: ") + e.what()}};
+        done(error_line(std::string("internal error: ") + e.what(), {}));
     }
-    // Messages quote what the client sent and file names (bytes, not necessarily UTF-8): replace
-    // what is not UTF-8 instead of throwing.
-    return response.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string control_api::handle(std::string_view line) {
+    std::optional<std::string> answer;
+    handle_async(line, [&answer](std::string l) { answer = std::move(l); });
+    // Only a flow listing answers later: wait for the workers here (callers outside the
+    // control loop: SIGHUP's reload, tests). Bounded by the listing's own time limit.
+    while (!answer) {
+        rt_.collect_commands();
+        if (!answer) rte_delay_us_sleep(100);
+    }
+    return *answer;
 }
 
 }  // namespace sluice::dataplane

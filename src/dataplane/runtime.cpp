@@ -170,7 +170,6 @@ void runtime::start() {
             for (unsigned f = 0; f < 2; ++f)
                 workers_[w]->tuples[p][f] = tuple_pools_[w][p][f].get();
     }
-    ensure_proxy_state(*snapshot_.load());
     auto make_ring = [&](const std::string& name) {
         rte_ring* r = rte_ring_create(name.c_str(), dp.ring_size, int(rte_socket_id()),
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -189,7 +188,9 @@ void runtime::start() {
         workers_[a]->from_control = make_ring("from_ctl_" + std::to_string(a));
         workers_[a]->to_kernel = make_ring("to_kernel_" + std::to_string(a));
         exception_.add_worker(workers_[a]->to_control, workers_[a]->to_kernel);
+        commands_.add_worker(a, workers_[a]->commands, workers_[a]->completions);
     }
+    ensure_proxy_state(*snapshot_.load());
     started_ = true;
     SLUICE_LOG_INFO("%u worker(s), %u flows each (%zu MiB), local ports %u-%u, %zu VIP(s)",
                     n_workers, cfg_.flows.capacity,
@@ -257,29 +258,10 @@ std::string runtime::reload(const config::config& next) {
     cfg_.source_file = next.source_file;
     pin_next_hops(*snap);
     registry_.retain_only(snap->backend_ids());
-    attach_resets(*snap);
     health_->set_targets(cfg_, *snap, monotonic_ns());
     ensure_proxy_state(*snap);
     publish(std::move(snap));
     return {};
-}
-
-void runtime::ensure_proxy_state(const control::snapshot& s) {
-    if (!s.uses_syn_proxy() || !proxy_memory_.empty()) return;
-    // Once, the first time a VIP proxies: one proxy_state per flow-table entry per worker.
-    // Published to the worker before the snapshot that needs it (the snapshot store releases).
-    for (auto& w : workers_) {
-        const size_t bytes = sizeof(proxy_state) * w->flows().capacity();
-        void* mem = rte_zmalloc("sluice_proxy", bytes, RTE_CACHE_LINE_SIZE);
-        if (!mem) throw std::runtime_error("cannot allocate SYN proxy state");
-        proxy_memory_.push_back(mem);
-        w->proxy_states.store(static_cast<proxy_state*>(mem), std::memory_order_relaxed);
-    }
-    SLUICE_LOG_INFO(
-        "syn proxy: state for %u flows per worker (%zu bytes each), at most %u "
-        "held client segments per worker",
-        workers_.empty() ? 0 : workers_[0]->flows().capacity(), sizeof(proxy_state),
-        workers_.empty() ? 0 : workers_[0]->setup().proxy_max_held);
 }
 
 control::guard_setup runtime::guard_setup() const {
@@ -294,29 +276,12 @@ control::health_lookup runtime::health_lookup(uint64_t now_ns) const {
 
 void runtime::apply_health(uint64_t now_ns) {
     health_checks::actions a = health_->poll(now_ns, conn_views_);
+    // The new state is published first: the resets' sweep waits for that snapshot, so no flow
+    // scheduled to the failed backend before it escapes.
     std::string why;
-    if (!a.reset_ids.empty())
-        why = reset_flows(a.reset_ids, control::reset_cause::backend_down);
-    else if (a.republish)
-        why = reload(cfg_);
+    if (a.republish || !a.reset_ids.empty()) why = reload(cfg_);
     if (!why.empty()) SLUICE_LOG_ERROR("health: cannot publish the new state: %s", why.c_str());
-}
-
-void runtime::attach_resets(control::snapshot& snap) {
-    // A target stays in later snapshots until every worker has finished a sweep that included
-    // it: a newer request restarts the workers' sweeps, which must not forget it.
-    uint64_t done = reset_request_;
-    for (const auto& w : workers_)
-        done = std::min(done, w->reset_done.load(std::memory_order_acquire));
-    std::erase_if(resets_, [done](const pending_reset& p) { return p.request <= done; });
-    snap.reset_request = reset_request_;
-    for (const pending_reset& p : resets_) snap.resets.push_back(p.target);
-}
-
-std::string runtime::reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why) {
-    ++reset_request_;
-    for (uint32_t id : ids) resets_.push_back({{id, why}, reset_request_});
-    return reload(cfg_);
+    if (!a.reset_ids.empty()) reset_flows(a.reset_ids, control::reset_cause::backend_down);
 }
 
 std::vector<uint32_t> runtime::backend_ids_of(const control::backend_identity& who) const {
@@ -328,50 +293,6 @@ std::vector<uint32_t> runtime::backend_ids_of(const control::backend_identity& w
             if (b.address == who.backend && b.port == who.backend_port) ids.push_back(b.id);
     }
     return ids;
-}
-
-std::string runtime::list_flows(const std::vector<uint32_t>& ids, uint32_t limit,
-                                std::vector<listed_flow>& out, bool& truncated,
-                                unsigned max_wait_ms) {
-    for (const auto& w : workers_)
-        if (w->dump.state.load(std::memory_order_acquire) == flow_dump::requested)
-            return "an earlier flow listing is still running; try again";
-    for (const auto& w : workers_) {
-        flow_dump& d = w->dump;
-        d.backend_ids = ids;
-        d.limit = limit;
-        d.flows.clear();
-        d.flows.reserve(limit);
-        d.truncated = false;
-        d.cursor = 0;
-        d.state.store(flow_dump::requested, std::memory_order_release);
-    }
-    const uint64_t give_up = monotonic_ns() + uint64_t(max_wait_ms) * 1000000;
-    for (;;) {
-        bool all_done = true;
-        for (const auto& w : workers_)
-            all_done &= w->dump.state.load(std::memory_order_acquire) == flow_dump::done;
-        if (all_done) break;
-        if (monotonic_ns() > give_up)
-            return "the workers did not answer within " + std::to_string(max_wait_ms) + " ms";
-        rte_delay_us_sleep(100);
-    }
-    truncated = false;
-    for (unsigned i = 0; i < workers_.size(); ++i) {
-        flow_dump& d = workers_[i]->dump;
-        truncated |= d.truncated;
-        for (const flow::flow_entry& f : d.flows) {
-            if (out.size() == limit) {
-                truncated = true;
-                break;
-            }
-            double left = double(int32_t(f.expire_tick - d.now_tick)) / ticks_per_second;
-            out.push_back({i, f, left < 0 ? 0 : left});
-        }
-        d.flows.clear();
-        d.state.store(flow_dump::idle, std::memory_order_release);
-    }
-    return {};
 }
 
 void runtime::set_drain_deadline(const control::backend_identity& who, uint64_t after_ns) {
@@ -404,8 +325,7 @@ void runtime::enforce_drain_deadlines(uint64_t now_ns) {
         SLUICE_LOG_WARN("backend %s: drain deadline reached, resetting %llu flow(s)",
                         config::detail::endpoint(who.backend, who.backend_port).c_str(),
                         (unsigned long long)left);
-        std::string why = reset_flows(ids, control::reset_cause::drain_timeout);
-        if (!why.empty()) SLUICE_LOG_ERROR("drain deadline reset failed: %s", why.c_str());
+        reset_flows(ids, control::reset_cause::drain_timeout);
     }
 }
 
@@ -525,14 +445,15 @@ void runtime::control_poll() {
                             route::neighbor_status_name(from), route::neighbor_status_name(to));
         });
     reclaim_snapshots(false);
+    collect_commands();
     enforce_drain_deadlines(now);
     apply_health(now);
     finish_removals(now);
     sample_rates(now);
     watch_syn_proxy(now);
-    // Ids of removed backends are reused once no snapshot can still hand them to a worker and no
-    // worker counts a flow on them.
-    if (retired_.empty())
+    // Ids of removed backends are reused once no snapshot can still hand them to a worker, no
+    // worker counts a flow on them and no reset command still names them.
+    if (retired_.empty() && commands_outstanding() == 0)
         registry_.recycle([this](uint32_t id) {
             conn_totals t = sum_connections(conn_views_, id);
             return t.active + t.inactive > 0;
@@ -572,16 +493,11 @@ std::string runtime::unresolved_neighbors() const {
     return out;
 }
 
-void runtime::stop_workers() {
-    for (auto& w : workers_) w->stop.store(true);
-    if (launched_) rte_eal_mp_wait_lcore();
-    launched_ = false;
-}
-
 void runtime::shutdown() {
     if (!started_) return;
     started_ = false;
     stop_workers();
+    commands_.clear();
     for (const auto& p : ports_) {
         rte_eth_dev_stop(p.dpdk_port);
         rte_eth_dev_close(p.dpdk_port);

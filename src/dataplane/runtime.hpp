@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 
 #include "control/backend_registry.hpp"
 #include "control/snapshot.hpp"
+#include "dataplane/command_channel.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/exception_path.hpp"
@@ -54,9 +56,9 @@ public:
     control::backend_admin admin_of(const control::backend_identity& who) const;
     void set_admin(const control::backend_identity& who, control::backend_admin a);
     // Resets every flow of these backend ids on every worker (RST to both sides for TCP) and
-    // counts them under `why`: publishes a snapshot carrying the request; workers sweep their
-    // tables in slices. Returns why it could not be published ("" on success). Control thread.
-    std::string reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why);
+    // counts them under `why`: a reset command to each worker, which sweeps its table in slices
+    // once it runs the current snapshot. Control thread.
+    void reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why);
     // Ids of this backend in the current snapshot (empty when it is not configured).
     std::vector<uint32_t> backend_ids_of(const control::backend_identity& who) const;
     // drain --timeout: flows still open `after_ns` from now are reset, unless the backend is
@@ -64,16 +66,24 @@ public:
     void set_drain_deadline(const control::backend_identity& who, uint64_t after_ns);
     std::optional<uint64_t> drain_deadline_in(const control::backend_identity& who) const;
     // Copies of up to `limit` flows of the backend ids `ids` (all flows when empty) from every
-    // worker, for show flows. Workers copy in slices between bursts; this waits for them (a few
-    // ms; at most `max_wait_ms`). Returns what went wrong, "" on success. Control thread.
+    // worker, for show flows: a list command to each worker, which copies in slices between
+    // bursts. `done` gets the flows (error "") from a later control pass, or an error: at once
+    // when another listing is running, later when the workers did not answer within
+    // `max_wait_ms`. Control thread.
     struct listed_flow {
         unsigned worker;
         flow::flow_entry flow;
         double expires_in_s;
     };
-    std::string list_flows(const std::vector<uint32_t>& ids, uint32_t limit,
-                           std::vector<listed_flow>& out, bool& truncated,
-                           unsigned max_wait_ms = 2000);
+    using flows_listed = std::function<void(const std::string& error,
+                                            const std::vector<listed_flow>& flows, bool truncated)>;
+    void list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done,
+                    unsigned max_wait_ms = 2000);
+    // Commands sent to workers and not yet completed (resets, listings). Control thread.
+    unsigned commands_outstanding() const;
+    // Takes the workers' completed commands (part of control_poll; also for a caller waiting on
+    // a listing outside the loop). Control thread.
+    void collect_commands();
     // Connection and traffic totals of a backend id over all workers. Any thread.
     conn_totals connections(uint32_t id) const { return sum_connections(conn_views_, id); }
     // A backend id's traffic counters (sluice/counters.hpp) summed over workers. Any thread.
@@ -132,7 +142,6 @@ private:
     void reclaim_snapshots(bool wait);
     void publish(std::unique_ptr<control::snapshot> next);
     void pin_next_hops(const control::snapshot& s);
-    void attach_resets(control::snapshot& snap);
     void enforce_drain_deadlines(uint64_t now_ns);
     void apply_health(uint64_t now_ns);
 
@@ -164,12 +173,19 @@ private:
     control::backend_registry registry_;
     std::map<control::backend_identity, control::backend_admin> admin_;
     std::map<control::backend_identity, uint64_t> drain_deadlines_;  // monotonic ns
-    struct pending_reset {
-        control::reset_target target;
-        uint64_t request;  // reset_request that introduced it
+    command_channel commands_;
+    struct flow_listing {
+        uint64_t tag;
+        unsigned waiting;  // workers still copying
+        uint64_t deadline_ns;
+        uint32_t limit;
+        std::vector<std::unique_ptr<worker_command>> parts;  // by worker, once completed
+        flows_listed done;
     };
-    std::vector<pending_reset> resets_;
-    uint64_t reset_request_ = 0;
+    std::optional<flow_listing> listing_;
+    uint64_t listing_tag_ = 0;
+    void on_completed(unsigned w, std::unique_ptr<worker_command> c);
+    void finish_listing(const std::string& error);
     uint64_t reloads_ok_ = 0;
     uint64_t reloads_failed_ = 0;
     uint64_t last_removal_check_ns_ = 0;

@@ -121,7 +121,7 @@ void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
 }
 
 void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
-    proxy_state* table = proxy_states.load(std::memory_order_relaxed);
+    proxy_state* table = proxy_table_;
     mbuf_meta& meta = meta_of(m);
     const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
     const unsigned header = unsigned(tcp[packet::tcp_off] >> 4) * 4;
@@ -199,7 +199,7 @@ bool worker::hold(proxy_state& p, rte_mbuf* m) {
 }
 
 void worker::retransmit_backend_syns(const snapshot& s) {
-    proxy_state* table = proxy_states.load(std::memory_order_relaxed);
+    proxy_state* table = proxy_table_;
     if (!table) return;
     // A bounded number per pass, so that many flows due at once do not stall the RX loop; the
     // rest stay at the heads and go out in the next passes.
@@ -295,7 +295,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
         p.ts_delta = 0;
     p.backend_wscale = backend.wscale;
     rte_pktmbuf_free(m);
-    retransmits_.unlink(proxy_states.load(std::memory_order_relaxed), flows_->index_of(&f));
+    retransmits_.unlink(proxy_table_, flows_->index_of(&f));
 
     count_flow(f, -1);
     f.state = flow::tcp_state::established;
@@ -361,7 +361,7 @@ uint32_t worker::seq_shift(const flow_entry& f, direction dir) {
 }
 
 void worker::release_held(flow_entry& f) {
-    proxy_state* table = proxy_states.load(std::memory_order_relaxed);
+    proxy_state* table = proxy_table_;
     if (!table) return;
     proxy_state& p = table[flows_->index_of(&f)];
     if (f.state != flow::tcp_state::syn_sent) return;  // held segments exist only before

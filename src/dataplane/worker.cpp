@@ -9,7 +9,6 @@
 
 #include "flow/tcp_track.hpp"
 #include "packet/rewrite.hpp"
-#include "packet/tcp_reset.hpp"
 #include "packet/wire.hpp"
 
 namespace sluice::dataplane {
@@ -53,7 +52,7 @@ int worker::lcore_main(void* self) {
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     if (w->qsbr_) rte_rcu_qsbr_thread_online(w->qsbr_, w->setup_.index);
     unsigned idle = 0;
-    while (!w->stop.load(std::memory_order_relaxed)) {
+    while (!w->stopping_) {
         if (w->poll_once() > 0) {
             idle = 0;
             continue;
@@ -75,6 +74,9 @@ int worker::lcore_main(void* self) {
 unsigned worker::poll_once() {
     const snapshot& s = *snapshot_->load(std::memory_order_acquire);
     sync_snapshot(s);
+    // After the snapshot load: a command control enqueued before publishing `s` (the SYN proxy
+    // table) is visible now, and taken before any packet of this pass.
+    take_commands();
     now_tsc_ = rte_rdtsc();
     unsigned handled = 0;
     rte_mbuf* pkts[max_burst];
@@ -403,164 +405,8 @@ void worker::drop(rte_mbuf* m, drop_reason r) {
     rte_pktmbuf_free(m);
 }
 
-void worker::sweep_resets(const snapshot& s) {
-    const uint32_t end = reset_cursor_ + sweep_slice;
-    if (!s.resets.empty()) {
-        flows_->for_each_in(reset_cursor_, end, [&](flow_entry& f) {
-            for (const control::reset_target& r : s.resets) {
-                if (r.backend_id != f.backend_id) continue;
-                reset_flow(s, f, r.cause);
-                break;
-            }
-        });
-    }
-    if (end < flows_->capacity()) {
-        reset_cursor_ = end;
-        return;
-    }
-    reset_cursor_ = no_sweep;
-    reset_done.store(reset_seen_, std::memory_order_release);
-}
-
-void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause why) {
-    const bool tcp = f.client.protocol == packet::ipproto_tcp;
-    if (tcp && (f.state == flow::tcp_state::close || f.state == flow::tcp_state::time_wait)) {
-        // Already closed on both ends: nothing to reset, it just leaves before its timeout.
-        bump(counters.flows_expired);
-        forget(f);
-        return;
-    }
-    if (tcp) {
-        send_reset(s, f, direction::from_backend);  // to the client, from the VIP
-        send_reset(s, f, direction::from_client);   // to the backend, from the local address
-    }
-    switch (why) {
-        case control::reset_cause::drain_timeout:
-            bump(counters.flows_reset_drain_timeout);
-            break;
-        case control::reset_cause::disabled:
-            bump(counters.flows_reset_disabled);
-            break;
-        case control::reset_cause::backend_down:
-            bump(counters.flows_reset_backend_down);
-            break;
-    }
-    forget(f);
-}
-
-void worker::refuse_with_reset(const snapshot& s, rte_mbuf* syn) {
-    // RST|ACK from the VIP acknowledging the client's SYN: the connect fails at once instead of
-    // retrying into a VIP with no backend (all_down = "reset").
-    const mbuf_meta& meta = meta_of(syn);
-    if (meta.parsed.tcp_flags & packet::tcp_flag::rst) return;
-    const uint8_t* tcp = rte_pktmbuf_mtod(syn, const uint8_t*) + meta.parsed.l4_offset;
-    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
-    const uint8_t flags = meta.parsed.tcp_flags;
-    packet::tcp_reset_spec r;
-    r.family = meta.key.family;
-    r.src = meta.key.dst;
-    r.dst = meta.key.src;
-    r.src_port = meta.key.dst_port;
-    r.dst_port = meta.key.src_port;
-    r.seq = (flags & packet::tcp_flag::ack) ? packet::load_be32(tcp + packet::tcp_ack) : 0;
-    r.ack = packet::load_be32(tcp + packet::tcp_seq) + (meta.parsed.l4_length - header) +
-            ((flags & packet::tcp_flag::syn) ? 1 : 0) + ((flags & packet::tcp_flag::fin) ? 1 : 0);
-    ip_address client = meta.key.family == 4 ? ip_address::v4_from_network(meta.key.src)
-                                             : ip_address::v6_from_network(meta.key.src);
-    auto hop = s.routes.lookup(client);
-    if (!hop) return;
-    uint32_t neighbor = neighbors_->find(hop->port, hop->address);
-    if (neighbor == route::no_neighbor) return;
-    transmit_reset(s, r, hop->port, neighbor);
-}
-
-void worker::send_reset(const snapshot& s, const flow_entry& f, direction towards) {
-    // `towards` names the direction whose receiver gets the RST: from_backend = the client.
-    // Its seq is what the receiver expects next (the other side's seq_next); when that side
-    // never sent anything (SYN not answered) the RST's ACK of the receiver's SYN suffices.
-    const bool to_client = towards == direction::from_backend;
-    const size_t sender =
-        to_client ? size_t(direction::from_backend) : size_t(direction::from_client);
-    const size_t receiver = 1 - sender;
-    const uint8_t sender_valid =
-        to_client ? flow::flow_flag::seq_backend : flow::flow_flag::seq_client;
-    const uint8_t receiver_valid =
-        to_client ? flow::flow_flag::seq_client : flow::flow_flag::seq_backend;
-    packet::tcp_reset_spec r;
-    r.family = f.client.family;
-    if (to_client) {
-        r.src = f.client.dst;
-        r.dst = f.client.src;
-        r.src_port = f.client.dst_port;
-        r.dst_port = f.client.src_port;
-    } else {
-        r.src = flows_->local_address(f);
-        r.dst = f.backend_addr;
-        r.src_port = f.local_port;
-        r.dst_port = f.backend_port;
-    }
-    r.seq = (f.flags & sender_valid) ? f.seq_next[sender] : 0;
-    r.ack = (f.flags & receiver_valid) ? f.seq_next[receiver] : 0;
-    // A proxied flow's seq_next are as each direction's receiver counts (segments are noted
-    // after translation): the backend's ISN differs from our cookie by seq_delta, ours towards
-    // the backend from the client's by backend_isn - client_isn.
-    if (f.flags & flow::flow_flag::proxied) {
-        const proxy_state& p = proxy_of(f);
-        if (to_client)
-            r.ack -= p.backend_isn - p.client_isn;
-        else
-            r.ack += p.seq_delta;
-    }
-    // Without the receiver's own numbers (its SYN-ACK not seen: a proxied flow still waiting
-    // for the backend, or a SYN never answered) only a bare RST is acceptable to it.
-    const bool pending_proxy =
-        (f.flags & flow::flow_flag::proxied) && f.state == flow::tcp_state::syn_sent;
-    if (!(f.flags & receiver_valid) || (!to_client && pending_proxy)) r.with_ack = false;
-    if (to_client)
-        transmit_reset(s, r, f.port_client, f.neighbor_client);
-    else
-        transmit_reset(s, r, f.port_backend, f.neighbor_backend);
-}
-
-void worker::transmit_reset(const snapshot& s, const packet::tcp_reset_spec& r, uint16_t port,
-                            uint32_t neighbor) {
-    rte_mbuf* m = build_frame(uint16_t(packet::tcp_reset_max_len),
-                              [&](uint8_t* out) { return packet::build_tcp_reset(out, r); });
-    if (!m) {
-        bump(counters.resets_unsent);
-        return;
-    }
-    bump(counters.resets_sent);
-    send(s, port, neighbor, m);
-}
-
-void worker::serve_dump() {
-    const uint32_t end = dump.cursor + sweep_slice;
-    flows_->for_each_in(dump.cursor, end, [&](flow_entry& f) {
-        if (!dump.backend_ids.empty()) {
-            bool wanted = false;
-            for (uint32_t id : dump.backend_ids) wanted |= id == f.backend_id;
-            if (!wanted) return;
-        }
-        if (dump.flows.size() < dump.limit)
-            dump.flows.push_back(f);
-        else
-            dump.truncated = true;
-    });
-    dump.cursor = end;
-    if (end < flows_->capacity() && !dump.truncated) return;
-    dump.now_tick = now_tick_;
-    dump.state.store(flow_dump::done, std::memory_order_release);
-}
-
 void worker::housekeeping(const snapshot& s) {
-    if (s.reset_request != reset_seen_) {
-        // A newer request restarts the sweep: its list includes every unfinished earlier target.
-        reset_seen_ = s.reset_request;
-        reset_cursor_ = 0;
-    }
-    if (reset_cursor_ != no_sweep) sweep_resets(s);
-    if (dump.state.load(std::memory_order_acquire) == flow_dump::requested) serve_dump();
+    run_commands(s);
     uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
     if (tick != now_tick_) {
         now_tick_ = tick;

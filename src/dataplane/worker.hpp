@@ -2,8 +2,8 @@
 // A worker lcore: polls its RX queue on every port (the RX/classify stage), hands packets whose
 // flow another worker owns to that worker's SP/SC ring, and runs the full-NAT path for the
 // packets it owns against its own flow-table shard, transmitting on its own TX queue.
-// Everything in a worker is touched by its lcore only, except `stop` (set by control) and the
-// counters (read by control/telemetry).
+// Everything in a worker is touched by its lcore only, except the counters (read by control and
+// telemetry); control talks to it through its command ring (worker_command.hpp) and snapshots.
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -16,9 +16,9 @@
 #include "control/snapshot.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
-#include "dataplane/flow_dump.hpp"
 #include "dataplane/mbuf_meta.hpp"
 #include "dataplane/proxy_state.hpp"
+#include "dataplane/worker_command.hpp"
 #include "flow/flow_table.hpp"
 #include "flow/tuple_pool.hpp"
 #include "packet/tcp_options.hpp"
@@ -91,11 +91,16 @@ public:
     rte_ring* to_control = nullptr;           // ARP and resolution requests (SP/SC)
     rte_ring* to_kernel = nullptr;            // frames for the host kernel, rate-limited (SP/SC)
     rte_ring* from_control = nullptr;         // frames the control thread sends (SP/SC)
+    rte_ring* commands = nullptr;             // worker_command* from control (SP/SC)
+    rte_ring* completions = nullptr;          // the same commands handed back, done (SP/SC)
+    // Commands control may have in flight per worker (sent, not handed back): bounds the
+    // worker's own bookkeeping and sizes the rings (command_channel.hpp).
+    static constexpr unsigned max_commands = 16;
     // Full-NAT source tuples by egress port and family (0 = IPv4, 1 = IPv6); null when the port
     // has no address of the family. Owned by the runtime.
     flow::tuple_pool* tuples[max_ports][2] = {};
 
-    // lcore entry point: loops until `stop`.
+    // lcore entry point: loops until a stop command.
     static int lcore_main(void* self);
     // One pass: RX every port, drain rings, forward, flush TX, housekeeping. Returns the number of
     // packets handled. Used by lcore_main and directly by the packet tests.
@@ -104,16 +109,11 @@ public:
     // now. Tests only: poll_once uses its pass's snapshot for every burst (receive).
     void receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
     void flush_tx();
+    // Workers stopped (or never launched): hands every command still being worked on back on
+    // the completion ring, so control can free it. Control thread, lcore not running.
+    void hand_back_commands();
 
-    std::atomic<bool> stop{false};
-    // The snapshot reset_request whose sweep this worker has finished (control reads it to
-    // know when a reset target may be dropped from later snapshots).
-    std::atomic<uint64_t> reset_done{0};
-    // SYN proxy state by flow-table index; set by control (before publishing a snapshot with a
-    // proxied VIP), never changed afterwards.
-    std::atomic<proxy_state*> proxy_states{nullptr};
     worker_counters counters;
-    flow_dump dump;  // show flows (see flow_dump.hpp)
     const worker_setup& setup() const { return setup_; }
     flow::flow_table& flows() { return *flows_; }
 
@@ -169,9 +169,15 @@ private:
     void to_control_ring(rte_mbuf* m);
     void drop(rte_mbuf* m, drop_reason r);
     void housekeeping(const control::snapshot& s);
-    // Resets, in slices of the table per poll, the flows the snapshot's reset request names.
+    // Command ring (worker_commands.cpp): takes what control sent (start of a pass), works on
+    // the long commands a table slice per pass (housekeeping), hands finished ones back.
+    void take_commands();
+    void run_commands(const control::snapshot& s);
+    void complete(worker_command* c);
+    // Resets, a slice of the table per pass, the flows of the backends the reset commands name.
     void sweep_resets(const control::snapshot& s);
-    void serve_dump();
+    // Copies, a slice of the table per pass, the flows the listing asks for.
+    void serve_listing();
     void reset_flow(const control::snapshot& s, flow::flow_entry& f, control::reset_cause why);
     // Sends RST|ACK towards the receiver of direction `towards` of flow `f`.
     void send_reset(const control::snapshot& s, const flow::flow_entry& f, flow::direction towards);
@@ -213,9 +219,7 @@ private:
         release_tuple(f);
         flows_->remove(&f);
     }
-    proxy_state& proxy_of(const flow::flow_entry& f) {
-        return proxy_states.load(std::memory_order_relaxed)[flows_->index_of(&f)];
-    }
+    proxy_state& proxy_of(const flow::flow_entry& f) { return proxy_table_[flows_->index_of(&f)]; }
     // A frame the worker sends on its own behalf (RSTs, the SYN proxy's SYN-ACKs and SYNs):
     // `build(data)` writes at most `max_length` bytes and returns how many. Null without an mbuf.
     template <class Build>
@@ -249,10 +253,18 @@ private:
     std::vector<uint32_t> rr_cursor_;
     std::vector<std::vector<int64_t>> wrr_current_;
     uint32_t lc_start_ = 0;
-    static constexpr uint32_t no_sweep = 0xffffffff;
     static constexpr uint32_t sweep_slice = 8192;  // entries per poll: bounds the added latency
-    uint64_t reset_seen_ = 0;
-    uint32_t reset_cursor_ = no_sweep;
+    // Commands being worked on: reset sweeps (all swept together, restarted when one arrives)
+    // and one flow listing.
+    worker_command* resets_[max_commands] = {};
+    unsigned n_resets_ = 0;
+    uint32_t reset_cursor_ = 0;
+    worker_command* listing_ = nullptr;
+    uint32_t listing_cursor_ = 0;
+    bool stopping_ = false;  // a stop command came: lcore_main returns after this pass
+    // SYN proxy state by flow-table index: attached by a command before the first snapshot with
+    // a proxied VIP, never changed afterwards (null until then).
+    proxy_state* proxy_table_ = nullptr;
     uint32_t early_drop_miss_tick_ = 0xffffffff;  // table full, nothing evictable this tick
     uint32_t tuple_miss_tick_ = 0xffffffff;       // tuple group full, nothing evictable
     // Kernel-bound frames: [0] ICMP and other protocols, [1] TCP answers to kernel sockets

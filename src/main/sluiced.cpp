@@ -101,7 +101,10 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
     } else {
         SLUICE_LOG_INFO("control socket %s (mode 0600)", server->path().c_str());
     }
-    auto handle = [&api](std::string_view line) { return api.handle(line); };
+    auto handle = control::api_server::async_handler(
+        [&api](std::string_view line, const control::api_server::reply& done) {
+            api.handle_async(line, done);
+        });
     std::optional<metrics::http_listener> metrics_listener;
     if (!cfg.metrics.listen.empty()) {
         std::string error;
