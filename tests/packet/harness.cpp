@@ -203,8 +203,8 @@ bool create_ports(unsigned queues) {
     return true;
 }
 
-bool create_frame_pool() {
-    h.pool = rte_pktmbuf_pool_create("test_frames", 1023, 0, dataplane::mbuf_priv_size,
+bool create_frame_pool(unsigned mbufs) {
+    h.pool = rte_pktmbuf_pool_create("test_frames", mbufs, 0, dataplane::mbuf_priv_size,
                                      RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     return h.pool != nullptr;
 }
@@ -215,7 +215,8 @@ std::unique_ptr<dataplane::runtime> fresh_runtime;
 
 bool init_process(const char* name) {
     h.workers = max_test_workers;
-    return init_eal(name) && create_rings(max_test_workers) && create_frame_pool();
+    // More frames than a TX ring holds (1023), for the cases that fill one.
+    return init_eal(name) && create_rings(max_test_workers) && create_frame_pool(4095);
 }
 
 void start_runtime(const std::string& config_text, const std::string& name) {
@@ -262,7 +263,7 @@ int run(int argc, char** argv, const char* config_text, const char* name) {
         fprintf(stderr, "at most %u workers in a packet test\n", max_test_workers);
         return 1;
     }
-    if (!create_rings(h.workers) || !create_ports(h.workers) || !create_frame_pool()) return 1;
+    if (!create_rings(h.workers) || !create_ports(h.workers) || !create_frame_pool(1023)) return 1;
     int rc;
     {
         dataplane::runtime rt(cfg);
