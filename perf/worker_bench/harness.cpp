@@ -1,0 +1,212 @@
+// EAL, rings, pool and the per-scenario runtime of the harness (see harness.hpp). Benchmark
+// thread only.
+#include "harness.hpp"
+
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace sluice::worker_bench {
+
+bool start_eal(harness& h, uint64_t eal_mb) {
+    std::vector<std::string> eal = {"worker_bench",
+                                    "--no-huge",
+                                    "-m",
+                                    std::to_string(eal_mb),
+                                    "--no-shconf",
+                                    "--no-pci",
+                                    "-l",
+                                    "0",
+                                    "--file-prefix=sluice-worker-bench",
+                                    "--log-level=*:error",
+                                    "--no-telemetry"};
+    std::vector<char*> eal_argv;
+    for (auto& a : eal) eal_argv.push_back(a.data());
+    if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
+        std::fprintf(stderr, "worker_bench: EAL init failed (-m %llu)\n",
+                     static_cast<unsigned long long>(eal_mb));
+        return false;
+    }
+    h.tsc_hz = rte_get_tsc_hz();
+    for (int p = 0; p < 2; ++p) {
+        const std::string n = p ? "servers" : "client";
+        h.rx[p] = rte_ring_create(("bench_rx_" + n).c_str(), 4096, SOCKET_ID_ANY,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+        h.tx[p] = rte_ring_create(("bench_tx_" + n).c_str(), 4096, SOCKET_ID_ANY,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    }
+    h.pool = rte_pktmbuf_pool_create("bench_frames", 8191, 256, mbuf_private_bytes(),
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    if (!h.rx[0] || !h.rx[1] || !h.tx[0] || !h.tx[1] || !h.pool) {
+        std::fprintf(stderr, "worker_bench: cannot create rings or the mbuf pool\n");
+        return false;
+    }
+    return true;
+}
+
+void stop_eal(harness& h) {
+    rte_mempool_free(h.pool);
+    for (int p = 0; p < 2; ++p) {
+        rte_ring_free(h.rx[p]);
+        rte_ring_free(h.tx[p]);
+    }
+    rte_eal_cleanup();
+}
+
+namespace {
+
+// @CAPACITY@ and @BACKENDS@ are filled in per scenario, @ROUTES@ with extra [[route]]s, @TCP_VIP@
+// with extra keys and tables of the tcp VIP and @SERVERS_KEYS@ with extra keys of the servers
+// [[port]].
+constexpr const char* config_template = R"([dataplane]
+worker_cpus = [0]
+idle = "spin"
+mbufs = 2047
+mbuf_cache = 64
+rx_descriptors = 256
+tx_descriptors = 256
+ring_size = 1024
+burst = 32
+kernel_interfaces = false
+
+[[port]]
+name = "client"
+device = "net_ring_client"
+addresses = ["198.18.0.1/24"]
+
+[[port]]
+name = "servers"
+device = "net_ring_servers"
+addresses = ["198.18.16.1/20"]
+@SERVERS_KEYS@
+[[route]]
+prefix = "198.19.0.0/16"
+via = "198.18.0.2"
+@ROUTES@
+[flows]
+capacity = @CAPACITY@
+tuple_groups = 256
+
+[[vip]]
+name = "tcp"
+address = "198.18.0.10"
+port = 80
+protocol = "tcp"
+backend = [@BACKENDS@]
+@TCP_VIP@
+[[vip]]
+name = "udp"
+address = "198.18.0.10"
+port = 53
+protocol = "udp"
+backend = [@BACKENDS@]
+)";
+
+}  // namespace
+
+std::string config_text(uint32_t capacity, bool syn_proxy, uint64_t packet_limit,
+                        uint32_t local_addresses) {
+    std::string routes, tcp_vip;
+    if (syn_proxy) {
+        routes = "\n[[route]]\nprefix = \"198.19.128.0/17\"\nvia = \"198.18.0.3\"\n";
+        tcp_vip = "syn_proxy = \"on\"\n";
+    }
+    if (packet_limit)
+        tcp_vip += "[vip.limits]\npackets_per_second = " + std::to_string(packet_limit) + "\n";
+    std::string backends;
+    for (uint32_t b = 0; b < backend_count; ++b) {
+        const uint32_t a = backend_address(b);
+        backends += std::string(b ? ", " : "") + "{ address = \"" + std::to_string(a >> 24) + "." +
+                    std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) + "." +
+                    std::to_string(a & 255) + "\" }";
+    }
+    std::string text = config_template;
+    auto fill = [&text](const std::string& key, const std::string& value) {
+        for (size_t p; (p = text.find(key)) != std::string::npos;)
+            text.replace(p, key.size(), value);
+    };
+    fill("@CAPACITY@", std::to_string(capacity));
+    fill("@ROUTES@", routes);
+    fill("@TCP_VIP@", tcp_vip);
+    fill("@SERVERS_KEYS@", local_addresses == 16 ? pool16_keys : "");
+    fill("@BACKENDS@", backends);
+    return text;
+}
+
+namespace {
+
+// Answers one of the runtime's ARP requests (backends, the gateways) on the port it came from.
+void answer_arp(harness& h, uint8_t port, rte_mbuf* m) {
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    if (m->data_len < 42 || get16(f + 12) != 0x0806 || get16(f + 20) != 1) return;
+    rte_mbuf* r = rte_pktmbuf_alloc(h.pool);
+    if (!r) return;
+    uint8_t* a = rte_pktmbuf_mtod(r, uint8_t*);
+    std::memset(a, 0, frame_len);
+    const uint32_t target = get32(f + 38);
+    uint8_t mac[6];
+    mac_of(target, mac);
+    std::memcpy(a, f + 22, 6);  // to the asker
+    std::memcpy(a + 6, mac, 6);
+    std::memcpy(a + 12, f + 12, 8);  // ethertype, hardware/protocol types and sizes
+    put16(a + 20, 2);
+    std::memcpy(a + 22, mac, 6);
+    put32(a + 28, target);
+    std::memcpy(a + 32, f + 22, 10);  // asker's MAC and address
+    r->data_len = frame_len;
+    r->pkt_len = frame_len;
+    if (rte_ring_sp_enqueue(h.rx[port], r) != 0) rte_pktmbuf_free(r);
+}
+
+// Answers the runtime's ARP requests until all neighbours are resolved.
+void resolve_neighbors(harness& h) {
+    auto answer = [&h](uint8_t port, rte_mbuf* m) { answer_arp(h, port, m); };
+    for (int round = 0; round < 2000 && !h.rt->neighbors_ready(); ++round) {
+        h.rt->control_poll();
+        h.rt->poll_once();
+        collect(h, answer);
+        h.rt->poll_once();
+    }
+    h.rt->control_poll();
+    if (!h.rt->neighbors_ready())
+        throw std::runtime_error("neighbours not resolved: " + h.rt->unresolved_neighbors());
+    pump(h, [](uint8_t, rte_mbuf*) {});
+}
+
+}  // namespace
+
+void start_runtime(harness& h, const parsed_config& cfg) {
+    // A runtime closes its ports at shutdown (which releases a ring port), so each scenario
+    // attaches fresh ports to the same rings.
+    const char* names[2] = {"client", "servers"};
+    for (int p = 0; p < 2; ++p)
+        if (rte_eth_from_rings(names[p], &h.rx[p], 1, &h.tx[p], 1, rte_socket_id()) < 0)
+            throw std::runtime_error(std::string("cannot create ring port ") + names[p]);
+    h.rt = std::make_unique<bench_runtime>(cfg);
+    for (unsigned p = 0; p < 2; ++p) {
+        const port_facts f = h.rt->port(p);
+        std::memcpy(h.macs.port[p], f.mac, 6);
+        h.dpdk_port[p] = f.dpdk_port;
+    }
+    mac_of(gateway_address, h.macs.gateway);
+    mac_of(attack_gateway_address, h.macs.attack_gateway);
+    resolve_neighbors(h);
+}
+
+void stop_runtime(harness& h) {
+    h.rt.reset();
+    // The runtime closed (released) the ports; the vdevs rte_eth_from_rings made stay registered
+    // under their names until removed.
+    rte_vdev_uninit("net_ring_client");
+    rte_vdev_uninit("net_ring_servers");
+    collect(h, [](uint8_t, rte_mbuf*) {});
+    rte_mbuf* m;
+    for (int p = 0; p < 2; ++p)
+        while (rte_ring_sc_dequeue(h.rx[p], reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+}
+
+}  // namespace sluice::worker_bench

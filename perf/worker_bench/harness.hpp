@@ -1,0 +1,115 @@
+// The harness around the worker: EAL, the two net_ring ports' rings ("client", "servers"), the
+// mbuf pool frames come from, the scenario's runtime, and the ring I/O of the unmeasured setup
+// phases. Everything runs on the benchmark's single thread (EAL's main lcore).
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "addresses.hpp"
+#include "bench_runtime.hpp"
+#include "frames.hpp"
+#include "scenarios.hpp"
+
+namespace sluice::worker_bench {
+
+// What the measured loop's output frames must look like (scenarios.hpp: expect), and what was
+// wrong with them.
+struct output_check {
+    bool verify = false;  // check every output frame (smoke)
+    expect expected = expect::nat;
+    uint32_t local_first = lb_server_address;  // the full-NAT source pool of the scenario
+    uint32_t local_count = 1;
+    std::vector<uint8_t> syn_acks_seen;  // by spoofed source: SYN-ACKs received (syn_cookies)
+    uint64_t errors = 0;
+    const char* first_error = nullptr;
+};
+
+struct harness {
+    rte_ring* rx[2] = {};
+    rte_ring* tx[2] = {};
+    rte_mempool* pool = nullptr;
+    uint64_t tsc_hz = 0;
+    std::unique_ptr<bench_runtime> rt;  // the running scenario's
+    frame_macs macs;
+    uint16_t dpdk_port[2] = {};
+    output_check check;
+};
+
+// EAL with --no-huge -m `eal_mb` on lcore 0, then the rings and the pool. False (and a message on
+// stderr) when either fails.
+bool start_eal(harness& h, uint64_t eal_mb);
+void stop_eal(harness& h);
+
+// The benchmark's sluiced configuration for one scenario: `capacity` flows, the tcp VIP with the
+// SYN proxy on (and the spoofed sources' route) or a packets_per_second limit (0: none), and
+// `local_addresses` full-NAT source addresses on the servers port (1: the port's own, or 16).
+std::string config_text(uint32_t capacity, bool syn_proxy, uint64_t packet_limit,
+                        uint32_t local_addresses);
+
+// Attaches fresh ring ports, starts a runtime on them and answers its ARP requests until every
+// neighbour is resolved; stop_runtime undoes it (also after a failed start).
+void start_runtime(harness& h, const parsed_config& cfg);
+void stop_runtime(harness& h);
+
+// Checks one frame the measured loop or a setup phase received from the worker (output_check.cpp).
+void check_frame(harness& h, uint8_t port, const rte_mbuf* m);
+inline void check_outputs_of(harness& h, uint8_t port, rte_mbuf* m) {
+    if (h.check.verify) check_frame(h, port, m);
+}
+
+// Dequeues everything the ports transmitted; on_out(port, mbuf) sees each frame before it is
+// freed. Returns the number of frames.
+template <class OnOut>
+unsigned collect(harness& h, OnOut&& on_out) {
+    unsigned total = 0;
+    rte_mbuf* out[64];
+    for (uint8_t p = 0; p < 2; ++p) {
+        unsigned k;
+        while ((k = rte_ring_sc_dequeue_burst(h.tx[p], reinterpret_cast<void**>(out), 64,
+                                              nullptr)) > 0) {
+            for (unsigned i = 0; i < k; ++i) on_out(p, out[i]);
+            rte_pktmbuf_free_bulk(out, k);
+            total += k;
+        }
+    }
+    return total;
+}
+
+// Runs the worker until it has nothing left to do (setup phases, not measured).
+template <class OnOut>
+void pump(harness& h, OnOut&& on_out) {
+    for (;;) {
+        unsigned n = h.rt->poll_once();
+        unsigned got = collect(h, on_out);
+        if (n == 0 && got == 0 && rte_ring_count(h.rx[0]) == 0 && rte_ring_count(h.rx[1]) == 0)
+            return;
+    }
+}
+
+// Puts `count` frames built by build(i, frame) on the RX ring of `port`.
+template <class Build>
+void inject(harness& h, uint8_t port, uint32_t count, Build&& build) {
+    rte_mbuf* m[burst];
+    for (uint32_t done = 0; done < count;) {
+        const uint32_t n = std::min<uint32_t>(burst, count - done);
+        if (rte_pktmbuf_alloc_bulk(h.pool, m, n) != 0) throw std::runtime_error("out of mbufs");
+        for (uint32_t i = 0; i < n; ++i) {
+            build(done + i, rte_pktmbuf_mtod(m[i], uint8_t*));
+            m[i]->data_len = frame_len;
+            m[i]->pkt_len = frame_len;
+        }
+        if (rte_ring_sp_enqueue_burst(h.rx[port], reinterpret_cast<void**>(m), n, nullptr) != n)
+            throw std::runtime_error("RX ring full during setup");
+        done += n;
+    }
+}
+
+}  // namespace sluice::worker_bench

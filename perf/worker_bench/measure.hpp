@@ -1,0 +1,50 @@
+// The measured loop: bursts of prepared frames through the RX rings, the step (the worker's
+// poll, or the baseline's RX→TX), the TX rings drained. Benchmark thread only.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "harness.hpp"
+#include "scenarios.hpp"
+#include "traffic.hpp"
+
+namespace sluice::worker_bench {
+
+struct measured {
+    uint64_t packets = 0;
+    uint64_t loop_cycles = 0;  // the whole loop: harness and step
+    uint64_t step_cycles = 0;  // the step alone (worker poll, or the baseline's RX→TX)
+    double cpu_seconds = 0;    // CPU time of this thread during the loop (the rest: preempted)
+    uint64_t injected[2] = {};
+    uint64_t sent[2] = {};
+};
+
+void add(measured& sum, const measured& m);
+
+// How long the loop runs: until `max_packets` were injected (a multiple of the burst) or
+// `max_cycles` have passed.
+struct loop_limits {
+    uint64_t max_packets;
+    uint64_t max_cycles;
+};
+
+// One run of the measured loop over `t` with the scenario's step.
+measured measure(harness& h, const traffic& t, step_kind step, loop_limits limits);
+
+// established_bucket: the figures of the slices with the limit (`with`) and without (`without`),
+// and the per-pair differences (with - without) in ns per packet.
+struct alternating {
+    measured with, without;
+    unsigned pairs = 0;
+    double bucket_ns = 0, bucket_step_ns = 0;     // medians over the pairs
+    double bucket_ns_min = 0, bucket_ns_max = 0;  // the spread of the pairs' differences
+};
+
+// The same runtime, flows and frames measured in `pairs` pairs of slices without and with the
+// limit (a reload of `configs[0]` / `configs[1]` before each slice, in ABBA order), each slice
+// `limits` of its own.
+alternating measure_alternating(harness& h, const traffic& t, const parsed_config (&configs)[2],
+                                unsigned pairs, loop_limits limits);
+
+}  // namespace sluice::worker_bench
