@@ -15,9 +15,9 @@
 # whole loop, default; or worker_mpps, the step alone), AB_JOBS (ninja -j, default 2),
 # KEEP=1 (keep the temporary directory with the builds, logs and JSON).
 #
-# Time: two release builds (about 5 minutes each on a 2-vCPU VM, -j2) plus 2 × ROUNDS runs; a full
-# worker_bench run is about a minute (most of it opening the 10 M flows), so the defaults take
-# about 15–20 minutes. Every run is bounded by `timeout`. Everything temporary (worktrees, build
+# Time: two release builds (2.5 minutes for both on a quiet 2-vCPU VM at -j2, up to ~10 with other
+# jobs) plus 2 × ROUNDS runs of about 50 s each with every scenario (most of it opening the 10 M
+# flows): the defaults took 7 min 34 s (docs/performance.md, "A/B runs"). Every run is bounded by `timeout`. Everything temporary (worktrees, build
 # dirs) lives in one mktemp directory, removed on exit (also on failure or Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
