@@ -71,4 +71,31 @@ uint8_t backend_registry::tuple_group(const ip_address& backend, uint16_t port, 
     return it->second;
 }
 
+uint16_t backend_registry::vip_id(const ip_address& vip, uint16_t port, uint8_t protocol) {
+    const vip_key key{vip.bytes, uint8_t(vip.family), port, protocol};
+    if (auto it = vip_ids_.find(key); it != vip_ids_.end()) return it->second;
+    uint16_t id;
+    if (next_vip_ < max_vips) {
+        id = uint16_t(next_vip_++);
+    } else if (!vip_free_.empty()) {
+        id = vip_free_.front();
+        vip_free_.pop_front();
+    } else {
+        return no_vip_id;
+    }
+    vip_ids_.emplace(key, id);
+    return id;
+}
+
+void backend_registry::retain_vips(const std::vector<uint16_t>& live) {
+    for (auto it = vip_ids_.begin(); it != vip_ids_.end();) {
+        if (std::find(live.begin(), live.end(), it->second) == live.end()) {
+            vip_free_.push_back(it->second);
+            it = vip_ids_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 }  // namespace sluice::control

@@ -1,10 +1,11 @@
 #pragma once
-// Stable backend ids across reloads. Per-worker connection counts and flow entries refer to a
-// backend by id, so a reload that reorders, adds or removes backends keeps every surviving
+// Stable backend and VIP ids across reloads. Per-worker connection counts and flow entries refer to
+// a backend by id, so a reload that reorders, adds or removes backends keeps every surviving
 // backend's counts. Ids of removed backends are recycled only once no flow counts them any more.
 // Control thread only.
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <tuple>
@@ -16,6 +17,10 @@ namespace sluice::control {
 
 inline constexpr uint32_t max_backends = 16384;
 inline constexpr uint32_t no_backend_id = 0xffffffff;
+// VIP ids: flows, packets handed between workers and per-worker state (scheduler cursors) name
+// a VIP by id, which a reload never gives to another VIP while the first one is configured.
+inline constexpr uint32_t max_vips = 4096;
+inline constexpr uint16_t no_vip_id = 0xffff;
 
 struct backend_identity {
     ip_address vip;
@@ -48,8 +53,18 @@ public:
     // group, so an endpoint must never move to another (all VIPs of the endpoint share it).
     uint8_t tuple_group(const ip_address& backend, uint16_t port, uint8_t protocol,
                         uint32_t groups);
+    // Id of the VIP (address, port, protocol): its existing one, else a free one (never-used
+    // ids first, then the longest free, so a removed VIP's id comes back as late as possible);
+    // no_vip_id when all max_vips are taken.
+    uint16_t vip_id(const ip_address& vip, uint16_t port, uint8_t protocol);
+    // Called after a snapshot is published: ids of VIPs not in `live` become free.
+    void retain_vips(const std::vector<uint16_t>& live);
 
 private:
+    using vip_key = std::tuple<std::array<uint8_t, 16>, uint8_t, uint16_t, uint8_t>;
+    std::map<vip_key, uint16_t> vip_ids_;
+    std::deque<uint16_t> vip_free_;
+    uint32_t next_vip_ = 0;
     std::map<std::tuple<std::array<uint8_t, 16>, uint16_t, uint8_t>, uint8_t> groups_;
     uint32_t next_group_ = 0;
     std::map<backend_identity, uint32_t> ids_;

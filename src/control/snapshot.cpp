@@ -31,16 +31,22 @@ bool same_address_of(const uint8_t* a, const uint8_t* b, uint8_t family) {
 
 }  // namespace
 
-int32_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
-                           uint8_t proto) const {
+uint16_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
+                            uint8_t proto) const {
     for (uint32_t i = vip_hash(dst, family, dport, proto) & vip_mask_;; i = (i + 1) & vip_mask_) {
         int32_t v = vip_slots_[i];
-        if (v < 0) return -1;
+        if (v < 0) return no_vip_id;
         const vip_entry& e = vips[size_t(v)];
         if (e.port == dport && e.protocol == proto && uint8_t(e.address.family) == family &&
             same_address_of(e.address.bytes.data(), dst, family))
-            return v;
+            return e.id;
     }
+}
+
+std::vector<uint16_t> snapshot::vip_ids() const {
+    std::vector<uint16_t> ids;
+    for (const auto& v : vips) ids.push_back(v.id);
+    return ids;
 }
 
 int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
@@ -174,6 +180,9 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             throw std::runtime_error("vip " + vc.name +
                                      ": IPv6 forwarding is not implemented yet (IPv4 only)");
         vip_entry v;
+        v.id = registry.vip_id(vc.address, vc.port, uint8_t(vc.protocol));
+        if (v.id == no_vip_id)
+            throw std::runtime_error("more than " + std::to_string(max_vips) + " VIPs");
         v.name = vc.name;
         v.address = vc.address;
         v.port = vc.port;
@@ -263,6 +272,8 @@ std::unique_ptr<snapshot> snapshot::build(const config::config& cfg,
             s->vip_mask_;
         while (s->vip_slots_[i] >= 0) i = (i + 1) & s->vip_mask_;
         s->vip_slots_[i] = int32_t(v);
+        if (s->vip_of_id_.size() <= e.id) s->vip_of_id_.resize(size_t(e.id) + 1, -1);
+        s->vip_of_id_[e.id] = int32_t(v);
     }
 
     auto ticks = [&](uint32_t seconds) { return seconds * ticks_per_second; };

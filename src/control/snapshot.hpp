@@ -37,6 +37,7 @@ struct backend_entry {
 };
 
 struct vip_entry {
+    uint16_t id = no_vip_id;  // stable across reloads (backend_registry::vip_id)
     std::string name;
     ip_address address;
     uint16_t port = 0;
@@ -98,8 +99,17 @@ public:
     route::route_table routes;
     timeout_ticks timeouts{};
 
-    // VIP index for a destination (address bytes in network order) or -1. Per packet.
-    int32_t find_vip(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) const;
+    // VIP id for a destination (address bytes in network order) or no_vip_id. Per packet.
+    uint16_t find_vip(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) const;
+    // The VIP of this id, or null when this snapshot has none with it. Per packet.
+    const vip_entry* vip_by_id(uint16_t id) const {
+        return id < vip_of_id_.size() && vip_of_id_[id] >= 0 ? &vips[size_t(vip_of_id_[id])]
+                                                             : nullptr;
+    }
+    // The VIP of an id this snapshot has (find_vip's answer). Per packet.
+    const vip_entry& vip(uint16_t id) const { return vips[size_t(vip_of_id_[id])]; }
+    // Ids of its VIPs.
+    std::vector<uint16_t> vip_ids() const;
     // Index of the port owning this LB address (its own or a local pool address), or -1. Per
     // packet (short lists).
     int32_t local_address_port(const uint8_t* dst, uint8_t family) const;
@@ -137,7 +147,8 @@ private:
     };
     std::vector<v4_range> pool_ranges_;  // IPv4 local address pools ([[port]] local_addresses)
     void add_pool_address(const ip_address& a, uint16_t port);
-    std::vector<int32_t> vip_slots_;  // open addressing over vips
+    std::vector<int32_t> vip_slots_;  // open addressing over vips (their index)
+    std::vector<int32_t> vip_of_id_;  // VIP id -> index in vips, -1 for none
     uint32_t vip_mask_ = 0;
     static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);
 };

@@ -37,7 +37,7 @@ bool worker::early_drop(const snapshot& s, uint32_t& miss_tick, Pred&& pred) {
 flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& key,
                                 drop_reason& why) {
     mbuf_meta& meta = meta_of(m);
-    const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+    const control::vip_entry& vip = s.vip(meta.vip);
     if (vip.protect.limits_connections && !admit_new_flow(vip, key)) {
         why = drop_reason::limit_connections;
         if (vip.protect.action == config::protect_action::reset &&
@@ -45,7 +45,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
             refuse_with_reset(s, m);
         return nullptr;
     }
-    uint32_t b = pick_backend(vip, size_t(meta.vip), key);
+    uint32_t b = pick_backend(vip, key);
     if (b == sched::no_backend) {
         bool any_weight = false;
         for (uint32_t w : vip.weights) any_weight |= w > 0;
@@ -101,7 +101,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         e.local_port = local.port;
         e.local_index = local.address;
         e.tuple_group = uint8_t(group);
-        e.vip_index = uint16_t(meta.vip);
+        e.vip_id = meta.vip;
         e.backend_id = uint16_t(be.id);
         e.neighbor_client = uint16_t(client_neighbor);
         e.neighbor_backend = uint16_t(be.neighbor_slot);
@@ -208,15 +208,15 @@ bool worker::admit_new_flow(const control::vip_entry& vip, const flow_key& key) 
     return true;
 }
 
-uint32_t worker::pick_backend(const control::vip_entry& vip, size_t vi, const flow_key& key) {
+uint32_t worker::pick_backend(const control::vip_entry& vip, const flow_key& key) {
     // Only VIPs with a max_connections somewhere pay for the cross-worker sums.
     auto eligible = [&](uint32_t i) { return !vip.limited || has_room(vip, vip.backends[i]); };
     using config::scheduler_kind;
     switch (vip.scheduler) {
         case scheduler_kind::rr:
-            return sched::pick_round_robin(vip.weights, rr_cursor_[vi], eligible);
+            return sched::pick_round_robin(vip.weights, rr_cursor_[vip.id], eligible);
         case scheduler_kind::wrr:
-            return sched::pick_smooth_wrr(vip.weights, std::span<int64_t>(wrr_current_[vi]),
+            return sched::pick_smooth_wrr(vip.weights, std::span<int64_t>(wrr_current_[vip.id]),
                                           eligible);
         case scheduler_kind::lc:
         case scheduler_kind::wlc: {

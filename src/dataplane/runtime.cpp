@@ -258,6 +258,7 @@ std::string runtime::reload(const config::config& next) {
     cfg_.source_file = next.source_file;
     pin_next_hops(*snap);
     registry_.retain_only(snap->backend_ids());
+    registry_.retain_vips(snap->vip_ids());
     health_->set_targets(cfg_, *snap, monotonic_ns());
     ensure_proxy_state(*snap);
     publish(std::move(snap));

@@ -88,7 +88,7 @@ void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
         protect::make_syn_cookie(*setup_.cookie_secret, key, client_isn, cookie_period_, mss_index);
     a.ack = client_isn + 1;
     a.window = 65535;
-    a.mss = s.vips[size_t(meta.vip)].protect.syn_proxy_mss;
+    a.mss = s.vip(meta.vip).protect.syn_proxy_mss;
     // Window scale and SACK can only be remembered in the timestamp (syn_cookie.hpp).
     a.timestamps = client.timestamps;
     a.wscale = client.timestamps && client.wscale != packet::no_wscale ? offered_wscale
@@ -314,7 +314,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
         mbuf_meta& hm = meta_of(held[i]);
         hm.vip = s.find_vip(hm.key.dst, hm.key.family, hm.key.dst_port, hm.key.protocol);
         hm.generation = uint8_t(s.generation);
-        if (hm.vip < 0) {
+        if (hm.vip == control::no_vip_id) {
             drop(held[i], drop_reason::no_vip);
             continue;
         }

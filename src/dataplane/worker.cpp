@@ -93,7 +93,8 @@ unsigned worker::poll_once() {
         bump(counters.handoff_received, n);
         handled += n;
         // The sending worker may have classified with another snapshot (a reload in between):
-        // its VIP index may name another VIP in ours, or none. Look it up again then.
+        // its VIP may be gone from ours (VIP ids are stable, but a removed id can be reused). Look
+        // it up again then.
         uint16_t kept = 0;
         for (unsigned k = 0; k < n; ++k) {
             mbuf_meta& meta = meta_of(pkts[k]);
@@ -101,7 +102,7 @@ unsigned worker::poll_once() {
                 meta.vip =
                     s.find_vip(meta.key.dst, meta.key.family, meta.key.dst_port, meta.key.protocol);
                 meta.generation = uint8_t(s.generation);
-                if (meta.vip < 0) {
+                if (meta.vip == control::no_vip_id) {
                     drop(pkts[k], drop_reason::no_vip);
                     continue;
                 }
@@ -123,10 +124,16 @@ unsigned worker::poll_once() {
 
 void worker::sync_snapshot(const snapshot& s) {
     if (s.generation == seen_generation_) return;
-    // Round-robin positions are per VIP of a snapshot; a new snapshot starts them afresh.
-    rr_cursor_.assign(s.vips.size(), setup_.index);
-    wrr_current_.resize(s.vips.size());
-    for (size_t v = 0; v < s.vips.size(); ++v) wrr_current_[v].assign(s.vips[v].backends.size(), 0);
+    // Scheduler positions are per VIP id; a new snapshot starts its VIPs' afresh (backends and
+    // weights may have changed). Sized to the highest id once, not per snapshot.
+    for (const control::vip_entry& v : s.vips) {
+        if (rr_cursor_.size() <= v.id) {
+            rr_cursor_.resize(size_t(v.id) + 1);
+            wrr_current_.resize(size_t(v.id) + 1);
+        }
+        rr_cursor_[v.id] = setup_.index;
+        wrr_current_[v.id].assign(v.backends.size(), 0);
+    }
     seen_generation_ = s.generation;
 }
 
@@ -184,7 +191,7 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     meta.generation = uint8_t(s.generation);
     meta.key = flow::make_flow_key(frame, meta.parsed);
     meta.hash = flow::flow_hash(meta.key);
-    if (meta.vip >= 0) {
+    if (meta.vip != control::no_vip_id) {
         meta.kind = meta_kind::to_vip;
         owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
     } else {
@@ -231,7 +238,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         tcp && (tflags & (packet::tcp_flag::syn | packet::tcp_flag::ack | packet::tcp_flag::rst)) ==
                    packet::tcp_flag::syn;
     if (meta.kind == meta_kind::to_vip) {
-        const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+        const control::vip_entry& vip = s.vip(meta.vip);
         if (vip.protect.guard && !vip.protect.packets.unlimited()) {
             control::guard_worker& g = guard_of(vip);
             if (!protect::take(g.packets, vip.protect.packets, now_tsc_)) {
@@ -263,7 +270,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     if (!hit.entry) {
         if (meta.kind != meta_kind::to_vip) return drop(m, drop_reason::no_flow);
         if (tcp) {
-            const control::vip_entry& vip = s.vips[size_t(meta.vip)];
+            const control::vip_entry& vip = s.vip(meta.vip);
             if (vip.protect.syn_proxy != config::syn_proxy_mode::off && setup_.cookie_secret) {
                 if (pure_syn && proxy_engaged(vip)) return answer_syn(s, m);
                 using namespace packet::tcp_flag;
@@ -302,7 +309,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     if ((f.flags & flow::flow_flag::proxied) && !translate(f, hit.dir, m))
         return drop(m, drop_reason::bad_tcp_options);
     if (!(f.flags & flow::flow_flag::inspected) && hit.dir == direction::from_client) {
-        const drop_reason r = inspect_payload(s, s.vips[size_t(meta.vip)], f, m, raw.seq);
+        const drop_reason r = inspect_payload(s, s.vip(meta.vip), f, m, raw.seq);
         if (r != drop_reason::none) return drop(m, r);
     }
 
@@ -323,9 +330,9 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         flow::track_segment(f, hit.dir, tcp_header,
                             flow::read_segment(tcp_header, meta.parsed.l4_length));
         timeout = s.timeouts.tcp[size_t(f.state)];
-        if (f.state == flow::tcp_state::syn_recv && f.vip_index < s.vips.size() &&
-            s.vips[f.vip_index].protect.embryonic_ticks)
-            timeout = s.vips[f.vip_index].protect.embryonic_ticks;
+        const control::vip_entry* vip =
+            f.state == flow::tcp_state::syn_recv ? s.vip_by_id(f.vip_id) : nullptr;
+        if (vip && vip->protect.embryonic_ticks) timeout = vip->protect.embryonic_ticks;
         if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect)) {
             // The connect timeout runs from the first SYN: retransmissions do not extend it.
             timeout = 0;

@@ -125,8 +125,7 @@ private:
     void forward(const control::snapshot& s, rte_mbuf* m);
     flow::flow_entry* create_flow(const control::snapshot& s, rte_mbuf* m,
                                   const flow::flow_key& key, drop_reason& why);
-    uint32_t pick_backend(const control::vip_entry& vip, size_t vip_index,
-                          const flow::flow_key& key);
+    uint32_t pick_backend(const control::vip_entry& vip, const flow::flow_key& key);
     bool has_room(const control::vip_entry& vip, const control::backend_entry& b) const;
     // [vip.limits] and half-open limits for a new flow of `vip`; false with the refusal counted.
     bool admit_new_flow(const control::vip_entry& vip, const flow::flow_key& key);
@@ -249,7 +248,7 @@ private:
     uint64_t seen_generation_ = 0;
     conn_counts* conns_;                             // this worker's counts (written here only)
     std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits
-    // Scheduler state per VIP of the current snapshot, reset when a new snapshot arrives.
+    // Scheduler state by VIP id, reset for a snapshot's VIPs when a new snapshot arrives.
     std::vector<uint32_t> rr_cursor_;
     std::vector<std::vector<int64_t>> wrr_current_;
     uint32_t lc_start_ = 0;

@@ -31,7 +31,7 @@ struct flow_entry {
     uint32_t timer_tick;   // tick of the wheel slot the entry is filed under
     uint32_t timer_prev;
     uint32_t timer_next;       // also links the free list
-    uint16_t vip_index;        // snapshot index of the VIP when the flow was created
+    uint16_t vip_id;           // the VIP's stable id (control::backend_registry::vip_id)
     uint16_t backend_id;       // stable backend id (control::backend_registry), for counting
     uint16_t neighbor_client;  // neighbour-table slots of each direction's next hop
     uint16_t neighbor_backend;

@@ -200,3 +200,49 @@ TEST_CASE("a proxied VIP offers its configured MSS, else its backends' port MTU 
     CHECK(mss_of({"syn_proxy = 'on'"}, 1280) == 1240);
     CHECK(mss_of({"[vip.syn_proxy]", "mode = 'on'", "mss = 1400"}, 9000) == 1400);
 }
+
+namespace {
+
+// One VIP per entry of `ports`: v<p> on 198.18.0.10:8000+p, one backend each.
+config::config vips_named(std::initializer_list<int> ports) {
+    std::string text = test::with_base({});
+    for (int p : ports)
+        text += test::lines({"[[vip]]", "name = 'v" + std::to_string(p) + "'",
+                             "address = '198.18.0.10'", "port = " + std::to_string(8000 + p),
+                             "protocol = 'tcp'", "[[vip.backend]]", "address = '198.18.1.11'"});
+    return test::loaded(text);
+}
+
+uint16_t id_of(const control::snapshot& s, int port) {
+    const uint8_t dst[4] = {198, 18, 0, 10};
+    return s.find_vip(dst, uint8_t(address_family::ipv4), uint16_t(8000 + port), 6);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "VIP ids survive reloads that remove, reorder and add VIPs; removed ids are not reused "
+    "early") {
+    // Property: a VIP keeps its id while configured; a new VIP gets a never-used id; a removed
+    // id resolves to no VIP.
+    protected_build b;
+    auto first = b.build(vips_named({1, 2, 3}), nullptr, 1);
+    const uint16_t v1 = id_of(*first, 1), v2 = id_of(*first, 2), v3 = id_of(*first, 3);
+    CHECK(std::set<uint16_t>{v1, v2, v3}.size() == 3);
+    CHECK(first->vip(v2).name == "v2");
+    b.registry.retain_vips(first->vip_ids());
+
+    auto second = b.build(vips_named({3, 4, 2}), first.get(), 1);  // v1 gone, order changed
+    b.registry.retain_vips(second->vip_ids());
+    CHECK(id_of(*second, 2) == v2);
+    CHECK(id_of(*second, 3) == v3);
+    const uint16_t v4 = id_of(*second, 4);
+    CHECK(std::set<uint16_t>{v1, v2, v3, v4}.size() == 4);
+    CHECK(second->vip_by_id(v1) == nullptr);
+    CHECK(second->vip_by_id(v3)->name == "v3");
+    CHECK(id_of(*second, 1) == control::no_vip_id);
+
+    auto third = b.build(vips_named({1, 2, 3, 4}), second.get(), 1);  // v1 back: a fresh id
+    CHECK(id_of(*third, 1) != v1);
+    CHECK(id_of(*third, 4) == v4);
+}
