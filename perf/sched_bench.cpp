@@ -88,10 +88,8 @@ void wlc_across_workers(benchmark::State& state) {
     for (unsigned w = 0; w < workers; ++w) {
         counts.push_back(std::make_unique<sluice::dataplane::conn_counts>());
         for (uint32_t id = 0; id < n; ++id) {
-            counts.back()->add(id * 13 % sluice::control::max_backends, true,
-                               int32_t(rng() % 5000));
-            counts.back()->add(id * 13 % sluice::control::max_backends, false,
-                               int32_t(rng() % 500));
+            counts.back()->add(id * 13 % sluice::model::max_backends, true, int32_t(rng() % 5000));
+            counts.back()->add(id * 13 % sluice::model::max_backends, false, int32_t(rng() % 500));
         }
         views.push_back(counts.back().get());
     }
@@ -100,8 +98,8 @@ void wlc_across_workers(benchmark::State& state) {
         benchmark::DoNotOptimize(pick_least_connections(
             b.weights, true, start++,
             [&](uint32_t i) {
-                auto t = sluice::dataplane::sum_connections(views,
-                                                            i * 13 % sluice::control::max_backends);
+                auto t =
+                    sluice::dataplane::sum_connections(views, i * 13 % sluice::model::max_backends);
                 return conn_overhead(t.active, t.inactive);
             },
             [](uint32_t) { return true; }));

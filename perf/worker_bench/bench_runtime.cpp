@@ -38,7 +38,7 @@ port_facts bench_runtime::port(unsigned index) const {
 }
 
 vip_protection_facts bench_runtime::tcp_vip_protection() const {
-    const control::vip_protection& p = runtime_->current_snapshot().vips[0].protect;
+    const model::vip_protection& p = runtime_->current_snapshot().vips[0].protect;
     return {p.guard != nullptr, p.packets.unlimited(), p.syn_proxy == config::syn_proxy_mode::on};
 }
 

@@ -4,20 +4,6 @@
 
 namespace sluice::control {
 
-const char* backend_admin_name(backend_admin a) {
-    switch (a) {
-        case backend_admin::up:
-            return "up";
-        case backend_admin::draining:
-            return "draining";
-        case backend_admin::disabled:
-            return "disabled";
-        case backend_admin::removing:
-            return "removing";
-    }
-    return "?";
-}
-
 uint32_t backend_registry::acquire(const backend_identity& who) {
     auto it = ids_.find(who);
     if (it != ids_.end()) {

@@ -11,16 +11,15 @@
 #include <tuple>
 #include <vector>
 
+#include "model/ids.hpp"
 #include "sluice/ip_address.hpp"
 
 namespace sluice::control {
 
-inline constexpr uint32_t max_backends = 16384;
-inline constexpr uint32_t no_backend_id = 0xffffffff;
-// VIP ids: flows, packets handed between workers and per-worker state (scheduler cursors) name
-// a VIP by id, which a reload never gives to another VIP while the first one is configured.
-inline constexpr uint32_t max_vips = 4096;
-inline constexpr uint16_t no_vip_id = 0xffff;
+using model::max_backends;
+using model::max_vips;
+using model::no_backend_id;
+using model::no_vip_id;
 
 struct backend_identity {
     ip_address vip;
@@ -34,10 +33,6 @@ struct backend_identity {
     }
     bool operator<(const backend_identity& o) const { return tie() < o.tie(); }
 };
-
-// Operator state of a backend (sluicectl), kept across reloads for backends that stay.
-enum class backend_admin : uint8_t { up, draining, disabled, removing };
-const char* backend_admin_name(backend_admin a);
 
 class backend_registry {
 public:

@@ -31,7 +31,7 @@ struct conn_count {
 
 class conn_counts {
 public:
-    conn_counts() : counts_(new conn_count[control::max_backends]) {}
+    conn_counts() : counts_(new conn_count[model::max_backends]) {}
 
     // Owner worker only.
     void add(uint32_t id, bool active, int32_t delta) {

@@ -16,7 +16,7 @@ namespace sluice::dataplane {
 
 namespace {
 
-using control::backend_admin;
+using model::backend_admin;
 using nlohmann::json;
 
 constexpr double max_drain_timeout_s = 86400;
@@ -131,13 +131,13 @@ private:
     json backend_json(size_t vi, size_t bi) const {
         const auto& v = cfg().vips[vi];
         const auto& b = v.backends[bi];
-        const control::snapshot& s = rt_.current_snapshot();
-        const control::backend_entry& e = s.vips[vi].backends[bi];
+        const model::snapshot& s = rt_.current_snapshot();
+        const model::backend_entry& e = s.vips[vi].backends[bi];
         conn_totals c = rt_.connections(e.id);
         const backend_values t = rt_.traffic(e.id);
         backend_admin a = rt_.admin_of(identity(v, b));
         std::optional<uint64_t> deadline = rt_.drain_deadline_in(identity(v, b));
-        std::string state = control::backend_admin_name(a);
+        std::string state = model::backend_admin_name(a);
         if (a == backend_admin::draining && c.active + c.inactive == 0) state = "drained";
         json out = {{"vip", v.name},
                     {"backend", backend_label(b.address, b.port)},
@@ -157,7 +157,7 @@ private:
 
     // {"state": up|down|unchecked, "last_result", "last_detail", "last_check_ago",
     //  "consecutive_successes", "consecutive_failures", "checks": {result: n}, "state_changes"}
-    json health_json(const control::backend_entry& e) const {
+    json health_json(const model::backend_entry& e) const {
         auto h = rt_.health_status(e.id);
         if (!h || !h->probed) return {{"state", e.health_up ? "unchecked" : "down"}};
         json checks = json::object();
@@ -178,7 +178,7 @@ private:
 
     json show_vips() const {
         json out = json::array();
-        const control::snapshot& s = rt_.current_snapshot();
+        const model::snapshot& s = rt_.current_snapshot();
         for (size_t vi = 0; vi < cfg().vips.size(); ++vi) {
             const auto& v = cfg().vips[vi];
             uint64_t active = 0, inactive = 0;
@@ -202,7 +202,7 @@ private:
     // A VIP's limits, rules and what they refused (docs/operations.md, "Attack protection").
     json protection_json(size_t vi) const {
         const auto& v = cfg().vips[vi];
-        const control::vip_entry& e = rt_.current_snapshot().vips[vi];
+        const model::vip_entry& e = rt_.current_snapshot().vips[vi];
         auto rate = [](const config::rate_limit_config& r) {
             return json{{"per_second", r.per_second}, {"burst", r.burst}};
         };
@@ -339,7 +339,7 @@ public:
         }
         // Backend ids of the current snapshot name each flow's VIP and backend.
         auto names = std::make_shared<std::map<uint32_t, flow_names>>();
-        const control::snapshot& s = rt_.current_snapshot();
+        const model::snapshot& s = rt_.current_snapshot();
         for (const auto& v : s.vips)
             for (const auto& b : v.backends)
                 (*names)[b.id] = {v.name, backend_label(b.address, b.port)};
@@ -452,13 +452,13 @@ private:
         }
         SLUICE_LOG_INFO("control: vip %s backend %s: %s -> %s", cfg().vips[vi].name.c_str(),
                         backend_label(who.backend, who.backend_port).c_str(),
-                        control::backend_admin_name(before), control::backend_admin_name(a));
+                        model::backend_admin_name(before), model::backend_admin_name(a));
         if (timeout) {
             rt_.set_drain_deadline(who, uint64_t(*timeout * 1e9));
             SLUICE_LOG_INFO("control: flows still open in %.3g s will be reset", *timeout);
         }
         if (reset) {
-            rt_.reset_flows(rt_.backend_ids_of(who), control::reset_cause::disabled);
+            rt_.reset_flows(rt_.backend_ids_of(who), model::reset_cause::disabled);
             SLUICE_LOG_INFO("control: resetting the flows of %s",
                             backend_label(who.backend, who.backend_port).c_str());
         }

@@ -13,10 +13,10 @@
 
 namespace sluice::dataplane {
 
-using control::snapshot;
 using flow::direction;
 using flow::flow_entry;
 using flow::flow_key;
+using model::snapshot;
 
 template <class Pred>
 bool worker::early_drop(const snapshot& s, uint32_t& miss_tick, Pred&& pred) {
@@ -37,7 +37,7 @@ bool worker::early_drop(const snapshot& s, uint32_t& miss_tick, Pred&& pred) {
 flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& key,
                                 drop_reason& why) {
     mbuf_meta& meta = meta_of(m);
-    const control::vip_entry& vip = s.vip(meta.vip);
+    const model::vip_entry& vip = s.vip(meta.vip);
     if (vip.protect.limits_connections && !admit_new_flow(vip, key)) {
         why = drop_reason::limit_connections;
         if (vip.protect.action == config::protect_action::reset &&
@@ -55,7 +55,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
             refuse_with_reset(s, m);
         return nullptr;
     }
-    const control::backend_entry& be = vip.backends[b];
+    const model::backend_entry& be = vip.backends[b];
     flow::tuple_pool* pool = tuples[be.egress_port][be.address.family == address_family::ipv6];
     if (!pool || be.address.family != meta.parsed.family) {
         why = drop_reason::no_local_address;
@@ -128,7 +128,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     return f;
 }
 
-bool worker::free_tuple_by_early_drop(const snapshot& s, const control::backend_entry& be,
+bool worker::free_tuple_by_early_drop(const snapshot& s, const model::backend_entry& be,
                                       uint32_t group) {
     // Every tuple of the group is held by a flow (none merely resting): evicting a half-open one
     // of the same group hands its tuple back at once (the backend never completed it, or gets
@@ -173,7 +173,7 @@ void worker::release_tuple(const flow_entry& f) {
                   flow::backend_forgets_tuple(f));
 }
 
-bool worker::has_room(const control::vip_entry& vip, const control::backend_entry& b) const {
+bool worker::has_room(const model::vip_entry& vip, const model::backend_entry& b) const {
     const uint32_t half_open_max = vip.protect.max_half_open_per_backend;
     if (b.max_connections == 0 && half_open_max == 0) return true;
     conn_totals t = sum_connections(all_conns_, b.id);
@@ -181,19 +181,19 @@ bool worker::has_room(const control::vip_entry& vip, const control::backend_entr
     return half_open_max == 0 || t.half_open < half_open_max;
 }
 
-bool worker::admit_new_flow(const control::vip_entry& vip, const flow_key& key) {
-    const control::vip_protection& p = vip.protect;
-    control::guard_worker& g = guard_of(vip);
-    auto refuse = [&](control::refusal r) {
+bool worker::admit_new_flow(const model::vip_entry& vip, const flow_key& key) {
+    const model::vip_protection& p = vip.protect;
+    model::guard_worker& g = guard_of(vip);
+    auto refuse = [&](model::refusal r) {
         bump(g.refused[size_t(r)]);
         return false;
     };
     if (p.max_half_open) {
         // Summed over workers like lc: one read of each worker's line per backend, per new flow.
         uint64_t half_open = 0;
-        for (const control::backend_entry& b : vip.backends)
+        for (const model::backend_entry& b : vip.backends)
             half_open += sum_connections(all_conns_, b.id).half_open;
-        if (half_open >= p.max_half_open) return refuse(control::refusal::half_open);
+        if (half_open >= p.max_half_open) return refuse(model::refusal::half_open);
     }
     if (g.sources) {
         // A reload that changed only the rate keeps the table: apply the new parameters.
@@ -201,14 +201,14 @@ bool worker::admit_new_flow(const control::vip_entry& vip, const flow_key& key) 
             g.sources->set_params(p.source_new_connections);
         const auto source =
             key.family == 4 ? protect::source_key::v4(key.src) : protect::source_key::v6(key.src);
-        if (!g.sources->take(source, now_tsc_)) return refuse(control::refusal::source_connections);
+        if (!g.sources->take(source, now_tsc_)) return refuse(model::refusal::source_connections);
     }
     if (!protect::take(g.new_connections, p.new_connections, now_tsc_))
-        return refuse(control::refusal::vip_connections);
+        return refuse(model::refusal::vip_connections);
     return true;
 }
 
-uint32_t worker::pick_backend(const control::vip_entry& vip, const flow_key& key) {
+uint32_t worker::pick_backend(const model::vip_entry& vip, const flow_key& key) {
     // Only VIPs with a max_connections somewhere pay for the cross-worker sums.
     auto eligible = [&](uint32_t i) { return !vip.limited || has_room(vip, vip.backends[i]); };
     using config::scheduler_kind;

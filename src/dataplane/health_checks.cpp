@@ -31,7 +31,7 @@ health_checks::health_checks(const config::config& cfg) {
     monitor_ = std::make_unique<health::health_monitor>(*engine_, jitter_seed());
 }
 
-void health_checks::set_targets(const config::config& cfg, const control::snapshot& s,
+void health_checks::set_targets(const config::config& cfg, const model::snapshot& s,
                                 uint64_t now_ns) {
     std::vector<health::target> targets;
     std::unordered_map<uint32_t, backend_name> names;

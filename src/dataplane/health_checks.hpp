@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "control/snapshot.hpp"
+#include "control/snapshot_builder.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "health/health_monitor.hpp"
 #include "health/probe_engine.hpp"
@@ -29,7 +29,7 @@ public:
 
     // The backends of `s` (built from `cfg`) to watch: at start and after every publication
     // that changed the configuration. State of ids that stay is kept.
-    void set_targets(const config::config& cfg, const control::snapshot& s, uint64_t now_ns);
+    void set_targets(const config::config& cfg, const model::snapshot& s, uint64_t now_ns);
 
     // What the snapshot builder should assume for backend `id` of VIP `vip`.
     control::backend_health lookup(uint32_t id, const config::vip_config& vip,

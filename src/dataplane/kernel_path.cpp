@@ -39,7 +39,7 @@ std::runtime_error tap_error(const std::string& ifname, const std::string& what,
 
 }  // namespace
 
-void kernel_path::open(const config::config& cfg, std::span<const control::port_info> ports,
+void kernel_path::open(const config::config& cfg, std::span<const model::port_info> ports,
                        rte_mempool* pool) {
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
         const auto& pc = cfg.ports[i];

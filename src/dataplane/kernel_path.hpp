@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "control/snapshot.hpp"
+#include "model/snapshot.hpp"
 #include "sluice/config.hpp"
 
 namespace sluice::dataplane {
@@ -29,7 +29,7 @@ public:
 
     // Creates, configures and starts one TAP per data port and gives each the port's addresses
     // and routes. Must run in the data plane's network namespace. Throws std::runtime_error.
-    void open(const config::config& cfg, std::span<const control::port_info> ports,
+    void open(const config::config& cfg, std::span<const model::port_info> ports,
               rte_mempool* pool);
     bool is_open() const { return !taps_.empty(); }
 

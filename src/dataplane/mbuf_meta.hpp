@@ -24,7 +24,7 @@ struct mbuf_meta {
     packet::parsed_frame parsed;
     flow::flow_key key;  // the packet's 5-tuple, built once by the RX stage
     uint64_t hash;       // flow_hash(key)
-    uint16_t vip;        // VIP id (to_vip), control::no_vip_id otherwise
+    uint16_t vip;        // VIP id (to_vip), model::no_vip_id otherwise
     meta_kind kind;
     uint8_t in_port;     // snapshot port index the frame arrived on
     uint8_t out_port;    // control_tx: snapshot port index to send on

@@ -11,7 +11,7 @@ namespace sluice::dataplane {
 
 void runtime::handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns) {
     mbuf_meta& meta = meta_of(m);
-    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    const model::snapshot& s = *snapshot_.load(std::memory_order_acquire);
     if (meta.kind == meta_kind::arp) {
         // ARP replies also go to the kernel: its own sockets (health probes) resolve the
         // backends through the exception interface.
@@ -25,7 +25,7 @@ void runtime::handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns) {
     rte_pktmbuf_free(m);
 }
 
-bool runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m,
+bool runtime::handle_arp(const model::snapshot& s, uint16_t port_index, rte_mbuf* m,
                          uint64_t now_ns) {
     auto arp = packet::read_arp(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
     if (!arp) {
@@ -75,7 +75,7 @@ bool runtime::handle_arp(const control::snapshot& s, uint16_t port_index, rte_mb
 }
 
 void runtime::send_arp_request(uint32_t slot) {
-    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    const model::snapshot& s = *snapshot_.load(std::memory_order_acquire);
     const uint16_t port_index = neighbors_->port(slot);
     const ip_address* source = s.source_address(port_index, address_family::ipv4);
     if (!source) return;

@@ -6,9 +6,9 @@
 
 namespace sluice::dataplane {
 
-using control::snapshot;
 using flow::direction;
 using flow::flow_entry;
+using model::snapshot;
 
 namespace {
 
@@ -31,7 +31,7 @@ bool l4_checksum_ok(const rte_mbuf* m, const mbuf_meta& meta) {
 
 }  // namespace
 
-drop_reason worker::inspect_payload(const snapshot& s, const control::vip_entry& vip, flow_entry& f,
+drop_reason worker::inspect_payload(const snapshot& s, const model::vip_entry& vip, flow_entry& f,
                                     rte_mbuf* m, uint32_t raw_seq) {
     const mbuf_meta& meta = meta_of(m);
     const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
@@ -58,8 +58,8 @@ drop_reason worker::inspect_payload(const snapshot& s, const control::vip_entry&
             return drop_reason::rule_out_of_order;
         first = !syn;
     }
-    control::guard_worker& g = guard_of(vip);
-    const control::vip_guard& guard = *vip.protect.guard;
+    model::guard_worker& g = guard_of(vip);
+    const model::vip_guard& guard = *vip.protect.guard;
     protect::rule_match r =
         guard.rules.match(g.scratch, l4 + header, meta.parsed.l4_length - header);
     if (r.status != protect::match_status::matched) {
@@ -67,7 +67,7 @@ drop_reason worker::inspect_payload(const snapshot& s, const control::vip_entry&
         return drop_reason::none;
     }
     bump(g.rule_matches[r.rule]);
-    bump(g.refused[size_t(control::refusal::rule)]);
+    bump(g.refused[size_t(model::refusal::rule)]);
     if (tcp) {
         // The backend has a connection that will never see this request: reset it. "reset"
         // also tells the client; "drop" leaves the client to time out. The backend accepts only

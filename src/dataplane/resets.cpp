@@ -9,11 +9,11 @@
 
 namespace sluice::dataplane {
 
-using control::snapshot;
 using flow::direction;
 using flow::flow_entry;
+using model::snapshot;
 
-void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause why) {
+void worker::reset_flow(const snapshot& s, flow_entry& f, model::reset_cause why) {
     const bool tcp = f.client.protocol == packet::ipproto_tcp;
     if (tcp && (f.state == flow::tcp_state::close || f.state == flow::tcp_state::time_wait)) {
         // Already closed on both ends: nothing to reset, it just leaves before its timeout.
@@ -26,13 +26,13 @@ void worker::reset_flow(const snapshot& s, flow_entry& f, control::reset_cause w
         send_reset(s, f, direction::from_client);   // to the backend, from the local address
     }
     switch (why) {
-        case control::reset_cause::drain_timeout:
+        case model::reset_cause::drain_timeout:
             bump(counters.flows_reset_drain_timeout);
             break;
-        case control::reset_cause::disabled:
+        case model::reset_cause::disabled:
             bump(counters.flows_reset_disabled);
             break;
-        case control::reset_cause::backend_down:
+        case model::reset_cause::backend_down:
             bump(counters.flows_reset_backend_down);
             break;
     }

@@ -85,7 +85,7 @@ void runtime::configure_port(size_t index) {
     if (rc != 0) throw dpdk_error("port " + pc.name + ": start", rc);
     rte_ether_addr mac{};
     rte_eth_macaddr_get(id, &mac);
-    control::port_info pi{id, {}};
+    model::port_info pi{id, {}};
     std::memcpy(pi.mac.data(), mac.addr_bytes, 6);
     uint16_t mtu = 0;
     if (rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu >= 576) pi.mtu = mtu;
@@ -111,9 +111,9 @@ void runtime::start() {
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
     health_ = std::make_unique<health_checks>(cfg_);
-    auto snap = control::snapshot::build(cfg_, ports_, *neighbors_, registry_, ticks_per_second,
-                                         ++generation_, nullptr, admin_,
-                                         health_lookup(monotonic_ns()), guard_setup());
+    auto snap = control::build_snapshot(
+        cfg_, {ports_, *neighbors_, registry_, ticks_per_second, ++generation_, nullptr, &admin_,
+               health_lookup(monotonic_ns()), guard_setup()});
     health_->set_targets(cfg_, *snap, monotonic_ns());
     pin_next_hops(*snap);
     snapshot_.store(snap.release(), std::memory_order_release);
@@ -218,7 +218,7 @@ void runtime::create_tuple_pools(unsigned w, const local_port_plan& plan) {
     }
 }
 
-void runtime::pin_next_hops(const control::snapshot& s) {
+void runtime::pin_next_hops(const model::snapshot& s) {
     const uint64_t now = monotonic_ns();
     for (const auto& v : s.vips)
         for (const auto& b : v.backends) resolver_->pin(b.neighbor_slot, now);
@@ -230,8 +230,8 @@ void runtime::pin_next_hops(const control::snapshot& s) {
     }
 }
 
-void runtime::publish(std::unique_ptr<control::snapshot> next) {
-    const control::snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
+void runtime::publish(std::unique_ptr<model::snapshot> next) {
+    const model::snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
     // Workers may still read `old` until each has passed a quiescent point.
     retired_.push_back({old, rte_rcu_qsbr_start(qsbr_)});
 }
@@ -243,11 +243,11 @@ std::string runtime::reload(const config::config& next) {
     if (!(next.neighbor == cfg_.neighbor)) return "[neighbor] changed: needs a restart";
     if (!(next.control == cfg_.control)) return "[control] changed: needs a restart";
     if (!(next.metrics == cfg_.metrics)) return "[metrics] changed: needs a restart";
-    std::unique_ptr<control::snapshot> snap;
+    std::unique_ptr<model::snapshot> snap;
     try {
-        snap = control::snapshot::build(next, ports_, *neighbors_, registry_, ticks_per_second,
-                                        generation_ + 1, snapshot_.load(), admin_,
-                                        health_lookup(monotonic_ns()), guard_setup());
+        snap = control::build_snapshot(
+            next, {ports_, *neighbors_, registry_, ticks_per_second, generation_ + 1,
+                   snapshot_.load(), &admin_, health_lookup(monotonic_ns()), guard_setup()});
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -282,7 +282,7 @@ void runtime::apply_health(uint64_t now_ns) {
     std::string why;
     if (a.republish || !a.reset_ids.empty()) why = reload(cfg_);
     if (!why.empty()) SLUICE_LOG_ERROR("health: cannot publish the new state: %s", why.c_str());
-    if (!a.reset_ids.empty()) reset_flows(a.reset_ids, control::reset_cause::backend_down);
+    if (!a.reset_ids.empty()) reset_flows(a.reset_ids, model::reset_cause::backend_down);
 }
 
 std::vector<uint32_t> runtime::backend_ids_of(const control::backend_identity& who) const {
@@ -315,7 +315,7 @@ void runtime::enforce_drain_deadlines(uint64_t now_ns) {
         }
         const control::backend_identity who = it->first;
         it = drain_deadlines_.erase(it);
-        if (admin_of(who) == control::backend_admin::up) continue;
+        if (admin_of(who) == model::backend_admin::up) continue;
         std::vector<uint32_t> ids = backend_ids_of(who);
         uint64_t left = 0;
         for (uint32_t id : ids) {
@@ -326,17 +326,17 @@ void runtime::enforce_drain_deadlines(uint64_t now_ns) {
         SLUICE_LOG_WARN("backend %s: drain deadline reached, resetting %llu flow(s)",
                         config::detail::endpoint(who.backend, who.backend_port).c_str(),
                         (unsigned long long)left);
-        reset_flows(ids, control::reset_cause::drain_timeout);
+        reset_flows(ids, model::reset_cause::drain_timeout);
     }
 }
 
-control::backend_admin runtime::admin_of(const control::backend_identity& who) const {
+model::backend_admin runtime::admin_of(const control::backend_identity& who) const {
     auto it = admin_.find(who);
-    return it == admin_.end() ? control::backend_admin::up : it->second;
+    return it == admin_.end() ? model::backend_admin::up : it->second;
 }
 
-void runtime::set_admin(const control::backend_identity& who, control::backend_admin a) {
-    if (a == control::backend_admin::up) {
+void runtime::set_admin(const control::backend_identity& who, model::backend_admin a) {
+    if (a == model::backend_admin::up) {
         admin_.erase(who);
         drain_deadlines_.erase(who);
     } else
@@ -388,10 +388,10 @@ void runtime::finish_removals(uint64_t now_ns) {
     last_removal_check_ns_ = now_ns;
     config::config next = cfg_;
     bool changed = false;
-    const control::snapshot& s = *snapshot_.load();
+    const model::snapshot& s = *snapshot_.load();
     for (size_t v = 0; v < s.vips.size(); ++v) {
         for (const auto& b : s.vips[v].backends) {
-            if (b.admin != control::backend_admin::removing) continue;
+            if (b.admin != model::backend_admin::removing) continue;
             conn_totals t = connections(b.id);
             if (t.active + t.inactive > 0) continue;
             auto& list = next.vips[v].backends;

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "control/backend_registry.hpp"
-#include "control/snapshot.hpp"
+#include "control/snapshot_builder.hpp"
 #include "dataplane/command_channel.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
@@ -53,12 +53,12 @@ public:
 
     // Operator state of a backend (drain, disable, remove); applied by the next apply(). Control
     // thread.
-    control::backend_admin admin_of(const control::backend_identity& who) const;
-    void set_admin(const control::backend_identity& who, control::backend_admin a);
+    model::backend_admin admin_of(const control::backend_identity& who) const;
+    void set_admin(const control::backend_identity& who, model::backend_admin a);
     // Resets every flow of these backend ids on every worker (RST to both sides for TCP) and
     // counts them under `why`: a reset command to each worker, which sweeps its table in slices
     // once it runs the current snapshot. Control thread.
-    void reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why);
+    void reset_flows(const std::vector<uint32_t>& ids, model::reset_cause why);
     // Ids of this backend in the current snapshot (empty when it is not configured).
     std::vector<uint32_t> backend_ids_of(const control::backend_identity& who) const;
     // drain --timeout: flows still open `after_ns` from now are reset, unless the backend is
@@ -110,13 +110,13 @@ public:
     // Everything /metrics exposes, summed now. Control thread.
     metrics::metrics_view metrics() const;
     // A protected VIP's refusals, rule matches and source table, summed over workers. Control.
-    metrics::protect_metrics protection_of(const control::vip_entry& vip) const;
+    metrics::protect_metrics protection_of(const model::vip_entry& vip) const;
     // Full-NAT source tuples per (port, local address), in use and free, summed over workers.
     // Reads the pools' relaxed in-use counters; any thread while the runtime is up.
     std::vector<metrics::local_tuple_metrics> local_tuples() const;
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
-    const control::snapshot& current_snapshot() const { return *snapshot_.load(); }
+    const model::snapshot& current_snapshot() const { return *snapshot_.load(); }
     const config::config& configuration() const { return cfg_; }
     control_counters& ctl_counters() { return ctl_; }
     // Replaces where kernel-bound frames go (the TAPs): a test's slow or counting sink. Control.
@@ -136,30 +136,30 @@ private:
     // An ARP frame or a resolution request from a worker's neighbour ring. Takes the mbuf.
     void handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns);
     // Returns true for an ARP reply (the caller hands it on to the kernel).
-    bool handle_arp(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
+    bool handle_arp(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
     void send_arp_request(uint32_t slot);
     void transmit(uint16_t port_index, rte_mbuf* m);
     void reclaim_snapshots(bool wait);
-    void publish(std::unique_ptr<control::snapshot> next);
-    void pin_next_hops(const control::snapshot& s);
+    void publish(std::unique_ptr<model::snapshot> next);
+    void pin_next_hops(const model::snapshot& s);
     void enforce_drain_deadlines(uint64_t now_ns);
     void apply_health(uint64_t now_ns);
 
     config::config cfg_;
     rte_mempool* pool_ = nullptr;
-    std::vector<control::port_info> ports_;
+    std::vector<model::port_info> ports_;
     std::unique_ptr<route::neighbor_table> neighbors_;
     std::unique_ptr<route::neighbor_resolver> resolver_;
-    std::atomic<const control::snapshot*> snapshot_{nullptr};
+    std::atomic<const model::snapshot*> snapshot_{nullptr};
     struct retired {
-        const control::snapshot* snap;
+        const model::snapshot* snap;
         uint64_t token;
     };
     std::vector<retired> retired_;
     rte_rcu_qsbr* qsbr_ = nullptr;
     std::vector<void*> flow_memory_;
     std::vector<void*> proxy_memory_;  // per worker, once a VIP uses the SYN proxy
-    void ensure_proxy_state(const control::snapshot& s);
+    void ensure_proxy_state(const model::snapshot& s);
     protect::syn_cookie_secret cookie_secret_ = protect::syn_cookie_secret::random();
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
     // Per worker, per port, per family (IPv4, IPv6): full-NAT source tuples (may be null).
@@ -171,7 +171,7 @@ private:
     std::vector<std::unique_ptr<conn_counts>> conns_;
     std::vector<const conn_counts*> conn_views_;
     control::backend_registry registry_;
-    std::map<control::backend_identity, control::backend_admin> admin_;
+    std::map<control::backend_identity, model::backend_admin> admin_;
     std::map<control::backend_identity, uint64_t> drain_deadlines_;  // monotonic ns
     command_channel commands_;
     struct flow_listing {
@@ -190,8 +190,8 @@ private:
     uint64_t reloads_failed_ = 0;
     uint64_t last_removal_check_ns_ = 0;
     uint64_t last_rate_ns_ = 0;
-    std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(control::max_backends, 0);
-    std::vector<double> rate_ = std::vector<double>(control::max_backends, 0.0);
+    std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(model::max_backends, 0);
+    std::vector<double> rate_ = std::vector<double>(model::max_backends, 0.0);
     void sample_rates(uint64_t now_ns);
     // Logs when syn_proxy = "auto" VIPs engage or release (workers decide; control reports).
     void watch_syn_proxy(uint64_t now_ns);

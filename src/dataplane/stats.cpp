@@ -10,14 +10,14 @@
 
 namespace sluice::dataplane {
 
-metrics::protect_metrics runtime::protection_of(const control::vip_entry& vip) const {
+metrics::protect_metrics runtime::protection_of(const model::vip_entry& vip) const {
     metrics::protect_metrics m;
     m.vip = vip.name;
-    const control::vip_guard& g = *vip.protect.guard;
-    for (unsigned r = 0; r < control::refusal_count; ++r) {
+    const model::vip_guard& g = *vip.protect.guard;
+    for (unsigned r = 0; r < model::refusal_count; ++r) {
         uint64_t total = 0;
         for (const auto& w : g.workers) total += w->refused[r].load(std::memory_order_relaxed);
-        m.refused.emplace_back(control::refusal_name(control::refusal(r)), total);
+        m.refused.emplace_back(model::refusal_name(model::refusal(r)), total);
     }
     for (size_t i = 0; i < g.rule_config.size(); ++i) {
         uint64_t total = 0;
@@ -75,7 +75,7 @@ std::vector<metrics::local_tuple_metrics> runtime::local_tuples() const {
 
 metrics::metrics_view runtime::metrics() const {
     metrics::metrics_view v;
-    const control::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    const model::snapshot& s = *snapshot_.load(std::memory_order_acquire);
     for (const auto& vip : s.vips) {
         for (size_t i = 0; i < vip.backends.size(); ++i) {
             const auto& b = vip.backends[i];
@@ -83,8 +83,8 @@ metrics::metrics_view runtime::metrics() const {
             m.vip = vip.name;
             m.backend = config::detail::endpoint(b.address, b.port);
             conn_totals c = connections(b.id);
-            m.state = control::backend_admin_name(b.admin);
-            if (b.admin == control::backend_admin::draining && c.active + c.inactive == 0)
+            m.state = model::backend_admin_name(b.admin);
+            if (b.admin == model::backend_admin::draining && c.active + c.inactive == 0)
                 m.state = "drained";
             m.weight = vip.weights[i];
             m.up = m.weight > 0 && b.health_up;

@@ -21,9 +21,9 @@
 
 namespace sluice::dataplane {
 
-using control::snapshot;
 using flow::direction;
 using flow::flow_entry;
+using model::snapshot;
 
 namespace {
 
@@ -38,16 +38,16 @@ uint32_t clock_4us(uint64_t tsc, uint64_t tsc_hz) {
 
 }  // namespace
 
-bool worker::proxy_engaged(const control::vip_entry& vip) {
-    const control::vip_protection& p = vip.protect;
+bool worker::proxy_engaged(const model::vip_entry& vip) {
+    const model::vip_protection& p = vip.protect;
     if (p.syn_proxy == config::syn_proxy_mode::on) return true;
-    control::guard_worker& g = guard_of(vip);
+    model::guard_worker& g = guard_of(vip);
     if (g.syn_tick != now_tick_) {
         // Once per tick: the SYNs of the last tick (this worker's share of the rate; none when
         // a tick went by without any) and the VIP's half-open flows decide; half the thresholds
         // release it (hysteresis).
         uint64_t half_open = 0;
-        for (const control::backend_entry& b : vip.backends)
+        for (const model::backend_entry& b : vip.backends)
             half_open += sum_connections(all_conns_, b.id).half_open;
         const uint32_t last_tick = now_tick_ - g.syn_tick == 1 ? g.syns : 0;
         const bool was = g.proxy_engaged.load(std::memory_order_relaxed);
@@ -314,7 +314,7 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
         mbuf_meta& hm = meta_of(held[i]);
         hm.vip = s.find_vip(hm.key.dst, hm.key.family, hm.key.dst_port, hm.key.protocol);
         hm.generation = uint8_t(s.generation);
-        if (hm.vip == control::no_vip_id) {
+        if (hm.vip == model::no_vip_id) {
             drop(held[i], drop_reason::no_vip);
             continue;
         }

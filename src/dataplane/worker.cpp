@@ -13,10 +13,10 @@
 
 namespace sluice::dataplane {
 
-using control::snapshot;
 using flow::direction;
 using flow::flow_entry;
 using flow::flow_key;
+using model::snapshot;
 using packet::frame_kind;
 
 local_port_plan local_port_plan::make(uint16_t min, uint16_t max, unsigned workers) {
@@ -102,7 +102,7 @@ unsigned worker::poll_once() {
                 meta.vip =
                     s.find_vip(meta.key.dst, meta.key.family, meta.key.dst_port, meta.key.protocol);
                 meta.generation = uint8_t(s.generation);
-                if (meta.vip == control::no_vip_id) {
+                if (meta.vip == model::no_vip_id) {
                     drop(pkts[k], drop_reason::no_vip);
                     continue;
                 }
@@ -126,7 +126,7 @@ void worker::sync_snapshot(const snapshot& s) {
     if (s.generation == seen_generation_) return;
     // Scheduler positions are per VIP id; a new snapshot starts its VIPs' afresh (backends and
     // weights may have changed). Sized to the highest id once, not per snapshot.
-    for (const control::vip_entry& v : s.vips) {
+    for (const model::vip_entry& v : s.vips) {
         if (rr_cursor_.size() <= v.id) {
             rr_cursor_.resize(size_t(v.id) + 1);
             wrr_current_.resize(size_t(v.id) + 1);
@@ -191,7 +191,7 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     meta.generation = uint8_t(s.generation);
     meta.key = flow::make_flow_key(frame, meta.parsed);
     meta.hash = flow::flow_hash(meta.key);
-    if (meta.vip != control::no_vip_id) {
+    if (meta.vip != model::no_vip_id) {
         meta.kind = meta_kind::to_vip;
         owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
     } else {
@@ -238,11 +238,11 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         tcp && (tflags & (packet::tcp_flag::syn | packet::tcp_flag::ack | packet::tcp_flag::rst)) ==
                    packet::tcp_flag::syn;
     if (meta.kind == meta_kind::to_vip) {
-        const control::vip_entry& vip = s.vip(meta.vip);
+        const model::vip_entry& vip = s.vip(meta.vip);
         if (vip.protect.guard && !vip.protect.packets.unlimited()) {
-            control::guard_worker& g = guard_of(vip);
+            model::guard_worker& g = guard_of(vip);
             if (!protect::take(g.packets, vip.protect.packets, now_tsc_)) {
-                bump(g.refused[size_t(control::refusal::packets)]);
+                bump(g.refused[size_t(model::refusal::packets)]);
                 return drop(m, drop_reason::limit_packets);
             }
         }
@@ -270,7 +270,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     if (!hit.entry) {
         if (meta.kind != meta_kind::to_vip) return drop(m, drop_reason::no_flow);
         if (tcp) {
-            const control::vip_entry& vip = s.vip(meta.vip);
+            const model::vip_entry& vip = s.vip(meta.vip);
             if (vip.protect.syn_proxy != config::syn_proxy_mode::off && setup_.cookie_secret) {
                 if (pure_syn && proxy_engaged(vip)) return answer_syn(s, m);
                 using namespace packet::tcp_flag;
@@ -330,7 +330,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         flow::track_segment(f, hit.dir, tcp_header,
                             flow::read_segment(tcp_header, meta.parsed.l4_length));
         timeout = s.timeouts.tcp[size_t(f.state)];
-        const control::vip_entry* vip =
+        const model::vip_entry* vip =
             f.state == flow::tcp_state::syn_recv ? s.vip_by_id(f.vip_id) : nullptr;
         if (vip && vip->protect.embryonic_ticks) timeout = vip->protect.embryonic_ticks;
         if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect)) {

@@ -13,7 +13,6 @@
 #include <span>
 #include <vector>
 
-#include "control/snapshot.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/mbuf_meta.hpp"
@@ -21,6 +20,7 @@
 #include "dataplane/worker_command.hpp"
 #include "flow/flow_table.hpp"
 #include "flow/tuple_pool.hpp"
+#include "model/snapshot.hpp"
 #include "packet/tcp_options.hpp"
 #include "packet/tcp_reset.hpp"
 #include "protect/syn_cookie.hpp"
@@ -82,7 +82,7 @@ struct tx_buffer {
 class alignas(64) worker {
 public:
     worker(const worker_setup& setup, flow::flow_table* flows,
-           const std::atomic<const control::snapshot*>* snapshot, route::neighbor_table* neighbors,
+           const std::atomic<const model::snapshot*>* snapshot, route::neighbor_table* neighbors,
            rte_rcu_qsbr* qsbr, conn_counts* conns, std::span<const conn_counts* const> all_conns);
 
     // Wiring done by the runtime before launch.
@@ -118,23 +118,23 @@ public:
     flow::flow_table& flows() { return *flows_; }
 
 private:
-    void receive(const control::snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
-    void classify(const control::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
+    void receive(const model::snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+    void classify(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
                   uint16_t& n_own);
-    void process_owned(const control::snapshot& s, rte_mbuf** pkts, uint16_t n);
-    void forward(const control::snapshot& s, rte_mbuf* m);
-    flow::flow_entry* create_flow(const control::snapshot& s, rte_mbuf* m,
-                                  const flow::flow_key& key, drop_reason& why);
-    uint32_t pick_backend(const control::vip_entry& vip, const flow::flow_key& key);
-    bool has_room(const control::vip_entry& vip, const control::backend_entry& b) const;
+    void process_owned(const model::snapshot& s, rte_mbuf** pkts, uint16_t n);
+    void forward(const model::snapshot& s, rte_mbuf* m);
+    flow::flow_entry* create_flow(const model::snapshot& s, rte_mbuf* m, const flow::flow_key& key,
+                                  drop_reason& why);
+    uint32_t pick_backend(const model::vip_entry& vip, const flow::flow_key& key);
+    bool has_room(const model::vip_entry& vip, const model::backend_entry& b) const;
     // [vip.limits] and half-open limits for a new flow of `vip`; false with the refusal counted.
-    bool admit_new_flow(const control::vip_entry& vip, const flow::flow_key& key);
+    bool admit_new_flow(const model::vip_entry& vip, const flow::flow_key& key);
     // The client's first payload against the VIP's [[vip.rule]]s (payload_rules.cpp): a drop
     // reason when the packet must be dropped (rule_match: the flow is gone too), none to pass.
     // `raw_seq`: the segment's sequence number before any SYN-proxy translation.
-    drop_reason inspect_payload(const control::snapshot& s, const control::vip_entry& vip,
+    drop_reason inspect_payload(const model::snapshot& s, const model::vip_entry& vip,
                                 flow::flow_entry& f, rte_mbuf* m, uint32_t raw_seq);
-    control::guard_worker& guard_of(const control::vip_entry& vip) const {
+    model::guard_worker& guard_of(const model::vip_entry& vip) const {
         return *vip.protect.guard->workers[setup_.index];
     }
     // Connection accounting of a flow entering, leaving or changing state (IPVS semantics), and
@@ -153,49 +153,49 @@ private:
     // `miss_tick`); true when one went. free_tuple_by_early_drop: one of a tuple group that
     // would hand its tuple back at once. flow_admission.cpp.
     template <class Pred>
-    bool early_drop(const control::snapshot& s, uint32_t& miss_tick, Pred&& pred);
-    bool free_tuple_by_early_drop(const control::snapshot& s, const control::backend_entry& be,
+    bool early_drop(const model::snapshot& s, uint32_t& miss_tick, Pred&& pred);
+    bool free_tuple_by_early_drop(const model::snapshot& s, const model::backend_entry& be,
                                   uint32_t group);
     // A flow leaving without a packet (timeout, eviction): tell whoever still waits on it,
     // uncount it, give its tuple back. The caller removes it from the table.
-    void wind_down(const control::snapshot& s, flow::flow_entry& f);
+    void wind_down(const model::snapshot& s, flow::flow_entry& f);
     // Returns the flow's full-NAT tuple to its pool (resting unless the backend forgets it).
     void release_tuple(const flow::flow_entry& f);
-    void send(const control::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
+    void send(const model::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
     void enqueue_tx(uint16_t port_index, rte_mbuf* m);
     // ARP and resolution requests to the control thread's neighbour ring; frames for the kernel
     // (meta_kind::to_kernel) through the kernel rate limit to its kernel ring.
     void to_control_ring(rte_mbuf* m);
     void drop(rte_mbuf* m, drop_reason r);
-    void housekeeping(const control::snapshot& s);
+    void housekeeping(const model::snapshot& s);
     // Command ring (worker_commands.cpp): takes what control sent (start of a pass), works on
     // the long commands a table slice per pass (housekeeping), hands finished ones back.
     void take_commands();
-    void run_commands(const control::snapshot& s);
+    void run_commands(const model::snapshot& s);
     void complete(worker_command* c);
     // Resets, a slice of the table per pass, the flows of the backends the reset commands name.
-    void sweep_resets(const control::snapshot& s);
+    void sweep_resets(const model::snapshot& s);
     // Copies, a slice of the table per pass, the flows the listing asks for.
     void serve_listing();
-    void reset_flow(const control::snapshot& s, flow::flow_entry& f, control::reset_cause why);
+    void reset_flow(const model::snapshot& s, flow::flow_entry& f, model::reset_cause why);
     // Sends RST|ACK towards the receiver of direction `towards` of flow `f`.
-    void send_reset(const control::snapshot& s, const flow::flow_entry& f, flow::direction towards);
+    void send_reset(const model::snapshot& s, const flow::flow_entry& f, flow::direction towards);
     // Answers a SYN to a VIP with no backend up with RST (all_down = "reset").
-    void refuse_with_reset(const control::snapshot& s, rte_mbuf* syn);
-    void transmit_reset(const control::snapshot& s, const packet::tcp_reset_spec& r, uint16_t port,
+    void refuse_with_reset(const model::snapshot& s, rte_mbuf* syn);
+    void transmit_reset(const model::snapshot& s, const packet::tcp_reset_spec& r, uint16_t port,
                         uint32_t neighbor);
-    void sync_snapshot(const control::snapshot& s);
+    void sync_snapshot(const model::snapshot& s);
 
     // SYN proxy (syn_proxy.cpp). Whether SYNs of this VIP are answered with cookies now
     // (on, or auto while the VIP looks attacked; counts the SYN for auto).
-    bool proxy_engaged(const control::vip_entry& vip);
+    bool proxy_engaged(const model::vip_entry& vip);
     // Answers a client's SYN with a cookie SYN-ACK; the SYN is consumed.
-    void answer_syn(const control::snapshot& s, rte_mbuf* m);
+    void answer_syn(const model::snapshot& s, rte_mbuf* m);
     // A client ACK without a flow: a valid cookie creates the flow, holds the ACK and opens the
     // backend connection; anything else is dropped (counted). The packet is consumed.
-    void accept_cookie_ack(const control::snapshot& s, rte_mbuf* m);
+    void accept_cookie_ack(const model::snapshot& s, rte_mbuf* m);
     // A segment of a proxied flow whose backend handshake is pending. Consumed.
-    void proxy_pending(const control::snapshot& s, flow::flow_entry& f, flow::direction dir,
+    void proxy_pending(const model::snapshot& s, flow::flow_entry& f, flow::direction dir,
                        rte_mbuf* m);
     // Shifts a spliced segment between the client's and the backend's numbers. False when its
     // options are malformed.
@@ -203,12 +203,12 @@ private:
     // What a flow's seq_next for `dir` is ahead of that sender's own numbers (flow::judge_rst):
     // the translation's sequence shift for a proxied flow, else 0.
     uint32_t seq_shift(const flow::flow_entry& f, flow::direction dir);
-    void send_backend_syn(const control::snapshot& s, const flow::flow_entry& f,
+    void send_backend_syn(const model::snapshot& s, const flow::flow_entry& f,
                           const proxy_state& p);
     // Holds a client segment of a pending proxied flow; false (nothing held) at the cap.
     bool hold(proxy_state& p, rte_mbuf* m);
     // Housekeeping, once per tick: re-sends the SYNs of pending proxied flows that are due.
-    void retransmit_backend_syns(const control::snapshot& s);
+    void retransmit_backend_syns(const model::snapshot& s);
     // Frees the held segments of a proxied flow that is going away.
     void release_held(flow::flow_entry& f);
     // Removes a flow (accounting, held segments).
@@ -235,7 +235,7 @@ private:
 
     worker_setup setup_;
     flow::flow_table* flows_;
-    const std::atomic<const control::snapshot*>* snapshot_;
+    const std::atomic<const model::snapshot*>* snapshot_;
     route::neighbor_table* neighbors_;
     rte_rcu_qsbr* qsbr_;
     tx_buffer tx_[max_ports];

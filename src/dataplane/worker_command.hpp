@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "control/snapshot.hpp"
 #include "dataplane/proxy_state.hpp"
 #include "flow/flow_table.hpp"
+#include "model/snapshot.hpp"
 
 namespace sluice::dataplane {
 
@@ -38,7 +38,7 @@ struct worker_command {
     bool truncated = false;
 
     // reset_flows.
-    std::vector<control::reset_target> resets;
+    std::vector<model::reset_target> resets;
 
     // attach_proxy_state: one entry per flow-table entry, owned by the runtime.
     proxy_state* proxy_table = nullptr;

@@ -8,8 +8,8 @@
 
 namespace sluice::dataplane {
 
-using control::snapshot;
 using flow::flow_entry;
+using model::snapshot;
 
 void worker::take_commands() {
     if (!commands) return;
@@ -68,7 +68,7 @@ void worker::sweep_resets(const snapshot& s) {
     const uint32_t end = reset_cursor_ + sweep_slice;
     flows_->for_each_in(reset_cursor_, end, [&](flow_entry& f) {
         for (unsigned i = 0; i < n_resets_; ++i) {
-            for (const control::reset_target& r : resets_[i]->resets) {
+            for (const model::reset_target& r : resets_[i]->resets) {
                 if (r.backend_id != f.backend_id) continue;
                 reset_flow(s, f, r.cause);
                 return;

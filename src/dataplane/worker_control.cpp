@@ -12,7 +12,7 @@
 
 namespace sluice::dataplane {
 
-void runtime::reset_flows(const std::vector<uint32_t>& ids, control::reset_cause why) {
+void runtime::reset_flows(const std::vector<uint32_t>& ids, model::reset_cause why) {
     if (ids.empty()) return;
     const uint64_t generation = snapshot_.load()->generation;
     for (unsigned w = 0; w < workers_.size(); ++w) {
@@ -90,7 +90,7 @@ void runtime::finish_listing(const std::string& error) {
     l.done(error, out, truncated);
 }
 
-void runtime::ensure_proxy_state(const control::snapshot& s) {
+void runtime::ensure_proxy_state(const model::snapshot& s) {
     if (!s.uses_syn_proxy() || !proxy_memory_.empty()) return;
     // Once, the first time a VIP proxies: one proxy_state per flow-table entry per worker, sent
     // past the backlog before the snapshot that needs it is published: a worker takes its

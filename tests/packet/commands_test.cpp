@@ -151,7 +151,7 @@ TEST_CASE("a reset command sweeps the backend's flows and is handed back") {
     const uint64_t before = dataplane::read(c.flows_reset_disabled);
     const uint32_t flows = h.rt->worker_at(0).flows().size();
     REQUIRE(flows == 3);
-    h.rt->reset_flows({id}, control::reset_cause::disabled);
+    h.rt->reset_flows({id}, model::reset_cause::disabled);
     CHECK(h.rt->commands_outstanding() == 1);
     run_passes();
     CHECK(dataplane::read(c.flows_reset_disabled) == before + flows);

@@ -425,7 +425,7 @@ TEST_CASE("resetting a backend's flows sends each side an RST it accepts and for
     const auto& c = h.rt->worker_at(0).counters;
     const uint64_t reset_before = dataplane::read(c.flows_reset_disabled);
     const uint32_t flows_before = h.rt->worker_at(0).flows().size();
-    h.rt->reset_flows({id}, control::reset_cause::disabled);
+    h.rt->reset_flows({id}, model::reset_cause::disabled);
     run_passes();
     // Earlier cases left other flows on this backend: they are reset too; pick ours.
     std::vector<bytes> to_client, to_server;

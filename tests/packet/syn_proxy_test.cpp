@@ -548,7 +548,7 @@ TEST_CASE("resetting the backend of a spliced connection sends each side an RST 
 
     const uint32_t id = h.rt->current_snapshot().vips[0].backends[c.bs.b].id;
     const uint32_t flows = flow_count();
-    h.rt->reset_flows({id}, control::reset_cause::disabled);
+    h.rt->reset_flows({id}, model::reset_cause::disabled);
     run_passes();
     // Earlier cases may have left flows on this backend: they are reset too; pick ours.
     std::vector<segment> to_client, to_server;

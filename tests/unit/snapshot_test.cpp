@@ -1,13 +1,12 @@
-// Unit tests for control::snapshot::build and health: how health checking and slow start turn
+// Unit tests for control::build_snapshot and health: how health checking and slow start turn
 // into the effective weights workers schedule with, and what all_down does.
-#include "control/snapshot.hpp"
-
 #include <doctest/doctest.h>
 
 #include <map>
 #include <set>
 
 #include "config_text.hpp"
+#include "control/snapshot_builder.hpp"
 
 using namespace sluice;
 
@@ -28,18 +27,18 @@ config::config three_backends(std::initializer_list<std::string_view> health) {
 struct built {
     route::neighbor_table neighbors{64};
     control::backend_registry registry;
-    std::unique_ptr<control::snapshot> snap;
+    std::unique_ptr<model::snapshot> snap;
     // `health` by backend position (0..2); ids are assigned in order by a fresh registry.
     built(const config::config& cfg, std::map<uint32_t, control::backend_health> health) {
-        std::vector<control::port_info> ports(cfg.ports.size(), control::port_info{0, {}});
-        snap = control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, nullptr, {},
-                                        [&](uint32_t id, const config::vip_config&) {
-                                            auto it = health.find(id);
-                                            return it == health.end() ? control::backend_health{}
-                                                                      : it->second;
-                                        });
+        std::vector<model::port_info> ports(cfg.ports.size(), model::port_info{0, {}});
+        auto lookup = [&](uint32_t id, const config::vip_config&) {
+            auto it = health.find(id);
+            return it == health.end() ? control::backend_health{} : it->second;
+        };
+        snap = control::build_snapshot(
+            cfg, {ports, neighbors, registry, 8, 1, nullptr, nullptr, lookup});
     }
-    const control::vip_entry& vip() const { return snap->vips.at(0); }
+    const model::vip_entry& vip() const { return snap->vips.at(0); }
 };
 
 }  // namespace
@@ -95,12 +94,19 @@ config::config protected_vip(std::initializer_list<std::string_view> extra) {
 struct protected_build {
     route::neighbor_table neighbors{64};
     control::backend_registry registry;
-    std::vector<control::port_info> ports;
-    std::unique_ptr<control::snapshot> build(const config::config& cfg,
-                                             const control::snapshot* previous, unsigned workers) {
-        ports.assign(cfg.ports.size(), control::port_info{0, {}});
-        return control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, previous, {}, {},
-                                        control::guard_setup{workers, 1000});
+    std::vector<model::port_info> ports;
+    std::unique_ptr<model::snapshot> build(const config::config& cfg,
+                                           const model::snapshot* previous, unsigned workers) {
+        ports.assign(cfg.ports.size(), model::port_info{0, {}});
+        return control::build_snapshot(cfg, {ports,
+                                             neighbors,
+                                             registry,
+                                             8,
+                                             1,
+                                             previous,
+                                             nullptr,
+                                             {},
+                                             control::guard_setup{workers, 1000}});
     }
 };
 
@@ -188,11 +194,11 @@ TEST_CASE("a proxied VIP offers its configured MSS, else its backends' port MTU 
     auto mss_of = [](std::initializer_list<std::string_view> proxy, uint16_t servers_mtu) {
         config::config cfg = test::loaded(
             test::with_vip(proxy) + test::lines({"[[vip.backend]]", "address = '198.18.1.11'"}));
-        std::vector<control::port_info> ports(cfg.ports.size(), control::port_info{0, {}});
+        std::vector<model::port_info> ports(cfg.ports.size(), model::port_info{0, {}});
         ports.at(1).mtu = servers_mtu;
         route::neighbor_table neighbors{64};
         control::backend_registry registry;
-        auto snap = control::snapshot::build(cfg, ports, neighbors, registry, 8, 1, nullptr, {});
+        auto snap = control::build_snapshot(cfg, {ports, neighbors, registry, 8, 1, nullptr});
         return snap->vips.at(0).protect.syn_proxy_mss;
     };
     CHECK(mss_of({"syn_proxy = 'on'"}, 1500) == 1460);
@@ -213,7 +219,7 @@ config::config vips_named(std::initializer_list<int> ports) {
     return test::loaded(text);
 }
 
-uint16_t id_of(const control::snapshot& s, int port) {
+uint16_t id_of(const model::snapshot& s, int port) {
     const uint8_t dst[4] = {198, 18, 0, 10};
     return s.find_vip(dst, uint8_t(address_family::ipv4), uint16_t(8000 + port), 6);
 }
@@ -240,7 +246,7 @@ TEST_CASE(
     CHECK(std::set<uint16_t>{v1, v2, v3, v4}.size() == 4);
     CHECK(second->vip_by_id(v1) == nullptr);
     CHECK(second->vip_by_id(v3)->name == "v3");
-    CHECK(id_of(*second, 1) == control::no_vip_id);
+    CHECK(id_of(*second, 1) == model::no_vip_id);
 
     auto third = b.build(vips_named({1, 2, 3, 4}), second.get(), 1);  // v1 back: a fresh id
     CHECK(id_of(*third, 1) != v1);

@@ -1,8 +1,9 @@
 #pragma once
-// The immutable data-plane view of the configuration: VIPs, backends, ports, routes, timeouts.
-// Built by the control thread, published by pointer swap (RCU), read by workers without locks.
-// Nothing in here changes after publication; per-worker mutable state (round-robin cursors,
-// counters) lives with the worker.
+// The service model: the immutable tables workers read — VIPs, backends, Maglev tables, ports,
+// LB and local addresses, routes, timeouts — and the lookups the packet path makes in them.
+// control::build_snapshot fills one from the configuration and the dataplane publishes it by
+// pointer swap (RCU); workers read it without locks. Nothing in here changes after publication;
+// per-worker mutable state (scheduler cursors, counters) lives with the worker.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -12,22 +13,22 @@
 #include <string>
 #include <vector>
 
-#include "control/backend_registry.hpp"
-#include "control/vip_guard.hpp"
 #include "flow/tcp_state.hpp"
+#include "model/ids.hpp"
+#include "model/protection.hpp"
 #include "route/neighbor_table.hpp"
 #include "route/route_table.hpp"
 #include "sched/client_hash.hpp"
 #include "sched/maglev.hpp"
 #include "sluice/config.hpp"
 
-namespace sluice::control {
+namespace sluice::model {
 
 struct backend_entry {
     ip_address address;
     uint16_t port = 0;
     uint32_t weight = 1;
-    uint32_t id = no_backend_id;              // stable across reloads (backend_registry)
+    uint32_t id = no_backend_id;              // stable across reloads (control::backend_registry)
     backend_admin admin = backend_admin::up;  // not up: no new flows (weight in `weights` is 0)
     bool health_up = true;                    // health checks (or passive detection) say it serves
     uint32_t max_connections = 0;             // 0 = unlimited
@@ -37,7 +38,7 @@ struct backend_entry {
 };
 
 struct vip_entry {
-    uint16_t id = no_vip_id;  // stable across reloads (backend_registry::vip_id)
+    uint16_t id = no_vip_id;  // stable across reloads (control::backend_registry::vip_id)
     std::string name;
     ip_address address;
     uint16_t port = 0;
@@ -77,20 +78,6 @@ struct timeout_ticks {
     uint32_t udp;
 };
 
-// Why flows are being reset; each cause has its own worker counter.
-enum class reset_cause : uint8_t { drain_timeout, disabled, backend_down };
-struct reset_target {
-    uint32_t backend_id;
-    reset_cause cause;
-};
-
-// What health checking says of a backend when a snapshot is built (control thread).
-struct backend_health {
-    bool up = true;
-    double ramp = 1.0;  // slow start: the fraction of its weight in force, 0 < ramp <= 1
-};
-using health_lookup = std::function<backend_health(uint32_t id, const config::vip_config&)>;
-
 class snapshot {
 public:
     uint64_t generation = 0;
@@ -118,20 +105,16 @@ public:
     // True when ARP for this address on this port must be answered (LB address or VIP).
     bool answers_arp_for(uint16_t port, const ip_address& a) const;
 
-    // Control thread. Throws std::runtime_error naming the problem. `previous` (may be null)
-    // lets Maglev tables change minimally: entries of surviving backends keep their owner.
-    static std::unique_ptr<snapshot> build(const config::config& cfg,
-                                           std::span<const port_info> ports,
-                                           route::neighbor_table& neighbors,
-                                           backend_registry& registry, uint32_t ticks_per_second,
-                                           uint64_t generation, const snapshot* previous,
-                                           const std::map<backend_identity, backend_admin>& admin,
-                                           const health_lookup& health = {},
-                                           const guard_setup& guards = {});
     // True when some VIP has syn_proxy on or auto (workers then need their proxy_state tables).
     bool uses_syn_proxy() const;
     // Every backend id this snapshot references.
     std::vector<uint32_t> backend_ids() const;
+
+    // Building (control::build_snapshot, before publication): an LB address of port `port`, an
+    // address of its local pools, and the VIP index once `vips` is complete.
+    void add_local_address(const ip_address& a, uint16_t port);
+    void add_pool_address(const ip_address& a, uint16_t port);
+    void index_vips();
 
 private:
     struct local_address {
@@ -146,11 +129,10 @@ private:
         uint16_t port;
     };
     std::vector<v4_range> pool_ranges_;  // IPv4 local address pools ([[port]] local_addresses)
-    void add_pool_address(const ip_address& a, uint16_t port);
-    std::vector<int32_t> vip_slots_;  // open addressing over vips (their index)
-    std::vector<int32_t> vip_of_id_;  // VIP id -> index in vips, -1 for none
+    std::vector<int32_t> vip_slots_;     // open addressing over vips (their index)
+    std::vector<int32_t> vip_of_id_;     // VIP id -> index in vips, -1 for none
     uint32_t vip_mask_ = 0;
     static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);
 };
 
-}  // namespace sluice::control
+}  // namespace sluice::model

@@ -17,7 +17,7 @@
 #include "protect/token_bucket.hpp"
 #include "sluice/config.hpp"
 
-namespace sluice::control {
+namespace sluice::model {
 
 // Why a new connection or packet of a protected VIP was refused; one counter each.
 #define SLUICE_REFUSALS(X)                                                    \
@@ -61,7 +61,7 @@ struct vip_guard {
     std::vector<std::unique_ptr<guard_worker>> workers;  // by worker index
 };
 
-// The immutable half, in control::vip_entry. Per-worker rates are already split (rate / N).
+// The immutable half, in model::vip_entry. Per-worker rates are already split (rate / N).
 struct vip_protection {
     protect::bucket_params new_connections;
     protect::bucket_params packets;
@@ -77,21 +77,8 @@ struct vip_protection {
     // VIP-wide half-open count that does.
     uint32_t syn_threshold_per_tick = 0;
     uint32_t half_open_threshold = 0;
-    uint16_t syn_proxy_mss = 1460;     // offered in cookie SYN-ACKs (set by snapshot::build)
+    uint16_t syn_proxy_mss = 1460;  // offered in cookie SYN-ACKs (set by control::build_snapshot)
     std::shared_ptr<vip_guard> guard;  // null when the VIP has no limits and no rules
 };
 
-// What snapshot::build needs to size and split the protection.
-struct guard_setup {
-    unsigned workers = 1;
-    uint64_t tsc_hz = 1000000000;  // the workers' clock for token buckets
-};
-
-// Builds the VIP's protection, reusing `previous` (the same VIP's guard in the last snapshot,
-// may be null) when its rules, inspect size and table size are unchanged. Throws
-// std::runtime_error naming the VIP and rule when a pattern does not compile. Control thread.
-vip_protection build_protection(const config::vip_config& vip, const guard_setup& setup,
-                                uint32_t ticks_per_second,
-                                const std::shared_ptr<vip_guard>& previous);
-
-}  // namespace sluice::control
+}  // namespace sluice::model

@@ -1,21 +1,13 @@
-#include "control/vip_guard.hpp"
+#include "control/protection_builder.hpp"
 
 #include <random>
 #include <stdexcept>
 
 namespace sluice::control {
 
-const char* refusal_name(refusal r) {
-    switch (r) {
-#define SLUICE_X(name)  \
-    case refusal::name: \
-        return #name;
-        SLUICE_REFUSALS(SLUICE_X)
-#undef SLUICE_X
-        default:
-            return "unknown";
-    }
-}
+using model::guard_worker;
+using model::vip_guard;
+using model::vip_protection;
 
 namespace {
 

@@ -1,0 +1,128 @@
+#include "model/snapshot.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include "flow/flow_key.hpp"
+
+namespace sluice::model {
+
+uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) {
+    uint32_t h = 2166136261u ^ (uint32_t(dport) << 8 | proto);
+    size_t n = family == 4 ? 4 : 16;
+    for (size_t i = 0; i < n; ++i) h = (h ^ dst[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+namespace {
+
+// Address equality without a libc memcmp call (per packet): 4 bytes for IPv4, 16 for IPv6.
+bool same_address_of(const uint8_t* a, const uint8_t* b, uint8_t family) {
+    if (family == 4) {
+        uint32_t x, y;
+        std::memcpy(&x, a, 4);
+        std::memcpy(&y, b, 4);
+        return x == y;
+    }
+    return flow::same_address(a, b);
+}
+
+}  // namespace
+
+uint16_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
+                            uint8_t proto) const {
+    for (uint32_t i = vip_hash(dst, family, dport, proto) & vip_mask_;; i = (i + 1) & vip_mask_) {
+        int32_t v = vip_slots_[i];
+        if (v < 0) return no_vip_id;
+        const vip_entry& e = vips[size_t(v)];
+        if (e.port == dport && e.protocol == proto && uint8_t(e.address.family) == family &&
+            same_address_of(e.address.bytes.data(), dst, family))
+            return e.id;
+    }
+}
+
+std::vector<uint16_t> snapshot::vip_ids() const {
+    std::vector<uint16_t> ids;
+    for (const auto& v : vips) ids.push_back(v.id);
+    return ids;
+}
+
+int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
+    for (const auto& l : locals_)
+        if (l.family == family && same_address_of(l.bytes, dst, family)) return l.port;
+    if (family == 4 && !pool_ranges_.empty()) {
+        // Local address pools are prefixes mostly: a range compare each, not one per address.
+        const uint32_t a =
+            uint32_t(dst[0]) << 24 | uint32_t(dst[1]) << 16 | uint32_t(dst[2]) << 8 | dst[3];
+        for (const auto& r : pool_ranges_)
+            if (a - r.first < r.count) return r.port;
+    }
+    return -1;
+}
+
+void snapshot::add_pool_address(const ip_address& a, uint16_t port) {
+    if (!a.is_v4()) return add_local_address(a, port);
+    if (!pool_ranges_.empty()) {
+        v4_range& last = pool_ranges_.back();
+        if (last.port == port && a.v4_host() == last.first + last.count) {
+            ++last.count;
+            return;
+        }
+    }
+    pool_ranges_.push_back({a.v4_host(), 1, port});
+}
+
+const ip_address* snapshot::source_address(uint16_t port, address_family family) const {
+    for (const auto& p : ports[port].addresses)
+        if (p.address.family == family) return &p.address;
+    return nullptr;
+}
+
+bool snapshot::answers_arp_for(uint16_t port, const ip_address& a) const {
+    for (const auto& p : ports[port].addresses)
+        if (p.address == a) return true;
+    if (local_address_port(a.bytes.data(), uint8_t(a.family)) == int32_t(port)) return true;
+    for (const auto& v : vips)
+        if (v.address == a) return true;
+    return false;
+}
+
+std::vector<uint32_t> snapshot::backend_ids() const {
+    std::vector<uint32_t> ids;
+    for (const auto& v : vips)
+        for (const auto& b : v.backends) ids.push_back(b.id);
+    return ids;
+}
+
+bool snapshot::uses_syn_proxy() const {
+    for (const auto& v : vips)
+        if (v.protect.syn_proxy != config::syn_proxy_mode::off) return true;
+    return false;
+}
+
+void snapshot::add_local_address(const ip_address& a, uint16_t port) {
+    local_address l{};
+    std::memcpy(l.bytes, a.bytes.data(), 16);
+    l.family = uint8_t(a.family);
+    l.port = port;
+    locals_.push_back(l);
+}
+
+void snapshot::index_vips() {
+    const uint32_t slots = std::bit_ceil(uint32_t(vips.size() * 2 + 16));
+    vip_slots_.assign(slots, -1);
+    vip_mask_ = slots - 1;
+    vip_of_id_.clear();
+    for (size_t v = 0; v < vips.size(); ++v) {
+        const auto& e = vips[v];
+        uint32_t i =
+            vip_hash(e.address.bytes.data(), uint8_t(e.address.family), e.port, e.protocol) &
+            vip_mask_;
+        while (vip_slots_[i] >= 0) i = (i + 1) & vip_mask_;
+        vip_slots_[i] = int32_t(v);
+        if (vip_of_id_.size() <= e.id) vip_of_id_.resize(size_t(e.id) + 1, -1);
+        vip_of_id_[e.id] = int32_t(v);
+    }
+}
+
+}  // namespace sluice::model
