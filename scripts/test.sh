@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sluice's full test run, as root on a fresh Debian 12 box (this is what CI runs):
-#   1. install the dependencies (scripts/install-deps.sh),
+#   1. install the dependencies (scripts/install-deps.sh), check the C++ sources' format,
 #   2. sanitizer build (ASan + UBSan) running the unit and packet suites,
 #   3. the regular build running every suite: unit, packet and e2e (namespace lab, needs root).
 # The last thing printed is meson's summary of run 3; any failure exits non-zero.
@@ -32,6 +32,20 @@ fi
 
 step "dependencies"
 ./scripts/install-deps.sh
+
+step "format (clang-format, .clang-format: 100 columns)"
+# Every C++ source as clang-format would write it; lists the files that are not.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    mapfile -t sources < <(git ls-files '*.cpp' '*.hpp')
+else
+    mapfile -t sources < <(find include src tests perf -name '*.cpp' -o -name '*.hpp')
+fi
+if ! clang-format --dry-run -Werror "${sources[@]}" 2>/dev/null; then
+    clang-format --dry-run -Werror "${sources[@]}" 2>&1 | grep -E '^[^ ]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u >&2 || true
+    echo "test.sh: the files above are not clang-formatted (clang-format -i FILE)" >&2
+    exit 1
+fi
+echo "${#sources[@]} files formatted"
 
 step "sanitizer build ($ASAN_DIR: address,undefined) — unit and packet suites"
 setup_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
