@@ -206,7 +206,7 @@ private:
     exception_path exception_{ctl_};  // after ctl_, which it counts in
     std::unique_ptr<health_checks> health_;
     control::health_lookup health_lookup(uint64_t now_ns) const;
-    // Worker count and TSC rate for the VIPs' token buckets (vip_guard.hpp).
+    // Worker count and TSC rate for the VIPs' token buckets (control/protection_builder.hpp).
     control::guard_setup guard_setup() const;
     exception_path::pass_result last_exception_;
     bool launched_ = false;

@@ -52,7 +52,7 @@ struct vip_entry {
     // Passive detection on: a SYN to a backend unanswered for this long is a failed connect
     // (the flow then expires); 0 = off.
     uint32_t connect_timeout_ticks = 0;
-    vip_protection protect;  // limits, payload rules, half-open limits (vip_guard.hpp)
+    vip_protection protect;  // limits, payload rules, half-open limits (protection.hpp)
     std::vector<backend_entry> backends;
     std::vector<uint32_t> weights;  // effective weights for the scheduler: 0 unless admin is up
     std::vector<sched::maglev_backend> maglev_backends;  // maglev only, in backends order
