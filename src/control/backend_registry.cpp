@@ -74,8 +74,11 @@ uint16_t backend_registry::vip_id(const ip_address& vip, uint16_t port, uint8_t 
 }
 
 void backend_registry::retain_vips(const std::vector<uint16_t>& live) {
+    std::vector<bool> is_live(max_vips, false);
+    for (uint16_t id : live)
+        if (id < max_vips) is_live[id] = true;
     for (auto it = vip_ids_.begin(); it != vip_ids_.end();) {
-        if (std::find(live.begin(), live.end(), it->second) == live.end()) {
+        if (!is_live[it->second]) {
             vip_free_.push_back(it->second);
             it = vip_ids_.erase(it);
         } else {

@@ -115,10 +115,10 @@ void set_weights(const config::vip_config& vc, const std::vector<double>& ramps,
     }
 }
 
-// Maglev: the previous table changed minimally when seed and size are the same.
-void set_maglev(const config::vip_config& vc, const snapshot* previous, vip_entry& v) {
+// Maglev: the previous table (`old`: the same VIP in the last snapshot, may be null) changed
+// minimally when seed and size are the same.
+void set_maglev(const config::vip_config& vc, const vip_entry* old, vip_entry& v) {
     if (v.scheduler != config::scheduler_kind::maglev) return;
-    const vip_entry* old = find_same_vip(previous, v);
     if (old && old->scheduler == config::scheduler_kind::maglev && old->hash_seed == v.hash_seed &&
         old->maglev.size() == vc.maglev_table_size)
         v.maglev =
@@ -156,7 +156,7 @@ vip_entry build_vip(const config::config& cfg, const config::vip_config& vc,
     add_backends(cfg, vc, in, s, v, ramps);
     v.protect.syn_proxy_mss = proxy_mss(vc, v.backends, in.ports);
     set_weights(vc, ramps, v);
-    set_maglev(vc, in.previous, v);
+    set_maglev(vc, old, v);
     return v;
 }
 
