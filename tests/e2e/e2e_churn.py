@@ -111,16 +111,26 @@ def churn(t: lab.Test, what: str) -> tuple[list[str], bool]:
     return problems, signature
 
 
+ATTEMPTS = 3
+
+
 def judged_churn(t: lab.Test, what: str) -> list[str]:
     """churn(), judged. A rate that fell with no collision's signature at all is the shared VM
-    (steal and CPU contention move these rates by ±20 % from one minute to the next): the three
-    periods run once more, back to back with the first (so the tuples' history only grows
-    longer), and that attempt is judged. A collision fails both (it only gets worse with time)."""
-    problems, signature = churn(t, what)
-    if problems and not signature:
-        lab.log(f"{'; '.join(problems)} — without a SYN retransmit, error or refusal: "
-                f"measuring the three periods once more")
-        problems, _ = churn(t, f"{what}, again")
+    (steal and CPU contention move these rates by 20-40 % from one minute to the next; CI saw a
+    third period at 57 % of the first with 24 % steal, and 80 % with 11 %): the three periods run
+    again, back to back (so the tuples' history only grows longer), up to ATTEMPTS times, and the
+    property holds when one attempt holds. A collision cannot pass that way: it leaves SYN
+    retransmits, errors or refusals (a signature ends the retries) and only gets worse with time.
+    """
+    problems: list[str] = []
+    for attempt in range(ATTEMPTS):
+        label = what if attempt == 0 else f"{what}, attempt {attempt + 1}"
+        problems, signature = churn(t, label)
+        if not problems or signature:
+            return problems
+        if attempt + 1 < ATTEMPTS:
+            lab.log(f"{'; '.join(problems)} — without a SYN retransmit, error or refusal: "
+                    f"measuring the three periods once more")
     return problems
 
 
