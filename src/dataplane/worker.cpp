@@ -40,10 +40,10 @@ worker::worker(const worker_setup& setup, flow::flow_table* flows,
       tsc_start_(rte_rdtsc()),
       tsc_per_tick_(setup.tsc_hz / ticks_per_second),
       conns_(conns),
-      all_conns_(all_conns) {
-    const uint64_t tsc = rte_rdtsc();
-    cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
-    now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
+      all_conns_(all_conns),
+      admission_(setup.index, all_conns),
+      proxy_(setup.cookie_secret, setup.proxy_max_held, setup.tsc_hz, flows, &counters) {
+    proxy_.set_clocks(rte_rdtsc());
 }
 
 int worker::lcore_main(void* self) {
@@ -124,16 +124,7 @@ unsigned worker::poll_once() {
 
 void worker::sync_snapshot(const snapshot& s) {
     if (s.generation == seen_generation_) return;
-    // Scheduler positions are per VIP id; a new snapshot starts its VIPs' afresh (backends and
-    // weights may have changed). Sized to the highest id once, not per snapshot.
-    for (const model::vip_entry& v : s.vips) {
-        if (rr_cursor_.size() <= v.id) {
-            rr_cursor_.resize(size_t(v.id) + 1);
-            wrr_current_.resize(size_t(v.id) + 1);
-        }
-        rr_cursor_[v.id] = setup_.index;
-        wrr_current_[v.id].assign(v.backends.size(), 0);
-    }
+    admission_.sync(s);
     seen_generation_ = s.generation;
 }
 
@@ -261,7 +252,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         // fresh local tuple, so the backend's TIME_WAIT does not meet the new SYN) — when its
         // sequence number says it is new, not a replay or a forgery.
         const uint32_t seq = packet::load_be32(tcp_header + packet::tcp_seq);
-        if (!flow::plausible_new_syn(*hit.entry, seq + seq_shift(*hit.entry, hit.dir)))
+        if (!flow::plausible_new_syn(*hit.entry, seq + proxy_.seq_shift(*hit.entry, hit.dir)))
             return drop(m, drop_reason::syn_not_new);
         forget(*hit.entry);
         bump(counters.flows_reused);
@@ -271,8 +262,9 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         if (meta.kind != meta_kind::to_vip) return drop(m, drop_reason::no_flow);
         if (tcp) {
             const model::vip_entry& vip = s.vip(meta.vip);
-            if (vip.protect.syn_proxy != config::syn_proxy_mode::off && setup_.cookie_secret) {
-                if (pure_syn && proxy_engaged(vip)) return answer_syn(s, m);
+            if (vip.protect.syn_proxy != config::syn_proxy_mode::off && proxy_.enabled()) {
+                if (pure_syn && proxy_.engaged(vip, guard_of(vip), now_tick_, all_conns_))
+                    return answer_syn(s, m);
                 using namespace packet::tcp_flag;
                 if ((tflags & (syn | rst | ack)) == ack) return accept_cookie_ack(s, m);
             }
@@ -294,7 +286,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     const flow::tcp_segment raw =
         tcp ? flow::read_segment(tcp_header, meta.parsed.l4_length) : flow::tcp_segment{};
     if (tcp && (tflags & packet::tcp_flag::rst)) {
-        switch (flow::judge_rst(f, hit.dir, raw, seq_shift(f, hit.dir))) {
+        switch (flow::judge_rst(f, hit.dir, raw, proxy_.seq_shift(f, hit.dir))) {
             case flow::rst_verdict::out_of_window:
                 return drop(m, drop_reason::rst_out_of_window);
             case flow::rst_verdict::in_window:
@@ -306,7 +298,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
                 break;
         }
     }
-    if ((f.flags & flow::flow_flag::proxied) && !translate(f, hit.dir, m))
+    if ((f.flags & flow::flow_flag::proxied) && !proxy_.translate(f, hit.dir, m))
         return drop(m, drop_reason::bad_tcp_options);
     if (!(f.flags & flow::flow_flag::inspected) && hit.dir == direction::from_client) {
         const drop_reason r = inspect_payload(s, s.vip(meta.vip), f, m, raw.seq);
@@ -417,15 +409,11 @@ void worker::housekeeping(const snapshot& s) {
     uint32_t tick = uint32_t((rte_rdtsc() - tsc_start_) / tsc_per_tick_);
     if (tick != now_tick_) {
         now_tick_ = tick;
-        // The SYN proxy's clocks: the raw TSC is the same on every core, so every worker
-        // computes the same cookie period.
-        const uint64_t tsc = rte_rdtsc();
-        cookie_period_ = uint32_t(tsc / setup_.tsc_hz / protect::cookie_period_seconds);
-        now_ms_ = uint32_t(tsc / (setup_.tsc_hz / 1000));
+        proxy_.set_clocks(rte_rdtsc());
         uint32_t n = flows_->expire(tick, [&](flow_entry& f) { wind_down(s, f); });
         if (n) bump(counters.flows_expired, n);
     }
-    retransmit_backend_syns(s);
+    proxy_.retransmit_due(now_tick_, [&](uint32_t i) { send_backend_syn(s, flows_->at(i)); });
     counters.flows_active.store(flows_->size(), std::memory_order_relaxed);
     if (qsbr_) rte_rcu_qsbr_quiescent(qsbr_, setup_.index);
 }
