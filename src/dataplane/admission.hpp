@@ -7,7 +7,7 @@
 //      max_half_open_per_backend), with this worker's scheduler state per VIP id;
 //   3. the full-NAT source tuple from the backend's pool and group; when none is ready, an early
 //      drop of a flow that hands one back at once (frees_tuple_of) and a second try.
-// The worker (flow_admission.cpp) routes, inserts into the flow table and evicts. Worker lcore
+// The worker (stages/new_flow.cpp) routes, inserts into the flow table and evicts. Worker lcore
 // only (one admission per worker), except the constructor.
 #include <cstdint>
 #include <span>

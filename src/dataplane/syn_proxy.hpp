@@ -11,7 +11,7 @@
 //      through the flow path and every later segment is translated (packet/tcp_translate.hpp).
 // The proxy never transmits, creates flows or touches the worker: it answers with frame specs
 // (packet/syn_proxy_frames.hpp) and verdicts; the worker routes, builds and sends them
-// (worker_syn_proxy.cpp). What it needs is passed explicitly: the flow table (indices, local
+// (stages/syn_proxy.cpp). What it needs is passed explicitly: the flow table (indices, local
 // addresses) at construction, clocks and connection counts per call.
 // Worker lcore only, except where a method says otherwise.
 #include <rte_mbuf.h>

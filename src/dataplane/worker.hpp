@@ -1,7 +1,10 @@
 #pragma once
 // A worker lcore: polls its RX queue on every port (the RX/classify stage), hands packets whose
 // flow another worker owns to that worker's SP/SC ring, and runs the full-NAT path for the
-// packets it owns against its own flow-table shard, transmitting on its own TX queue.
+// packets it owns against its own flow-table shard, transmitting on its own TX queue. Its
+// methods are defined stage by stage in src/dataplane/stages/ (rx_classify, flow_path,
+// new_flow, syn_proxy, payload_rules, tx, resets, housekeeping, commands); the SYN proxy's state
+// is a syn_proxy (syn_proxy.hpp), new-flow admission an admission (admission.hpp).
 // Everything in a worker is touched by its lcore only, except the counters (read by control and
 // telemetry); control talks to it through its command ring (worker_command.hpp) and snapshots.
 #include <rte_mempool.h>
@@ -21,6 +24,7 @@
 #include "dataplane/ticks.hpp"
 #include "dataplane/worker_command.hpp"
 #include "flow/flow_table.hpp"
+#include "flow/tcp_track.hpp"
 #include "flow/tuple_pool.hpp"
 #include "model/snapshot.hpp"
 #include "packet/tcp_options.hpp"
@@ -124,9 +128,23 @@ private:
                   uint16_t& n_own);
     void process_owned(const model::snapshot& s, rte_mbuf** pkts, uint16_t n);
     void forward(const model::snapshot& s, rte_mbuf* m);
+    // A packet without a flow (forward's miss): the SYN proxy's cookie stages, or a new flow
+    // (create_flow). Null when the packet was consumed (dropped, answered, held, to control).
+    flow::flow_entry* open_flow(const model::snapshot& s, rte_mbuf* m, bool pure_syn);
+    // A pure SYN on a flow in TIME_WAIT/CLOSE: true when its sequence number starts a new
+    // connection (the old flow is forgotten, flows_reused), false for syn_not_new.
+    bool retire_finished(flow::flow_entry& f, flow::direction dir, const uint8_t* tcp_header);
+    // An RST on a known flow (RFC 5961, flow::judge_rst on `raw`, the sender's own numbers):
+    // false when out of window; inside it, the state machine does not see the RST flag.
+    bool judge_reset(const flow::flow_entry& f, flow::direction dir, const flow::tcp_segment& raw,
+                     uint8_t& state_flags);
+    // A TCP segment's state transition, connection accounting and sequence tracking; returns
+    // the flow's new timeout in ticks (0: leave the deadline).
+    uint32_t track_tcp(const model::snapshot& s, flow::flow_entry& f, flow::direction dir,
+                       uint8_t state_flags, const uint8_t* tcp_header, uint16_t l4_length);
     flow::flow_entry* create_flow(const model::snapshot& s, rte_mbuf* m, const flow::flow_key& key,
                                   drop_reason& why);
-    // What create_flow decided for a flow it inserts (flow_admission.cpp).
+    // What create_flow decided for a flow it inserts (stages/new_flow.cpp).
     struct new_flow {
         const model::vip_entry& vip;
         const model::backend_entry& backend;
@@ -139,7 +157,7 @@ private:
     // Inserts the flow (early drop of a non-established flow when the table is full) and
     // counts it; null when the table stays full.
     flow::flow_entry* insert_flow(const model::snapshot& s, const new_flow& n);
-    // The client's first payload against the VIP's [[vip.rule]]s (payload_rules.cpp): a drop
+    // The client's first payload against the VIP's [[vip.rule]]s (stages/payload_rules.cpp): a drop
     // reason when the packet must be dropped (rule_match: the flow is gone too), none to pass.
     // `raw_seq`: the segment's sequence number before any SYN-proxy translation.
     drop_reason inspect_payload(const model::snapshot& s, const model::vip_entry& vip,
@@ -160,7 +178,7 @@ private:
     }
     // Conntrack's early drop: evicts the flow closest to its deadline that `pred` accepts
     // (non-established ones only; bounded scan, at most one miss per tick recorded in
-    // `miss_tick`); true when one went. flow_admission.cpp.
+    // `miss_tick`); true when one went. stages/new_flow.cpp.
     template <class Pred>
     bool early_drop(const model::snapshot& s, uint32_t& miss_tick, Pred&& pred);
     // A flow leaving without a packet (timeout, eviction): tell whoever still waits on it,
@@ -168,14 +186,16 @@ private:
     void wind_down(const model::snapshot& s, flow::flow_entry& f);
     // Returns the flow's full-NAT tuple to its pool (resting unless the backend forgets it).
     void release_tuple(const flow::flow_entry& f);
-    void send(const model::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
-    void enqueue_tx(uint16_t port_index, rte_mbuf* m);
+    // The TX sink (stages/tx.hpp, inline per packet; every stage file includes it).
+    inline void send(const model::snapshot& s, uint16_t port_index, uint32_t neighbor_slot,
+                     rte_mbuf* m);
+    inline void enqueue_tx(uint16_t port_index, rte_mbuf* m);
     // ARP and resolution requests to the control thread's neighbour ring; frames for the kernel
     // (meta_kind::to_kernel) through the kernel rate limit to its kernel ring.
     void to_control_ring(rte_mbuf* m);
-    void drop(rte_mbuf* m, drop_reason r);
+    inline void drop(rte_mbuf* m, drop_reason r);
     void housekeeping(const model::snapshot& s);
-    // Command ring (worker_commands.cpp): takes what control sent (start of a pass), works on
+    // Command ring (stages/commands.cpp): takes what control sent (start of a pass), works on
     // the long commands a table slice per pass (housekeeping), hands finished ones back.
     void take_commands();
     void run_commands(const model::snapshot& s);
@@ -193,7 +213,7 @@ private:
                         uint32_t neighbor);
     void sync_snapshot(const model::snapshot& s);
 
-    // The worker's side of the SYN proxy (worker_syn_proxy.cpp; the proxy's state and logic are
+    // The worker's side of the SYN proxy (stages/syn_proxy.cpp; the proxy's state and logic are
     // proxy_, syn_proxy.hpp). Each consumes the packet. A client's SYN: cookie SYN-ACK.
     void answer_syn(const model::snapshot& s, rte_mbuf* m);
     // A client ACK without a flow: a valid cookie creates the flow, holds the ACK and opens the

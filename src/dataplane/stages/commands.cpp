@@ -4,6 +4,7 @@
 // lcore only.
 #include <rte_ring.h>
 
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 
 namespace sluice::dataplane {

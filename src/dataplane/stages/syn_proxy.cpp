@@ -4,6 +4,7 @@
 // Worker lcore only.
 #include <rte_mbuf.h>
 
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "packet/syn_proxy_frames.hpp"
 #include "packet/wire.hpp"

@@ -4,6 +4,7 @@
 // wound down. Worker lcore only.
 #include <cstring>
 
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/tcp_track.hpp"
 #include "packet/wire.hpp"

@@ -3,6 +3,7 @@
 // whose SYN finds no backend (all_down = "reset"). Worker lcore only.
 #include <rte_mbuf.h>
 
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "packet/tcp_reset.hpp"
 #include "packet/wire.hpp"
