@@ -1,21 +1,12 @@
-// The worker's SYN proxy (syn_proxy = "on" | "auto"; docs/architecture.md, "SYN proxy"):
-//   1. a client's SYN is answered with a SYN-ACK whose ISN is a SYN cookie; nothing is stored;
-//   2. the client's ACK (no flow yet) is validated against the cookie; a valid one creates the
-//      flow (limits, scheduling, local port as for any new flow), is held, and the LB opens the
-//      backend connection with a SYN carrying the client's ISN and options;
-//   3. the backend's SYN-ACK fixes the ISN and timestamp deltas; the held segments are replayed
-//      through forward() and every later segment is translated (packet/tcp_translate.hpp).
-// A backend never sees a SYN for a handshake the client did not complete. Our SYN carries our
-// own ISN (RFC 6528, syn_cookie.hpp backend_isn) and TSval clock, so that a backend still in
-// TIME_WAIT on a reused full-NAT tuple accepts it; it is re-sent on a timer (1 s, 2 s, 4 s …)
-// until the embryonic timeout; held segments are capped per worker. Worker lcore only.
-#include <rte_cycles.h>
+// The SYN proxy's own logic (syn_proxy.hpp): cookies, per-flow state, held segments, the splice
+// and the translation. Our SYN carries our own ISN (RFC 6528, syn_cookie.hpp backend_isn) and
+// TSval clock, so that a backend still in TIME_WAIT on a reused full-NAT tuple accepts it; it is
+// re-sent on a timer (1 s, 2 s, 4 s …) until the embryonic timeout; held segments are capped per
+// worker. Worker lcore only.
+#include "dataplane/syn_proxy.hpp"
 
-#include <algorithm>
 #include <cstring>
 
-#include "dataplane/worker.hpp"
-#include "packet/syn_proxy_frames.hpp"
 #include "packet/tcp_translate.hpp"
 #include "packet/wire.hpp"
 
@@ -23,7 +14,6 @@ namespace sluice::dataplane {
 
 using flow::direction;
 using flow::flow_entry;
-using model::snapshot;
 
 namespace {
 
@@ -36,20 +26,34 @@ uint32_t clock_4us(uint64_t tsc, uint64_t tsc_hz) {
     return uint32_t(tsc / std::max<uint64_t>(1, tsc_hz / 250000));
 }
 
+unsigned tcp_header_length(const uint8_t* tcp) {
+    return unsigned(tcp[packet::tcp_off] >> 4) * 4;
+}
+
 }  // namespace
 
-bool worker::proxy_engaged(const model::vip_entry& vip) {
+syn_proxy::syn_proxy(const protect::syn_cookie_secret* secret, uint32_t max_held, uint64_t tsc_hz,
+                     flow::flow_table* flows, worker_counters* counters)
+    : secret_(secret), max_held_(max_held), tsc_hz_(tsc_hz), flows_(flows), counters_(counters) {}
+
+void syn_proxy::set_clocks(uint64_t tsc) {
+    // The raw TSC is the same on every core, so every worker computes the same cookie period.
+    cookie_period_ = uint32_t(tsc / tsc_hz_ / protect::cookie_period_seconds);
+    now_ms_ = uint32_t(tsc / (tsc_hz_ / 1000));
+}
+
+bool syn_proxy::engaged(const model::vip_entry& vip, model::guard_worker& g, uint32_t now_tick,
+                        std::span<const conn_counts* const> all_conns) {
     const model::vip_protection& p = vip.protect;
     if (p.syn_proxy == config::syn_proxy_mode::on) return true;
-    model::guard_worker& g = guard_of(vip);
-    if (g.syn_tick != now_tick_) {
+    if (g.syn_tick != now_tick) {
         // Once per tick: the SYNs of the last tick (this worker's share of the rate; none when
         // a tick went by without any) and the VIP's half-open flows decide; half the thresholds
         // release it (hysteresis).
         uint64_t half_open = 0;
         for (const model::backend_entry& b : vip.backends)
-            half_open += sum_connections(all_conns_, b.id).half_open;
-        const uint32_t last_tick = now_tick_ - g.syn_tick == 1 ? g.syns : 0;
+            half_open += sum_connections(all_conns, b.id).half_open;
+        const uint32_t last_tick = now_tick - g.syn_tick == 1 ? g.syns : 0;
         const bool was = g.proxy_engaged.load(std::memory_order_relaxed);
         const bool hot =
             last_tick >= p.syn_threshold_per_tick || half_open >= p.half_open_threshold;
@@ -60,35 +64,31 @@ bool worker::proxy_engaged(const model::vip_entry& vip) {
             g.proxy_engaged.store(now, std::memory_order_relaxed);
             if (now) bump(g.proxy_engagements);
         }
-        g.syn_tick = now_tick_;
+        g.syn_tick = now_tick;
         g.syns = 0;
     }
     ++g.syns;
     return g.proxy_engaged.load(std::memory_order_relaxed);
 }
 
-void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
-    const mbuf_meta& meta = meta_of(m);
-    const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
-    const unsigned header = unsigned(tcp[packet::tcp_off] >> 4) * 4;
+drop_reason syn_proxy::syn_ack(const mbuf_meta& meta, const uint8_t* tcp, uint16_t mss,
+                               packet::handshake_spec& a) const {
     packet::syn_options client;
-    if (!packet::parse_tcp_options(tcp, header, client))
-        return drop(m, drop_reason::bad_tcp_options);
+    if (!packet::parse_tcp_options(tcp, tcp_header_length(tcp), client))
+        return drop_reason::bad_tcp_options;
     const flow::flow_key& key = meta.key;
     const uint32_t client_isn = packet::load_be32(tcp + packet::tcp_seq);
     const unsigned mss_index = protect::cookie_mss_index(client.mss, key.family);
-
-    packet::handshake_spec a{};
+    a = {};
     a.family = key.family;
     a.src = key.dst;
     a.dst = key.src;
     a.src_port = key.dst_port;
     a.dst_port = key.src_port;
-    a.seq =
-        protect::make_syn_cookie(*setup_.cookie_secret, key, client_isn, cookie_period_, mss_index);
+    a.seq = protect::make_syn_cookie(*secret_, key, client_isn, cookie_period_, mss_index);
     a.ack = client_isn + 1;
     a.window = 65535;
-    a.mss = s.vip(meta.vip).protect.syn_proxy_mss;
+    a.mss = mss;
     // Window scale and SACK can only be remembered in the timestamp (syn_cookie.hpp).
     a.timestamps = client.timestamps;
     a.wscale = client.timestamps && client.wscale != packet::no_wscale ? offered_wscale
@@ -98,81 +98,58 @@ void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
         a.tsval = protect::encode_cookie_tsval(now_ms_, client);
         a.tsecr = client.tsval;
     }
-    ip_address client_addr = key.family == 4 ? ip_address::v4_from_network(key.src)
-                                             : ip_address::v6_from_network(key.src);
-    auto hop = s.routes.lookup(client_addr);
-    if (!hop) return drop(m, drop_reason::no_route);
-    const uint32_t neighbor = neighbors_->find(hop->port, hop->address);
-    if (neighbor == route::no_neighbor) {
-        counters.drop(drop_reason::neighbor_unresolved);
-        mbuf_meta& mm = meta_of(m);
-        mm.kind = meta_kind::resolve;
-        mm.next_hop = hop->address;
-        mm.next_hop_port = hop->port;
-        return to_control_ring(m);
-    }
-    // A fresh frame: the spec's addresses point into the SYN's metadata, freed afterwards.
-    rte_mbuf* out = build_frame(uint16_t(packet::handshake_max_len),
-                                [&](uint8_t* data) { return packet::build_syn_ack(data, a); });
-    if (!out) return drop(m, drop_reason::no_mbuf);
-    rte_pktmbuf_free(m);
-    bump(counters.syn_cookies_sent);
-    send(s, hop->port, neighbor, out);
+    return drop_reason::none;
 }
 
-void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
-    proxy_state* table = proxy_table_;
-    mbuf_meta& meta = meta_of(m);
-    const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
-    const unsigned header = unsigned(tcp[packet::tcp_off] >> 4) * 4;
-    const uint32_t seq = packet::load_be32(tcp + packet::tcp_seq);
-    const uint32_t ack = packet::load_be32(tcp + packet::tcp_ack);
+drop_reason syn_proxy::check_ack(const mbuf_meta& meta, const uint8_t* tcp, cookie_ack& out) const {
+    out.seq = packet::load_be32(tcp + packet::tcp_seq);
+    out.ack = packet::load_be32(tcp + packet::tcp_ack);
     auto mss_index =
-        protect::check_syn_cookie(*setup_.cookie_secret, meta.key, seq, ack, cookie_period_);
-    if (!mss_index || !table) return drop(m, drop_reason::bad_cookie);
+        protect::check_syn_cookie(*secret_, meta.key, out.seq, out.ack, cookie_period_);
+    if (!mss_index || !table_) return drop_reason::bad_cookie;
     // Every pending flow holds at least this ACK: at the cap, no new one. A client with data
     // retransmits it and the cookie still validates.
-    if (held_total_ >= setup_.proxy_max_held) return drop(m, drop_reason::proxy_held_limit);
+    if (held_total_ >= max_held_) return drop_reason::proxy_held_limit;
     packet::syn_options seen;
-    if (!packet::parse_tcp_options(tcp, header, seen)) return drop(m, drop_reason::bad_tcp_options);
-    packet::syn_options client;
-    if (seen.timestamps) client = protect::decode_cookie_tsecr(seen.tsecr);
-    client.tsval = seen.tsval;
+    if (!packet::parse_tcp_options(tcp, tcp_header_length(tcp), seen))
+        return drop_reason::bad_tcp_options;
+    out.client = {};
+    if (seen.timestamps) out.client = protect::decode_cookie_tsecr(seen.tsecr);
+    out.client.tsval = seen.tsval;
+    out.our_tsval = seen.tsecr;
     const auto& mss_table = meta.key.family == 4 ? protect::cookie_mss_v4 : protect::cookie_mss_v6;
-    client.mss = mss_table[*mss_index & 3];
+    out.client.mss = mss_table[*mss_index & 3];
+    return drop_reason::none;
+}
 
-    drop_reason why = drop_reason::none;
-    flow_entry* f = create_flow(s, m, meta.key, why);
-    if (!f) {
-        if (why == drop_reason::none) return;  // handed to control for resolution
-        return drop(m, why);
-    }
-    bump(counters.syn_proxy_accepted);
-    f->flags |= flow::flow_flag::proxied;
-    const uint32_t index = flows_->index_of(f);
-    proxy_state& p = table[index];
+void syn_proxy::open(flow_entry& f, const cookie_ack& a, rte_mbuf* ack, uint32_t now_tick,
+                     uint64_t now_tsc) {
+    bump(counters_->syn_proxy_accepted);
+    f.flags |= flow::flow_flag::proxied;
+    const uint32_t index = flows_->index_of(&f);
+    proxy_state& p = table_[index];
     std::memset(&p, 0, sizeof p);
     p.retransmit_level = uint8_t(syn_retransmit_queue::levels);
-    p.client_isn = seq - 1;
+    p.client_isn = a.seq - 1;
     {
         flow::flow_key tuple;
         std::memset(&tuple, 0, sizeof tuple);
-        std::memcpy(tuple.src, flows_->local_address(*f), 16);
-        std::memcpy(tuple.dst, f->backend_addr, 16);
-        tuple.src_port = f->local_port;
-        tuple.dst_port = f->backend_port;
+        std::memcpy(tuple.src, flows_->local_address(f), 16);
+        std::memcpy(tuple.dst, f.backend_addr, 16);
+        tuple.src_port = f.local_port;
+        tuple.dst_port = f.backend_port;
         tuple.protocol = packet::ipproto_tcp;
-        tuple.family = f->client.family;
-        p.backend_isn =
-            protect::backend_isn(*setup_.cookie_secret, tuple, clock_4us(now_tsc_, setup_.tsc_hz));
+        tuple.family = f.client.family;
+        p.backend_isn = protect::backend_isn(*secret_, tuple, clock_4us(now_tsc, tsc_hz_));
     }
     // Each direction's next sequence number as its receiver counts, so that a reset sent before
     // the splice (embryonic timeout) is accepted: the backend's side in its numbers (our ISN),
     // the client's in its own.
-    f->seq_next[size_t(direction::from_client)] = seq + (p.backend_isn - p.client_isn);
-    f->seq_next[size_t(direction::from_backend)] = ack;
-    f->flags |= flow::flow_flag::seq_client | flow::flow_flag::seq_backend;
-    p.cookie_isn = ack - 1;
+    f.seq_next[size_t(direction::from_client)] = a.seq + (p.backend_isn - p.client_isn);
+    f.seq_next[size_t(direction::from_backend)] = a.ack;
+    f.flags |= flow::flow_flag::seq_client | flow::flow_flag::seq_backend;
+    const packet::syn_options& client = a.client;
+    p.cookie_isn = a.ack - 1;
     p.client_tsval = client.tsval;
     p.mss = client.mss;
     p.client_wscale = client.wscale;
@@ -182,45 +159,25 @@ void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
     p.sack_ok = client.sack_ok;
     p.timestamps = client.timestamps;
     if (client.timestamps) {
-        p.ts_delta = seen.tsecr;              // our SYN-ACK's TSval until the backend's
+        p.ts_delta = a.our_tsval;             // our SYN-ACK's TSval until the backend's
         p.ts_shift = now_ms_ - client.tsval;  // towards the backend: our clock, growing per tuple
     }
-    hold(p, m);
-    p.retransmit_due = now_tick_ + ticks_per_second;
-    retransmits_.push(table, index, 0);
-    send_backend_syn(s, *f, p);
+    // check_ack saw room below the cap, and creating the flow can only have freed some.
+    hold(f, ack);
+    p.retransmit_due = now_tick + ticks_per_second;
+    retransmits_.push(table_, index, 0);
 }
 
-bool worker::hold(proxy_state& p, rte_mbuf* m) {
-    if (held_total_ >= setup_.proxy_max_held) return false;
+bool syn_proxy::hold(const flow_entry& f, rte_mbuf* m) {
+    if (held_total_ >= max_held_) return false;
+    proxy_state& p = proxy_of(f);
     p.held[p.held_count++] = m;
     ++held_total_;
     return true;
 }
 
-void worker::retransmit_backend_syns(const snapshot& s) {
-    proxy_state* table = proxy_table_;
-    if (!table) return;
-    // A bounded number per pass, so that many flows due at once do not stall the RX loop; the
-    // rest stay at the heads and go out in the next passes.
-    unsigned budget = 64;
-    for (unsigned level = 0; level < syn_retransmit_queue::levels; ++level) {
-        while (budget && retransmits_.head[level] != no_proxy_link) {
-            const uint32_t i = retransmits_.head[level];
-            proxy_state& p = table[i];
-            if (int32_t(p.retransmit_due - now_tick_) > 0) break;
-            retransmits_.unlink(table, i);
-            send_backend_syn(s, flows_->at(i), p);
-            bump(counters.syn_proxy_syn_retransmits);
-            --budget;
-            const unsigned next = std::min(level + 1, syn_retransmit_queue::levels - 1);
-            p.retransmit_due = now_tick_ + (ticks_per_second << next);
-            retransmits_.push(table, i, next);
-        }
-    }
-}
-
-void worker::send_backend_syn(const snapshot& s, const flow_entry& f, const proxy_state& p) {
+packet::handshake_spec syn_proxy::backend_syn(const flow_entry& f) const {
+    const proxy_state& p = proxy_of(f);
     packet::handshake_spec syn{};
     syn.family = f.client.family;
     syn.src = flows_->local_address(f);
@@ -236,57 +193,18 @@ void worker::send_backend_syn(const snapshot& s, const flow_entry& f, const prox
     syn.timestamps = p.timestamps;
     syn.tsval = p.client_tsval + p.ts_shift;
     syn.tsecr = 0;
-    rte_mbuf* out = build_frame(uint16_t(packet::handshake_max_len),
-                                [&](uint8_t* data) { return packet::build_syn(data, syn); });
-    if (!out) {
-        // Nothing is lost: the held ACK stays, and the timer re-sends the SYN.
-        counters.drop(drop_reason::no_mbuf);
-        return;
-    }
-    conns_->traffic(f.backend_id, true, out->pkt_len);
-    send(s, f.port_backend, f.neighbor_backend, out);
+    return syn;
 }
 
-void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_mbuf* m) {
+drop_reason syn_proxy::splice(const flow_entry& f, const uint8_t* tcp, uint8_t flags) {
     using namespace packet::tcp_flag;
     proxy_state& p = proxy_of(f);
-    const mbuf_meta& meta = meta_of(m);
-    const uint8_t flags = meta.parsed.tcp_flags;
-    const uint8_t* tcp = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
-    if (dir == direction::from_client) {
-        if (flags & rst) {
-            // The client gave up: so does the backend connection being opened.
-            send_reset(s, f, direction::from_client);
-            forget(f);
-            rte_pktmbuf_free(m);
-            return;
-        }
-        if (p.held_count < proxy_state::max_held) {
-            if (!hold(p, m)) return drop(m, drop_reason::proxy_held_limit);
-            return;
-        }
-        // No room: the client retransmits. Our SYN may have been lost too: send it again.
-        send_backend_syn(s, f, p);
-        return drop(m, drop_reason::proxy_pending);
-    }
-    const bool watched = f.flags & flow::flow_flag::watch_connect;
-    if (flags & rst) {
-        if (watched) conns_->connect_result(f.backend_id, false);
-        bump(counters.syn_proxy_backend_failed);
-        send_reset(s, f, direction::from_backend);  // to the client, in its numbers
-        forget(f);
-        rte_pktmbuf_free(m);
-        return;
-    }
     if ((flags & (syn | ack)) != (syn | ack) ||
         packet::load_be32(tcp + packet::tcp_ack) != p.backend_isn + 1)
-        return drop(m, drop_reason::no_flow);
-    const unsigned header = unsigned(tcp[packet::tcp_off] >> 4) * 4;
+        return drop_reason::no_flow;
     packet::syn_options backend;
-    if (!packet::parse_tcp_options(tcp, header, backend))
-        return drop(m, drop_reason::bad_tcp_options);
-    if (watched) conns_->connect_result(f.backend_id, true);
-    conns_->traffic(f.backend_id, false, m->pkt_len);
+    if (!packet::parse_tcp_options(tcp, tcp_header_length(tcp), backend))
+        return drop_reason::bad_tcp_options;
     p.seq_delta = packet::load_be32(tcp + packet::tcp_seq) - p.cookie_isn;
     // ts_delta held our SYN-ACK's TSval: from now on, client-side TSval = backend's + delta.
     if (p.timestamps && backend.timestamps)
@@ -294,35 +212,20 @@ void worker::proxy_pending(const snapshot& s, flow_entry& f, direction dir, rte_
     else
         p.ts_delta = 0;
     p.backend_wscale = backend.wscale;
-    rte_pktmbuf_free(m);
-    retransmits_.unlink(proxy_table_, flows_->index_of(&f));
-
-    count_flow(f, -1);
-    f.state = flow::tcp_state::established;
-    count_flow(f, +1);
-    flows_->set_expire(&f, now_tick_ + s.timeouts.tcp[size_t(flow::tcp_state::established)]);
-    bump(counters.syn_proxy_spliced);
-    // Replay what the client sent meanwhile (its handshake ACK first) through the normal path:
-    // translation, payload rules, sequence tracking, NAT. The VIP index is looked up again in
-    // this snapshot.
-    rte_mbuf* held[proxy_state::max_held];
-    const unsigned n = p.held_count;
-    std::copy(p.held, p.held + n, held);
-    p.held_count = 0;
-    held_total_ -= n;
-    for (unsigned i = 0; i < n; ++i) {
-        mbuf_meta& hm = meta_of(held[i]);
-        hm.vip = s.find_vip(hm.key.dst, hm.key.family, hm.key.dst_port, hm.key.protocol);
-        hm.generation = uint8_t(s.generation);
-        if (hm.vip == model::no_vip_id) {
-            drop(held[i], drop_reason::no_vip);
-            continue;
-        }
-        forward(s, held[i]);
-    }
+    retransmits_.unlink(table_, flows_->index_of(&f));
+    return drop_reason::none;
 }
 
-bool worker::translate(const flow_entry& f, direction dir, rte_mbuf* m) {
+unsigned syn_proxy::take_held(const flow_entry& f, rte_mbuf** out) {
+    proxy_state& p = proxy_of(f);
+    const unsigned n = p.held_count;
+    std::copy(p.held, p.held + n, out);
+    p.held_count = 0;
+    held_total_ -= n;
+    return n;
+}
+
+bool syn_proxy::translate(const flow_entry& f, direction dir, rte_mbuf* m) const {
     const proxy_state& p = proxy_of(f);
     const mbuf_meta& meta = meta_of(m);
     uint8_t* tcp = rte_pktmbuf_mtod(m, uint8_t*) + meta.parsed.l4_offset;
@@ -353,22 +256,14 @@ bool worker::translate(const flow_entry& f, direction dir, rte_mbuf* m) {
     return packet::translate_tcp(tcp, meta.parsed.l4_length, t);
 }
 
-uint32_t worker::seq_shift(const flow_entry& f, direction dir) {
-    if (!(f.flags & flow::flow_flag::proxied)) return 0;
-    const proxy_state& p = proxy_of(f);
-    // As translate() shifts seq: the client's towards the backend, the backend's towards us.
-    return dir == direction::from_client ? p.backend_isn - p.client_isn : uint32_t(0) - p.seq_delta;
-}
-
-void worker::release_held(flow_entry& f) {
-    proxy_state* table = proxy_table_;
-    if (!table) return;
-    proxy_state& p = table[flows_->index_of(&f)];
+void syn_proxy::release(const flow_entry& f) {
+    if (!table_) return;
     if (f.state != flow::tcp_state::syn_sent) return;  // held segments exist only before
+    proxy_state& p = proxy_of(f);
     for (unsigned i = 0; i < p.held_count; ++i) rte_pktmbuf_free(p.held[i]);
     held_total_ -= p.held_count;
     p.held_count = 0;
-    retransmits_.unlink(table, flows_->index_of(&f));
+    retransmits_.unlink(table_, flows_->index_of(&f));
 }
 
 }  // namespace sluice::dataplane

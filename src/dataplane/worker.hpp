@@ -1,7 +1,10 @@
 #pragma once
 // A worker lcore: polls its RX queue on every port (the RX/classify stage), hands packets whose
 // flow another worker owns to that worker's SP/SC ring, and runs the full-NAT path for the
-// packets it owns against its own flow-table shard, transmitting on its own TX queue.
+// packets it owns against its own flow-table shard, transmitting on its own TX queue. Its
+// methods are defined stage by stage in src/dataplane/stages/ (rx_classify, flow_path,
+// new_flow, syn_proxy, payload_rules, tx, resets, housekeeping, commands); the SYN proxy's state
+// is a syn_proxy (syn_proxy.hpp), new-flow admission an admission (admission.hpp).
 // Everything in a worker is touched by its lcore only, except the counters (read by control and
 // telemetry); control talks to it through its command ring (worker_command.hpp) and snapshots.
 #include <rte_mempool.h>
@@ -13,12 +16,15 @@
 #include <span>
 #include <vector>
 
+#include "dataplane/admission.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/mbuf_meta.hpp"
-#include "dataplane/proxy_state.hpp"
+#include "dataplane/syn_proxy.hpp"
+#include "dataplane/ticks.hpp"
 #include "dataplane/worker_command.hpp"
 #include "flow/flow_table.hpp"
+#include "flow/tcp_track.hpp"
 #include "flow/tuple_pool.hpp"
 #include "model/snapshot.hpp"
 #include "packet/tcp_options.hpp"
@@ -33,7 +39,6 @@ namespace sluice::dataplane {
 inline constexpr unsigned max_ports = 8;
 inline constexpr unsigned max_workers = 64;
 inline constexpr unsigned max_burst = 256;
-inline constexpr uint32_t ticks_per_second = 8;  // flow aging resolution: 125 ms
 
 // Which worker owns a full-NAT source port: worker w owns
 // [min + w*per_worker, min + (w+1)*per_worker). Division by multiply (exact for 16-bit values).
@@ -123,13 +128,36 @@ private:
                   uint16_t& n_own);
     void process_owned(const model::snapshot& s, rte_mbuf** pkts, uint16_t n);
     void forward(const model::snapshot& s, rte_mbuf* m);
+    // A packet without a flow (forward's miss): the SYN proxy's cookie stages, or a new flow
+    // (create_flow). Null when the packet was consumed (dropped, answered, held, to control).
+    flow::flow_entry* open_flow(const model::snapshot& s, rte_mbuf* m, bool pure_syn);
+    // A pure SYN on a flow in TIME_WAIT/CLOSE: true when its sequence number starts a new
+    // connection (the old flow is forgotten, flows_reused), false for syn_not_new.
+    bool retire_finished(flow::flow_entry& f, flow::direction dir, const uint8_t* tcp_header);
+    // An RST on a known flow (RFC 5961, flow::judge_rst on `raw`, the sender's own numbers):
+    // false when out of window; inside it, the state machine does not see the RST flag.
+    bool judge_reset(const flow::flow_entry& f, flow::direction dir, const flow::tcp_segment& raw,
+                     uint8_t& state_flags);
+    // A TCP segment's state transition, connection accounting and sequence tracking; returns
+    // the flow's new timeout in ticks (0: leave the deadline).
+    uint32_t track_tcp(const model::snapshot& s, flow::flow_entry& f, flow::direction dir,
+                       uint8_t state_flags, const uint8_t* tcp_header, uint16_t l4_length);
     flow::flow_entry* create_flow(const model::snapshot& s, rte_mbuf* m, const flow::flow_key& key,
                                   drop_reason& why);
-    uint32_t pick_backend(const model::vip_entry& vip, const flow::flow_key& key);
-    bool has_room(const model::vip_entry& vip, const model::backend_entry& b) const;
-    // [vip.limits] and half-open limits for a new flow of `vip`; false with the refusal counted.
-    bool admit_new_flow(const model::vip_entry& vip, const flow::flow_key& key);
-    // The client's first payload against the VIP's [[vip.rule]]s (payload_rules.cpp): a drop
+    // What create_flow decided for a flow it inserts (stages/new_flow.cpp).
+    struct new_flow {
+        const model::vip_entry& vip;
+        const model::backend_entry& backend;
+        const flow::flow_key& key;
+        flow::local_tuple local;
+        uint16_t vip_id;
+        uint32_t client_neighbor;
+        uint8_t client_port;
+    };
+    // Inserts the flow (early drop of a non-established flow when the table is full) and
+    // counts it; null when the table stays full.
+    flow::flow_entry* insert_flow(const model::snapshot& s, const new_flow& n);
+    // The client's first payload against the VIP's [[vip.rule]]s (stages/payload_rules.cpp): a drop
     // reason when the packet must be dropped (rule_match: the flow is gone too), none to pass.
     // `raw_seq`: the segment's sequence number before any SYN-proxy translation.
     drop_reason inspect_payload(const model::snapshot& s, const model::vip_entry& vip,
@@ -150,25 +178,24 @@ private:
     }
     // Conntrack's early drop: evicts the flow closest to its deadline that `pred` accepts
     // (non-established ones only; bounded scan, at most one miss per tick recorded in
-    // `miss_tick`); true when one went. free_tuple_by_early_drop: one of a tuple group that
-    // would hand its tuple back at once. flow_admission.cpp.
+    // `miss_tick`); true when one went. stages/new_flow.cpp.
     template <class Pred>
     bool early_drop(const model::snapshot& s, uint32_t& miss_tick, Pred&& pred);
-    bool free_tuple_by_early_drop(const model::snapshot& s, const model::backend_entry& be,
-                                  uint32_t group);
     // A flow leaving without a packet (timeout, eviction): tell whoever still waits on it,
     // uncount it, give its tuple back. The caller removes it from the table.
     void wind_down(const model::snapshot& s, flow::flow_entry& f);
     // Returns the flow's full-NAT tuple to its pool (resting unless the backend forgets it).
     void release_tuple(const flow::flow_entry& f);
-    void send(const model::snapshot& s, uint16_t port_index, uint32_t neighbor_slot, rte_mbuf* m);
-    void enqueue_tx(uint16_t port_index, rte_mbuf* m);
+    // The TX sink (stages/tx.hpp, inline per packet; every stage file includes it).
+    inline void send(const model::snapshot& s, uint16_t port_index, uint32_t neighbor_slot,
+                     rte_mbuf* m);
+    inline void enqueue_tx(uint16_t port_index, rte_mbuf* m);
     // ARP and resolution requests to the control thread's neighbour ring; frames for the kernel
     // (meta_kind::to_kernel) through the kernel rate limit to its kernel ring.
     void to_control_ring(rte_mbuf* m);
-    void drop(rte_mbuf* m, drop_reason r);
+    inline void drop(rte_mbuf* m, drop_reason r);
     void housekeeping(const model::snapshot& s);
-    // Command ring (worker_commands.cpp): takes what control sent (start of a pass), works on
+    // Command ring (stages/commands.cpp): takes what control sent (start of a pass), works on
     // the long commands a table slice per pass (housekeeping), hands finished ones back.
     void take_commands();
     void run_commands(const model::snapshot& s);
@@ -186,39 +213,25 @@ private:
                         uint32_t neighbor);
     void sync_snapshot(const model::snapshot& s);
 
-    // SYN proxy (syn_proxy.cpp). Whether SYNs of this VIP are answered with cookies now
-    // (on, or auto while the VIP looks attacked; counts the SYN for auto).
-    bool proxy_engaged(const model::vip_entry& vip);
-    // Answers a client's SYN with a cookie SYN-ACK; the SYN is consumed.
+    // The worker's side of the SYN proxy (stages/syn_proxy.cpp; the proxy's state and logic are
+    // proxy_, syn_proxy.hpp). Each consumes the packet. A client's SYN: cookie SYN-ACK.
     void answer_syn(const model::snapshot& s, rte_mbuf* m);
     // A client ACK without a flow: a valid cookie creates the flow, holds the ACK and opens the
-    // backend connection; anything else is dropped (counted). The packet is consumed.
+    // backend connection; anything else is dropped (counted).
     void accept_cookie_ack(const model::snapshot& s, rte_mbuf* m);
-    // A segment of a proxied flow whose backend handshake is pending. Consumed.
+    // A segment of a proxied flow whose backend handshake is pending.
     void proxy_pending(const model::snapshot& s, flow::flow_entry& f, flow::direction dir,
                        rte_mbuf* m);
-    // Shifts a spliced segment between the client's and the backend's numbers. False when its
-    // options are malformed.
-    bool translate(const flow::flow_entry& f, flow::direction dir, rte_mbuf* m);
-    // What a flow's seq_next for `dir` is ahead of that sender's own numbers (flow::judge_rst):
-    // the translation's sequence shift for a proxied flow, else 0.
-    uint32_t seq_shift(const flow::flow_entry& f, flow::direction dir);
-    void send_backend_syn(const model::snapshot& s, const flow::flow_entry& f,
-                          const proxy_state& p);
-    // Holds a client segment of a pending proxied flow; false (nothing held) at the cap.
-    bool hold(proxy_state& p, rte_mbuf* m);
-    // Housekeeping, once per tick: re-sends the SYNs of pending proxied flows that are due.
-    void retransmit_backend_syns(const model::snapshot& s);
-    // Frees the held segments of a proxied flow that is going away.
-    void release_held(flow::flow_entry& f);
+    void send_backend_syn(const model::snapshot& s, const flow::flow_entry& f);
+    // The client segments held for a flow just spliced, through forward().
+    void replay_held(const model::snapshot& s, flow::flow_entry& f);
     // Removes a flow (accounting, held segments).
     void forget(flow::flow_entry& f) {
         count_flow(f, -1);
-        if (f.flags & flow::flow_flag::proxied) release_held(f);
+        if (f.flags & flow::flow_flag::proxied) proxy_.release(f);
         release_tuple(f);
         flows_->remove(&f);
     }
-    proxy_state& proxy_of(const flow::flow_entry& f) { return proxy_table_[flows_->index_of(&f)]; }
     // A frame the worker sends on its own behalf (RSTs, the SYN proxy's SYN-ACKs and SYNs):
     // `build(data)` writes at most `max_length` bytes and returns how many. Null without an mbuf.
     template <class Build>
@@ -242,16 +255,13 @@ private:
     uint64_t tsc_start_;
     uint64_t tsc_per_tick_;
     uint32_t now_tick_ = 0;
-    uint64_t now_tsc_ = 0;        // TSC at the start of the burst being processed (token buckets)
-    uint32_t cookie_period_ = 0;  // seconds / 64 (syn_cookie.hpp), refreshed every tick
-    uint32_t now_ms_ = 0;         // the SYN proxy's TSval clock, refreshed every tick
+    uint64_t now_tsc_ = 0;  // TSC at the start of the burst being processed (token buckets)
     uint64_t seen_generation_ = 0;
     conn_counts* conns_;                             // this worker's counts (written here only)
     std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits
-    // Scheduler state by VIP id, reset for a snapshot's VIPs when a new snapshot arrives.
-    std::vector<uint32_t> rr_cursor_;
-    std::vector<std::vector<int64_t>> wrr_current_;
-    uint32_t lc_start_ = 0;
+    // Limits, scheduler state by VIP id (reset for a snapshot's VIPs when a new snapshot
+    // arrives), tuple early-drop candidates.
+    admission admission_;
     static constexpr uint32_t sweep_slice = 8192;  // entries per poll: bounds the added latency
     // Commands being worked on: reset sweeps (all swept together, restarted when one arrives)
     // and one flow listing.
@@ -261,18 +271,12 @@ private:
     worker_command* listing_ = nullptr;
     uint32_t listing_cursor_ = 0;
     bool stopping_ = false;  // a stop command came: lcore_main returns after this pass
-    // SYN proxy state by flow-table index: attached by a command before the first snapshot with
-    // a proxied VIP, never changed afterwards (null until then).
-    proxy_state* proxy_table_ = nullptr;
     uint32_t early_drop_miss_tick_ = 0xffffffff;  // table full, nothing evictable this tick
     uint32_t tuple_miss_tick_ = 0xffffffff;       // tuple group full, nothing evictable
     // Kernel-bound frames: [0] ICMP and other protocols, [1] TCP answers to kernel sockets
     // (health probes), so an ICMP flood cannot starve the probes.
     protect::bucket_state kernel_buckets_[2];
-    // SYN proxy: pending flows waiting for their SYN's retransmission, and how many client
-    // segments all pending flows hold (capped at setup_.proxy_max_held).
-    syn_retransmit_queue retransmits_;
-    uint32_t held_total_ = 0;
+    syn_proxy proxy_;  // after counters and flows_, which it is given
 };
 
 }  // namespace sluice::dataplane

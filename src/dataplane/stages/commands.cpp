@@ -4,6 +4,7 @@
 // lcore only.
 #include <rte_ring.h>
 
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 
 namespace sluice::dataplane {
@@ -19,7 +20,7 @@ void worker::take_commands() {
         auto* c = static_cast<worker_command*>(got[i]);
         switch (c->kind) {
             case command_kind::attach_proxy_state:
-                proxy_table_ = c->proxy_table;
+                proxy_.attach(c->proxy_table);
                 complete(c);
                 break;
             case command_kind::stop:

@@ -3,6 +3,7 @@
 // whose SYN finds no backend (all_down = "reset"). Worker lcore only.
 #include <rte_mbuf.h>
 
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "packet/tcp_reset.hpp"
 #include "packet/wire.hpp"
@@ -95,13 +96,9 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     // A proxied flow's seq_next are as each direction's receiver counts (segments are noted
     // after translation): the backend's ISN differs from our cookie by seq_delta, ours towards
     // the backend from the client's by backend_isn - client_isn.
-    if (f.flags & flow::flow_flag::proxied) {
-        const proxy_state& p = proxy_of(f);
-        if (to_client)
-            r.ack -= p.backend_isn - p.client_isn;
-        else
-            r.ack += p.seq_delta;
-    }
+    // The ACK is in the receiver's own numbers: its seq_next less the shift of its own
+    // direction (syn_proxy::seq_shift, 0 for an unproxied flow).
+    r.ack -= proxy_.seq_shift(f, to_client ? direction::from_client : direction::from_backend);
     // Without the receiver's own numbers (its SYN-ACK not seen: a proxied flow still waiting
     // for the backend, or a SYN never answered) only a bare RST is acceptable to it.
     const bool pending_proxy =

@@ -1,4 +1,5 @@
 // Payload rules ([[vip.rule]]) on the first client payload of a flow. Worker lcore only.
+#include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/tcp_track.hpp"
 #include "packet/checksum.hpp"

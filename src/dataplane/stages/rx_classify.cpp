@@ -1,0 +1,161 @@
+// RX, classify and handoff: a worker's poll pass receives a burst from its queue of every port,
+// classifies each frame (parse, VIP lookup, owner) and keeps the ones it owns for the flow path
+// (flow_path.cpp); the rest go to their owner's SP/SC ring, drained here by the owner. Worker
+// lcore only.
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include <cstring>
+
+#include "dataplane/stages/tx.hpp"
+#include "dataplane/worker.hpp"
+#include "packet/wire.hpp"
+
+namespace sluice::dataplane {
+
+using flow::direction;
+using flow::flow_entry;
+using flow::flow_key;
+using model::snapshot;
+using packet::frame_kind;
+
+unsigned worker::poll_once() {
+    const snapshot& s = *snapshot_->load(std::memory_order_acquire);
+    sync_snapshot(s);
+    // After the snapshot load: a command control enqueued before publishing `s` (the SYN proxy
+    // table) is visible now, and taken before any packet of this pass.
+    take_commands();
+    now_tsc_ = rte_rdtsc();
+    unsigned handled = 0;
+    rte_mbuf* pkts[max_burst];
+    for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
+        uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[p], setup_.queue, pkts, setup_.burst);
+        if (n) receive(s, p, pkts, n);
+        handled += n;
+    }
+    for (unsigned i = 0; i < setup_.count; ++i) {
+        if (!handoff_in[i]) continue;
+        unsigned n = rte_ring_sc_dequeue_burst(handoff_in[i], reinterpret_cast<void**>(pkts),
+                                               setup_.burst, nullptr);
+        if (!n) continue;
+        bump(counters.handoff_received, n);
+        handled += n;
+        // The sending worker may have classified with another snapshot (a reload in between):
+        // its VIP may be gone from ours (VIP ids are stable, but a removed id can be reused). Look
+        // it up again then.
+        uint16_t kept = 0;
+        for (unsigned k = 0; k < n; ++k) {
+            mbuf_meta& meta = meta_of(pkts[k]);
+            if (meta.kind == meta_kind::to_vip && meta.generation != uint8_t(s.generation)) {
+                meta.vip =
+                    s.find_vip(meta.key.dst, meta.key.family, meta.key.dst_port, meta.key.protocol);
+                meta.generation = uint8_t(s.generation);
+                if (meta.vip == model::no_vip_id) {
+                    drop(pkts[k], drop_reason::no_vip);
+                    continue;
+                }
+            }
+            pkts[kept++] = pkts[k];
+        }
+        process_owned(s, pkts, kept);
+    }
+    if (from_control) {
+        unsigned n = rte_ring_sc_dequeue_burst(from_control, reinterpret_cast<void**>(pkts),
+                                               setup_.burst, nullptr);
+        for (unsigned i = 0; i < n; ++i) enqueue_tx(meta_of(pkts[i]).out_port, pkts[i]);
+        handled += n;
+    }
+    flush_tx();
+    housekeeping(s);
+    return handled;
+}
+
+void worker::sync_snapshot(const snapshot& s) {
+    if (s.generation == seen_generation_) return;
+    admission_.sync(s);
+    seen_generation_ = s.generation;
+}
+
+void worker::receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+    const snapshot& s = *snapshot_->load(std::memory_order_acquire);
+    sync_snapshot(s);
+    receive(s, port_index, pkts, n);
+}
+
+// The snapshot is the pass's own: loading it again could resize the per-VIP scheduler state to
+// a newer snapshot while the rest of the pass indexes it with the older one's VIPs.
+void worker::receive(const snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+    rte_mbuf* own[max_burst];
+    uint16_t n_own = 0;
+    now_tsc_ = rte_rdtsc();
+    bump(counters.rx_packets, n);
+    for (uint16_t i = 0; i < n; ++i) {
+        bump(counters.rx_bytes, pkts[i]->pkt_len);
+        classify(s, port_index, pkts[i], own, n_own);
+    }
+    process_owned(s, own, n_own);
+}
+
+void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
+                      uint16_t& n_own) {
+    if (m->nb_segs != 1) return drop(m, drop_reason::multi_segment);
+    mbuf_meta& meta = meta_of(m);
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    bool csum_checked = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    drop_reason r = packet::parse_frame(frame, m->data_len, meta.parsed, !csum_checked);
+    if (r != drop_reason::none) return drop(m, r);
+    const uint8_t* port_mac = s.ports[port_index].mac.data();
+    if (!(frame[packet::eth_dst] & 1) && std::memcmp(frame + packet::eth_dst, port_mac, 6) != 0)
+        return drop(m, drop_reason::not_our_mac);
+    if (std::memcmp(frame + packet::eth_src, port_mac, 6) == 0)
+        return drop(m, drop_reason::own_frame);
+    meta.in_port = uint8_t(port_index);
+
+    if (meta.parsed.kind == frame_kind::arp) {
+        meta.kind = meta_kind::arp;
+        return to_control_ring(m);
+    }
+    const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
+    const uint8_t* dst =
+        frame + meta.parsed.l3_offset + (family == 4 ? packet::ip4_dst : packet::ip6_dst);
+    // ICMP and other protocols to an LB address are the host kernel's (exception path).
+    if (meta.parsed.kind != frame_kind::ip_l4) {
+        if (s.local_address_port(dst, family) < 0)
+            return drop(m, drop_reason::unsupported_protocol);
+        meta.kind = meta_kind::to_kernel;
+        return to_control_ring(m);
+    }
+    unsigned owner;
+    meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
+    meta.generation = uint8_t(s.generation);
+    meta.key = flow::make_flow_key(frame, meta.parsed);
+    meta.hash = flow::flow_hash(meta.key);
+    if (meta.vip != model::no_vip_id) {
+        meta.kind = meta_kind::to_vip;
+        owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
+    } else {
+        if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::no_vip);
+        owner = setup_.ports.owner(meta.parsed.dst_port);
+        if (owner >= setup_.count) {
+            // Above the full-NAT range: a kernel socket's port (health probes). Only answers to
+            // connections the kernel opened pass (TCP with ACK or RST): no service listening on
+            // the host is reachable through the data plane.
+            const bool kernel_reply =
+                meta.parsed.protocol == packet::ipproto_tcp &&
+                (meta.parsed.tcp_flags & (packet::tcp_flag::ack | packet::tcp_flag::rst));
+            if (meta.parsed.dst_port < setup_.ports.end() || !kernel_reply)
+                return drop(m, drop_reason::local_unhandled);
+            meta.kind = meta_kind::to_kernel;
+            return to_control_ring(m);
+        }
+        meta.kind = meta_kind::reply;
+    }
+    if (owner == setup_.index) {
+        own[n_own++] = m;
+        return;
+    }
+    if (rte_ring_sp_enqueue(handoff_out[owner], m) != 0) return drop(m, drop_reason::ring_full);
+    bump(counters.handoff_sent);
+}
+
+}  // namespace sluice::dataplane

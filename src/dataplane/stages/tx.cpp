@@ -1,0 +1,50 @@
+// TX: the per-port TX buffers flushed once per pass (and when full), the rings to the control
+// thread and the kernel. The per-packet part (send, enqueue_tx, drop) is inline in tx.hpp.
+// Worker lcore only.
+#include "dataplane/stages/tx.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "dataplane/worker.hpp"
+
+namespace sluice::dataplane {
+
+using flow::direction;
+using flow::flow_entry;
+using flow::flow_key;
+using model::snapshot;
+using packet::frame_kind;
+
+void worker::flush_tx() {
+    for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
+        tx_buffer& b = tx_[p];
+        if (!b.count) continue;
+        uint64_t bytes = 0;
+        for (uint16_t i = 0; i < b.count; ++i) bytes += b.pkts[i]->pkt_len;
+        uint16_t sent = rte_eth_tx_burst(setup_.dpdk_ports[p], setup_.queue, b.pkts, b.count);
+        for (uint16_t i = sent; i < b.count; ++i) {
+            bytes -= b.pkts[i]->pkt_len;
+            drop(b.pkts[i], drop_reason::tx_full);
+        }
+        bump(counters.tx_packets, sent);
+        bump(counters.tx_bytes, bytes);
+        b.count = 0;
+    }
+}
+
+void worker::to_control_ring(rte_mbuf* m) {
+    const mbuf_meta& meta = meta_of(m);
+    if (meta.kind == meta_kind::to_kernel) {
+        auto& bucket = kernel_buckets_[meta.parsed.kind == frame_kind::ip_l4 ? 1 : 0];
+        if (!protect::take(bucket, setup_.kernel_rate, now_tsc_))
+            return drop(m, drop_reason::kernel_rate_limited);
+        if (!to_kernel || rte_ring_sp_enqueue(to_kernel, m) != 0)
+            return drop(m, drop_reason::kernel_ring_full);
+    } else if (!to_control || rte_ring_sp_enqueue(to_control, m) != 0) {
+        return drop(m, drop_reason::exception_ring_full);
+    }
+    bump(counters.to_control);
+}
+
+}  // namespace sluice::dataplane
