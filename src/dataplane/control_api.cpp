@@ -126,7 +126,8 @@ public:
     }
 
 private:
-    const config::config& cfg() const { return rt_.configuration(); }
+    const config::config& cfg() const { return ctl().configuration(); }
+    control::control_plane& ctl() const { return rt_.control(); }
 
     json backend_json(size_t vi, size_t bi) const {
         const auto& v = cfg().vips[vi];
@@ -135,8 +136,8 @@ private:
         const model::backend_entry& e = s.vips[vi].backends[bi];
         conn_totals c = rt_.connections(e.id);
         const backend_values t = rt_.traffic(e.id);
-        backend_admin a = rt_.admin_of(identity(v, b));
-        std::optional<uint64_t> deadline = rt_.drain_deadline_in(identity(v, b));
+        backend_admin a = ctl().admin_of(identity(v, b));
+        std::optional<uint64_t> deadline = ctl().drain_deadline_in(identity(v, b), monotonic_ns());
         std::string state = model::backend_admin_name(a);
         if (a == backend_admin::draining && c.active + c.inactive == 0) state = "drained";
         json out = {{"vip", v.name},
@@ -158,7 +159,7 @@ private:
     // {"state": up|down|unchecked, "last_result", "last_detail", "last_check_ago",
     //  "consecutive_successes", "consecutive_failures", "checks": {result: n}, "state_changes"}
     json health_json(const model::backend_entry& e) const {
-        auto h = rt_.health_status(e.id);
+        auto h = ctl().health_status(e.id);
         if (!h || !h->probed) return {{"state", e.health_up ? "unchecked" : "down"}};
         json checks = json::object();
         for (size_t k = 0; k < health::result_kind_count; ++k)
@@ -402,8 +403,8 @@ private:
     }
 
     void apply(const config::config& next) {
-        std::string why = rt_.reload(next);
-        if (!why.empty()) throw refusal{why, {}};
+        if (auto applied = ctl().reload(next, monotonic_ns()); !applied)
+            throw refusal{applied.message(), {}};
     }
 
     json set_weight(const json& req) {
@@ -443,22 +444,21 @@ private:
                 throw refusal{"'reset' only applies to disable", {}};
         }
         const auto who = identity(cfg().vips[vi], cfg().vips[vi].backends[bi]);
-        backend_admin before = rt_.admin_of(who);
-        rt_.set_admin(who, a);
-        std::string why = rt_.reload(cfg());
-        if (!why.empty()) {
-            rt_.set_admin(who, before);
-            throw refusal{why, {}};
+        backend_admin before = ctl().admin_of(who);
+        ctl().set_admin(who, a);
+        if (auto applied = ctl().reload(cfg(), monotonic_ns()); !applied) {
+            ctl().set_admin(who, before);
+            throw refusal{applied.message(), {}};
         }
         SLUICE_LOG_INFO("control: vip %s backend %s: %s -> %s", cfg().vips[vi].name.c_str(),
                         backend_label(who.backend, who.backend_port).c_str(),
                         model::backend_admin_name(before), model::backend_admin_name(a));
         if (timeout) {
-            rt_.set_drain_deadline(who, uint64_t(*timeout * 1e9));
+            ctl().set_drain_deadline(who, monotonic_ns(), uint64_t(*timeout * 1e9));
             SLUICE_LOG_INFO("control: flows still open in %.3g s will be reset", *timeout);
         }
         if (reset) {
-            rt_.reset_flows(rt_.backend_ids_of(who), model::reset_cause::disabled);
+            rt_.reset_flows(ctl().backend_ids_of(who), model::reset_cause::disabled);
             SLUICE_LOG_INFO("control: resetting the flows of %s",
                             backend_label(who.backend, who.backend_port).c_str());
         }
@@ -496,7 +496,7 @@ private:
         try {
             next = config::load_file(file);
         } catch (const config::config_error& e) {
-            rt_.count_reload(false);
+            ctl().count_reload(false);
             refusal r{std::to_string(e.errors().size()) + " error(s) in " + file +
                           "; the running configuration stays",
                       {}};
@@ -507,11 +507,12 @@ private:
             SLUICE_LOG_ERROR("reload refused: %s", r.message.c_str());
             throw r;
         }
-        std::string why = rt_.reload(next);
-        rt_.count_reload(why.empty());
-        if (!why.empty()) {
-            SLUICE_LOG_ERROR("reload refused: %s; the running configuration stays", why.c_str());
-            throw refusal{why + "; the running configuration stays", {}};
+        const result<> applied = ctl().reload(next, monotonic_ns());
+        ctl().count_reload(applied.ok());
+        if (!applied) {
+            SLUICE_LOG_ERROR("reload refused: %s; the running configuration stays",
+                             applied.message().c_str());
+            throw refusal{applied.message() + "; the running configuration stays", {}};
         }
         path_ = file;
         SLUICE_LOG_INFO("reload: applied %s (generation %llu)", file.c_str(),

@@ -94,11 +94,11 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
     }
     dataplane::set_telemetry_runtime(rt);
     dataplane::control_api api(*rt, config_path);
-    std::string socket_error;
-    auto server = control::api_server::open(cfg.control.socket, socket_error);
-    if (!server) {
-        SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", socket_error.c_str());
+    std::optional<control::api_server> server;
+    if (auto opened = control::api_server::open(cfg.control.socket); !opened) {
+        SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", opened.message().c_str());
     } else {
+        server.emplace(std::move(*opened));
         SLUICE_LOG_INFO("control socket %s (mode 0600)", server->path().c_str());
     }
     auto handle = control::api_server::async_handler(
