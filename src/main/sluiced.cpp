@@ -15,10 +15,11 @@
 
 #include "common/log.hpp"
 #include "control/api_server.hpp"
-#include "dataplane/control_api.hpp"
+#include "control/control_api.hpp"
 #include "dataplane/eal_args.hpp"
 #include "dataplane/netns.hpp"
 #include "dataplane/runtime.hpp"
+#include "dataplane/runtime_view.hpp"
 #include "dataplane/telemetry.hpp"
 #include "metrics/http_listener.hpp"
 #include "metrics/prometheus_text.hpp"
@@ -93,7 +94,8 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         return 1;
     }
     dataplane::set_telemetry_runtime(rt);
-    dataplane::control_api api(*rt, config_path);
+    dataplane::runtime_view view(*rt);
+    control::control_api api(rt->control(), view, config_path);
     std::optional<control::api_server> server;
     if (auto opened = control::api_server::open(cfg.control.socket); !opened) {
         SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", opened.message().c_str());
