@@ -23,6 +23,7 @@
 
 #include "control/control_plane.hpp"
 #include "control/dataplane_sink.hpp"
+#include "control/dataplane_view.hpp"
 #include "control/snapshot_builder.hpp"
 #include "dataplane/command_channel.hpp"
 #include "dataplane/conn_counts.hpp"
@@ -67,16 +68,12 @@ public:
 
     // Copies of up to `limit` flows of the backend ids `ids` (all flows when empty) from every
     // worker, for show flows: a list command to each worker, which copies in slices between
-    // bursts. `done` gets the flows (error "") from a later control pass, or an error: at once
-    // when another listing is running, later when the workers did not answer within
-    // `max_wait_ms`. Control thread.
-    struct listed_flow {
-        unsigned worker;
-        flow::flow_entry flow;
-        double expires_in_s;
-    };
-    using flows_listed = std::function<void(const std::string& error,
-                                            const std::vector<listed_flow>& flows, bool truncated)>;
+    // bursts. `done` gets the flows from a later control pass, or an error: at once when
+    // another listing is running, later when the workers did not answer within `max_wait_ms`.
+    // Control thread.
+    using listed_flow = control::dataplane_view::listed_flow;
+    using flow_list = control::dataplane_view::flow_list;
+    using flows_listed = control::dataplane_view::flows_listed;
     void list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done,
                     unsigned max_wait_ms = 2000);
     // Commands sent to workers and not yet completed (resets, listings). Control thread.
@@ -171,7 +168,7 @@ private:
     std::optional<flow_listing> listing_;
     uint64_t listing_tag_ = 0;
     void on_completed(unsigned w, std::unique_ptr<worker_command> c);
-    void finish_listing(const std::string& error);
+    void finish_listing(const result<>& outcome);
     uint64_t last_rate_ns_ = 0;
     std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(model::max_backends, 0);
     std::vector<double> rate_ = std::vector<double>(model::max_backends, 0.0);

@@ -1,6 +1,7 @@
 #include "dataplane/runtime_view.hpp"
 
 #include <string>
+#include <utility>
 
 #include "sluice/drop_reason.hpp"
 
@@ -26,25 +27,7 @@ std::vector<metrics::worker_metrics> runtime_view::workers() const {
 }
 
 void runtime_view::list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done) {
-    runtime& rt = rt_;
-    rt_.list_flows(ids, limit,
-                   [&rt, done](const std::string& error,
-                               const std::vector<runtime::listed_flow>& flows, bool truncated) {
-                       if (!error.empty()) return done(fail(error));
-                       flow_list out;
-                       out.truncated = truncated;
-                       out.flows.reserve(flows.size());
-                       for (const runtime::listed_flow& lf : flows) {
-                           const uint8_t* local =
-                               rt.worker_at(lf.worker).flows().local_address(lf.flow);
-                           out.flows.push_back({lf.worker, lf.flow,
-                                                lf.flow.client.family == 4
-                                                    ? ip_address::v4_from_network(local)
-                                                    : ip_address::v6_from_network(local),
-                                                lf.expires_in_s});
-                       }
-                       done(out);
-                   });
+    rt_.list_flows(ids, limit, std::move(done));
 }
 
 }  // namespace sluice::dataplane
