@@ -109,12 +109,12 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         });
     std::optional<metrics::http_listener> metrics_listener;
     if (!cfg.metrics.listen.empty()) {
-        std::string error;
-        metrics_listener = metrics::http_listener::open(cfg.metrics.listen, error);
-        if (!metrics_listener)
-            SLUICE_LOG_ERROR("metrics: %s (no /metrics)", error.c_str());
-        else
+        if (auto opened = metrics::http_listener::open(cfg.metrics.listen); !opened) {
+            SLUICE_LOG_ERROR("metrics: %s (no /metrics)", opened.message().c_str());
+        } else {
+            metrics_listener.emplace(std::move(*opened));
             SLUICE_LOG_INFO("metrics on http://%s/metrics", cfg.metrics.listen.c_str());
+        }
     }
     auto scrape = [rt] { return metrics::format_prometheus(rt->metrics()); };
 
