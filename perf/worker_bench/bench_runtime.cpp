@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "addresses.hpp"
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "dataplane/runtime.hpp"
 #include "flow/flow_table.hpp"
@@ -54,8 +55,8 @@ bool bench_runtime::neighbors_ready() const {
 std::string bench_runtime::unresolved_neighbors() const {
     return runtime_->unresolved_neighbors();
 }
-std::string bench_runtime::reload(const parsed_config& next) {
-    return runtime_->reload(next.get());
+result<> bench_runtime::reload(const parsed_config& next) {
+    return runtime_->control().reload(next.get(), monotonic_ns());
 }
 
 worker_counts bench_runtime::counts() const {

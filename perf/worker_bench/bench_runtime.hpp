@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "common/result.hpp"
+
 namespace sluice::config {
 struct config;
 }
@@ -74,7 +76,7 @@ public:
     void control_poll();
     bool neighbors_ready() const;
     std::string unresolved_neighbors() const;
-    std::string reload(const parsed_config& next);  // "" on success, else the error
+    result<> reload(const parsed_config& next);
 
     worker_counts counts() const;
     size_t flows_in_table() const;

@@ -128,8 +128,8 @@ alternating measure_alternating(harness& h, const traffic& t, const parsed_confi
         measured slice[2];  // [0] without the limit, [1] with it
         for (unsigned j = 0; j < 2; ++j) {
             const unsigned limit = (k & 1) ? 1 - j : j;
-            const std::string e = h.rt->reload(configs[limit]);
-            if (!e.empty()) throw std::runtime_error("reload: " + e);
+            const auto reloaded = h.rt->reload(configs[limit]);
+            if (!reloaded) throw std::runtime_error("reload: " + reloaded.message());
             h.rt->poll_once();  // takes the new snapshot before the slice (nothing to receive)
             const vip_protection_facts now = h.rt->tcp_vip_protection();
             if (limit == now.packets_unlimited || (limit && !now.guard))

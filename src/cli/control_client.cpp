@@ -87,8 +87,7 @@ void control_client::close_socket() {
     fd_ = -1;
 }
 
-std::optional<transport_error> control_client::connect(const std::string& path,
-                                                       std::chrono::milliseconds timeout) {
+result<> control_client::connect(const std::string& path, std::chrono::milliseconds timeout) {
     close_socket();
     pending_.clear();
     path_ = path;
@@ -97,12 +96,12 @@ std::optional<transport_error> control_client::connect(const std::string& path,
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof addr.sun_path)
-        return transport_error{"cannot connect to '" + path + "': a socket path must be 1 to " +
-                               std::to_string(sizeof addr.sun_path - 1) + " bytes"};
+        return fail("cannot connect to '" + path + "': a socket path must be 1 to " +
+                    std::to_string(sizeof addr.sun_path - 1) + " bytes");
     std::memcpy(addr.sun_path, path.data(), path.size());
 
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return transport_error{std::string("socket: ") + std::strerror(errno)};
+    if (fd_ < 0) return fail(std::string("socket: ") + std::strerror(errno));
 
     // A Unix-socket connect only blocks when the listen backlog is full; SO_SNDTIMEO bounds that
     // wait (Linux applies it to connect on AF_UNIX). Afterwards the socket turns non-blocking and
@@ -118,19 +117,18 @@ std::optional<transport_error> control_client::connect(const std::string& path,
     if (rc != 0) {
         int err = errno;
         close_socket();
-        return transport_error{connect_failure(path, err, timeout)};
+        return fail(connect_failure(path, err, timeout));
     }
     int flags = ::fcntl(fd_, F_GETFL);
     if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
         int err = errno;
         close_socket();
-        return transport_error{std::string("fcntl: ") + std::strerror(err)};
+        return fail(std::string("fcntl: ") + std::strerror(err));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<transport_error> control_client::send_all(const std::string& data,
-                                                        clock::time_point deadline) {
+result<> control_client::send_all(const std::string& data, clock::time_point deadline) {
     size_t sent = 0;
     while (sent < data.size()) {
         ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
@@ -143,16 +141,16 @@ std::optional<transport_error> control_client::send_all(const std::string& data,
             pollfd p{fd_, POLLOUT, 0};
             int budget = poll_budget(deadline);
             if (budget == 0 || ::poll(&p, 1, budget) == 0)
-                return transport_error{"sluiced at " + path_ + " did not take the request within " +
-                                       seconds_text(timeout_)};
+                return fail("sluiced at " + path_ + " did not take the request within " +
+                            seconds_text(timeout_));
             continue;
         }
-        return transport_error{"sending to sluiced at " + path_ + ": " + std::strerror(errno)};
+        return fail("sending to sluiced at " + path_ + ": " + std::strerror(errno));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::variant<std::string, transport_error> control_client::read_line(clock::time_point deadline) {
+result<std::string> control_client::read_line(clock::time_point deadline) {
     size_t scanned = 0;
     for (;;) {
         auto nl = pending_.find('\n', scanned);
@@ -163,8 +161,8 @@ std::variant<std::string, transport_error> control_client::read_line(clock::time
         }
         scanned = pending_.size();
         if (pending_.size() > max_response_bytes)
-            return transport_error{"answer from sluiced exceeds " +
-                                   std::to_string(max_response_bytes >> 20) + " MiB"};
+            return fail("answer from sluiced exceeds " + std::to_string(max_response_bytes >> 20) +
+                        " MiB");
         char buf[65536];
         ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
         if (n > 0) {
@@ -172,41 +170,41 @@ std::variant<std::string, transport_error> control_client::read_line(clock::time
             continue;
         }
         if (n == 0)
-            return transport_error{"sluiced closed the connection without answering" +
-                                   std::string(pending_.empty() ? "" : " (incomplete line)")};
+            return fail("sluiced closed the connection without answering" +
+                        std::string(pending_.empty() ? "" : " (incomplete line)"));
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             pollfd p{fd_, POLLIN, 0};
             int budget = poll_budget(deadline);
             if (budget == 0 || ::poll(&p, 1, budget) == 0)
-                return transport_error{"no answer from sluiced at " + path_ + " within " +
-                                       seconds_text(timeout_) + " (see --timeout)"};
+                return fail("no answer from sluiced at " + path_ + " within " +
+                            seconds_text(timeout_) + " (see --timeout)");
             continue;
         }
-        return transport_error{"reading from sluiced at " + path_ + ": " + std::strerror(errno)};
+        return fail("reading from sluiced at " + path_ + ": " + std::strerror(errno));
     }
 }
 
-std::variant<response, transport_error> control_client::request(const json& req) {
-    if (fd_ < 0) return transport_error{"not connected"};
+result<response> control_client::request(const json& req) {
+    if (fd_ < 0) return fail("not connected");
     std::string line = req.dump(-1, ' ', false, json::error_handler_t::replace);
     if (line.size() + 1 > control_protocol::max_request_bytes)
-        return transport_error{"request of " + std::to_string(line.size() + 1) +
-                               " bytes exceeds the protocol limit of " +
-                               std::to_string(control_protocol::max_request_bytes)};
+        return fail("request of " + std::to_string(line.size() + 1) +
+                    " bytes exceeds the protocol limit of " +
+                    std::to_string(control_protocol::max_request_bytes));
     line += '\n';
     auto deadline = clock::now() + timeout_;
-    if (auto err = send_all(line, deadline)) return *err;
+    if (auto sent = send_all(line, deadline); !sent) return sent.error();
     auto got = read_line(deadline);
-    if (auto* err = std::get_if<transport_error>(&got)) return *err;
-    return decode(std::get<std::string>(got));
+    if (!got) return got.error();
+    return decode(*got);
 }
 
-std::variant<response, transport_error> control_client::decode(std::string_view line) {
+result<response> control_client::decode(std::string_view line) {
     auto bad = [&](const std::string& why) {
         std::string shown(line.substr(0, 200));
         if (line.size() > 200) shown += "…";
-        return transport_error{"unexpected answer from sluiced (" + why + "): " + shown};
+        return fail("unexpected answer from sluiced (" + why + "): " + shown);
     };
     json doc = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) return bad("not JSON");

@@ -5,19 +5,18 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "common/result.hpp"
 
 namespace sluice::cli {
 
 // Keeps the daemon's key order (totals and per-worker counters are shown in the order sent).
 using json = nlohmann::ordered_json;
 
-// The daemon could not be reached, did not answer in time, or answered something that is not the
-// protocol. sluicectl exits 3 on these.
-struct transport_error {
-    std::string message;
-};
+// A failed request (sluice::error): the daemon could not be reached, did not answer in time, or
+// answered something that is not the protocol. sluicectl exits 3 on these. A refusal by the
+// daemon is not one: it is a decoded response with ok = false.
 
 // One decoded response line.
 struct response {
@@ -37,21 +36,18 @@ public:
     ~control_client();
 
     // Connects to the socket at `path`. `timeout` bounds the connect and, later, each request
-    // (sending it and reading its whole answer). nullopt on success.
-    std::optional<transport_error> connect(const std::string& path,
-                                           std::chrono::milliseconds timeout);
+    // (sending it and reading its whole answer).
+    result<> connect(const std::string& path, std::chrono::milliseconds timeout);
 
     // Sends one request and reads its response line.
-    std::variant<response, transport_error> request(const json& req);
+    result<response> request(const json& req);
 
     // Decodes one response line; exposed for tests and for the request path above.
-    static std::variant<response, transport_error> decode(std::string_view line);
+    static result<response> decode(std::string_view line);
 
 private:
-    std::optional<transport_error> send_all(const std::string& data,
-                                            std::chrono::steady_clock::time_point deadline);
-    std::variant<std::string, transport_error> read_line(
-        std::chrono::steady_clock::time_point deadline);
+    result<> send_all(const std::string& data, std::chrono::steady_clock::time_point deadline);
+    result<std::string> read_line(std::chrono::steady_clock::time_point deadline);
     void close_socket();
 
     int fd_ = -1;

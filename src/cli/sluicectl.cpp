@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "cli/arguments.hpp"
@@ -25,6 +24,9 @@
 namespace {
 
 using namespace sluice::cli;
+using sluice::error;
+using sluice::fail;
+using sluice::result;
 
 enum exit_status : int { exit_done = 0, exit_refused = 1, exit_usage = 2, exit_unreachable = 3 };
 
@@ -167,7 +169,7 @@ bool wants_previous_state(command_kind kind) {
     }
 }
 
-int report_transport(const transport_error& err) {
+int report_transport(const error& err) {
     std::fprintf(stderr, "sluicectl: %s\n", err.message.c_str());
     return exit_unreachable;
 }
@@ -180,11 +182,10 @@ int report_refusal(const response& r) {
 
 // The backend as the daemon reports it before the change, for "weight 1 -> 0". Best effort: null
 // when the VIP or backend is not found (the command itself then says what is wrong).
-std::variant<json, transport_error> previous_backend(control_client& client,
-                                                     const invocation& inv) {
+result<json> previous_backend(control_client& client, const invocation& inv) {
     auto got = client.request(json{{"cmd", "show_backends"}, {"vip", inv.vip}});
-    if (auto* err = std::get_if<transport_error>(&got)) return *err;
-    const response& r = std::get<response>(got);
+    if (!got) return got.error();
+    const response& r = *got;
     if (!r.ok || !r.result.is_array()) return json();
     json match;
     for (const auto& b : r.result) {
@@ -244,18 +245,19 @@ int execute(const invocation& inv) {
     if (timeout.count() == 0) timeout = std::chrono::milliseconds(1);
 
     control_client client;
-    if (auto err = client.connect(inv.socket_path, timeout)) return report_transport(*err);
+    if (auto connected = client.connect(inv.socket_path, timeout); !connected)
+        return report_transport(connected.error());
 
     json before;
     if (!inv.json_output && wants_previous_state(inv.kind)) {
         auto prev = previous_backend(client, inv);
-        if (auto* err = std::get_if<transport_error>(&prev)) return report_transport(*err);
-        before = std::get<json>(prev);
+        if (!prev) return report_transport(prev.error());
+        before = *prev;
     }
 
     auto got = client.request(request);
-    if (auto* err = std::get_if<transport_error>(&got)) return report_transport(*err);
-    const response& r = std::get<response>(got);
+    if (!got) return report_transport(got.error());
+    const response& r = *got;
     if (!r.ok) return report_refusal(r);
 
     std::string out;
@@ -263,8 +265,8 @@ int execute(const invocation& inv) {
         out = r.result.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
     } else {
         if (auto why = shape_problem(inv.kind, r.result); !why.empty())
-            return report_transport({"unexpected answer from sluiced to " +
-                                     request["cmd"].get<std::string>() + ": " + why});
+            return report_transport(fail("unexpected answer from sluiced to " +
+                                         request["cmd"].get<std::string>() + ": " + why));
         out = human_output(inv.kind, inv.reset, before, r.result);
     }
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -56,39 +56,34 @@ bool fill_address(const std::string& path, sockaddr_un& a) {
 
 }  // namespace
 
-std::optional<api_server> api_server::open(const std::string& path, std::string& error) {
+result<api_server> api_server::open(const std::string& path) {
     sockaddr_un addr;
     if (!fill_address(path, addr)) {
-        error = path + ": path too long for a Unix socket";
-        return std::nullopt;
+        return fail(path + ": path too long for a Unix socket");
     }
     if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
         std::string dir = path.substr(0, slash);
         if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-            error = dir + ": " + strerror(errno);
-            return std::nullopt;
+            return fail(dir + ": " + strerror(errno));
         }
     }
     struct stat st {};
     if (lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            error = path + ": exists and is not a socket";
-            return std::nullopt;
+            return fail(path + ": exists and is not a socket");
         }
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         bool live =
             probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
         if (probe >= 0) close(probe);
         if (live) {
-            error = path + ": another sluiced is listening there";
-            return std::nullopt;
+            return fail(path + ": another sluiced is listening there");
         }
         unlink(path.c_str());  // stale, left by a process that died
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        error = std::string("socket: ") + strerror(errno);
-        return std::nullopt;
+        return fail(std::string("socket: ") + strerror(errno));
     }
     // Create the socket file without group/other access from the first moment.
     mode_t old = umask(0177);
@@ -96,9 +91,8 @@ std::optional<api_server> api_server::open(const std::string& path, std::string&
     int bind_errno = errno;
     umask(old);
     if (rc != 0 || chmod(path.c_str(), 0600) != 0 || listen(fd, int(max_accepts_per_pass)) != 0) {
-        error = path + ": " + strerror(rc != 0 ? bind_errno : errno);
         close(fd);
-        return std::nullopt;
+        return fail(path + ": " + strerror(rc != 0 ? bind_errno : errno));
     }
     return api_server(fd, path);
 }

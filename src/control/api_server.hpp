@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.hpp"
 #include "control/request_lines.hpp"
 
 namespace sluice::control {
@@ -31,7 +32,7 @@ public:
 
     // Creates the parent directory (0755) if needed, refuses when another process is already
     // listening on `path`, replaces a stale socket file, binds, listens and sets mode 0600.
-    static std::optional<api_server> open(const std::string& path, std::string& error);
+    static result<api_server> open(const std::string& path);
     api_server(api_server&& o) noexcept;
     api_server& operator=(api_server&&) = delete;
     api_server(const api_server&) = delete;

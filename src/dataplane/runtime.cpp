@@ -14,6 +14,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/describe.hpp"
+#include "control/health_checks.hpp"
 
 namespace sluice::dataplane {
 
@@ -110,13 +111,9 @@ void runtime::start() {
 
     neighbors_ = std::make_unique<route::neighbor_table>(neighbor_capacity);
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
-    health_ = std::make_unique<health_checks>(cfg_);
-    auto snap = control::build_snapshot(
-        cfg_, {ports_, *neighbors_, registry_, ticks_per_second, ++generation_, nullptr, &admin_,
-               health_lookup(monotonic_ns()), guard_setup()});
-    health_->set_targets(cfg_, *snap, monotonic_ns());
-    pin_next_hops(*snap);
-    snapshot_.store(snap.release(), std::memory_order_release);
+    control_ = std::make_unique<control::control_plane>(
+        cfg_, *this, std::make_unique<control::health_checks>(cfg_));
+    control_->start(monotonic_ns());  // publishes the first snapshot before any worker exists
 
     size_t qsbr_size = rte_rcu_qsbr_get_memsize(n_workers);
     qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("sluice_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
@@ -218,11 +215,12 @@ void runtime::create_tuple_pools(unsigned w, const local_port_plan& plan) {
     }
 }
 
-void runtime::pin_next_hops(const model::snapshot& s) {
+void runtime::pin_next_hops(const model::snapshot& s,
+                            const std::vector<config::route_config>& routes) {
     const uint64_t now = monotonic_ns();
     for (const auto& v : s.vips)
         for (const auto& b : v.backends) resolver_->pin(b.neighbor_slot, now);
-    for (const auto& r : cfg_.routes) {
+    for (const auto& r : routes) {
         auto hop = s.routes.lookup(r.via);
         if (!hop) continue;
         uint32_t slot = neighbors_->find_or_add(hop->port, hop->address);
@@ -230,117 +228,38 @@ void runtime::pin_next_hops(const model::snapshot& s) {
     }
 }
 
-void runtime::publish(std::unique_ptr<model::snapshot> next) {
-    const model::snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
-    // Workers may still read `old` until each has passed a quiescent point.
-    retired_.push_back({old, rte_rcu_qsbr_start(qsbr_)});
+control::dataplane_sink::build_resources runtime::resources() {
+    return {ports_, *neighbors_, ticks_per_second, guard_setup()};
 }
 
-std::string runtime::reload(const config::config& next) {
-    if (!(next.dataplane == cfg_.dataplane)) return "[dataplane] changed: needs a restart";
-    if (!(next.ports == cfg_.ports)) return "[[port]] changed: needs a restart";
-    if (!(next.flows == cfg_.flows)) return "[flows] changed: needs a restart";
-    if (!(next.neighbor == cfg_.neighbor)) return "[neighbor] changed: needs a restart";
-    if (!(next.control == cfg_.control)) return "[control] changed: needs a restart";
-    if (!(next.metrics == cfg_.metrics)) return "[metrics] changed: needs a restart";
-    std::unique_ptr<model::snapshot> snap;
-    try {
-        snap = control::build_snapshot(
-            next, {ports_, *neighbors_, registry_, ticks_per_second, generation_ + 1,
-                   snapshot_.load(), &admin_, health_lookup(monotonic_ns()), guard_setup()});
-    } catch (const std::exception& e) {
-        return e.what();
+void runtime::publish(std::unique_ptr<model::snapshot> next, const config::config& cfg) {
+    pin_next_hops(*next, cfg.routes);
+    if (started_) ensure_proxy_state(*next);  // start() gives the first snapshot its own
+    const model::snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
+    // Workers may still read `old` until each has passed a quiescent point.
+    if (old) retired_.push_back({old, rte_rcu_qsbr_start(qsbr_)});
+}
+
+uint64_t runtime::open_flows(uint32_t id) const {
+    const conn_totals t = connections(id);
+    return uint64_t(t.active) + t.inactive;
+}
+
+control::connect_outcomes runtime::connects(uint32_t id) const {
+    control::connect_outcomes out;
+    for (const conn_counts* w : conn_views_) {
+        out.ok += w->at(id).connects_ok.load(std::memory_order_relaxed);
+        out.failed += w->at(id).connects_failed.load(std::memory_order_relaxed);
     }
-    ++generation_;
-    cfg_.routes = next.routes;
-    cfg_.timeouts = next.timeouts;
-    cfg_.vips = next.vips;
-    cfg_.source_file = next.source_file;
-    pin_next_hops(*snap);
-    registry_.retain_only(snap->backend_ids());
-    registry_.retain_vips(snap->vip_ids());
-    health_->set_targets(cfg_, *snap, monotonic_ns());
-    ensure_proxy_state(*snap);
-    publish(std::move(snap));
-    return {};
+    return out;
+}
+
+bool runtime::ids_quiescent() const {
+    return retired_.empty() && commands_outstanding() == 0;
 }
 
 control::guard_setup runtime::guard_setup() const {
     return {unsigned(cfg_.dataplane.worker_cpus.size()), rte_get_tsc_hz()};
-}
-
-control::health_lookup runtime::health_lookup(uint64_t now_ns) const {
-    return [this, now_ns](uint32_t id, const config::vip_config& vip) {
-        return health_->lookup(id, vip, now_ns);
-    };
-}
-
-void runtime::apply_health(uint64_t now_ns) {
-    health_checks::actions a = health_->poll(now_ns, conn_views_);
-    // The new state is published first: the resets' sweep waits for that snapshot, so no flow
-    // scheduled to the failed backend before it escapes.
-    std::string why;
-    if (a.republish || !a.reset_ids.empty()) why = reload(cfg_);
-    if (!why.empty()) SLUICE_LOG_ERROR("health: cannot publish the new state: %s", why.c_str());
-    if (!a.reset_ids.empty()) reset_flows(a.reset_ids, model::reset_cause::backend_down);
-}
-
-std::vector<uint32_t> runtime::backend_ids_of(const control::backend_identity& who) const {
-    std::vector<uint32_t> ids;
-    for (const auto& v : snapshot_.load()->vips) {
-        if (!(v.address == who.vip) || v.port != who.vip_port || v.protocol != who.protocol)
-            continue;
-        for (const auto& b : v.backends)
-            if (b.address == who.backend && b.port == who.backend_port) ids.push_back(b.id);
-    }
-    return ids;
-}
-
-void runtime::set_drain_deadline(const control::backend_identity& who, uint64_t after_ns) {
-    drain_deadlines_[who] = monotonic_ns() + after_ns;
-}
-
-std::optional<uint64_t> runtime::drain_deadline_in(const control::backend_identity& who) const {
-    auto it = drain_deadlines_.find(who);
-    if (it == drain_deadlines_.end()) return std::nullopt;
-    uint64_t now = monotonic_ns();
-    return it->second > now ? it->second - now : 0;
-}
-
-void runtime::enforce_drain_deadlines(uint64_t now_ns) {
-    for (auto it = drain_deadlines_.begin(); it != drain_deadlines_.end();) {
-        if (it->second > now_ns) {
-            ++it;
-            continue;
-        }
-        const control::backend_identity who = it->first;
-        it = drain_deadlines_.erase(it);
-        if (admin_of(who) == model::backend_admin::up) continue;
-        std::vector<uint32_t> ids = backend_ids_of(who);
-        uint64_t left = 0;
-        for (uint32_t id : ids) {
-            conn_totals t = connections(id);
-            left += t.active + t.inactive;
-        }
-        if (ids.empty() || left == 0) continue;
-        SLUICE_LOG_WARN("backend %s: drain deadline reached, resetting %llu flow(s)",
-                        config::detail::endpoint(who.backend, who.backend_port).c_str(),
-                        (unsigned long long)left);
-        reset_flows(ids, model::reset_cause::drain_timeout);
-    }
-}
-
-model::backend_admin runtime::admin_of(const control::backend_identity& who) const {
-    auto it = admin_.find(who);
-    return it == admin_.end() ? model::backend_admin::up : it->second;
-}
-
-void runtime::set_admin(const control::backend_identity& who, model::backend_admin a) {
-    if (a == model::backend_admin::up) {
-        admin_.erase(who);
-        drain_deadlines_.erase(who);
-    } else
-        admin_[who] = a;
 }
 
 backend_values runtime::traffic(uint32_t id) const {
@@ -382,38 +301,6 @@ void runtime::sample_rates(uint64_t now_ns) {
     }
 }
 
-void runtime::finish_removals(uint64_t now_ns) {
-    // A backend being removed leaves its VIP once its last flow is gone (checked once a second).
-    if (now_ns - last_removal_check_ns_ < 1000000000ull) return;
-    last_removal_check_ns_ = now_ns;
-    config::config next = cfg_;
-    bool changed = false;
-    const model::snapshot& s = *snapshot_.load();
-    for (size_t v = 0; v < s.vips.size(); ++v) {
-        for (const auto& b : s.vips[v].backends) {
-            if (b.admin != model::backend_admin::removing) continue;
-            conn_totals t = connections(b.id);
-            if (t.active + t.inactive > 0) continue;
-            auto& list = next.vips[v].backends;
-            for (size_t i = 0; i < list.size(); ++i) {
-                if (list[i].address == b.address && list[i].port == b.port) {
-                    list.erase(list.begin() + long(i));
-                    changed = true;
-                    break;
-                }
-            }
-            admin_.erase(
-                {s.vips[v].address, s.vips[v].port, s.vips[v].protocol, b.address, b.port});
-            SLUICE_LOG_INFO("vip %s: backend %s:%u removed (no flows left)", s.vips[v].name.c_str(),
-                            b.address.to_string().c_str(), b.port);
-        }
-    }
-    if (changed) {
-        std::string why = reload(next);
-        if (!why.empty()) SLUICE_LOG_ERROR("removing drained backends failed: %s", why.c_str());
-    }
-}
-
 void runtime::launch_workers() {
     if (rte_lcore_count() < workers_.size() + 1)
         throw std::runtime_error("fewer lcores than workers");
@@ -447,18 +334,9 @@ void runtime::control_poll() {
         });
     reclaim_snapshots(false);
     collect_commands();
-    enforce_drain_deadlines(now);
-    apply_health(now);
-    finish_removals(now);
+    control_->poll(now);  // drain deadlines, health, finished removals, id reuse
     sample_rates(now);
     watch_syn_proxy(now);
-    // Ids of removed backends are reused once no snapshot can still hand them to a worker, no
-    // worker counts a flow on them and no reset command still names them.
-    if (retired_.empty() && commands_outstanding() == 0)
-        registry_.recycle([this](uint32_t id) {
-            conn_totals t = sum_connections(conn_views_, id);
-            return t.active + t.inactive > 0;
-        });
 }
 
 void runtime::transmit(uint16_t port_index, rte_mbuf* m) {

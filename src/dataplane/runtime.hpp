@@ -1,6 +1,9 @@
 #pragma once
 // The running data plane: mempool, ports, flow tables, rings, workers, the published snapshot,
-// and the control thread's duties (ARP, neighbour resolution, RCU reclamation, stats).
+// and the control thread's data-plane duties (ARP, neighbour resolution, RCU reclamation, the
+// exception path, stats). Configuration, operator state and health decisions belong to the
+// control plane (control/control_plane.hpp), which the runtime owns and serves as its
+// dataplane_sink.
 // Created and driven by the main (control) lcore; workers run on their own lcores.
 // Implemented in runtime.cpp, neighbor_frames.cpp (ARP) and stats.cpp; the exception rings'
 // intake is exception_path.hpp.
@@ -18,13 +21,14 @@
 #include <string>
 #include <vector>
 
-#include "control/backend_registry.hpp"
+#include "control/control_plane.hpp"
+#include "control/dataplane_sink.hpp"
+#include "control/dataplane_view.hpp"
 #include "control/snapshot_builder.hpp"
 #include "dataplane/command_channel.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/exception_path.hpp"
-#include "dataplane/health_checks.hpp"
 #include "dataplane/kernel_path.hpp"
 #include "dataplane/worker.hpp"
 #include "metrics/metrics_view.hpp"
@@ -34,49 +38,42 @@
 
 namespace sluice::dataplane {
 
-class runtime {
+class runtime final : public control::dataplane_sink {
 public:
     explicit runtime(config::config cfg);
-    ~runtime();
+    ~runtime() override;
 
-    // Sets up pools, ports, tables, rings and workers and publishes the first snapshot.
-    // Throws std::runtime_error naming what failed. EAL must be initialised.
+    // Sets up pools, ports, tables, rings and workers, creates the control plane (with health
+    // checks) and publishes the first snapshot. Throws std::runtime_error naming what failed.
+    // EAL must be initialised.
     void start();
     // Launches the worker lcores (not used by packet tests, which drive workers directly).
     void launch_workers();
-    // One pass of the control thread's duties. Control thread only.
+    // One pass of the control thread's duties, the control plane's included. Control thread.
     void control_poll();
-    // Applies a new configuration without a restart: builds a snapshot and publishes it with RCU.
-    // Refuses (returns the reason, old config keeps serving) when something that needs a restart
-    // changed (dataplane, ports, flows, neighbor) or the snapshot cannot be built. Control thread.
-    std::string reload(const config::config& next);
-
-    // Operator state of a backend (drain, disable, remove); applied by the next apply(). Control
+    // Configuration, reloads, operator state, health (valid once start() returned). Control
     // thread.
-    model::backend_admin admin_of(const control::backend_identity& who) const;
-    void set_admin(const control::backend_identity& who, model::backend_admin a);
-    // Resets every flow of these backend ids on every worker (RST to both sides for TCP) and
-    // counts them under `why`: a reset command to each worker, which sweeps its table in slices
-    // once it runs the current snapshot. Control thread.
-    void reset_flows(const std::vector<uint32_t>& ids, model::reset_cause why);
-    // Ids of this backend in the current snapshot (empty when it is not configured).
-    std::vector<uint32_t> backend_ids_of(const control::backend_identity& who) const;
-    // drain --timeout: flows still open `after_ns` from now are reset, unless the backend is
-    // enabled again before. Control thread.
-    void set_drain_deadline(const control::backend_identity& who, uint64_t after_ns);
-    std::optional<uint64_t> drain_deadline_in(const control::backend_identity& who) const;
+    control::control_plane& control() { return *control_; }
+    const control::control_plane& control() const { return *control_; }
+
+    // dataplane_sink (control thread). reset_flows: a reset command to each worker, which
+    // sweeps its table in slices once it runs the current snapshot (RST to both sides for TCP).
+    build_resources resources() override;
+    const model::snapshot* current() const override { return snapshot_.load(); }
+    void publish(std::unique_ptr<model::snapshot> next, const config::config& cfg) override;
+    void reset_flows(const std::vector<uint32_t>& ids, model::reset_cause why) override;
+    uint64_t open_flows(uint32_t id) const override;
+    control::connect_outcomes connects(uint32_t id) const override;
+    bool ids_quiescent() const override;
+
     // Copies of up to `limit` flows of the backend ids `ids` (all flows when empty) from every
     // worker, for show flows: a list command to each worker, which copies in slices between
-    // bursts. `done` gets the flows (error "") from a later control pass, or an error: at once
-    // when another listing is running, later when the workers did not answer within
-    // `max_wait_ms`. Control thread.
-    struct listed_flow {
-        unsigned worker;
-        flow::flow_entry flow;
-        double expires_in_s;
-    };
-    using flows_listed = std::function<void(const std::string& error,
-                                            const std::vector<listed_flow>& flows, bool truncated)>;
+    // bursts. `done` gets the flows from a later control pass, or an error: at once when
+    // another listing is running, later when the workers did not answer within `max_wait_ms`.
+    // Control thread.
+    using listed_flow = control::dataplane_view::listed_flow;
+    using flow_list = control::dataplane_view::flow_list;
+    using flows_listed = control::dataplane_view::flows_listed;
     void list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done,
                     unsigned max_wait_ms = 2000);
     // Commands sent to workers and not yet completed (resets, listings). Control thread.
@@ -92,9 +89,6 @@ public:
     double connection_rate(uint32_t id) const { return rate_[id]; }
     // Per-worker counters, for show stats and metrics. Any thread.
     const worker_counters& worker_stats(unsigned w) const { return workers_[w]->counters; }
-    uint64_t reloads_ok() const { return reloads_ok_; }
-    uint64_t reloads_failed() const { return reloads_failed_; }
-    void count_reload(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
     // Stops the worker lcores and waits for them; counters stay readable. Idempotent.
     void stop_workers();
     // Stops workers, releases ports, rings, tables and pools. Idempotent.
@@ -117,7 +111,6 @@ public:
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
     const model::snapshot& current_snapshot() const { return *snapshot_.load(); }
-    const config::config& configuration() const { return cfg_; }
     control_counters& ctl_counters() { return ctl_; }
     // Replaces where kernel-bound frames go (the TAPs): a test's slow or counting sink. Control.
     void set_kernel_sink(exception_path::kernel_sink sink) {
@@ -125,10 +118,6 @@ public:
     }
     // The last control pass's exception-path work (frames handled, budgets run out). Control.
     const exception_path::pass_result& last_exception_pass() const { return last_exception_; }
-    // Health of a backend id, for show backends and metrics (nullopt: not watched). Control.
-    std::optional<health::target_status> health_status(uint32_t id) const {
-        return health_ ? health_->status(id) : std::nullopt;
-    }
 
 private:
     void create_pool();
@@ -140,12 +129,9 @@ private:
     void send_arp_request(uint32_t slot);
     void transmit(uint16_t port_index, rte_mbuf* m);
     void reclaim_snapshots(bool wait);
-    void publish(std::unique_ptr<model::snapshot> next);
-    void pin_next_hops(const model::snapshot& s);
-    void enforce_drain_deadlines(uint64_t now_ns);
-    void apply_health(uint64_t now_ns);
+    void pin_next_hops(const model::snapshot& s, const std::vector<config::route_config>& routes);
 
-    config::config cfg_;
+    config::config cfg_;  // as started: the parts a reload may change are the control plane's
     rte_mempool* pool_ = nullptr;
     std::vector<model::port_info> ports_;
     std::unique_ptr<route::neighbor_table> neighbors_;
@@ -170,9 +156,6 @@ private:
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<conn_counts>> conns_;
     std::vector<const conn_counts*> conn_views_;
-    control::backend_registry registry_;
-    std::map<control::backend_identity, model::backend_admin> admin_;
-    std::map<control::backend_identity, uint64_t> drain_deadlines_;  // monotonic ns
     command_channel commands_;
     struct flow_listing {
         uint64_t tag;
@@ -185,10 +168,7 @@ private:
     std::optional<flow_listing> listing_;
     uint64_t listing_tag_ = 0;
     void on_completed(unsigned w, std::unique_ptr<worker_command> c);
-    void finish_listing(const std::string& error);
-    uint64_t reloads_ok_ = 0;
-    uint64_t reloads_failed_ = 0;
-    uint64_t last_removal_check_ns_ = 0;
+    void finish_listing(const result<>& outcome);
     uint64_t last_rate_ns_ = 0;
     std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(model::max_backends, 0);
     std::vector<double> rate_ = std::vector<double>(model::max_backends, 0.0);
@@ -197,15 +177,12 @@ private:
     void watch_syn_proxy(uint64_t now_ns);
     uint64_t last_proxy_check_ns_ = 0;
     std::map<std::string, unsigned> proxy_engaged_;  // VIP name -> workers engaged, last look
-    void finish_removals(uint64_t now_ns);
-    uint64_t generation_ = 0;
     std::vector<worker_setup> setups_;
     std::vector<rte_ring*> rings_;
     control_counters ctl_;
     kernel_path kernel_;
     exception_path exception_{ctl_};  // after ctl_, which it counts in
-    std::unique_ptr<health_checks> health_;
-    control::health_lookup health_lookup(uint64_t now_ns) const;
+    std::unique_ptr<control::control_plane> control_;
     // Worker count and TSC rate for the VIPs' token buckets (control/protection_builder.hpp).
     control::guard_setup guard_setup() const;
     exception_path::pass_result last_exception_;

@@ -88,7 +88,7 @@ metrics::metrics_view runtime::metrics() const {
                 m.state = "drained";
             m.weight = vip.weights[i];
             m.up = m.weight > 0 && b.health_up;
-            if (auto h = health_status(b.id); h && h->probed) {
+            if (auto h = control_->health_status(b.id); h && h->probed) {
                 m.health = h->up ? "up" : "down";
                 for (size_t k = 0; k < health::result_kind_count; ++k)
                     m.checks.emplace_back(health::result_kind_name(health::result_kind(k)),
@@ -125,8 +125,8 @@ metrics::metrics_view runtime::metrics() const {
         v.mbufs_total = pool_->size;
     }
     v.config_generation = s.generation;
-    v.reloads_total = reloads_ok_;
-    v.reload_failures_total = reloads_failed_;
+    v.reloads_total = control_->reloads_ok();
+    v.reload_failures_total = control_->reloads_failed();
     return v;
 }
 

@@ -27,7 +27,7 @@ void runtime::reset_flows(const std::vector<uint32_t>& ids, model::reset_cause w
 void runtime::list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done,
                          unsigned max_wait_ms) {
     if (listing_) {
-        done("an earlier flow listing is still running; try again", {}, false);
+        done(fail("an earlier flow listing is still running; try again"));
         return;
     }
     listing_ = flow_listing{++listing_tag_,
@@ -58,36 +58,39 @@ void runtime::collect_commands() {
     commands_.pump(
         [this](unsigned w, std::unique_ptr<worker_command> c) { on_completed(w, std::move(c)); });
     if (listing_ && monotonic_ns() > listing_->deadline_ns)
-        finish_listing("the workers did not answer within the listing's time limit");
+        finish_listing(fail("the workers did not answer within the listing's time limit"));
 }
 
 void runtime::on_completed(unsigned w, std::unique_ptr<worker_command> c) {
     // Only listings carry results; a listing that timed out leaves late parts to be freed.
     if (c->kind != command_kind::list_flows || !listing_ || c->tag != listing_->tag) return;
     listing_->parts[w] = std::move(c);
-    if (--listing_->waiting == 0) finish_listing({});
+    if (--listing_->waiting == 0) finish_listing(result<>{});
 }
 
-void runtime::finish_listing(const std::string& error) {
+void runtime::finish_listing(const result<>& outcome) {
     flow_listing l = std::move(*listing_);
     listing_.reset();  // before `done`, which may start the next listing
-    std::vector<listed_flow> out;
-    bool truncated = false;
-    if (error.empty()) {
-        for (unsigned i = 0; i < l.parts.size(); ++i) {
-            const worker_command& d = *l.parts[i];
-            truncated |= d.truncated;
-            for (const flow::flow_entry& f : d.flows) {
-                if (out.size() == l.limit) {
-                    truncated = true;
-                    break;
-                }
-                double left = double(int32_t(f.expire_tick - d.now_tick)) / ticks_per_second;
-                out.push_back({i, f, left < 0 ? 0 : left});
+    if (!outcome) return l.done(outcome.error());
+    flow_list out;
+    for (unsigned i = 0; i < l.parts.size(); ++i) {
+        const worker_command& d = *l.parts[i];
+        const flow::flow_table& table = workers_[i]->flows();
+        out.truncated |= d.truncated;
+        for (const flow::flow_entry& f : d.flows) {
+            if (out.flows.size() == l.limit) {
+                out.truncated = true;
+                break;
             }
+            double left = double(int32_t(f.expire_tick - d.now_tick)) / ticks_per_second;
+            const uint8_t* local = table.local_address(f);
+            out.flows.push_back({i, f,
+                                 f.client.family == 4 ? ip_address::v4_from_network(local)
+                                                      : ip_address::v6_from_network(local),
+                                 left < 0 ? 0 : left});
         }
     }
-    l.done(error, out, truncated);
+    l.done(out);
 }
 
 void runtime::ensure_proxy_state(const model::snapshot& s) {

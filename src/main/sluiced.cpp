@@ -15,10 +15,11 @@
 
 #include "common/log.hpp"
 #include "control/api_server.hpp"
-#include "dataplane/control_api.hpp"
+#include "control/control_api.hpp"
 #include "dataplane/eal_args.hpp"
 #include "dataplane/netns.hpp"
 #include "dataplane/runtime.hpp"
+#include "dataplane/runtime_view.hpp"
 #include "dataplane/telemetry.hpp"
 #include "metrics/http_listener.hpp"
 #include "metrics/prometheus_text.hpp"
@@ -93,12 +94,13 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         return 1;
     }
     dataplane::set_telemetry_runtime(rt);
-    dataplane::control_api api(*rt, config_path);
-    std::string socket_error;
-    auto server = control::api_server::open(cfg.control.socket, socket_error);
-    if (!server) {
-        SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", socket_error.c_str());
+    dataplane::runtime_view view(*rt);
+    control::control_api api(rt->control(), view, config_path);
+    std::optional<control::api_server> server;
+    if (auto opened = control::api_server::open(cfg.control.socket); !opened) {
+        SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", opened.message().c_str());
     } else {
+        server.emplace(std::move(*opened));
         SLUICE_LOG_INFO("control socket %s (mode 0600)", server->path().c_str());
     }
     auto handle = control::api_server::async_handler(
@@ -107,12 +109,12 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         });
     std::optional<metrics::http_listener> metrics_listener;
     if (!cfg.metrics.listen.empty()) {
-        std::string error;
-        metrics_listener = metrics::http_listener::open(cfg.metrics.listen, error);
-        if (!metrics_listener)
-            SLUICE_LOG_ERROR("metrics: %s (no /metrics)", error.c_str());
-        else
+        if (auto opened = metrics::http_listener::open(cfg.metrics.listen); !opened) {
+            SLUICE_LOG_ERROR("metrics: %s (no /metrics)", opened.message().c_str());
+        } else {
+            metrics_listener.emplace(std::move(*opened));
             SLUICE_LOG_INFO("metrics on http://%s/metrics", cfg.metrics.listen.c_str());
+        }
     }
     auto scrape = [rt] { return metrics::format_prometheus(rt->metrics()); };
 

@@ -166,22 +166,15 @@ std::string http_answer(std::string_view request_head, const std::function<std::
     return answer("404 Not Found", text_plain, "", "not found; try /metrics\n", !head);
 }
 
-std::optional<http_listener> http_listener::open(std::string_view listen, std::string& error) {
-    return open(listen, error, options{});
+result<http_listener> http_listener::open(std::string_view listen) {
+    return open(listen, options{});
 }
 
-std::optional<http_listener> http_listener::open(std::string_view listen, std::string& error,
-                                                 const options& opts) {
+result<http_listener> http_listener::open(std::string_view listen, const options& opts) {
     const std::optional<socket_address> address = parse_listen(listen);
-    if (!address) {
-        error = std::string(listen) + ": not A.B.C.D:PORT or [IPV6]:PORT";
-        return std::nullopt;
-    }
+    if (!address) return fail(std::string(listen) + ": not A.B.C.D:PORT or [IPV6]:PORT");
     const int fd = ::socket(address->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error = std::string(listen) + ": " + errno_text(errno);
-        return std::nullopt;
-    }
+    if (fd < 0) return fail(std::string(listen) + ": " + errno_text(errno));
     const int one = 1;
     sockaddr_storage bound{};
     socklen_t bound_length = sizeof bound;
@@ -191,8 +184,7 @@ std::optional<http_listener> http_listener::open(std::string_view listen, std::s
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) != 0) {
         const int err = errno;
         ::close(fd);
-        error = std::string(listen) + ": " + errno_text(err);
-        return std::nullopt;
+        return fail(std::string(listen) + ": " + errno_text(err));
     }
     const uint16_t port = bound.ss_family == AF_INET6
                               ? ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port)

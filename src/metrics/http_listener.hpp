@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.hpp"
+
 namespace sluice::metrics {
 
 class http_listener {
@@ -35,11 +37,10 @@ public:
     };
 
     // Binds and listens on "A.B.C.D:PORT" or "[IPV6]:PORT" (port 0: the kernel picks; see port()).
-    // On failure returns nullopt and sets error, e.g. "127.0.0.1:9273: Address already in use".
-    // Control thread (or startup).
-    static std::optional<http_listener> open(std::string_view listen, std::string& error);
-    static std::optional<http_listener> open(std::string_view listen, std::string& error,
-                                             const options& opts);
+    // On failure the error names the address and the reason, e.g. "127.0.0.1:9273: Address
+    // already in use". Control thread (or startup).
+    static result<http_listener> open(std::string_view listen);
+    static result<http_listener> open(std::string_view listen, const options& opts);
 
     http_listener(http_listener&& other) noexcept;
     http_listener& operator=(http_listener&& other) noexcept;

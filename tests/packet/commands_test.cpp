@@ -55,9 +55,11 @@ struct listing_result {
 };
 
 dataplane::runtime::flows_listed into(std::optional<listing_result>& r) {
-    return [&r](const std::string& error, const std::vector<dataplane::runtime::listed_flow>& f,
-                bool truncated) {
-        r = listing_result{error, f, truncated};
+    return [&r](const sluice::result<dataplane::runtime::flow_list>& listed) {
+        if (listed)
+            r = listing_result{"", listed->flows, listed->truncated};
+        else
+            r = listing_result{listed.message(), {}, false};
     };
 }
 

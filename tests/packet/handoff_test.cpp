@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "dataplane/worker.hpp"
 #include "packet/harness.hpp"
 
@@ -93,8 +94,9 @@ std::string config_with(std::initializer_list<const char*> vips) {
 const std::string full_text = config_with({http_vip, alt_vip, last_vip});
 
 void reload(const std::string& text) {
-    std::string why = h.rt->reload(load_test_config(text, "handoff.toml"));
-    REQUIRE_MESSAGE(why.empty(), why);
+    const auto reloaded =
+        h.rt->control().reload(load_test_config(text, "handoff.toml"), monotonic_ns());
+    REQUIRE_MESSAGE(reloaded.ok(), reloaded.message());
 }
 
 uint64_t counter_of(unsigned w, drop_reason r) {
@@ -162,7 +164,9 @@ uint16_t reload_in_rx(uint16_t, uint16_t, rte_mbuf**, uint16_t n, uint16_t, void
     if (mid_pass.armed) {
         mid_pass.armed = false;
         mid_pass.fired = true;
-        mid_pass.error = h.rt->reload(load_test_config(mid_pass.text, "mid-pass.toml"));
+        const auto reloaded = h.rt->control().reload(
+            load_test_config(mid_pass.text, "mid-pass.toml"), monotonic_ns());
+        mid_pass.error = reloaded.ok() ? "" : reloaded.message();
     }
     return n;
 }

@@ -69,9 +69,8 @@ TEST_CASE("a late answer is written when given, and the client's next request wa
     // Property: answers go out in request order; the second request is not even read before
     // the first one's late answer is written.
     const std::string path = socket_path();
-    std::string error;
-    auto server = api_server::open(path, error);
-    REQUIRE(server.has_value());
+    auto server = api_server::open(path);
+    REQUIRE(server.ok());
     deferring d;
     const auto handle = d.handler();
     int fd = connect_to(path);
@@ -90,9 +89,8 @@ TEST_CASE("a late answer is written when given, and the client's next request wa
 TEST_CASE("a late answer for a client that left is dropped; others are still served") {
     // Property: the reply finds no client and changes nothing; a new client gets its answer.
     const std::string path = socket_path();
-    std::string error;
-    auto server = api_server::open(path, error);
-    REQUIRE(server.has_value());
+    auto server = api_server::open(path);
+    REQUIRE(server.ok());
     deferring d;
     const auto handle = d.handler();
     int gone = connect_to(path);
@@ -113,11 +111,10 @@ TEST_CASE("a late answer for a client that left is dropped; others are still ser
 TEST_CASE("a late answer after the server is gone does nothing") {
     // Property: the reply function outlives the server safely (it holds no pointer to it).
     const std::string path = socket_path();
-    std::string error;
     std::optional<api_server::reply> late;
     {
-        auto server = api_server::open(path, error);
-        REQUIRE(server.has_value());
+        auto server = api_server::open(path);
+        REQUIRE(server.ok());
         deferring d;
         const auto handle = d.handler();
         int fd = connect_to(path);

@@ -369,9 +369,8 @@ std::string body_of(const std::string& answer) {
 }
 
 http_listener open_loopback(const http_listener::options& opts = {}) {
-    std::string error;
-    std::optional<http_listener> l = http_listener::open("127.0.0.1:0", error, opts);
-    REQUIRE_MESSAGE(l.has_value(), error);
+    auto l = http_listener::open("127.0.0.1:0", opts);
+    REQUIRE_MESSAGE(l.ok(), l.message());
     REQUIRE(l->port() != 0);
     return std::move(*l);
 }
@@ -806,9 +805,9 @@ TEST_CASE("an address in use gives an error naming the address and the reason") 
     // Property: a second listener on a bound port fails with "ADDR:PORT: Address already in use".
     http_listener first = open_loopback();
     const std::string address = "127.0.0.1:" + std::to_string(first.port());
-    std::string error;
-    CHECK(!http_listener::open(address, error).has_value());
-    CHECK(error == address + ": Address already in use");
+    const auto refused = http_listener::open(address);
+    REQUIRE(!refused.ok());
+    CHECK(refused.message() == address + ": Address already in use");
 }
 
 TEST_CASE("malformed listen addresses are refused with the address in the error") {
@@ -817,18 +816,17 @@ TEST_CASE("malformed listen addresses are refused with the address in the error"
          {"localhost:9273", "127.0.0.1", "::1:9273", "[::1]9273", "[::1]:", "127.0.0.1:70000",
           "127.0.0.1:-1", "127.0.0.1:80x", "", ":9273", "[127.0.0.1]:80", "1.2.3.4.5:80"}) {
         CAPTURE(bad);
-        std::string error;
-        CHECK(!http_listener::open(bad, error).has_value());
-        CHECK(error.starts_with(std::string(bad) + ": "));
+        const auto refused = http_listener::open(bad);
+        REQUIRE(!refused.ok());
+        CHECK(refused.message().starts_with(std::string(bad) + ": "));
     }
 }
 
 TEST_CASE("IPv6 loopback works when the host has it") {
     // Property: "[::1]:0" binds and serves like IPv4; skipped if ::1 is not configured.
-    std::string error;
-    std::optional<http_listener> l = http_listener::open("[::1]:0", error);
+    auto l = http_listener::open("[::1]:0");
     if (!l) {
-        MESSAGE("no IPv6 loopback here: " << error);
+        MESSAGE("no IPv6 loopback here: " << l.message());
         return;
     }
     CHECK(l->port() != 0);
@@ -858,9 +856,9 @@ TEST_CASE(
     "a moved listener keeps serving; the moved-from one is inert; destruction frees the port") {
     // Property: moving transfers the socket and its connections; after destruction the same
     // address can be bound again.
-    std::string error;
-    std::optional<http_listener> opened = http_listener::open("127.0.0.1:0", error);
-    REQUIRE(opened.has_value());
+    auto first = http_listener::open("127.0.0.1:0");
+    REQUIRE(first.ok());
+    std::optional<http_listener> opened(std::move(*first));
     const uint16_t port = opened->port();
     client pending(port);
     opened->poll([] { return std::string(); });
@@ -877,6 +875,6 @@ TEST_CASE(
     opened.reset();
     { http_listener gone = std::move(moved); }
     const std::string address = "127.0.0.1:" + std::to_string(port);
-    std::optional<http_listener> again = http_listener::open(address, error);
-    CHECK_MESSAGE(again.has_value(), error);
+    const auto again = http_listener::open(address);
+    CHECK_MESSAGE(again.ok(), again.message());
 }

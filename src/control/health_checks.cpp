@@ -1,4 +1,4 @@
-#include "dataplane/health_checks.hpp"
+#include "control/health_checks.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,7 +6,7 @@
 #include "common/log.hpp"
 #include "config/describe.hpp"
 
-namespace sluice::dataplane {
+namespace sluice::control {
 
 namespace {
 
@@ -52,9 +52,9 @@ void health_checks::set_targets(const config::config& cfg, const model::snapshot
     names_ = std::move(names);
 }
 
-control::backend_health health_checks::lookup(uint32_t id, const config::vip_config& vip,
-                                              uint64_t now_ns) const {
-    control::backend_health h;
+backend_health health_checks::lookup(uint32_t id, const config::vip_config& vip,
+                                     uint64_t now_ns) const {
+    backend_health h;
     if (names_.contains(id)) {
         h.up = monitor_->is_up(id);
     } else {  // not watched yet (a new backend): its configured initial state
@@ -70,18 +70,14 @@ control::backend_health health_checks::lookup(uint32_t id, const config::vip_con
     return h;
 }
 
-health_checks::actions health_checks::poll(uint64_t now_ns,
-                                           std::span<const conn_counts* const> workers) {
+health_checks::actions health_checks::poll(uint64_t now_ns, const connect_reader& connects) {
     actions out;
     // Passive detection: the workers' connect outcomes since the last pass. Within one pass the
     // order is unknown; failures are applied first, so a success still ends the run.
     for (auto& [id, name] : names_) {
         if (!name.passive) continue;
-        uint64_t ok = 0, failed = 0;
-        for (const conn_counts* w : workers) {
-            ok += w->at(id).connects_ok.load(std::memory_order_relaxed);
-            failed += w->at(id).connects_failed.load(std::memory_order_relaxed);
-        }
+        const connect_outcomes now = connects(id);
+        const uint64_t ok = now.ok, failed = now.failed;
         auto [seen, fresh] = connects_seen_.try_emplace(id, ok, failed);
         if (fresh) continue;
         for (uint64_t i = seen->second.second; i < failed; ++i)
@@ -125,4 +121,4 @@ health_checks::actions health_checks::poll(uint64_t now_ns,
     return out;
 }
 
-}  // namespace sluice::dataplane
+}  // namespace sluice::control

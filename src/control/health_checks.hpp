@@ -3,25 +3,24 @@
 // the data plane's namespace, source ports above the full-NAT range), the rise/fall monitor fed
 // by probes and by the workers' passive connect reports, and what follows from a state change —
 // a new snapshot (down backends get no new flows, slow start ramps weights), resets of a down
-// backend's flows (on_down = "reset"), one log line per transition.
-// Control thread only.
+// backend's flows (on_down = "reset"), one log line per transition. The control plane consumes
+// it through health_watch. Control thread only.
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "control/health_watch.hpp"
 #include "control/snapshot_builder.hpp"
-#include "dataplane/conn_counts.hpp"
 #include "health/health_monitor.hpp"
 #include "health/probe_engine.hpp"
 #include "sluice/config.hpp"
 
-namespace sluice::dataplane {
+namespace sluice::control {
 
-class health_checks {
+class health_checks final : public health_watch {
 public:
     // No probe runs until set_targets() names something to probe. Throws std::system_error when
     // the probe engine cannot be set up.
@@ -29,20 +28,18 @@ public:
 
     // The backends of `s` (built from `cfg`) to watch: at start and after every publication
     // that changed the configuration. State of ids that stay is kept.
-    void set_targets(const config::config& cfg, const model::snapshot& s, uint64_t now_ns);
+    void set_targets(const config::config& cfg, const model::snapshot& s, uint64_t now_ns) override;
 
     // What the snapshot builder should assume for backend `id` of VIP `vip`.
-    control::backend_health lookup(uint32_t id, const config::vip_config& vip,
-                                   uint64_t now_ns) const;
+    backend_health lookup(uint32_t id, const config::vip_config& vip,
+                          uint64_t now_ns) const override;
 
-    struct actions {
-        bool republish = false;           // health or a slow-start ramp changed weights
-        std::vector<uint32_t> reset_ids;  // backends gone down with on_down = "reset"
-    };
     // Runs due probes, collects results and the workers' connect reports. Never blocks.
-    actions poll(uint64_t now_ns, std::span<const conn_counts* const> workers);
+    actions poll(uint64_t now_ns, const connect_reader& connects) override;
 
-    std::optional<health::target_status> status(uint32_t id) const { return monitor_->status(id); }
+    std::optional<health::target_status> status(uint32_t id) const override {
+        return monitor_->status(id);
+    }
 
 private:
     struct backend_name {
@@ -59,4 +56,4 @@ private:
     uint64_t last_ramp_publish_ns_ = 0;
 };
 
-}  // namespace sluice::dataplane
+}  // namespace sluice::control
