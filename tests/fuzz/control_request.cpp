@@ -89,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             answer_one(api, line);
         }
     }
+    fuzz::quiesce_workers();
     fuzz::stop_runtime();
     return 0;
 }

@@ -252,6 +252,13 @@ unsigned held_by_syn_proxy() {
     return held;
 }
 
+// What an input did, for whoever writes seeds (SLUICE_FUZZ_VERBOSE): the counters that moved.
+void print_counters(unsigned held) {
+    for (const auto& [name, value] : rt().stats())
+        if (value != 0) fprintf(stderr, "  %s %llu\n", name.c_str(), (unsigned long long)value);
+    fprintf(stderr, "  (held by the SYN proxy: %u)\n", held);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -270,7 +277,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     session s;
     run_records(s, in);
     // The known bug: shutdown frees the SYN proxy's state, not the client segments it holds.
+    quiesce_workers();
     const unsigned held = held_by_syn_proxy();
+    if (std::getenv("SLUICE_FUZZ_VERBOSE")) print_counters(held);
     stop_runtime();
     const unsigned in_use = frames_in_use();
     if (in_use != held) {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/log.hpp"
 #include "sluice/config.hpp"
 #include "unit/frame_builder.hpp"
 
@@ -105,6 +106,9 @@ capacity = 1024
 }
 
 void init_process(const char* program) {
+    // A runtime per input logs its ports and neighbours each time: only problems, unless asked.
+    const bool verbose = std::getenv("SLUICE_FUZZ_VERBOSE") != nullptr;
+    log::set_min_level(verbose ? log::level::info : log::level::error);
     std::vector<std::string> eal = {program,
                                     "--no-huge",
                                     "-m",
@@ -141,6 +145,12 @@ dataplane::runtime& start_runtime(const std::string& config_text) {
     state.runtime = std::make_unique<dataplane::runtime>(std::move(cfg));
     state.runtime->start();
     return *state.runtime;
+}
+
+void quiesce_workers() {
+    free_ring_contents();
+    for (unsigned w = 0; w < state.workers; ++w) state.runtime->worker_at(w).poll_once();
+    free_ring_contents();
 }
 
 void stop_runtime() {

@@ -26,15 +26,22 @@ inline constexpr unsigned max_workers = 2;
 std::string fuzz_config(unsigned workers, bool syn_proxy);
 
 // EAL (--no-huge, one lcore, no PCI, no telemetry), the RX/TX rings of both ports and the frame
-// pool; `program` names the EAL file prefix. Exits the process with a message on failure (a fuzz
-// target cannot run without it). Call once, from LLVMFuzzerInitialize.
+// pool; `program` names the EAL file prefix. Sluice logs errors only (SLUICE_FUZZ_VERBOSE set in
+// the environment: everything, and frame_path prints the runtime's counters after each input).
+// Exits the process with a message on failure (a fuzz target cannot run without it). Call once,
+// from LLVMFuzzerInitialize.
 void init_process(const char* program);
 
 // Creates the two ring ports with as many queues as the configuration's workers and a runtime
 // from `config_text` (exception interfaces off), started. Throws what runtime::start throws.
 dataplane::runtime& start_runtime(const std::string& config_text);
+// Frees what is left on every RX/TX ring and polls every worker once, so each reports
+// quiescence on the current snapshot. Needed before stop_runtime after anything that published a
+// snapshot (a weight change, a reload): workers driven inline never go RCU-offline as the
+// daemon's lcores do when they stop, so the shutdown would wait for them forever.
+void quiesce_workers();
 // Frees what is left on every RX/TX ring, shuts the runtime down, deletes it and removes the
-// ring ports so the next start_runtime can create them again.
+// ring ports so the next start_runtime can create them again. After quiesce_workers.
 void stop_runtime();
 dataplane::runtime& rt();
 unsigned workers();
