@@ -11,6 +11,8 @@ fi
 packages=(
     # build
     meson ninja-build pkg-config cmake g++ clang-format
+    # fuzz targets and clang builds (scripts/fuzz.sh): clang 14 and its libFuzzer/sanitizer runtimes
+    clang-14 libclang-rt-14-dev
     # libraries
     libdpdk-dev libhyperscan-dev libjemalloc-dev libtomlplusplus-dev doctest-dev
     nlohmann-json3-dev libcli11-dev libfmt-dev libbsd-dev libnuma-dev libpcap-dev libbenchmark-dev

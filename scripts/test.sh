@@ -2,8 +2,10 @@
 # Sluice's full test run, as root on a fresh Debian 12 box (this is what CI runs):
 #   1. install the dependencies (scripts/install-deps.sh), check the C++ sources' format,
 #   2. sanitizer build (ASan + UBSan) running the unit and packet suites,
-#   3. the regular build running every suite: unit, packet and e2e (namespace lab, needs root).
-# The last thing printed is meson's summary of run 3; any failure exits non-zero.
+#   3. the regular build (with every header compiled on its own: tests/headers),
+#   4. the fuzz targets, 30 s each (scripts/fuzz.sh: clang 14, libFuzzer, its own build-fuzz),
+#   5. every suite on the regular build: unit, packet and e2e (namespace lab, needs root).
+# The last thing printed is meson's summary of run 5; any failure exits non-zero.
 # SLUICE_BUILD_DIR / SLUICE_ASAN_BUILD_DIR override the build directories (default build, build-asan).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,16 +50,20 @@ fi
 echo "${#sources[@]} files formatted"
 
 step "sanitizer build ($ASAN_DIR: address,undefined) — unit and packet suites"
-setup_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
+# The header check runs once, in the regular build below.
+setup_build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false -Dheader_check=false
 ninja -C "$ASAN_DIR"
 # UBSan only reports and carries on unless told to halt: make undefined behaviour fail the test.
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     meson test -C "$ASAN_DIR" --print-errorlogs --suite unit --suite packet
 
-step "build ($BUILD_DIR)"
+step "build ($BUILD_DIR, every header on its own included)"
 setup_build "$BUILD_DIR"
 ninja -C "$BUILD_DIR"
+
+step "fuzz targets (scripts/fuzz.sh 30: clang 14, libFuzzer + ASan + UBSan)"
+./scripts/fuzz.sh 30
 
 step "all suites: unit, packet, e2e"
 meson test -C "$BUILD_DIR" --print-errorlogs

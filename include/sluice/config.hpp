@@ -149,16 +149,20 @@ struct backend_config {
     health_check_config health;    // the VIP's [vip.health] with this backend's overrides
 };
 
+// The Maglev lookup table's size when a VIP names none (a prime). A constant of its own so that
+// compile-time checks can read it (clang cannot evaluate vip_config{} in a constant expression).
+inline constexpr uint32_t default_maglev_table_size = 65537;
+
 struct vip_config {
     std::string name;  // defaults to "ADDR:PORT/PROTO"
     ip_address address;
     uint16_t port = 0;
     l4_protocol protocol = l4_protocol::tcp;
     scheduler_kind scheduler = scheduler_kind::rr;
-    hash_key hash = hash_key::src_ip;    // maglev only
-    uint32_t maglev_table_size = 65537;  // maglev only; a prime
-    uint64_t hash_seed = 0;              // maglev only; same seed + same backends = same table
-    health_config health;                // [vip.health]; backends carry their effective probe
+    hash_key hash = hash_key::src_ip;                        // maglev only
+    uint32_t maglev_table_size = default_maglev_table_size;  // maglev only; a prime
+    uint64_t hash_seed = 0;  // maglev only; same seed + same backends = same table
+    health_config health;    // [vip.health]; backends carry their effective probe
     std::vector<backend_config> backends;
     vip_limits_config limits;                // [vip.limits]
     std::vector<payload_rule_config> rules;  // [[vip.rule]], in priority order

@@ -18,7 +18,9 @@ namespace sluice::config::detail {
 namespace {
 
 constexpr uint64_t max_duration_ms = 3600 * 1000;  // 1 h: a longer interval is no health check
-constexpr uint32_t default_timeout_ms = health_check_config{}.timeout_ms;
+// const, not constexpr: health_check_config has std::string members, which clang 14's
+// libstdc++ 12 cannot build in a constant expression.
+const uint32_t default_timeout_ms = health_check_config{}.timeout_ms;
 constexpr int64_t max_rise_fall = 100;
 constexpr int64_t max_passive_failures = 1000;
 constexpr size_t max_http_path = 1024;

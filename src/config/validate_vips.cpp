@@ -11,7 +11,7 @@ namespace sluice::config::detail {
 
 namespace {
 
-constexpr uint64_t default_maglev_table = vip_config{}.maglev_table_size;
+constexpr uint64_t default_maglev_table = default_maglev_table_size;
 static_assert(is_prime(default_maglev_table));
 
 // The port address equal to `address`, if the LB owns it.

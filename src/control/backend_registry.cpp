@@ -27,7 +27,11 @@ uint32_t backend_registry::acquire(const backend_identity& who) {
 }
 
 void backend_registry::retain_only(const std::vector<uint32_t>& live) {
-    for (const auto& [who, id] : ids_) {
+    for (const auto& entry : ids_) {
+        // Named members, not a structured binding: C++20 lambdas may capture bindings, clang 14
+        // does not implement it yet.
+        const backend_identity& who = entry.first;
+        const uint32_t id = entry.second;
         bool alive = std::find(live.begin(), live.end(), id) != live.end();
         bool already = std::find_if(retired_.begin(), retired_.end(), [&](const auto& x) {
                            return !(x < who) && !(who < x);

@@ -166,6 +166,18 @@ std::string http_answer(std::string_view request_head, const std::function<std::
     return answer("404 Not Found", text_plain, "", "not found; try /metrics\n", !head);
 }
 
+request_outcome parse_request(std::string_view received, size_t max_request_bytes,
+                              const std::function<std::string()>& body) {
+    const size_t end = head_end(received);
+    if (end != std::string_view::npos && end <= max_request_bytes) {
+        const std::string_view head = received.substr(0, end);
+        return {request_outcome::kind::answer, http_answer(head, body),
+                may_send_more(head, received.size())};
+    }
+    if (received.size() > max_request_bytes) return {request_outcome::kind::too_large, {}, false};
+    return {request_outcome::kind::incomplete, {}, false};
+}
+
 result<http_listener> http_listener::open(std::string_view listen) {
     return open(listen, options{});
 }
@@ -276,17 +288,16 @@ bool http_listener::read_request(connection& c, const std::function<std::string(
         if (n < 0) return would_block(errno) || errno == EINTR;
         if (n == 0) return false;  // closed before a full head
         c.in.append(buffer, size_t(n));
-        const size_t end = head_end(c.in);
-        if (end != std::string::npos && end <= opts_.max_request_bytes) {
-            const std::string_view head = std::string_view(c.in).substr(0, end);
-            c.out = http_answer(head, body);
-            c.linger = may_send_more(head, c.in.size());
+        request_outcome r = parse_request(c.in, opts_.max_request_bytes, body);
+        if (r.what == request_outcome::kind::too_large) return false;
+        if (r.what == request_outcome::kind::answer) {
+            c.out = std::move(r.answer);
+            c.linger = r.linger;
             c.in = std::string();
             c.state = phase::writing;
             c.deadline = now + opts_.response_timeout;
             return write_answer(c, now);
         }
-        if (c.in.size() > opts_.max_request_bytes) return false;
     }
 }
 

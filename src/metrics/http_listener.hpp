@@ -92,4 +92,20 @@ private:
 // the empty line). Exposed for tests; any thread.
 std::string http_answer(std::string_view request_head, const std::function<std::string()>& body);
 
+// What the bytes a client sent so far call for, the listener's whole request parsing as a pure
+// function (the listener applies it to a connection's input after every read; the fuzz target
+// tests/fuzz/http_request.cpp drives it directly). Any thread.
+struct request_outcome {
+    enum class kind {
+        incomplete,  // no complete head yet: read more
+        too_large,   // no complete head within max_request_bytes: close without an answer
+        answer,      // `answer` is the full response
+    };
+    kind what;
+    std::string answer;
+    bool linger;  // the client may still send (a body, a pipelined request): drain before close
+};
+request_outcome parse_request(std::string_view received, size_t max_request_bytes,
+                              const std::function<std::string()>& body);
+
 }  // namespace sluice::metrics

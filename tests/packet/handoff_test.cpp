@@ -180,8 +180,11 @@ TEST_CASE("local_port_plan::owner names the worker whose range holds the port, n
         {1024, 60999, 2}, {1024, 1030, 3}, {5000, 5000, 1}, {1024, 65535, 16}};
     for (auto [min, max, workers] : plans) {
         auto plan = dataplane::local_port_plan::make(uint16_t(min), uint16_t(max), workers);
-        CAPTURE(min);
-        CAPTURE(workers);
+        // CAPTURE's lambda cannot take a structured binding under clang 14: named copies.
+        const int first_port = min;
+        const unsigned worker_count = workers;
+        CAPTURE(first_port);
+        CAPTURE(worker_count);
         CHECK(plan.owner(uint16_t(min - 1)) == workers);
         for (unsigned w = 0; w < workers; ++w) {
             CHECK(plan.owner(plan.first(w)) == w);

@@ -66,7 +66,6 @@ protocol = "tcp"
 
 constexpr uint16_t vip_port = 80;
 constexpr uint16_t mss_port = 81;
-constexpr uint32_t held_cap = 3;  // syn_proxy_max_held above
 
 // The client's handshake through the cookie up to the LB's SYN towards the backend.
 struct pending_connection {

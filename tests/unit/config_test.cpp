@@ -360,7 +360,8 @@ TEST_CASE("every scheduler and hash key spelling maps to its enum value") {
         {"maglev", scheduler_kind::maglev},
     };
     for (const auto& [name, kind] : schedulers) {
-        CAPTURE(name);
+        const std::string_view spelling = name;  // CAPTURE's lambda: clang 14 cannot take a binding
+        CAPTURE(spelling);
         CHECK(loaded(with_vip({"scheduler = '" + std::string(name) + "'"})).vips[0].scheduler ==
               kind);
     }
@@ -370,7 +371,8 @@ TEST_CASE("every scheduler and hash key spelling maps to its enum value") {
         {"5-tuple", hash_key::five_tuple},
     };
     for (const auto& [name, key] : keys) {
-        CAPTURE(name);
+        const std::string_view spelling = name;
+        CAPTURE(spelling);
         CHECK(loaded(with_vip({"scheduler = 'maglev'", "hash = '" + std::string(name) + "'"}))
                   .vips[0]
                   .hash == key);

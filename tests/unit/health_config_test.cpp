@@ -136,7 +136,8 @@ TEST_CASE("durations take ms, s and m with decimals, or a plain number of second
         {"3", 3000},        {"1.25", 1250},  {"3600", 3600000}, {"'007s'", 7000},
     };
     for (const auto& [text, ms] : cases) {
-        CAPTURE(text);
+        const std::string_view value = text;  // CAPTURE's lambda: clang 14 cannot take a binding
+        CAPTURE(value);
         CHECK(vip_health({"interval = " + std::string(text)}).check.interval_ms == ms);
     }
     CHECK(vip_health({"slow_start = '0s'"}).slow_start_ms == 0);

@@ -408,7 +408,8 @@ TEST_CASE("counters and only counters end in _total") {
     const exposition e = parse_strict(format_prometheus(sample_view()));
     REQUIRE(!e.type.empty());
     for (const auto& [name, type] : e.type) {
-        CAPTURE(name);
+        const std::string& family = name;  // CAPTURE's lambda: clang 14 cannot take a binding
+        CAPTURE(family);
         CHECK((type == "counter") == name.ends_with("_total"));
         CHECK(name.starts_with("sluice_"));
     }
