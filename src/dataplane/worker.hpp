@@ -121,7 +121,7 @@ public:
     worker_counters counters;
     // Client segments the SYN proxy holds now, for pending backend handshakes. Its own lcore, or
     // any thread once the workers stopped (the fuzz target's mbuf accounting).
-    uint32_t proxy_held() const { return held_total_; }
+    uint32_t proxy_held() const { return proxy_.held_total(); }
     const worker_setup& setup() const { return setup_; }
     flow::flow_table& flows() { return *flows_; }
 

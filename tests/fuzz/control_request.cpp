@@ -16,8 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "control/control_api.hpp"
 #include "control/request_lines.hpp"
-#include "dataplane/control_api.hpp"
+#include "dataplane/runtime_view.hpp"
 #include "fuzz/fuzz_runtime.hpp"
 #include "sluice/control_protocol.hpp"
 
@@ -34,7 +35,7 @@ std::string config_path;
     abort();
 }
 
-void answer_one(dataplane::control_api& api, std::string_view line) {
+void answer_one(control::control_api& api, std::string_view line) {
     std::optional<std::string> answer;
     unsigned answers = 0;
     api.handle_async(line, [&](std::string response) {
@@ -70,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dataplane::runtime& rt = fuzz::start_runtime(fuzz::fuzz_config(2, true));
     fuzz::resolve_neighbors();
     {
-        dataplane::control_api api(rt, config_path);
+        dataplane::runtime_view view(rt);
+        control::control_api api(rt.control(), view, config_path);
         control::request_lines lines(control_protocol::max_request_bytes);
         std::string_view input(reinterpret_cast<const char*>(data), size);
         std::string line;
