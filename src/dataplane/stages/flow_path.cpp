@@ -115,7 +115,9 @@ flow_entry* worker::open_flow(const snapshot& s, rte_mbuf* m, bool pure_syn) {
     if (tcp) {
         const model::vip_entry& vip = s.vip(meta.vip);
         if (vip.protect.syn_proxy != config::syn_proxy_mode::off && proxy_.enabled()) {
-            if (pure_syn && proxy_.engaged(vip, guard_of(vip), now_tick_, all_conns_)) {
+            // "on" needs no guard: only "auto" decides per tick (syn_proxy::engaged).
+            if (pure_syn && (vip.protect.syn_proxy == config::syn_proxy_mode::on ||
+                             proxy_.engaged(vip, guard_of(vip), now_tick_, all_conns_))) {
                 answer_syn(s, m);
                 return nullptr;
             }
