@@ -77,7 +77,7 @@ size_t bench_runtime::flows_in_table() const {
 uint64_t bench_runtime::active_flows(size_t vip) const {
     uint64_t n = 0;
     for (const auto& b : runtime_->current_snapshot().vips[vip].backends)
-        n += runtime_->connections(b.id).active;
+        n += runtime_->readings().connections(b.id).active;
     return n;
 }
 

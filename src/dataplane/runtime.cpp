@@ -185,7 +185,7 @@ void runtime::start() {
         workers_[a]->from_control = make_ring("from_ctl_" + std::to_string(a));
         workers_[a]->to_kernel = make_ring("to_kernel_" + std::to_string(a));
         exception_.add_worker(workers_[a]->to_control, workers_[a]->to_kernel);
-        commands_.add_worker(a, workers_[a]->commands, workers_[a]->completions);
+        requests_.add_worker(a);
     }
     ensure_proxy_state(*snapshot_.load());
     started_ = true;
@@ -241,7 +241,7 @@ void runtime::publish(std::unique_ptr<model::snapshot> next, const config::confi
 }
 
 uint64_t runtime::open_flows(uint32_t id) const {
-    const conn_totals t = connections(id);
+    const conn_totals t = readings_.connections(id);
     return uint64_t(t.active) + t.inactive;
 }
 
@@ -255,17 +255,11 @@ control::connect_outcomes runtime::connects(uint32_t id) const {
 }
 
 bool runtime::ids_quiescent() const {
-    return retired_.empty() && commands_outstanding() == 0;
+    return retired_.empty() && requests_.outstanding() == 0;
 }
 
 control::guard_setup runtime::guard_setup() const {
     return {unsigned(cfg_.dataplane.worker_cpus.size()), rte_get_tsc_hz()};
-}
-
-backend_values runtime::traffic(uint32_t id) const {
-    backend_values t;
-    for (const conn_counts* w : conn_views_) t += w->traffic_of(id);
-    return t;
 }
 
 void runtime::watch_syn_proxy(uint64_t now_ns) {
@@ -290,15 +284,36 @@ void runtime::watch_syn_proxy(uint64_t now_ns) {
     }
 }
 
-void runtime::sample_rates(uint64_t now_ns) {
-    const uint64_t elapsed = now_ns - last_rate_ns_;
-    if (elapsed < 1000000000ull) return;
-    last_rate_ns_ = now_ns;
-    for (uint32_t id : snapshot_.load()->backend_ids()) {
-        uint64_t total = traffic(id)[backend_counter::connections_total];
-        rate_[id] = double(total - rate_prev_[id]) * 1e9 / double(elapsed);
-        rate_prev_[id] = total;
+void runtime::reset_flows(const std::vector<uint32_t>& ids, model::reset_cause why) {
+    requests_.reset_flows(ids, why, snapshot_.load()->generation);
+}
+
+void runtime::ensure_proxy_state(const model::snapshot& s) {
+    if (!s.uses_syn_proxy() || !proxy_memory_.empty()) return;
+    // Once, the first time a VIP proxies: one proxy_state per flow-table entry per worker, sent
+    // past the backlog before the snapshot that needs it is published: a worker takes its
+    // commands right after loading a snapshot, so it has the table before its first packet.
+    for (unsigned w = 0; w < workers_.size(); ++w) {
+        const size_t bytes = sizeof(proxy_state) * workers_[w]->flows().capacity();
+        void* mem = rte_zmalloc("sluice_proxy", bytes, RTE_CACHE_LINE_SIZE);
+        if (!mem) throw std::runtime_error("cannot allocate SYN proxy state");
+        proxy_memory_.push_back(mem);
+        requests_.attach_proxy_state(w, static_cast<proxy_state*>(mem));
     }
+    SLUICE_LOG_INFO(
+        "syn proxy: state for %u flows per worker (%zu bytes each), at most %u "
+        "held client segments per worker",
+        workers_.empty() ? 0 : workers_[0]->flows().capacity(), sizeof(proxy_state),
+        workers_.empty() ? 0 : workers_[0]->setup().proxy_max_held);
+}
+
+void runtime::stop_workers() {
+    if (launched_) {
+        requests_.send_stop();
+        rte_eal_mp_wait_lcore();
+    }
+    launched_ = false;
+    requests_.abandon();  // whatever the workers still worked on comes back now and is freed
 }
 
 void runtime::launch_workers() {
@@ -333,9 +348,9 @@ void runtime::control_poll() {
                             route::neighbor_status_name(from), route::neighbor_status_name(to));
         });
     reclaim_snapshots(false);
-    collect_commands();
+    requests_.collect();
     control_->poll(now);  // drain deadlines, health, finished removals, id reuse
-    sample_rates(now);
+    readings_.sample_rates(now);
     watch_syn_proxy(now);
 }
 
@@ -376,7 +391,7 @@ void runtime::shutdown() {
     if (!started_) return;
     started_ = false;
     stop_workers();
-    commands_.clear();
+    requests_.clear();
     for (const auto& p : ports_) {
         rte_eth_dev_stop(p.dpdk_port);
         rte_eth_dev_close(p.dpdk_port);

@@ -5,8 +5,8 @@
 // control plane (control/control_plane.hpp), which the runtime owns and serves as its
 // dataplane_sink.
 // Created and driven by the main (control) lcore; workers run on their own lcores.
-// Implemented in runtime.cpp, neighbor_frames.cpp (ARP) and stats.cpp; the exception rings'
-// intake is exception_path.hpp.
+// Implemented in runtime.cpp and neighbor_frames.cpp (ARP); its read side is readings.hpp, its
+// requests to the workers worker_requests.hpp, the exception rings' intake exception_path.hpp.
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -25,12 +25,13 @@
 #include "control/dataplane_sink.hpp"
 #include "control/dataplane_view.hpp"
 #include "control/snapshot_builder.hpp"
-#include "dataplane/command_channel.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/exception_path.hpp"
 #include "dataplane/kernel_path.hpp"
+#include "dataplane/readings.hpp"
 #include "dataplane/worker.hpp"
+#include "dataplane/worker_requests.hpp"
 #include "metrics/metrics_view.hpp"
 #include "route/neighbor_resolver.hpp"
 #include "route/neighbor_table.hpp"
@@ -66,29 +67,11 @@ public:
     control::connect_outcomes connects(uint32_t id) const override;
     bool ids_quiescent() const override;
 
-    // Copies of up to `limit` flows of the backend ids `ids` (all flows when empty) from every
-    // worker, for show flows: a list command to each worker, which copies in slices between
-    // bursts. `done` gets the flows from a later control pass, or an error: at once when
-    // another listing is running, later when the workers did not answer within `max_wait_ms`.
-    // Control thread.
-    using listed_flow = control::dataplane_view::listed_flow;
-    using flow_list = control::dataplane_view::flow_list;
-    using flows_listed = control::dataplane_view::flows_listed;
-    void list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done,
-                    unsigned max_wait_ms = 2000);
-    // Commands sent to workers and not yet completed (resets, listings). Control thread.
-    unsigned commands_outstanding() const;
-    // Takes the workers' completed commands (part of control_poll; also for a caller waiting on
-    // a listing outside the loop). Control thread.
-    void collect_commands();
-    // Connection and traffic totals of a backend id over all workers. Any thread.
-    conn_totals connections(uint32_t id) const { return sum_connections(conn_views_, id); }
-    // A backend id's traffic counters (sluice/counters.hpp) summed over workers. Any thread.
-    backend_values traffic(uint32_t id) const;
-    // New connections per second of a backend id, measured over the last full second.
-    double connection_rate(uint32_t id) const { return rate_[id]; }
-    // Per-worker counters, for show stats and metrics. Any thread.
-    const worker_counters& worker_stats(unsigned w) const { return workers_[w]->counters; }
+    // Requests to the workers over their command rings: flow listings, outstanding commands,
+    // their completions (also taken by control_poll). Control thread.
+    worker_requests& requests() { return requests_; }
+    // Counters and gauges summed over workers, ports and control (readings.hpp).
+    const dataplane::readings& readings() const { return readings_; }
     // Stops the worker lcores and waits for them; counters stay readable. Idempotent.
     void stop_workers();
     // Stops workers, releases ports, rings, tables and pools. Idempotent.
@@ -96,22 +79,9 @@ public:
 
     bool neighbors_ready() const { return resolver_->pinned_resolved(); }
     std::string unresolved_neighbors() const;
-    // Totals over workers plus control counters, named as in the telemetry and the docs.
-    std::vector<std::pair<std::string, uint64_t>> stats() const;
-    std::string stats_json() const;
-    // A started port's NIC counters and link state (rte_eth_stats, rte_eth_link). Any thread.
-    port_values port_counters(size_t port_index) const;
-    // Everything /metrics exposes, summed now. Control thread.
-    metrics::metrics_view metrics() const;
-    // A protected VIP's refusals, rule matches and source table, summed over workers. Control.
-    metrics::protect_metrics protection_of(const model::vip_entry& vip) const;
-    // Full-NAT source tuples per (port, local address), in use and free, summed over workers.
-    // Reads the pools' relaxed in-use counters; any thread while the runtime is up.
-    std::vector<metrics::local_tuple_metrics> local_tuples() const;
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
     const model::snapshot& current_snapshot() const { return *snapshot_.load(); }
-    control_counters& ctl_counters() { return ctl_; }
     // Replaces where kernel-bound frames go (the TAPs): a test's slow or counting sink. Control.
     void set_kernel_sink(exception_path::kernel_sink sink) {
         exception_.set_kernel_sink(std::move(sink));
@@ -149,30 +119,11 @@ private:
     protect::syn_cookie_secret cookie_secret_ = protect::syn_cookie_secret::random();
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
     // Per worker, per port, per family (IPv4, IPv6): full-NAT source tuples (may be null).
-    using port_tuple_pools =
-        std::array<std::array<std::unique_ptr<flow::tuple_pool>, 2>, max_ports>;
-    std::vector<port_tuple_pools> tuple_pools_;
+    std::vector<port_tuple_pools> tuple_pools_;  // readings.hpp
     void create_tuple_pools(unsigned w, const local_port_plan& plan);
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<conn_counts>> conns_;
     std::vector<const conn_counts*> conn_views_;
-    command_channel commands_;
-    struct flow_listing {
-        uint64_t tag;
-        unsigned waiting;  // workers still copying
-        uint64_t deadline_ns;
-        uint32_t limit;
-        std::vector<std::unique_ptr<worker_command>> parts;  // by worker, once completed
-        flows_listed done;
-    };
-    std::optional<flow_listing> listing_;
-    uint64_t listing_tag_ = 0;
-    void on_completed(unsigned w, std::unique_ptr<worker_command> c);
-    void finish_listing(const result<>& outcome);
-    uint64_t last_rate_ns_ = 0;
-    std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(model::max_backends, 0);
-    std::vector<double> rate_ = std::vector<double>(model::max_backends, 0.0);
-    void sample_rates(uint64_t now_ns);
     // Logs when syn_proxy = "auto" VIPs engage or release (workers decide; control reports).
     void watch_syn_proxy(uint64_t now_ns);
     uint64_t last_proxy_check_ns_ = 0;
@@ -183,6 +134,9 @@ private:
     kernel_path kernel_;
     exception_path exception_{ctl_};  // after ctl_, which it counts in
     std::unique_ptr<control::control_plane> control_;
+    worker_requests requests_{workers_};
+    dataplane::readings readings_{
+        {cfg_, workers_, conn_views_, tuple_pools_, ports_, ctl_, pool_, snapshot_, control_}};
     // Worker count and TSC rate for the VIPs' token buckets (control/protection_builder.hpp).
     control::guard_setup guard_setup() const;
     exception_path::pass_result last_exception_;

@@ -25,7 +25,7 @@ int stats_cmd(const char*, const char*, rte_tel_data* d) {
     std::lock_guard lock(current_mutex);
     rte_tel_data_start_dict(d);
     if (!current) return 0;
-    for (const auto& [key, value] : current->stats())
+    for (const auto& [key, value] : current->readings().stats())
         rte_tel_data_add_dict_u64(d, key.c_str(), value);
     return 0;
 }
@@ -35,20 +35,16 @@ int workers_cmd(const char*, const char*, rte_tel_data* d) {
     std::lock_guard lock(current_mutex);
     rte_tel_data_start_dict(d);
     if (!current) return 0;
-    for (unsigned w = 0; w < current->worker_count(); ++w) {
-        const worker_counters& c = current->worker_stats(w);
+    for (const metrics::worker_metrics& m : current->readings().workers()) {
         rte_tel_data* o = rte_tel_data_alloc();
         if (!o) return -ENOMEM;
         rte_tel_data_start_dict(o);
-        const worker_values values = c.values();
         for (size_t k = 0; k < worker_counter_count; ++k)
             rte_tel_data_add_dict_u64(o, std::string(worker_counter_defs[k].key).c_str(),
-                                      values.v[k]);
-        for (unsigned r = 0; r < drop_reason_count; ++r)
-            rte_tel_data_add_dict_u64(
-                o, ("drop_" + std::string(drop_reason_name(drop_reason(r)))).c_str(),
-                read(c.drops[r]));
-        rte_tel_data_add_dict_container(d, std::to_string(w).c_str(), o, 0);
+                                      m.counters.v[k]);
+        for (const auto& [reason, count] : m.drops)
+            rte_tel_data_add_dict_u64(o, ("drop_" + reason).c_str(), count);
+        rte_tel_data_add_dict_container(d, std::to_string(m.worker).c_str(), o, 0);
     }
     return 0;
 }

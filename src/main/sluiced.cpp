@@ -116,7 +116,7 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
             SLUICE_LOG_INFO("metrics on http://%s/metrics", cfg.metrics.listen.c_str());
         }
     }
-    auto scrape = [rt] { return metrics::format_prometheus(rt->metrics()); };
+    auto scrape = [rt] { return metrics::format_prometheus(rt->readings().metrics()); };
 
     // Control loop: short sleeps keep ARP answers prompt without spinning the control core.
     const uint64_t started = now_ms();
@@ -136,16 +136,16 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         if (metrics_listener) metrics_listener->poll(scrape);
         if (now_ms() - telemetry_ms >= 1000) {
             telemetry_ms = now_ms();
-            dataplane::publish_telemetry_view(rt->metrics());
+            dataplane::publish_telemetry_view(rt->readings().metrics());
         }
         if (dump_requested.exchange(false))
-            fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
+            fprintf(stderr, "sluiced: stats %s\n", rt->readings().stats_json().c_str());
         sleep_us(200);
     }
     SLUICE_LOG_INFO("signal %d: stopping", stop_signal.load());
     dataplane::set_telemetry_runtime(nullptr);
     rt->stop_workers();
-    fprintf(stderr, "sluiced: stats %s\n", rt->stats_json().c_str());
+    fprintf(stderr, "sluiced: stats %s\n", rt->readings().stats_json().c_str());
     delete rt;  // releases ports, rings, tables and pools
     rte_eal_cleanup();
     fprintf(stderr, "sluiced: stopped\n");

@@ -50,12 +50,12 @@ protocol = "udp"
 
 struct listing_result {
     std::string error;
-    std::vector<dataplane::runtime::listed_flow> flows;
+    std::vector<dataplane::worker_requests::listed_flow> flows;
     bool truncated = false;
 };
 
-dataplane::runtime::flows_listed into(std::optional<listing_result>& r) {
-    return [&r](const sluice::result<dataplane::runtime::flow_list>& listed) {
+dataplane::worker_requests::flows_listed into(std::optional<listing_result>& r) {
+    return [&r](const sluice::result<dataplane::worker_requests::flow_list>& listed) {
         if (listed)
             r = listing_result{"", listed->flows, listed->truncated};
         else
@@ -84,11 +84,11 @@ TEST_CASE("a flow listing is answered after the worker's pass, never by a waitin
     resolve_neighbors();
     open_udp_flow(41000);
     std::optional<listing_result> r;
-    h.rt->list_flows({}, 10, into(r));
+    h.rt->requests().list_flows({}, 10, into(r));
     h.rt->control_poll();
     h.rt->control_poll();
     CHECK(!r.has_value());
-    CHECK(h.rt->commands_outstanding() == 1);
+    CHECK(h.rt->requests().outstanding() == 1);
     h.rt->worker_at(0).poll_once();
     h.rt->control_poll();
     REQUIRE(r.has_value());
@@ -97,15 +97,15 @@ TEST_CASE("a flow listing is answered after the worker's pass, never by a waitin
     CHECK(r->flows[0].flow.client.src_port == 41000);
     CHECK(r->flows[0].worker == 0);
     CHECK(!r->truncated);
-    CHECK(h.rt->commands_outstanding() == 0);
+    CHECK(h.rt->requests().outstanding() == 0);
 }
 
 TEST_CASE("a second listing while one runs is refused at once; the first still completes") {
     // Property: only one listing runs at a time; the refusal names the reason and the running
     // listing is not disturbed.
     std::optional<listing_result> first, second;
-    h.rt->list_flows({}, 10, into(first));
-    h.rt->list_flows({}, 10, into(second));
+    h.rt->requests().list_flows({}, 10, into(first));
+    h.rt->requests().list_flows({}, 10, into(second));
     REQUIRE(second.has_value());
     CHECK(second->error.find("still running") != std::string::npos);
     CHECK(!first.has_value());
@@ -118,15 +118,15 @@ TEST_CASE("a listing the workers do not serve in time fails; its late part is fr
     // Property: past max_wait_ms the caller gets an error from a control pass; the worker's
     // late completion is taken and freed (ASan checks the leak), and a new listing works.
     std::optional<listing_result> r;
-    h.rt->list_flows({}, 10, into(r), 0);
+    h.rt->requests().list_flows({}, 10, into(r), 0);
     h.rt->control_poll();
     REQUIRE(r.has_value());
     CHECK(r->error.find("did not answer") != std::string::npos);
-    CHECK(h.rt->commands_outstanding() == 1);  // still with the worker
+    CHECK(h.rt->requests().outstanding() == 1);  // still with the worker
     run_passes();
-    CHECK(h.rt->commands_outstanding() == 0);
+    CHECK(h.rt->requests().outstanding() == 0);
     std::optional<listing_result> again;
-    h.rt->list_flows({}, 10, into(again));
+    h.rt->requests().list_flows({}, 10, into(again));
     run_passes();
     REQUIRE(again.has_value());
     CHECK(again->error.empty());
@@ -138,7 +138,7 @@ TEST_CASE("a listing's limit truncates and says so") {
     open_udp_flow(41001);
     open_udp_flow(41002);
     std::optional<listing_result> r;
-    h.rt->list_flows({}, 2, into(r));
+    h.rt->requests().list_flows({}, 2, into(r));
     run_passes();
     REQUIRE(r.has_value());
     CHECK(r->flows.size() == 2);
@@ -154,11 +154,11 @@ TEST_CASE("a reset command sweeps the backend's flows and is handed back") {
     const uint32_t flows = h.rt->worker_at(0).flows().size();
     REQUIRE(flows == 3);
     h.rt->reset_flows({id}, model::reset_cause::disabled);
-    CHECK(h.rt->commands_outstanding() == 1);
+    CHECK(h.rt->requests().outstanding() == 1);
     run_passes();
     CHECK(dataplane::read(c.flows_reset_disabled) == before + flows);
     CHECK(h.rt->worker_at(0).flows().size() == 0);
-    CHECK(h.rt->commands_outstanding() == 0);
+    CHECK(h.rt->requests().outstanding() == 0);
 }
 
 int main(int argc, char** argv) {

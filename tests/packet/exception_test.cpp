@@ -139,7 +139,7 @@ TEST_CASE("a control pass writes at most kernel_pass_budget frames; the rest wai
     install_sink();
     settle();
     const uint64_t limited = drops(drop_reason::kernel_rate_limited);
-    const uint64_t exhausted = ctl(h.rt->ctl_counters().kernel_budget_exhausted);
+    const uint64_t exhausted = ctl(h.rt->readings().control().kernel_budget_exhausted);
     inject_echoes(150);
     CHECK(drops(drop_reason::kernel_rate_limited) == limited);
     REQUIRE(rte_ring_count(kernel_ring()) == 150);
@@ -154,7 +154,7 @@ TEST_CASE("a control pass writes at most kernel_pass_budget frames; the rest wai
     h.rt->control_poll();
     CHECK(sink.frames - before == 150);
     CHECK(!h.rt->last_exception_pass().kernel_left);
-    CHECK(ctl(h.rt->ctl_counters().kernel_budget_exhausted) == exhausted + 2);
+    CHECK(ctl(h.rt->readings().control().kernel_budget_exhausted) == exhausted + 2);
     CHECK(sink.ports.back() == client);
 }
 
@@ -201,13 +201,13 @@ TEST_CASE("ARP is answered in the first pass even when the kernel ring is full")
           burst - ring_slots);
     CHECK(drops(drop_reason::kernel_ring_full) > ring_full);
 
-    const uint64_t answered = ctl(h.rt->ctl_counters().arp_requests_answered);
+    const uint64_t answered = ctl(h.rt->readings().control().arp_requests_answered);
     inject(client, arp_frame(1, client_mac, v4(198, 18, 0, 2), nullptr, v4(198, 18, 0, 1)));
     h.rt->worker_at(0).poll_once();
     CHECK(drops(drop_reason::exception_ring_full) == arp_ring_full);
     const uint64_t before = sink.frames;
     h.rt->control_poll();
-    CHECK(ctl(h.rt->ctl_counters().arp_requests_answered) == answered + 1);
+    CHECK(ctl(h.rt->readings().control().arp_requests_answered) == answered + 1);
     CHECK(h.rt->last_exception_pass().neighbor_frames == 1);
     CHECK(sink.frames - before == dataplane::kernel_pass_budget.frames);
     h.rt->worker_at(0).poll_once();

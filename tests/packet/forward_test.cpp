@@ -464,7 +464,7 @@ TEST_CASE("resetting a backend's flows sends each side an RST it accepts and for
     h.rt->worker_at(0).flows().for_each_in(
         0, 1u << 20, [&](flow::flow_entry& e) { left_on_backend += e.backend_id == id; });
     CHECK(left_on_backend == 0);
-    CHECK(h.rt->commands_outstanding() == 0);  // the worker handed the reset command back
+    CHECK(h.rt->requests().outstanding() == 0);  // the worker handed the reset command back
 
     const uint64_t no_flow = drops(drop_reason::no_flow);
     data.tcp_seq = 1101;

@@ -85,7 +85,7 @@ rule_counts counts_of(const char* vip) {
     for (const auto& v : h.rt->current_snapshot().vips) {
         if (v.name != vip) continue;
         found = true;
-        const metrics::protect_metrics m = h.rt->protection_of(v);
+        const metrics::protect_metrics m = h.rt->readings().protection_of(v);
         REQUIRE(m.rules.size() == 1);
         CHECK(m.rules[0].name == "admin");
         c.matches = m.rules[0].matches;

@@ -1,16 +1,17 @@
-// Stats aggregation: per-core counters summed at read time (control or telemetry thread).
+// The data plane's read side (readings.hpp): per-core counters summed at read time.
+#include "dataplane/readings.hpp"
+
 #include <rte_ethdev.h>
 
 #include <string>
 
 #include "config/describe.hpp"
-#include "dataplane/runtime.hpp"
 #include "flow/tuple_pool.hpp"
 #include "metrics/metrics_view.hpp"
 
 namespace sluice::dataplane {
 
-metrics::protect_metrics runtime::protection_of(const model::vip_entry& vip) const {
+metrics::protect_metrics readings::protection_of(const model::vip_entry& vip) const {
     metrics::protect_metrics m;
     m.vip = vip.name;
     const model::vip_guard& g = *vip.protect.guard;
@@ -46,18 +47,18 @@ metrics::protect_metrics runtime::protection_of(const model::vip_entry& vip) con
     return m;
 }
 
-std::vector<metrics::local_tuple_metrics> runtime::local_tuples() const {
+std::vector<metrics::local_tuple_metrics> readings::local_tuples() const {
     std::vector<metrics::local_tuple_metrics> out;
-    for (size_t p = 0; p < cfg_.ports.size() && p < max_ports; ++p) {
+    for (size_t p = 0; p < src_.cfg.ports.size() && p < max_ports; ++p) {
         for (address_family fam : {address_family::ipv4, address_family::ipv6}) {
             const size_t f = fam == address_family::ipv6;
-            const auto sources = cfg_.ports[p].full_nat_sources(fam);
+            const auto sources = src_.cfg.ports[p].full_nat_sources(fam);
             for (size_t k = 0; k < sources.size(); ++k) {
                 metrics::local_tuple_metrics m;
-                m.port = cfg_.ports[p].name;
+                m.port = src_.cfg.ports[p].name;
                 m.address = sources[k].to_string();
                 bool any = false;
-                for (const auto& pools : tuple_pools_) {
+                for (const auto& pools : src_.tuple_pools) {
                     const flow::tuple_pool* pool = pools[p][f].get();
                     if (!pool || k >= pool->addresses()) continue;
                     any = true;
@@ -73,9 +74,8 @@ std::vector<metrics::local_tuple_metrics> runtime::local_tuples() const {
     return out;
 }
 
-metrics::metrics_view runtime::metrics() const {
-    metrics::metrics_view v;
-    const model::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+std::vector<metrics::backend_metrics> readings::backends(const model::snapshot& s) const {
+    std::vector<metrics::backend_metrics> out;
     for (const auto& vip : s.vips) {
         for (size_t i = 0; i < vip.backends.size(); ++i) {
             const auto& b = vip.backends[i];
@@ -88,7 +88,7 @@ metrics::metrics_view runtime::metrics() const {
                 m.state = "drained";
             m.weight = vip.weights[i];
             m.up = m.weight > 0 && b.health_up;
-            if (auto h = control_->health_status(b.id); h && h->probed) {
+            if (auto h = src_.control->health_status(b.id); h && h->probed) {
                 m.health = h->up ? "up" : "down";
                 for (size_t k = 0; k < health::result_kind_count; ++k)
                     m.checks.emplace_back(health::result_kind_name(health::result_kind(k)),
@@ -100,40 +100,70 @@ metrics::metrics_view runtime::metrics() const {
             m.active = c.active;
             m.inactive = c.inactive;
             m.traffic = traffic(b.id);
-            v.backends.push_back(std::move(m));
+            out.push_back(std::move(m));
         }
     }
-    for (const auto& vip : s.vips) {
-        if (vip.protect.guard) v.protection.push_back(protection_of(vip));
-    }
-    for (unsigned w = 0; w < workers_.size(); ++w) {
-        const worker_counters& c = workers_[w]->counters;
+    return out;
+}
+
+std::vector<metrics::worker_metrics> readings::workers() const {
+    std::vector<metrics::worker_metrics> out;
+    for (unsigned w = 0; w < src_.workers.size(); ++w) {
+        const worker_counters& c = src_.workers[w]->counters;
         metrics::worker_metrics m;
         m.worker = w;
         m.counters = c.values();
         for (unsigned r = 0; r < drop_reason_count; ++r)
             m.drops.emplace_back(std::string(drop_reason_name(drop_reason(r))), read(c.drops[r]));
-        v.workers.push_back(std::move(m));
+        out.push_back(std::move(m));
     }
-    v.control = ctl_.values();
-    for (size_t i = 0; i < ports_.size(); ++i)
-        v.ports.push_back({cfg_.ports[i].name, port_counters(i)});
+    return out;
+}
+
+metrics::metrics_view readings::metrics() const {
+    metrics::metrics_view v;
+    const model::snapshot& s = *src_.snapshot.load(std::memory_order_acquire);
+    v.backends = backends(s);
+    for (const auto& vip : s.vips) {
+        if (vip.protect.guard) v.protection.push_back(protection_of(vip));
+    }
+    v.workers = workers();
+    v.control = src_.ctl.values();
+    for (size_t i = 0; i < src_.ports.size(); ++i)
+        v.ports.push_back({src_.cfg.ports[i].name, port_counters(i)});
     v.local_tuples = local_tuples();
-    v.flow_table_capacity = uint64_t(cfg_.flows.capacity) * workers_.size();
-    if (pool_) {
-        v.mbufs_in_use = rte_mempool_in_use_count(pool_);
-        v.mbufs_total = pool_->size;
+    v.flow_table_capacity = uint64_t(src_.cfg.flows.capacity) * src_.workers.size();
+    if (src_.pool) {
+        v.mbufs_in_use = rte_mempool_in_use_count(src_.pool);
+        v.mbufs_total = src_.pool->size;
     }
     v.config_generation = s.generation;
-    v.reloads_total = control_->reloads_ok();
-    v.reload_failures_total = control_->reloads_failed();
+    v.reloads_total = src_.control->reloads_ok();
+    v.reload_failures_total = src_.control->reloads_failed();
     return v;
 }
 
-port_values runtime::port_counters(size_t i) const {
+backend_values readings::traffic(uint32_t id) const {
+    backend_values t;
+    for (const conn_counts* w : src_.conns) t += w->traffic_of(id);
+    return t;
+}
+
+void readings::sample_rates(uint64_t now_ns) {
+    const uint64_t elapsed = now_ns - last_rate_ns_;
+    if (elapsed < 1000000000ull) return;
+    last_rate_ns_ = now_ns;
+    for (uint32_t id : src_.snapshot.load()->backend_ids()) {
+        uint64_t total = traffic(id)[backend_counter::connections_total];
+        rate_[id] = double(total - rate_prev_[id]) * 1e9 / double(elapsed);
+        rate_prev_[id] = total;
+    }
+}
+
+port_values readings::port_counters(size_t i) const {
     port_values out;
     rte_eth_stats st{};
-    if (rte_eth_stats_get(ports_[i].dpdk_port, &st) == 0) {
+    if (rte_eth_stats_get(src_.ports[i].dpdk_port, &st) == 0) {
         out[port_counter::rx_packets] = st.ipackets;
         out[port_counter::tx_packets] = st.opackets;
         out[port_counter::rx_bytes] = st.ibytes;
@@ -144,7 +174,7 @@ port_values runtime::port_counters(size_t i) const {
         out[port_counter::tx_errors] = st.oerrors;
     }
     rte_eth_link link{};
-    if (rte_eth_link_get_nowait(ports_[i].dpdk_port, &link) == 0) {
+    if (rte_eth_link_get_nowait(src_.ports[i].dpdk_port, &link) == 0) {
         out[port_counter::link_up] = link.link_status == RTE_ETH_LINK_UP;
         if (link.link_status == RTE_ETH_LINK_UP && link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
             out[port_counter::link_speed_mbps] = link.link_speed;
@@ -152,10 +182,10 @@ port_values runtime::port_counters(size_t i) const {
     return out;
 }
 
-std::vector<std::pair<std::string, uint64_t>> runtime::stats() const {
+std::vector<std::pair<std::string, uint64_t>> readings::stats() const {
     worker_values t;
     uint64_t drops[drop_reason_count] = {};
-    for (const auto& w : workers_) {
+    for (const auto& w : src_.workers) {
         t += w->counters.values();
         for (unsigned r = 0; r < drop_reason_count; ++r) drops[r] += read(w->counters.drops[r]);
     }
@@ -163,28 +193,28 @@ std::vector<std::pair<std::string, uint64_t>> runtime::stats() const {
     auto add = [&](std::string key, uint64_t v) { out.emplace_back(std::move(key), v); };
     for (size_t i = 0; i < worker_counter_count; ++i)
         add(std::string(worker_counter_defs[i].key), t.v[i]);
-    add("flow_table_capacity", uint64_t(cfg_.flows.capacity) * workers_.size());
+    add("flow_table_capacity", uint64_t(src_.cfg.flows.capacity) * src_.workers.size());
     for (unsigned r = 0; r < drop_reason_count; ++r)
         add("drop_" + std::string(drop_reason_name(drop_reason(r))), drops[r]);
-    const control_values ctl = ctl_.values();
+    const control_values ctl = src_.ctl.values();
     for (size_t i = 0; i < control_counter_count; ++i)
         add(std::string(control_counter_defs[i].key), ctl.v[i]);
     // NIC-level figures per port: what the PMD (or the kernel ring behind af_packet) lost before
     // a worker saw it, and the link.
-    for (size_t i = 0; i < ports_.size(); ++i) {
+    for (size_t i = 0; i < src_.ports.size(); ++i) {
         const port_values pv = port_counters(i);
-        const std::string p = "port_" + cfg_.ports[i].name + "_";
+        const std::string p = "port_" + src_.cfg.ports[i].name + "_";
         for (size_t k = 0; k < port_counter_count; ++k)
             add(p + std::string(port_counter_defs[k].key), pv.v[k]);
     }
-    if (pool_) {
-        add("mbufs_in_use", rte_mempool_in_use_count(pool_));
-        add("mbufs_total", pool_->size);
+    if (src_.pool) {
+        add("mbufs_in_use", rte_mempool_in_use_count(src_.pool));
+        add("mbufs_total", src_.pool->size);
     }
     return out;
 }
 
-std::string runtime::stats_json() const {
+std::string readings::stats_json() const {
     std::string out = "{";
     for (const auto& [key, value] : stats()) {
         if (out.size() > 1) out += ", ";
