@@ -254,7 +254,7 @@ unsigned held_by_syn_proxy() {
 
 // What an input did, for whoever writes seeds (SLUICE_FUZZ_VERBOSE): the counters that moved.
 void print_counters(unsigned held) {
-    for (const auto& [name, value] : rt().stats())
+    for (const auto& [name, value] : rt().readings().stats())
         if (value != 0) fprintf(stderr, "  %s %llu\n", name.c_str(), (unsigned long long)value);
     fprintf(stderr, "  (held by the SYN proxy: %u)\n", held);
 }
