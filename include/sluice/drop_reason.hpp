@@ -25,7 +25,10 @@ namespace sluice {
     X(bad_tcp_data_offset)     /* data offset < 5 or beyond the segment */                        \
     X(truncated_udp)           /* fewer bytes than a UDP header */                                \
     X(bad_udp_length)          /* UDP length field inconsistent with the IP length */             \
+    X(bad_tcp_flags)           /* flag set no TCP sends (SYN+FIN, SYN+RST, none, FIN w/o ACK) */  \
     X(ttl_exceeded)            /* TTL / hop limit would reach zero */                             \
+    X(martian_source)          /* source 0/8, 127/8, multicast, 240/4, broadcast, ::, ::1 */      \
+    X(own_address_source)      /* source is one of our VIPs or LB addresses (spoofed) */          \
     X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP, …) */                    \
     X(bad_arp)                 /* ARP that is not Ethernet/IPv4 or is truncated */                \
     X(no_vip)                  /* destination is neither a VIP nor an LB address */               \

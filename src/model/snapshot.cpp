@@ -1,5 +1,6 @@
 #include "model/snapshot.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -123,6 +124,23 @@ void snapshot::index_vips() {
         if (vip_of_id_.size() <= e.id) vip_of_id_.resize(size_t(e.id) + 1, -1);
         vip_of_id_[e.id] = int32_t(v);
     }
+    vip_addresses_.clear();
+    for (const auto& e : vips)
+        vip_addresses_.push_back(address_key(e.address.bytes.data(), uint8_t(e.address.family)));
+    std::sort(vip_addresses_.begin(), vip_addresses_.end());
+    vip_addresses_.erase(std::unique(vip_addresses_.begin(), vip_addresses_.end()),
+                         vip_addresses_.end());
+}
+
+std::array<uint8_t, 17> snapshot::address_key(const uint8_t* a, uint8_t family) {
+    std::array<uint8_t, 17> k{};
+    k[0] = family;
+    std::memcpy(k.data() + 1, a, family == 4 ? 4 : 16);
+    return k;
+}
+
+bool snapshot::has_vip_address(const uint8_t* a, uint8_t family) const {
+    return std::binary_search(vip_addresses_.begin(), vip_addresses_.end(), address_key(a, family));
 }
 
 }  // namespace sluice::model

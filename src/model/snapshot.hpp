@@ -100,6 +100,9 @@ public:
     // Index of the port owning this LB address (its own or a local pool address), or -1. Per
     // packet (short lists).
     int32_t local_address_port(const uint8_t* dst, uint8_t family) const;
+    // True when some VIP (any port, any protocol) has this address. Per new flow (a sorted
+    // list of the distinct VIP addresses, binary search).
+    bool has_vip_address(const uint8_t* a, uint8_t family) const;
     // First LB address of `family` on port `port` (source of full-NAT flows), or nullptr.
     const ip_address* source_address(uint16_t port, address_family family) const;
     // True when ARP for this address on this port must be answered (LB address or VIP).
@@ -131,6 +134,9 @@ private:
     std::vector<v4_range> pool_ranges_;  // IPv4 local address pools ([[port]] local_addresses)
     std::vector<int32_t> vip_slots_;     // open addressing over vips (their index)
     std::vector<int32_t> vip_of_id_;     // VIP id -> index in vips, -1 for none
+    // Distinct VIP addresses as {family, 16 address bytes (IPv4: first 4)}, sorted.
+    std::vector<std::array<uint8_t, 17>> vip_addresses_;
+    static std::array<uint8_t, 17> address_key(const uint8_t* a, uint8_t family);
     uint32_t vip_mask_ = 0;
     static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);
 };

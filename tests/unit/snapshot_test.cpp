@@ -252,3 +252,12 @@ TEST_CASE(
     CHECK(id_of(*third, 1) != v1);
     CHECK(id_of(*third, 4) == v4);
 }
+
+TEST_CASE("has_vip_address knows each VIP's address, whatever port, and no other address") {
+    built b(three_backends({}), {});
+    const uint8_t vip[4] = {198, 18, 0, 10}, backend[4] = {198, 18, 1, 11};
+    uint8_t vip_as_v6[16] = {198, 18, 0, 10};
+    CHECK(b.snap->has_vip_address(vip, 4));
+    CHECK_FALSE(b.snap->has_vip_address(backend, 4));
+    CHECK_FALSE(b.snap->has_vip_address(vip_as_v6, 6));
+}

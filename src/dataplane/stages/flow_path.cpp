@@ -8,6 +8,7 @@
 #include "dataplane/worker.hpp"
 #include "flow/tcp_track.hpp"
 #include "packet/rewrite.hpp"
+#include "packet/sanity.hpp"
 #include "packet/wire.hpp"
 
 namespace sluice::dataplane {
@@ -110,6 +111,16 @@ flow_entry* worker::open_flow(const snapshot& s, rte_mbuf* m, bool pure_syn) {
     const uint8_t tflags = meta.parsed.tcp_flags;
     if (meta.kind != meta_kind::to_vip) {
         drop(m, drop_reason::no_flow);
+        return nullptr;
+    }
+    // No client has these sources: no flow, no SYN-ACK, no reset towards them.
+    if (packet::martian_source(meta.key.src, meta.key.family)) {
+        drop(m, drop_reason::martian_source);
+        return nullptr;
+    }
+    if (s.has_vip_address(meta.key.src, meta.key.family) ||
+        s.local_address_port(meta.key.src, meta.key.family) >= 0) {
+        drop(m, drop_reason::own_address_source);
         return nullptr;
     }
     if (tcp) {

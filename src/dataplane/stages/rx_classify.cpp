@@ -9,6 +9,7 @@
 
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
+#include "packet/sanity.hpp"
 #include "packet/wire.hpp"
 
 namespace sluice::dataplane {
@@ -150,6 +151,13 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
         }
         meta.kind = meta_kind::reply;
     }
+    // Sanity before state (packet/sanity.hpp): forwarding would send it with TTL 0, or no TCP
+    // stack sends this flag set. Nothing after this may create or touch a flow for them.
+    if (packet::ttl_expires(frame + meta.parsed.l3_offset, family))
+        return drop(m, drop_reason::ttl_exceeded);
+    if (meta.parsed.protocol == packet::ipproto_tcp &&
+        !packet::valid_tcp_flags(meta.parsed.tcp_flags))
+        return drop(m, drop_reason::bad_tcp_flags);
     if (owner == setup_.index) {
         own[n_own++] = m;
         return;
