@@ -20,7 +20,7 @@ packages=(
     # DPDK tools (dpdk-testpmd, dpdk-telemetry.py, dpdk-devbind.py)
     dpdk dpdk-dev
     # lab: namespaces, servers, load generators
-    iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 procps psmisc prometheus
+    iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 iputils-ping procps psmisc prometheus
     util-linux
     # perf: peers for perf/compare-peers.sh, plots for perf/plot.sh
     haproxy libnginx-mod-stream nftables gnuplot-nox

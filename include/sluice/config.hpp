@@ -193,6 +193,10 @@ struct dataplane_config {
     // (docs/config.md).
     uint32_t kernel_packets_per_second = 10000;
     uint32_t kernel_packets_burst = 1000;
+    // ICMP echo requests to VIPs the workers answer per second and at most at once, split over
+    // the workers; 0 = VIPs do not answer pings (docs/config.md).
+    uint32_t icmp_echo_per_second = 1000;
+    uint32_t icmp_echo_burst = 50;
     bool operator==(const dataplane_config&) const = default;
 };
 

@@ -29,7 +29,9 @@ namespace sluice {
     X(ttl_exceeded)            /* TTL / hop limit would reach zero */                             \
     X(martian_source)          /* source 0/8, 127/8, multicast, 240/4, broadcast, ::, ::1 */      \
     X(own_address_source)      /* source is one of our VIPs or LB addresses (spoofed) */          \
-    X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP, …) */                    \
+    X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP other than echo, …) */    \
+    X(bad_icmp)                /* ICMP to a VIP shorter than its header or with a bad checksum */ \
+    X(icmp_rate_limited)       /* echo request to a VIP over icmp_echo_per_second */              \
     X(bad_arp)                 /* ARP that is not Ethernet/IPv4 or is truncated */                \
     X(no_vip)                  /* destination is neither a VIP nor an LB address */               \
     X(local_unhandled)         /* to an LB address but not a reply of a full-NAT flow */          \

@@ -73,6 +73,10 @@ struct worker_setup {
     const protect::syn_cookie_secret* cookie_secret = nullptr;  // shared, immutable
     // This worker's share of [dataplane] kernel_packets_per_second / _burst (TSC ticks).
     protect::bucket_params kernel_rate;
+    // This worker's share of [dataplane] icmp_echo_per_second / _burst; off: VIPs do not answer
+    // echo requests (unsupported_protocol, as any other ICMP to them).
+    protect::bucket_params echo_rate;
+    bool echo_enabled = true;
     // Client segments the SYN proxy may hold at once on this worker ([dataplane]
     // syn_proxy_max_held, by default a share of the mbuf pool): beyond it they are dropped
     // (proxy_held_limit) instead of draining the pool for every VIP.
@@ -216,6 +220,18 @@ private:
                         uint32_t neighbor);
     void sync_snapshot(const model::snapshot& s);
 
+    // The next hop towards `addr` (a client the LB answers itself: SYN-ACK, echo reply) from the
+    // routes, or false with `m` consumed: dropped (no_route) or passed to the control thread as a
+    // resolution request (neighbor_unresolved). stages/tx.cpp.
+    bool hop_towards(const model::snapshot& s, rte_mbuf* m, const ip_address& addr, uint16_t& port,
+                     uint32_t& neighbor);
+    // Why a frame from `src` may not open a flow or draw an answer (martian_source,
+    // own_address_source), or none. Per new flow and per echo request; stages/flow_path.cpp.
+    drop_reason refused_source(const model::snapshot& s, const uint8_t* src, uint8_t family) const;
+    // An ICMP echo request to a VIP (stages/icmp_echo.cpp): answered in place, rate-limited;
+    // consumes the packet.
+    void answer_echo(const model::snapshot& s, rte_mbuf* m);
+
     // The worker's side of the SYN proxy (stages/syn_proxy.cpp; the proxy's state and logic are
     // proxy_, syn_proxy.hpp). Each consumes the packet. A client's SYN: cookie SYN-ACK.
     void answer_syn(const model::snapshot& s, rte_mbuf* m);
@@ -279,6 +295,7 @@ private:
     // Kernel-bound frames: [0] ICMP and other protocols, [1] TCP answers to kernel sockets
     // (health probes), so an ICMP flood cannot starve the probes.
     protect::bucket_state kernel_buckets_[2];
+    protect::bucket_state echo_bucket_;
     syn_proxy proxy_;  // after counters and flows_, which it is given
 };
 

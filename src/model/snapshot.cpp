@@ -124,23 +124,31 @@ void snapshot::index_vips() {
         if (vip_of_id_.size() <= e.id) vip_of_id_.resize(size_t(e.id) + 1, -1);
         vip_of_id_[e.id] = int32_t(v);
     }
-    vip_addresses_.clear();
-    for (const auto& e : vips)
-        vip_addresses_.push_back(address_key(e.address.bytes.data(), uint8_t(e.address.family)));
-    std::sort(vip_addresses_.begin(), vip_addresses_.end());
-    vip_addresses_.erase(std::unique(vip_addresses_.begin(), vip_addresses_.end()),
-                         vip_addresses_.end());
-}
-
-std::array<uint8_t, 17> snapshot::address_key(const uint8_t* a, uint8_t family) {
-    std::array<uint8_t, 17> k{};
-    k[0] = family;
-    std::memcpy(k.data() + 1, a, family == 4 ? 4 : 16);
-    return k;
+    vip_v4_.clear();
+    vip_v6_.clear();
+    for (const auto& e : vips) {
+        if (e.address.is_v4()) {
+            vip_v4_.push_back(e.address.v4_host());
+        } else {
+            std::array<uint8_t, 16> a;
+            std::memcpy(a.data(), e.address.bytes.data(), 16);
+            vip_v6_.push_back(a);
+        }
+    }
+    std::sort(vip_v4_.begin(), vip_v4_.end());
+    vip_v4_.erase(std::unique(vip_v4_.begin(), vip_v4_.end()), vip_v4_.end());
+    std::sort(vip_v6_.begin(), vip_v6_.end());
+    vip_v6_.erase(std::unique(vip_v6_.begin(), vip_v6_.end()), vip_v6_.end());
 }
 
 bool snapshot::has_vip_address(const uint8_t* a, uint8_t family) const {
-    return std::binary_search(vip_addresses_.begin(), vip_addresses_.end(), address_key(a, family));
+    if (family == 4) {
+        const uint32_t v = uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3];
+        return std::binary_search(vip_v4_.begin(), vip_v4_.end(), v);
+    }
+    std::array<uint8_t, 16> k;
+    std::memcpy(k.data(), a, 16);
+    return std::binary_search(vip_v6_.begin(), vip_v6_.end(), k);
 }
 
 }  // namespace sluice::model

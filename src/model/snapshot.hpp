@@ -134,9 +134,10 @@ private:
     std::vector<v4_range> pool_ranges_;  // IPv4 local address pools ([[port]] local_addresses)
     std::vector<int32_t> vip_slots_;     // open addressing over vips (their index)
     std::vector<int32_t> vip_of_id_;     // VIP id -> index in vips, -1 for none
-    // Distinct VIP addresses as {family, 16 address bytes (IPv4: first 4)}, sorted.
-    std::vector<std::array<uint8_t, 17>> vip_addresses_;
-    static std::array<uint8_t, 17> address_key(const uint8_t* a, uint8_t family);
+    // Distinct VIP addresses, sorted: IPv4 as host-order integers (the common case: one compare
+    // per step), IPv6 as bytes.
+    std::vector<uint32_t> vip_v4_;
+    std::vector<std::array<uint8_t, 16>> vip_v6_;
     uint32_t vip_mask_ = 0;
     static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exception path: ICMP echo to the LB's addresses is answered by the host kernel through the TAP interfaces, while new TCP connections to LB addresses (any port) and UDP to them get nothing.
+"""Exception path: ICMP echo to the LB's addresses is answered by the host kernel through the TAP interfaces, `ping VIP` by the data plane itself, while new TCP connections to LB addresses (any port) and UDP to them get nothing.
 
 From sluice-client a raw-socket ICMP echo request to 198.18.0.1 (the LB's client-side address)
 and from sluice-be1 one to 198.18.1.1 must each get their echo reply, id and sequence intact;
@@ -7,6 +7,8 @@ sluiced counts the frames it handed to the kernel and those the kernel sent. A T
 198.18.0.1:22 (below the full-NAT range) and to 198.18.0.1:62000 (in the kernel's range, but
 a new connection, not an answer) and a UDP datagram to 198.18.0.1:62000 get no answer and are
 counted as local_unhandled drops: no host service is reachable through the data plane.
+iputils' `ping -c 5` of the VIP 198.18.0.10 from sluice-client gets 5 replies, counted as
+icmp_echo_replies by the workers (not handed to the kernel).
 """
 import lab
 
@@ -76,6 +78,17 @@ def body(t: lab.Test) -> None:
         lab.log(f"kernel_delivered +{delivered}, kernel_sent +{sent}")
         lab.check(delivered >= 6 and sent >= 6,
                   f"6 echo requests in and 6 replies out expected: +{delivered} / +{sent}")
+
+        before = t.stats()
+        out = lab.ns_run(lab.NS_CLIENT, ["ping", "-n", "-c", "5", "-i", "0.2", "-W", "2",
+                                         "198.18.0.10"], timeout=30, check_rc=False).stdout
+        lab.log(f"ping 198.18.0.10: {out.strip().splitlines()[-2:]!r}")
+        lab.check(" 5 received" in out, f"ping of the VIP: {out!r}")
+        after = t.stats()
+        answered = after["icmp_echo_replies"] - before["icmp_echo_replies"]
+        handed = after["kernel_delivered"] - before["kernel_delivered"]
+        lab.check(answered == 5, f"icmp_echo_replies moved by {answered}, want 5")
+        lab.check(handed == 0, f"the VIP's pings reached the kernel: kernel_delivered +{handed}")
 
         before = t.stats()
         for port, proto in ((22, "tcp"), (62000, "tcp"), (62000, "udp")):

@@ -262,7 +262,11 @@ TEST_CASE("frames that must not be forwarded are dropped and counted under their
     {
         frame_spec s = tcp_to_vip(80, 0x02);
         s.protocol = 1;
-        rows.push_back({"ICMP", drop_reason::unsupported_protocol, from_client(s), client});
+        bytes f = from_client(s);
+        f[34] = 0;  // an echo reply: only echo requests to a VIP are answered
+        test::put16(f, 36, 0);
+        test::put16(f, 36, test::ones_checksum(&f[34], f.size() - 34));
+        rows.push_back({"ICMP echo reply", drop_reason::unsupported_protocol, f, client});
     }
     {
         frame_spec s;

@@ -105,6 +105,13 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     send(s, out_port, neighbor, m);
 }
 
+drop_reason worker::refused_source(const snapshot& s, const uint8_t* src, uint8_t family) const {
+    if (packet::martian_source(src, family)) return drop_reason::martian_source;
+    if (s.has_vip_address(src, family) || s.local_address_port(src, family) >= 0)
+        return drop_reason::own_address_source;
+    return drop_reason::none;
+}
+
 flow_entry* worker::open_flow(const snapshot& s, rte_mbuf* m, bool pure_syn) {
     mbuf_meta& meta = meta_of(m);
     const bool tcp = meta.parsed.protocol == packet::ipproto_tcp;
@@ -114,13 +121,9 @@ flow_entry* worker::open_flow(const snapshot& s, rte_mbuf* m, bool pure_syn) {
         return nullptr;
     }
     // No client has these sources: no flow, no SYN-ACK, no reset towards them.
-    if (packet::martian_source(meta.key.src, meta.key.family)) {
-        drop(m, drop_reason::martian_source);
-        return nullptr;
-    }
-    if (s.has_vip_address(meta.key.src, meta.key.family) ||
-        s.local_address_port(meta.key.src, meta.key.family) >= 0) {
-        drop(m, drop_reason::own_address_source);
+    if (const drop_reason r = refused_source(s, meta.key.src, meta.key.family);
+        r != drop_reason::none) {
+        drop(m, r);
         return nullptr;
     }
     if (tcp) {

@@ -119,8 +119,12 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
     const uint8_t* dst =
         frame + meta.parsed.l3_offset + (family == 4 ? packet::ip4_dst : packet::ip6_dst);
-    // ICMP and other protocols to an LB address are the host kernel's (exception path).
+    // ICMP to a VIP: echo requests are answered here (icmp_echo.cpp). ICMP and other protocols
+    // to an LB address are the host kernel's (exception path).
     if (meta.parsed.kind != frame_kind::ip_l4) {
+        if (meta.parsed.protocol == packet::ipproto_icmp && family == 4 && setup_.echo_enabled &&
+            s.has_vip_address(dst, family))
+            return answer_echo(s, m);
         if (s.local_address_port(dst, family) < 0)
             return drop(m, drop_reason::unsupported_protocol);
         meta.kind = meta_kind::to_kernel;

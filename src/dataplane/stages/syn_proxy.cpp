@@ -24,23 +24,16 @@ void worker::answer_syn(const snapshot& s, rte_mbuf* m) {
     const flow::flow_key& key = meta.key;
     ip_address client_addr = key.family == 4 ? ip_address::v4_from_network(key.src)
                                              : ip_address::v6_from_network(key.src);
-    auto hop = s.routes.lookup(client_addr);
-    if (!hop) return drop(m, drop_reason::no_route);
-    const uint32_t neighbor = neighbors_->find(hop->port, hop->address);
-    if (neighbor == route::no_neighbor) {
-        counters.drop(drop_reason::neighbor_unresolved);
-        meta.kind = meta_kind::resolve;
-        meta.next_hop = hop->address;
-        meta.next_hop_port = hop->port;
-        return to_control_ring(m);
-    }
+    uint16_t port;
+    uint32_t neighbor;
+    if (!hop_towards(s, m, client_addr, port, neighbor)) return;
     // A fresh frame: the spec's addresses point into the SYN's metadata, freed afterwards.
     rte_mbuf* out = build_frame(uint16_t(packet::handshake_max_len),
                                 [&](uint8_t* data) { return packet::build_syn_ack(data, a); });
     if (!out) return drop(m, drop_reason::no_mbuf);
     rte_pktmbuf_free(m);
     bump(counters.syn_cookies_sent);
-    send(s, hop->port, neighbor, out);
+    send(s, port, neighbor, out);
 }
 
 void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {

@@ -47,4 +47,25 @@ void worker::to_control_ring(rte_mbuf* m) {
     bump(counters.to_control);
 }
 
+bool worker::hop_towards(const snapshot& s, rte_mbuf* m, const ip_address& addr, uint16_t& port,
+                         uint32_t& neighbor) {
+    auto hop = s.routes.lookup(addr);
+    if (!hop) {
+        drop(m, drop_reason::no_route);
+        return false;
+    }
+    neighbor = neighbors_->find(hop->port, hop->address);
+    if (neighbor == route::no_neighbor) {
+        counters.drop(drop_reason::neighbor_unresolved);
+        mbuf_meta& meta = meta_of(m);
+        meta.kind = meta_kind::resolve;
+        meta.next_hop = hop->address;
+        meta.next_hop_port = hop->port;
+        to_control_ring(m);
+        return false;
+    }
+    port = hop->port;
+    return true;
+}
+
 }  // namespace sluice::dataplane
