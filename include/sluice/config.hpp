@@ -197,6 +197,10 @@ struct dataplane_config {
     // the workers; 0 = VIPs do not answer pings (docs/config.md).
     uint32_t icmp_echo_per_second = 1000;
     uint32_t icmp_echo_burst = 50;
+    // ICMP errors the workers originate (time exceeded) per second and at most at once, split
+    // over the workers; 0 = never send any.
+    uint32_t icmp_errors_per_second = 1000;
+    uint32_t icmp_errors_burst = 50;
     bool operator==(const dataplane_config&) const = default;
 };
 

@@ -150,6 +150,8 @@ void parse_dataplane(table_reader& root, dataplane_config& out, origins& where) 
     dataplane->integer("kernel_packets_burst", 1, 100000000, out.kernel_packets_burst);
     dataplane->integer("icmp_echo_per_second", 0, 100000000, out.icmp_echo_per_second);
     dataplane->integer("icmp_echo_burst", 1, 100000000, out.icmp_echo_burst);
+    dataplane->integer("icmp_errors_per_second", 0, 100000000, out.icmp_errors_per_second);
+    dataplane->integer("icmp_errors_burst", 1, 100000000, out.icmp_errors_burst);
     dataplane->report_unknown_keys();
 }
 

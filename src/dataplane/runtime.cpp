@@ -156,6 +156,9 @@ void runtime::start() {
         s.echo_rate = protect::bucket_params::per_second(dp.icmp_echo_per_second,
                                                          dp.icmp_echo_burst, tsc_hz, n_workers);
         s.echo_enabled = dp.icmp_echo_per_second > 0;
+        s.error_rate = protect::bucket_params::per_second(dp.icmp_errors_per_second,
+                                                          dp.icmp_errors_burst, tsc_hz, n_workers);
+        s.errors_enabled = dp.icmp_errors_per_second > 0;
         s.proxy_max_held = dp.syn_proxy_max_held ? dp.syn_proxy_max_held
                                                  : std::max<uint32_t>(16, dp.mbufs / 4 / n_workers);
         rte_rcu_qsbr_thread_register(qsbr_, w);

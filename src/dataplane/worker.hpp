@@ -77,6 +77,9 @@ struct worker_setup {
     // echo requests (unsupported_protocol, as any other ICMP to them).
     protect::bucket_params echo_rate;
     bool echo_enabled = true;
+    // This worker's share of [dataplane] icmp_errors_per_second / _burst; off: no ICMP errors.
+    protect::bucket_params error_rate;
+    bool errors_enabled = true;
     // Client segments the SYN proxy may hold at once on this worker ([dataplane]
     // syn_proxy_max_held, by default a share of the mbuf pool): beyond it they are dropped
     // (proxy_held_limit) instead of draining the pool for every VIP.
@@ -228,6 +231,10 @@ private:
     // Why a frame from `src` may not open a flow or draw an answer (martian_source,
     // own_address_source), or none. Per new flow and per echo request; stages/flow_path.cpp.
     drop_reason refused_source(const model::snapshot& s, const uint8_t* src, uint8_t family) const;
+    // A frame whose TTL would expire on forwarding (stages/icmp_echo.cpp): dropped
+    // (ttl_exceeded) and, within icmp_errors_per_second, answered with ICMP time exceeded from
+    // the LB address of the port it came in on. Consumes the packet.
+    void expire(const model::snapshot& s, rte_mbuf* m);
     // An ICMP echo request to a VIP (stages/icmp_echo.cpp): answered in place, rate-limited;
     // consumes the packet.
     void answer_echo(const model::snapshot& s, rte_mbuf* m);
@@ -296,6 +303,7 @@ private:
     // (health probes), so an ICMP flood cannot starve the probes.
     protect::bucket_state kernel_buckets_[2];
     protect::bucket_state echo_bucket_;
+    protect::bucket_state error_bucket_;
     syn_proxy proxy_;  // after counters and flows_, which it is given
 };
 

@@ -13,7 +13,6 @@
 namespace sluice::packet {
 
 inline constexpr uint8_t icmp_echo_reply = 0, icmp_echo_request = 8;
-inline constexpr unsigned icmp_header_len = 8;  // type, code, checksum, identifier, sequence
 inline constexpr uint8_t echo_reply_ttl = 64;
 
 // The ICMP message of an IPv4 frame `p` parsed as ip_other with protocol 1: true when it is an

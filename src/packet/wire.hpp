@@ -13,6 +13,8 @@ inline constexpr uint16_t ethertype_ipv6 = 0x86dd;
 inline constexpr uint8_t ipproto_tcp = 6;
 inline constexpr uint8_t ipproto_udp = 17;
 inline constexpr uint8_t ipproto_icmp = 1;
+// ICMP header: type, code, checksum and one 32-bit word (echo: identifier and sequence).
+inline constexpr unsigned icmp_header_len = 8;
 
 inline constexpr unsigned ethernet_header_len = 14;
 inline constexpr unsigned ipv4_min_header_len = 20;

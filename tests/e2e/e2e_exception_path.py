@@ -8,7 +8,9 @@ sluiced counts the frames it handed to the kernel and those the kernel sent. A T
 a new connection, not an answer) and a UDP datagram to 198.18.0.1:62000 get no answer and are
 counted as local_unhandled drops: no host service is reachable through the data plane.
 iputils' `ping -c 5` of the VIP 198.18.0.10 from sluice-client gets 5 replies, counted as
-icmp_echo_replies by the workers (not handed to the kernel).
+icmp_echo_replies by the workers (not handed to the kernel). hping3's SYNs to the VIP with TTL
+1 are dropped before any flow and each draws ICMP time exceeded from 198.18.0.1 (what
+traceroute through the LB shows).
 """
 import lab
 
@@ -89,6 +91,21 @@ def body(t: lab.Test) -> None:
         handed = after["kernel_delivered"] - before["kernel_delivered"]
         lab.check(answered == 5, f"icmp_echo_replies moved by {answered}, want 5")
         lab.check(handed == 0, f"the VIP's pings reached the kernel: kernel_delivered +{handed}")
+
+        before = t.stats()
+        hping = ["timeout", "15", "hping3", "-n", "-S", "-p", "80", "--ttl", "1", "-c", "3",
+                 "-i", "u200000", "198.18.0.10"]
+        res = lab.ns_run(lab.NS_CLIENT, hping, timeout=30, check_rc=False)
+        transit = (res.stdout + res.stderr).count("TTL 0 during transit from ip=198.18.0.1")
+        lab.log(f"hping3 --ttl 1 to the VIP: {transit} time exceeded from 198.18.0.1")
+        after = t.stats()
+        sent = after["icmp_time_exceeded_sent"] - before["icmp_time_exceeded_sent"]
+        expired = after["drop_ttl_exceeded"] - before["drop_ttl_exceeded"]
+        created = after["flows_created"] - before["flows_created"]
+        lab.check(transit == 3, f"3 time exceeded expected by hping3: {res.stdout[-600:]!r}")
+        lab.check(sent == 3 and expired == 3 and created == 0,
+                  f"TTL-1 SYNs: icmp_time_exceeded_sent +{sent}, drop_ttl_exceeded +{expired}, "
+                  f"flows_created +{created}; want 3, 3, 0")
 
         before = t.stats()
         for port, proto in ((22, "tcp"), (62000, "tcp"), (62000, "udp")):

@@ -239,11 +239,6 @@ TEST_CASE("frames that must not be forwarded are dropped and counted under their
     rows.push_back(
         {"port without a VIP", drop_reason::no_vip, from_client(tcp_to_vip(81, 0x02)), client});
     {
-        frame_spec s = tcp_to_vip(80, 0x02);
-        s.ttl = 1;
-        rows.push_back({"TTL 1", drop_reason::ttl_exceeded, from_client(s), client});
-    }
-    {
         bytes f = from_client(tcp_to_vip(80, 0x02));
         f[24] ^= 0xff;  // IPv4 header checksum
         rows.push_back({"bad IPv4 checksum", drop_reason::bad_ipv4_checksum, f, client});

@@ -780,6 +780,29 @@ TEST_CASE("dataplane.kernel_packets_per_second and _burst are read and range-che
           "t.toml:3:24: dataplane.kernel_packets_burst: must be between 1 and 100000000, got -1");
 }
 
+TEST_CASE("dataplane.icmp_echo_* and icmp_errors_* (0 = off) are read and range-checked") {
+    auto dp = load_string(with_dataplane({"worker_cpus = [1]"}), "t.toml").dataplane;
+    CHECK(dp.icmp_echo_per_second == 1000);
+    CHECK(dp.icmp_echo_burst == 50);
+    dp = load_string(with_dataplane(
+                         {"worker_cpus = [1]", "icmp_echo_per_second = 0", "icmp_echo_burst = 7"}),
+                     "t.toml")
+             .dataplane;
+    CHECK(dp.icmp_echo_per_second == 0);
+    CHECK(dp.icmp_echo_burst == 7);
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "icmp_echo_per_second = -1"})) ==
+          "t.toml:3:24: dataplane.icmp_echo_per_second: must be between 0 and 100000000, got -1");
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "icmp_echo_burst = 0"})) ==
+          "t.toml:3:19: dataplane.icmp_echo_burst: must be between 1 and 100000000, got 0");
+    CHECK(dp.icmp_errors_per_second == 1000);
+    CHECK(dp.icmp_errors_burst == 50);
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "icmp_errors_per_second = 100000001"})) ==
+          "t.toml:3:26: dataplane.icmp_errors_per_second: must be between 0 and 100000000, got "
+          "100000001");
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "icmp_errors_burst = 0"})) ==
+          "t.toml:3:21: dataplane.icmp_errors_burst: must be between 1 and 100000000, got 0");
+}
+
 TEST_CASE("dataplane.ring_size must be a power of two") {
     CHECK(problem(with_dataplane({"worker_cpus = [1]", "ring_size = 1000"})) ==
           "t.toml:3:13: dataplane.ring_size: must be a power of two, got 1000");

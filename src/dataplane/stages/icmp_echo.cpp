@@ -1,13 +1,17 @@
-// ICMP echo to a VIP: `ping VIP` answered by the worker that received the request, in place (no
-// new mbuf, no flow, no handoff), after the same source checks as a new flow and a per-worker
-// token bucket ([dataplane] icmp_echo_per_second / _burst, split over the workers). LB
-// addresses are the host kernel's (exception path). Worker lcore only.
+// ICMP the worker sends itself. Echo to a VIP: `ping VIP` answered by the worker that received
+// the request, in place (no new mbuf, no flow, no handoff), after the same source checks as a
+// new flow and a per-worker token bucket ([dataplane] icmp_echo_per_second / _burst, split over
+// the workers); LB addresses are the host kernel's (exception path). Time exceeded: a frame
+// whose TTL would expire on forwarding is dropped and its sender told, from the LB address of
+// the port it came in on (traceroute through the LB shows it), within icmp_errors_per_second.
+// Worker lcore only.
 #include "packet/icmp_echo.hpp"
 
 #include <rte_mbuf.h>
 
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
+#include "packet/icmp_error.hpp"
 #include "packet/wire.hpp"
 
 namespace sluice::dataplane {
@@ -30,6 +34,37 @@ void worker::answer_echo(const snapshot& s, rte_mbuf* m) {
     packet::make_echo_reply(frame, meta.parsed);
     bump(counters.icmp_echo_replies);
     send(s, port, neighbor, m);
+}
+
+void worker::expire(const snapshot& s, rte_mbuf* m) {
+    counters.drop(drop_reason::ttl_exceeded);
+    const mbuf_meta& meta = meta_of(m);
+    const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l3_offset;
+    const ip_address* ours = s.source_address(meta.in_port, address_family::ipv4);
+    // Never about an IPv6 packet yet (ICMPv6 comes with IPv6 VIPs), nor towards a source no
+    // client has (RFC 1812 4.3.2.7).
+    if (!setup_.errors_enabled || meta.parsed.family != address_family::ipv4 || !ours ||
+        refused_source(s, ip + packet::ip4_src, 4) != drop_reason::none) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (!protect::take(error_bucket_, setup_.error_rate, now_tsc_)) {
+        bump(counters.icmp_errors_limited);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    const packet::icmp_error_spec e{packet::icmp_time_exceeded, 0, 0, ours->bytes.data()};
+    rte_mbuf* out = build_frame(uint16_t(packet::icmp_error_max_len), [&](uint8_t* data) {
+        return packet::build_icmp_error_v4(data, e, ip, meta.parsed.l3_length);
+    });
+    const ip_address sender = ip_address::v4_from_network(ip + packet::ip4_src);
+    rte_pktmbuf_free(m);
+    if (!out) return counters.drop(drop_reason::no_mbuf);
+    uint16_t port;
+    uint32_t neighbor;
+    if (!hop_towards(s, out, sender, port, neighbor)) return;
+    bump(counters.icmp_time_exceeded_sent);
+    send(s, port, neighbor, out);
 }
 
 }  // namespace sluice::dataplane

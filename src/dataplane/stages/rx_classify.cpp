@@ -157,8 +157,7 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     }
     // Sanity before state (packet/sanity.hpp): forwarding would send it with TTL 0, or no TCP
     // stack sends this flag set. Nothing after this may create or touch a flow for them.
-    if (packet::ttl_expires(frame + meta.parsed.l3_offset, family))
-        return drop(m, drop_reason::ttl_exceeded);
+    if (packet::ttl_expires(frame + meta.parsed.l3_offset, family)) return expire(s, m);
     if (meta.parsed.protocol == packet::ipproto_tcp &&
         !packet::valid_tcp_flags(meta.parsed.tcp_flags))
         return drop(m, drop_reason::bad_tcp_flags);
