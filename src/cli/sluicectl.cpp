@@ -328,13 +328,54 @@ std::string usage_problem(CLI::App& app, const CLI::ParseError& e) {
     return problem + "\nrun 'sluicectl" + where + " --help' for usage";
 }
 
-}  // namespace
+// sluicectl's command tree over one invocation (CLI11): one method per command group; each leaf
+// command is remembered with its kind, so that after parsing the chosen one is known.
+class command_tree {
+public:
+    command_tree(CLI::App& app, invocation& inv) : app_(app), inv_(inv) {
+        add_globals();
+        add_show();
+        add_set();
+        add_backend_state();
+        add_configuration();
+    }
+    // The kind of the leaf command the parsed arguments chose.
+    command_kind chosen() const {
+        command_kind kind = command_kind::show_vips;
+        for (const auto& [cmd, k] : leaves_)
+            if (cmd->parsed()) kind = k;
+        return kind;
+    }
 
-int main(int argc, char** argv) {
-    invocation inv;
-    CLI::App app{"Operate a running sluiced over its control socket.", "sluicectl"};
-    app.set_version_flag("--version", SLUICE_VERSION);
-    app.footer(
+private:
+    void add_globals();
+    void add_show();
+    void add_set();
+    void add_backend_state();  // drain, enable, disable
+    void add_configuration();  // add backend, remove backend, reload
+    // The VIP and BACKEND positionals every backend command takes.
+    void add_target(CLI::App* cmd, const char* backend_name) {
+        cmd->add_option("VIP", inv_.vip, "VIP name or ADDR:PORT/PROTO")
+            ->required()
+            ->type_name("")
+            ->check(vip_check_);
+        cmd->add_option(backend_name, inv_.backend, "backend ADDR:PORT ([IPV6]:PORT), or ADDR")
+            ->required()
+            ->type_name("")
+            ->check(backend_check_);
+    }
+
+    CLI::App& app_;
+    invocation& inv_;
+    CLI::Validator vip_check_ = check_with(check_vip);
+    CLI::Validator backend_check_ = check_with(check_backend);
+    CLI::Validator weight_check_ = check_with(check_weight);
+    std::vector<std::pair<CLI::App*, command_kind>> leaves_;
+};
+
+void command_tree::add_globals() {
+    app_.set_version_flag("--version", SLUICE_VERSION);
+    app_.footer(
         "Commands:\n"
         "  show vips | show backends [VIP] | show stats\n"
         "  show flows [--vip VIP [--backend BACKEND]] [--limit N]\n"
@@ -350,129 +391,129 @@ int main(int argc, char** argv) {
         "VIP is a name or ADDR:PORT/PROTO; BACKEND is ADDR:PORT, [IPV6]:PORT or ADDR.\n"
         "Exit status: 0 done, 1 refused by sluiced, 2 usage error (nothing sent),\n"
         "3 sluiced not reachable or not answering.\n");
-    app.require_subcommand(1);
-    app.fallthrough();  // global options may also follow the command
-    app.add_option("--socket", inv.socket_path, "control socket of sluiced")
+    app_.require_subcommand(1);
+    app_.fallthrough();  // global options may also follow the command
+    app_.add_option("--socket", inv_.socket_path, "control socket of sluiced")
         ->type_name("PATH")
         ->envname("SLUICE_SOCKET")
         ->capture_default_str();
-    app.add_flag("--json", inv.json_output, "print the daemon's result as JSON");
-    app.add_option("--timeout", inv.timeout, "seconds to wait for sluiced's answer")
+    app_.add_flag("--json", inv_.json_output, "print the daemon's result as JSON");
+    app_.add_option("--timeout", inv_.timeout, "seconds to wait for sluiced's answer")
         ->type_name("SECONDS")
         ->check(check_with(check_seconds))
         ->capture_default_str();
+}
 
-    auto vip_check = check_with(check_vip);
-    auto backend_check = check_with(check_backend);
-    auto weight_check = check_with(check_weight);
-    auto add_target = [&](CLI::App* cmd, const char* backend_name) {
-        cmd->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
-            ->required()
-            ->type_name("")
-            ->check(vip_check);
-        cmd->add_option(backend_name, inv.backend, "backend ADDR:PORT ([IPV6]:PORT), or ADDR")
-            ->required()
-            ->type_name("")
-            ->check(backend_check);
-    };
-    std::vector<std::pair<CLI::App*, command_kind>> leaves;
-
-    auto* show = app.add_subcommand("show", "show VIPs, backends or counters");
+void command_tree::add_show() {
+    auto* show = app_.add_subcommand("show", "show VIPs, backends or counters");
     show->require_subcommand(1);
-    leaves.emplace_back(show->add_subcommand("vips", "list the VIPs"), command_kind::show_vips);
+    leaves_.emplace_back(show->add_subcommand("vips", "list the VIPs"), command_kind::show_vips);
     auto* show_backends = show->add_subcommand("backends", "list backends, of one VIP or all");
-    show_backends->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+    show_backends->add_option("VIP", inv_.vip, "VIP name or ADDR:PORT/PROTO")
         ->type_name("")
-        ->check(vip_check);
-    leaves.emplace_back(show_backends, command_kind::show_backends);
-    leaves.emplace_back(show->add_subcommand("stats", "counters: totals, drops, per worker"),
-                        command_kind::show_stats);
+        ->check(vip_check_);
+    leaves_.emplace_back(show_backends, command_kind::show_backends);
+    leaves_.emplace_back(show->add_subcommand("stats", "counters: totals, drops, per worker"),
+                         command_kind::show_stats);
     auto* show_flows = show->add_subcommand("flows", "list flows, of one VIP or backend or all");
-    auto* flows_vip = show_flows->add_option("--vip", inv.vip, "only this VIP's flows")
+    auto* flows_vip = show_flows->add_option("--vip", inv_.vip, "only this VIP's flows")
                           ->type_name("VIP")
-                          ->check(vip_check);
-    show_flows->add_option("--backend", inv.backend, "only this backend's flows (needs --vip)")
+                          ->check(vip_check_);
+    show_flows->add_option("--backend", inv_.backend, "only this backend's flows (needs --vip)")
         ->type_name("BACKEND")
-        ->check(backend_check)
+        ->check(backend_check_)
         ->needs(flows_vip);
-    show_flows->add_option("--limit", inv.limit, "at most N flows (default 100)")
+    show_flows->add_option("--limit", inv_.limit, "at most N flows (default 100)")
         ->type_name("N")
         ->check(check_with(check_flow_limit));
-    leaves.emplace_back(show_flows, command_kind::show_flows);
+    leaves_.emplace_back(show_flows, command_kind::show_flows);
     auto* show_protection =
         show->add_subcommand("protection", "limits, payload rules and what they refused");
-    show_protection->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+    show_protection->add_option("VIP", inv_.vip, "VIP name or ADDR:PORT/PROTO")
         ->type_name("")
-        ->check(vip_check);
-    leaves.emplace_back(show_protection, command_kind::show_protection);
+        ->check(vip_check_);
+    leaves_.emplace_back(show_protection, command_kind::show_protection);
+}
 
-    auto* set = app.add_subcommand("set", "change a setting");
+void command_tree::add_set() {
+    auto* set = app_.add_subcommand("set", "change a setting");
     set->require_subcommand(1);
     auto* set_weight =
         set->add_subcommand("weight", "set a backend's weight (0 takes no new flows)");
     add_target(set_weight, "BACKEND");
-    set_weight->add_option("WEIGHT", inv.weight, "0 to 65535")
+    set_weight->add_option("WEIGHT", inv_.weight, "0 to 65535")
         ->required()
         ->type_name("")
-        ->check(weight_check);
-    leaves.emplace_back(set_weight, command_kind::set_weight);
+        ->check(weight_check_);
+    leaves_.emplace_back(set_weight, command_kind::set_weight);
     auto* set_limit = set->add_subcommand(
         "limit", "change a VIP's rate limit until the next reload (RATE 0 = unlimited)");
-    set_limit->add_option("VIP", inv.vip, "VIP name or ADDR:PORT/PROTO")
+    set_limit->add_option("VIP", inv_.vip, "VIP name or ADDR:PORT/PROTO")
         ->required()
         ->type_name("")
-        ->check(vip_check);
+        ->check(vip_check_);
     set_limit
-        ->add_option("LIMIT", inv.limit_name, "new_connections, packets, source_new_connections")
+        ->add_option("LIMIT", inv_.limit_name, "new_connections, packets, source_new_connections")
         ->required()
         ->type_name("")
         ->check(CLI::IsMember({"new_connections", "packets", "source_new_connections"}));
-    set_limit->add_option("RATE", inv.rate, "per second, 0 to 1000000000")
+    set_limit->add_option("RATE", inv_.rate, "per second, 0 to 1000000000")
         ->required()
         ->type_name("")
         ->check(check_with(check_rate));
-    set_limit->add_option("--burst", inv.burst, "events at once (default: the rate)")
+    set_limit->add_option("--burst", inv_.burst, "events at once (default: the rate)")
         ->type_name("N")
         ->check(check_with(check_rate));
-    leaves.emplace_back(set_limit, command_kind::set_limit);
+    leaves_.emplace_back(set_limit, command_kind::set_limit);
+}
 
-    auto* drain = app.add_subcommand("drain", "no new flows; existing flows run to their end");
+void command_tree::add_backend_state() {
+    auto* drain = app_.add_subcommand("drain", "no new flows; existing flows run to their end");
     add_target(drain, "BACKEND");
-    drain->add_option("--timeout", inv.drain_timeout, "drain time limit in seconds")
+    drain->add_option("--timeout", inv_.drain_timeout, "drain time limit in seconds")
         ->type_name("SECONDS")
         ->check(check_with(check_seconds));
-    leaves.emplace_back(drain, command_kind::drain);
+    leaves_.emplace_back(drain, command_kind::drain);
 
-    auto* enable = app.add_subcommand("enable", "take new flows again");
+    auto* enable = app_.add_subcommand("enable", "take new flows again");
     add_target(enable, "BACKEND");
-    leaves.emplace_back(enable, command_kind::enable);
+    leaves_.emplace_back(enable, command_kind::enable);
 
-    auto* disable = app.add_subcommand("disable", "maintenance: no new flows at once");
+    auto* disable = app_.add_subcommand("disable", "maintenance: no new flows at once");
     add_target(disable, "BACKEND");
-    disable->add_flag("--reset", inv.reset, "also reset the backend's flows");
-    leaves.emplace_back(disable, command_kind::disable);
+    disable->add_flag("--reset", inv_.reset, "also reset the backend's flows");
+    leaves_.emplace_back(disable, command_kind::disable);
+}
 
-    auto* add = app.add_subcommand("add", "add to the running configuration");
+void command_tree::add_configuration() {
+    auto* add = app_.add_subcommand("add", "add to the running configuration");
     add->require_subcommand(1);
     auto* add_backend = add->add_subcommand("backend", "add a backend to a VIP");
     add_target(add_backend, "ADDR:PORT");
-    add_backend->add_option("--weight", inv.weight, "0 to 65535 (default: the VIP's default)")
+    add_backend->add_option("--weight", inv_.weight, "0 to 65535 (default: the VIP's default)")
         ->type_name("W")
-        ->check(weight_check);
-    leaves.emplace_back(add_backend, command_kind::add_backend);
+        ->check(weight_check_);
+    leaves_.emplace_back(add_backend, command_kind::add_backend);
 
-    auto* remove = app.add_subcommand("remove", "remove from the running configuration");
+    auto* remove = app_.add_subcommand("remove", "remove from the running configuration");
     remove->require_subcommand(1);
     auto* remove_backend =
         remove->add_subcommand("backend", "drain a backend, then remove it from its VIP");
     add_target(remove_backend, "BACKEND");
-    leaves.emplace_back(remove_backend, command_kind::remove_backend);
+    leaves_.emplace_back(remove_backend, command_kind::remove_backend);
 
-    auto* reload = app.add_subcommand("reload", "re-read the configuration (or FILE)");
-    reload->add_option("FILE", inv.file, "configuration file (default: the one sluiced runs)")
+    auto* reload = app_.add_subcommand("reload", "re-read the configuration (or FILE)");
+    reload->add_option("FILE", inv_.file, "configuration file (default: the one sluiced runs)")
         ->type_name("");
-    leaves.emplace_back(reload, command_kind::reload);
+    leaves_.emplace_back(reload, command_kind::reload);
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+    invocation inv;
+    CLI::App app{"Operate a running sluiced over its control socket.", "sluicectl"};
+    command_tree tree(app, inv);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -480,7 +521,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluicectl: %s\n", usage_problem(app, e).c_str());
         return exit_usage;
     }
-    for (const auto& [cmd, kind] : leaves)
-        if (cmd->parsed()) inv.kind = kind;
+    inv.kind = tree.chosen();
     return execute(inv);
 }

@@ -123,44 +123,15 @@ void runtime::start() {
     const uint64_t tsc_hz = rte_get_tsc_hz();
     const auto plan =
         local_port_plan::make(cfg_.flows.local_port_min, cfg_.flows.local_port_max, n_workers);
-    setups_.resize(n_workers);
     tuple_pools_.resize(n_workers);
     unsigned lcore = 0;
     for (unsigned w = 0; w < n_workers; ++w) {
         lcore = rte_get_next_lcore(lcore, 1, 0);
         // Packet tests run workers inline on the main lcore: no worker lcore exists then.
-        int socket = lcore < RTE_MAX_LCORE ? int(rte_lcore_to_socket_id(lcore)) : SOCKET_ID_ANY;
-        size_t bytes = flow::flow_table::required_bytes(cfg_.flows.capacity);
-        void* mem = rte_malloc_socket("sluice_flows", bytes, RTE_CACHE_LINE_SIZE, socket);
-        if (!mem)
-            throw std::runtime_error("cannot allocate the flow table of worker " +
-                                     std::to_string(w) + " (" + std::to_string(bytes >> 20) +
-                                     " MiB for " + std::to_string(cfg_.flows.capacity) +
-                                     " flows; lower flows.capacity or give EAL more memory)");
-        flow_memory_.push_back(mem);
-        flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
+        create_flow_table(
+            w, lcore < RTE_MAX_LCORE ? int(rte_lcore_to_socket_id(lcore)) : SOCKET_ID_ANY);
         create_tuple_pools(w, plan);
-        worker_setup& s = setups_[w];
-        s.index = w;
-        s.count = n_workers;
-        s.queue = uint16_t(w);
-        for (const auto& p : ports_) s.dpdk_ports.push_back(p.dpdk_port);
-        s.ports = plan;
-        s.burst = dp.burst;
-        s.idle = dp.idle;
-        s.tsc_hz = tsc_hz;
-        s.pool = pool_;
-        s.cookie_secret = &cookie_secret_;
-        s.kernel_rate = protect::bucket_params::per_second(
-            dp.kernel_packets_per_second, dp.kernel_packets_burst, tsc_hz, n_workers);
-        s.echo_rate = protect::bucket_params::per_second(dp.icmp_echo_per_second,
-                                                         dp.icmp_echo_burst, tsc_hz, n_workers);
-        s.echo_enabled = dp.icmp_echo_per_second > 0;
-        s.error_rate = protect::bucket_params::per_second(dp.icmp_errors_per_second,
-                                                          dp.icmp_errors_burst, tsc_hz, n_workers);
-        s.errors_enabled = dp.icmp_errors_per_second > 0;
-        s.proxy_max_held = dp.syn_proxy_max_held ? dp.syn_proxy_max_held
-                                                 : std::max<uint32_t>(16, dp.mbufs / 4 / n_workers);
+        setups_.push_back(make_setup(w, plan, tsc_hz));
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -173,15 +144,66 @@ void runtime::start() {
             for (unsigned f = 0; f < 2; ++f)
                 workers_[w]->tuples[p][f] = tuple_pools_[w][p][f].get();
     }
+    create_rings();
+    ensure_proxy_state(*snapshot_.load());
+    started_ = true;
+    SLUICE_LOG_INFO("%u worker(s), %u flows each (%zu MiB), local ports %u-%u, %zu VIP(s)",
+                    n_workers, cfg_.flows.capacity,
+                    flow::flow_table::required_bytes(cfg_.flows.capacity) >> 20,
+                    cfg_.flows.local_port_min, cfg_.flows.local_port_max, cfg_.vips.size());
+}
+
+void runtime::create_flow_table(unsigned w, int socket) {
+    size_t bytes = flow::flow_table::required_bytes(cfg_.flows.capacity);
+    void* mem = rte_malloc_socket("sluice_flows", bytes, RTE_CACHE_LINE_SIZE, socket);
+    if (!mem)
+        throw std::runtime_error("cannot allocate the flow table of worker " + std::to_string(w) +
+                                 " (" + std::to_string(bytes >> 20) + " MiB for " +
+                                 std::to_string(cfg_.flows.capacity) +
+                                 " flows; lower flows.capacity or give EAL more memory)");
+    flow_memory_.push_back(mem);
+    flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
+}
+
+worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz) const {
+    const auto& dp = cfg_.dataplane;
+    const unsigned n = unsigned(dp.worker_cpus.size());
+    worker_setup s;
+    s.index = w;
+    s.count = n;
+    s.queue = uint16_t(w);
+    for (const auto& p : ports_) s.dpdk_ports.push_back(p.dpdk_port);
+    s.ports = plan;
+    s.burst = dp.burst;
+    s.idle = dp.idle;
+    s.tsc_hz = tsc_hz;
+    s.pool = pool_;
+    s.cookie_secret = &cookie_secret_;
+    // Every rate is the whole LB's: each worker enforces its share (token_bucket.hpp, split).
+    s.kernel_rate = protect::bucket_params::per_second(dp.kernel_packets_per_second,
+                                                       dp.kernel_packets_burst, tsc_hz, n);
+    s.echo_rate =
+        protect::bucket_params::per_second(dp.icmp_echo_per_second, dp.icmp_echo_burst, tsc_hz, n);
+    s.echo_enabled = dp.icmp_echo_per_second > 0;
+    s.error_rate = protect::bucket_params::per_second(dp.icmp_errors_per_second,
+                                                      dp.icmp_errors_burst, tsc_hz, n);
+    s.errors_enabled = dp.icmp_errors_per_second > 0;
+    s.proxy_max_held =
+        dp.syn_proxy_max_held ? dp.syn_proxy_max_held : std::max<uint32_t>(16, dp.mbufs / 4 / n);
+    return s;
+}
+
+void runtime::create_rings() {
+    const unsigned n = unsigned(workers_.size());
     auto make_ring = [&](const std::string& name) {
-        rte_ring* r = rte_ring_create(name.c_str(), dp.ring_size, int(rte_socket_id()),
+        rte_ring* r = rte_ring_create(name.c_str(), cfg_.dataplane.ring_size, int(rte_socket_id()),
                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (!r) throw dpdk_error("cannot create ring " + name, rte_errno);
         rings_.push_back(r);
         return r;
     };
-    for (unsigned a = 0; a < n_workers; ++a) {
-        for (unsigned b = 0; b < n_workers; ++b) {
+    for (unsigned a = 0; a < n; ++a) {
+        for (unsigned b = 0; b < n; ++b) {
             if (a == b) continue;
             rte_ring* r = make_ring("handoff_" + std::to_string(a) + "_" + std::to_string(b));
             workers_[a]->handoff_out[b] = r;
@@ -193,12 +215,6 @@ void runtime::start() {
         exception_.add_worker(workers_[a]->to_control, workers_[a]->to_kernel);
         requests_.add_worker(a);
     }
-    ensure_proxy_state(*snapshot_.load());
-    started_ = true;
-    SLUICE_LOG_INFO("%u worker(s), %u flows each (%zu MiB), local ports %u-%u, %zu VIP(s)",
-                    n_workers, cfg_.flows.capacity,
-                    flow::flow_table::required_bytes(cfg_.flows.capacity) >> 20,
-                    cfg_.flows.local_port_min, cfg_.flows.local_port_max, cfg_.vips.size());
 }
 
 void runtime::create_tuple_pools(unsigned w, const local_port_plan& plan) {

@@ -121,6 +121,9 @@ private:
     // Per worker, per port, per family (IPv4, IPv6): full-NAT source tuples (may be null).
     std::vector<port_tuple_pools> tuple_pools_;  // readings.hpp
     void create_tuple_pools(unsigned w, const local_port_plan& plan);
+    void create_flow_table(unsigned w, int socket);  // on the worker lcore's NUMA socket
+    worker_setup make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz) const;
+    void create_rings();  // handoff, control and kernel rings; after the workers exist
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<conn_counts>> conns_;
     std::vector<const conn_counts*> conn_views_;

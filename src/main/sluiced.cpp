@@ -59,7 +59,9 @@ uint64_t now_ms() {
     return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
 }
 
-int run(const sluice::config::config& cfg, const std::string& config_path, const char* argv0) {
+// EAL, the runtime (ports, pools, tables, control plane) and the worker lcores; null after a
+// failure it logged (EAL cleaned up).
+sluice::dataplane::runtime* start_dataplane(const sluice::config::config& cfg, const char* argv0) {
     using namespace sluice;
     auto args = dataplane::build_eal_args(cfg, argv0);
     std::string joined;
@@ -74,60 +76,66 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         dataplane::netns_switch ns(cfg.dataplane.netns);
         if (rte_eal_init(int(args.size()), argv.data()) < 0) {
             SLUICE_LOG_ERROR("EAL initialisation failed: %s", rte_strerror(rte_errno));
-            return 1;
+            return nullptr;
         }
         rt = new dataplane::runtime(cfg);
         rt->start();
         ns.restore();  // ports are bound; later sockets (control API, metrics) live outside
-    } catch (const std::exception& e) {
-        SLUICE_LOG_ERROR("startup failed: %s", e.what());
-        delete rt;
-        rte_eal_cleanup();
-        return 1;
-    }
-    try {
         rt->launch_workers();
     } catch (const std::exception& e) {
         SLUICE_LOG_ERROR("startup failed: %s", e.what());
         delete rt;
         rte_eal_cleanup();
-        return 1;
+        return nullptr;
     }
-    dataplane::set_telemetry_runtime(rt);
-    dataplane::runtime_view view(*rt);
-    control::control_api api(rt->control(), view, config_path);
-    std::optional<control::api_server> server;
-    if (auto opened = control::api_server::open(cfg.control.socket); !opened) {
+    return rt;
+}
+
+// The control socket (root only, mode 0600); without it sluiced runs on, sluicectl cannot reach
+// it.
+std::optional<sluice::control::api_server> open_control_socket(const sluice::config::config& cfg) {
+    auto opened = sluice::control::api_server::open(cfg.control.socket);
+    if (!opened) {
         SLUICE_LOG_ERROR("control socket: %s (sluicectl will not work)", opened.message().c_str());
-    } else {
-        server.emplace(std::move(*opened));
-        SLUICE_LOG_INFO("control socket %s (mode 0600)", server->path().c_str());
+        return std::nullopt;
     }
+    SLUICE_LOG_INFO("control socket %s (mode 0600)", opened->path().c_str());
+    return std::move(*opened);
+}
+
+// The /metrics listener when [metrics] listen is set.
+std::optional<sluice::metrics::http_listener> open_metrics(const sluice::config::config& cfg) {
+    if (cfg.metrics.listen.empty()) return std::nullopt;
+    auto opened = sluice::metrics::http_listener::open(cfg.metrics.listen);
+    if (!opened) {
+        SLUICE_LOG_ERROR("metrics: %s (no /metrics)", opened.message().c_str());
+        return std::nullopt;
+    }
+    SLUICE_LOG_INFO("metrics on http://%s/metrics", cfg.metrics.listen.c_str());
+    return std::move(*opened);
+}
+
+// The main lcore's loop until a stop signal: the runtime's control pass, then the control
+// socket, /metrics, telemetry and signal requests. Short sleeps keep ARP answers prompt without
+// spinning the control core.
+void control_loop(sluice::dataplane::runtime& rt, sluice::control::control_api& api,
+                  std::optional<sluice::control::api_server>& server,
+                  std::optional<sluice::metrics::http_listener>& metrics_listener) {
+    using namespace sluice;
     auto handle = control::api_server::async_handler(
         [&api](std::string_view line, const control::api_server::reply& done) {
             api.handle_async(line, done);
         });
-    std::optional<metrics::http_listener> metrics_listener;
-    if (!cfg.metrics.listen.empty()) {
-        if (auto opened = metrics::http_listener::open(cfg.metrics.listen); !opened) {
-            SLUICE_LOG_ERROR("metrics: %s (no /metrics)", opened.message().c_str());
-        } else {
-            metrics_listener.emplace(std::move(*opened));
-            SLUICE_LOG_INFO("metrics on http://%s/metrics", cfg.metrics.listen.c_str());
-        }
-    }
-    auto scrape = [rt] { return metrics::format_prometheus(rt->readings().metrics()); };
-
-    // Control loop: short sleeps keep ARP answers prompt without spinning the control core.
+    auto scrape = [&rt] { return metrics::format_prometheus(rt.readings().metrics()); };
     const uint64_t started = now_ms();
     uint64_t telemetry_ms = 0;
     bool ready = false;
     while (!stop_signal.load()) {
-        rt->control_poll();
-        if (!ready && (rt->neighbors_ready() || now_ms() - started > 3000)) {
-            if (!rt->neighbors_ready())
+        rt.control_poll();
+        if (!ready && (rt.neighbors_ready() || now_ms() - started > 3000)) {
+            if (!rt.neighbors_ready())
                 SLUICE_LOG_WARN("unresolved next hops (still retrying): %s",
-                                rt->unresolved_neighbors().c_str());
+                                rt.unresolved_neighbors().c_str());
             fprintf(stderr, "sluiced: ready\n");
             ready = true;
         }
@@ -136,11 +144,25 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
         if (metrics_listener) metrics_listener->poll(scrape);
         if (now_ms() - telemetry_ms >= 1000) {
             telemetry_ms = now_ms();
-            dataplane::publish_telemetry_view(rt->readings().metrics());
+            dataplane::publish_telemetry_view(rt.readings().metrics());
         }
         if (dump_requested.exchange(false))
-            fprintf(stderr, "sluiced: stats %s\n", rt->readings().stats_json().c_str());
+            fprintf(stderr, "sluiced: stats %s\n", rt.readings().stats_json().c_str());
         sleep_us(200);
+    }
+}
+
+int run(const sluice::config::config& cfg, const std::string& config_path, const char* argv0) {
+    using namespace sluice;
+    dataplane::runtime* rt = start_dataplane(cfg, argv0);
+    if (!rt) return 1;
+    dataplane::set_telemetry_runtime(rt);
+    {
+        dataplane::runtime_view view(*rt);
+        control::control_api api(rt->control(), view, config_path);
+        auto server = open_control_socket(cfg);
+        auto metrics_listener = open_metrics(cfg);
+        control_loop(*rt, api, server, metrics_listener);
     }
     SLUICE_LOG_INFO("signal %d: stopping", stop_signal.load());
     dataplane::set_telemetry_runtime(nullptr);
