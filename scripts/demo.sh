@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sluice demo, as root on a fresh Debian 12 box: installs the dependencies, builds, brings up the
 # namespace lab, runs sluiced on dpdk-config/lab.toml and sends bounded traffic through it:
-#   1000 HTTP GETs (each on a new connection) and 100 UDP exchanges to the VIP 198.18.0.10,
+#   1000 HTTP GETs (each on a new connection), 100 UDP exchanges and 3 pings to the VIP 198.18.0.10,
 # printing how many each backend served, then the daemon's counters. The lab is torn down on
 # exit, also on failure or Ctrl-C. Exits non-zero if any request failed or a backend served none.
 # SLUICE_BUILD_DIR overrides the build directory (default build).
@@ -91,6 +91,9 @@ client http --url "http://$VIP/" --count 1000 || failed=1
 bold "100 UDP exchanges with $VIP:9000 from sluice-client, one new source port each"
 client udp --addr "$VIP" --port 9000 --count 100 || failed=1
 
+bold "ping -c 3 $VIP from sluice-client: the workers answer echo requests to a VIP themselves"
+ip netns exec sluice-client ping -n -c 3 -i 0.2 -W 2 "$VIP" | tail -n 2 || failed=1
+
 SLUICECTL=$BUILD_DIR/src/cli/sluicectl
 # served_none_by FILE BACKEND...: prints a client run's result (its JSON line in FILE) and fails
 # if any listed backend served a request.
@@ -167,7 +170,7 @@ for be in 1 2 3; do
 done
 
 bold "Prometheus: curl http://127.0.0.1:9273/metrics (excerpt)"
-curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_(backend_(connections_total|weight)\{vip="http"|syn_proxy_total)' || failed=1
+curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_(backend_(connections_total|weight)\{vip="http"|syn_proxy_total|icmp_total)' || failed=1
 
 bold "sluiced counters (telemetry /sluice/stats)"
 python3 tests/e2e/telemetry.py --compact /sluice/stats || failed=1
