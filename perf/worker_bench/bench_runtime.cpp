@@ -31,7 +31,7 @@ bench_runtime::bench_runtime(const parsed_config& cfg)
 bench_runtime::~bench_runtime() = default;
 
 port_facts bench_runtime::port(unsigned index) const {
-    const auto& p = runtime_->current_snapshot().ports[index];
+    const auto& p = runtime_->current()->ports[index];
     port_facts f{};
     std::memcpy(f.mac, p.mac.data(), 6);
     f.dpdk_port = p.dpdk_port;
@@ -39,7 +39,7 @@ port_facts bench_runtime::port(unsigned index) const {
 }
 
 vip_protection_facts bench_runtime::tcp_vip_protection() const {
-    const model::vip_protection& p = runtime_->current_snapshot().vips[0].protect;
+    const model::vip_protection& p = runtime_->current()->vips[0].protect;
     return {p.guard != nullptr, p.packets.unlimited(), p.syn_proxy == config::syn_proxy_mode::on};
 }
 
@@ -76,7 +76,7 @@ size_t bench_runtime::flows_in_table() const {
 
 uint64_t bench_runtime::active_flows(size_t vip) const {
     uint64_t n = 0;
-    for (const auto& b : runtime_->current_snapshot().vips[vip].backends)
+    for (const auto& b : runtime_->current()->vips[vip].backends)
         n += runtime_->readings().connections(b.id).active;
     return n;
 }

@@ -81,7 +81,6 @@ public:
     std::string unresolved_neighbors() const;
     unsigned worker_count() const { return unsigned(workers_.size()); }
     worker& worker_at(unsigned i) { return *workers_[i]; }
-    const model::snapshot& current_snapshot() const { return *snapshot_.load(); }
     // Replaces where kernel-bound frames go (the TAPs): a test's slow or counting sink. Control.
     void set_kernel_sink(exception_path::kernel_sink sink) {
         exception_.set_kernel_sink(std::move(sink));

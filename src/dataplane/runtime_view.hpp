@@ -15,7 +15,7 @@ public:
     double connection_rate(uint32_t id) const override {
         return rt_.readings().connection_rate(id);
     }
-    const model::snapshot& current_snapshot() const override { return rt_.current_snapshot(); }
+    const model::snapshot& current_snapshot() const override { return *rt_.current(); }
     unsigned worker_count() const override { return rt_.worker_count(); }
     std::vector<std::pair<std::string, uint64_t>> totals() const override {
         return rt_.readings().stats();

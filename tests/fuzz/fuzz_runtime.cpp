@@ -205,7 +205,7 @@ std::vector<std::vector<uint8_t>> transmitted(uint16_t port) {
 }
 
 const uint8_t* port_mac(uint16_t port) {
-    return state.runtime->current_snapshot().ports[port].mac.data();
+    return state.runtime->current()->ports[port].mac.data();
 }
 
 void resolve_neighbors() {

@@ -148,7 +148,7 @@ TEST_CASE("a listing's limit truncates and says so") {
 TEST_CASE("a reset command sweeps the backend's flows and is handed back") {
     // Property: reset_flows removes every flow of the backend id on the worker (UDP: no RST),
     // counts them under the cause and leaves no command outstanding.
-    const uint32_t id = h.rt->current_snapshot().vips[0].backends[0].id;
+    const uint32_t id = h.rt->current()->vips[0].backends[0].id;
     const auto& c = h.rt->worker_at(0).counters;
     const uint64_t before = dataplane::read(c.flows_reset_disabled);
     const uint32_t flows = h.rt->worker_at(0).flows().size();

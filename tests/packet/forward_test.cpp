@@ -419,7 +419,7 @@ TEST_CASE("resetting a backend's flows sends each side an RST it accepts and for
     CHECK(transmitted(client).size() == 3);
     CHECK(transmitted(servers).size() == 1);
 
-    const auto& snap = h.rt->current_snapshot();
+    const auto& snap = *h.rt->current();
     uint32_t id = snap.vips[0].backends[b].id;
     const auto& c = h.rt->worker_at(0).counters;
     const uint64_t reset_before = dataplane::read(c.flows_reset_disabled);

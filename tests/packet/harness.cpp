@@ -22,7 +22,7 @@ const uint8_t backend_mac[3][6] = {
 const uint8_t client_mac[6] = {0x02, 0xc1, 0, 0, 0, 0x02};
 
 const uint8_t* port_mac(uint16_t p) {
-    return h.rt->current_snapshot().ports[p].mac.data();
+    return h.rt->current()->ports[p].mac.data();
 }
 
 void set_macs(bytes& f, const uint8_t* dst, const uint8_t* src) {

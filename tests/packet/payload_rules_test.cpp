@@ -82,7 +82,7 @@ struct rule_counts {
 rule_counts counts_of(const char* vip) {
     rule_counts c;
     bool found = false;
-    for (const auto& v : h.rt->current_snapshot().vips) {
+    for (const auto& v : h.rt->current()->vips) {
         if (v.name != vip) continue;
         found = true;
         const metrics::protect_metrics m = h.rt->readings().protection_of(v);

@@ -213,7 +213,7 @@ TEST_CASE("the cookie SYN-ACK offers the VIP's configured MSS, else the port MTU
     // Property: the SYN-ACK's MSS is [vip.syn_proxy] mss, or the servers port's MTU - 40.
     resolve_neighbors();
     uint16_t mtu = 0;
-    REQUIRE(rte_eth_dev_get_mtu(h.rt->current_snapshot().ports[servers].dpdk_port, &mtu) == 0);
+    REQUIRE(rte_eth_dev_get_mtu(h.rt->current()->ports[servers].dpdk_port, &mtu) == 0);
     const struct {
         uint16_t port;
         int mss;

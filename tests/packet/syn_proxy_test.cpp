@@ -546,7 +546,7 @@ TEST_CASE("resetting the backend of a spliced connection sends each side an RST 
     REQUIRE(sent(servers).size() == 1);
     REQUIRE(sent(client).size() == 1);
 
-    const uint32_t id = h.rt->current_snapshot().vips[0].backends[c.bs.b].id;
+    const uint32_t id = h.rt->current()->vips[0].backends[c.bs.b].id;
     const uint32_t flows = flow_count();
     h.rt->reset_flows({id}, model::reset_cause::disabled);
     run_passes();
