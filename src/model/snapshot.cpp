@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "flow/flow_key.hpp"
+#include "packet/wire.hpp"
 
 namespace sluice::model {
 
@@ -53,8 +54,7 @@ int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
         if (l.family == family && same_address_of(l.bytes, dst, family)) return l.port;
     if (family == 4 && !pool_ranges_.empty()) {
         // Local address pools are prefixes mostly: a range compare each, not one per address.
-        const uint32_t a =
-            uint32_t(dst[0]) << 24 | uint32_t(dst[1]) << 16 | uint32_t(dst[2]) << 8 | dst[3];
+        const uint32_t a = packet::load_be32(dst);
         for (const auto& r : pool_ranges_)
             if (a - r.first < r.count) return r.port;
     }
@@ -143,8 +143,7 @@ void snapshot::index_vips() {
 
 bool snapshot::has_vip_address(const uint8_t* a, uint8_t family) const {
     if (family == 4) {
-        const uint32_t v = uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3];
-        return std::binary_search(vip_v4_.begin(), vip_v4_.end(), v);
+        return std::binary_search(vip_v4_.begin(), vip_v4_.end(), packet::load_be32(a));
     }
     std::array<uint8_t, 16> k;
     std::memcpy(k.data(), a, 16);
