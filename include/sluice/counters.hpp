@@ -81,6 +81,12 @@ struct counter_def {
     X(arp_requests_sent, counter, "sluice_arp_total", "event", "request_sent", "")               \
     X(arp_replies_received, counter, "sluice_arp_total", "event", "reply_received", "")          \
     X(arp_ignored, counter, "sluice_arp_total", "event", "ignored", "")                          \
+    X(ndp_solicits_answered, counter, "sluice_ndp_total", "event", "solicit_answered",           \
+      "IPv6 neighbour discovery on the data ports: solicitations answered, solicitations sent, " \
+      "advertisements received, frames ignored (malformed, or not for us).")                     \
+    X(ndp_solicits_sent, counter, "sluice_ndp_total", "event", "solicit_sent", "")               \
+    X(ndp_adverts_received, counter, "sluice_ndp_total", "event", "advert_received", "")         \
+    X(ndp_ignored, counter, "sluice_ndp_total", "event", "ignored", "")                          \
     X(neighbors_resolved, counter, "sluice_neighbor_events_total", "event", "resolved",          \
       "Neighbour resolution: unresolved to resolved transitions, resolutions that failed, "      \
       "resolution requests from workers.")                                                       \

@@ -20,7 +20,9 @@ namespace sluice {
     X(ipv4_fragment)           /* fragments are not reassembled */                                \
     X(truncated_ipv6)          /* fewer bytes than an IPv6 header */                              \
     X(bad_ipv6_payload_length) /* payload length beyond the frame */                              \
-    X(ipv6_extension_header)   /* extension headers are not parsed */                             \
+    X(bad_ipv6_version)        /* version field is not 6 */                                       \
+    X(ipv6_extension_header)   /* ESP/AH/mobility, routing with segments left, >4 or malformed */ \
+    X(ipv6_fragment)           /* IPv6 fragment header: fragments are not reassembled */          \
     X(truncated_tcp)           /* fewer bytes than a TCP header */                                \
     X(bad_tcp_data_offset)     /* data offset < 5 or beyond the segment */                        \
     X(truncated_udp)           /* fewer bytes than a UDP header */                                \

@@ -12,13 +12,16 @@ import sys
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--bind", required=True, help="address to listen on")
+    ap.add_argument("--bind", required=True, help="address to listen on (IPv4 or IPv6)")
     ap.add_argument("--port", type=int, default=9000)
     ap.add_argument("--name", required=True, help="prefix of every answer, e.g. be1")
     ap.add_argument("--pidfile", help="write our pid here once listening")
     args = ap.parse_args()
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # One socket per address and family: lab.sh starts one instance on the backend's IPv4
+    # address and one on its IPv6 address.
+    family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.bind, args.port))
     prefix = args.name.encode() + b" "

@@ -130,9 +130,6 @@ void set_maglev(const config::vip_config& vc, const vip_entry* old, vip_entry& v
 
 vip_entry build_vip(const config::config& cfg, const config::vip_config& vc,
                     const snapshot_inputs& in, snapshot& s) {
-    if (!vc.address.is_v4())
-        throw std::runtime_error("vip " + vc.name +
-                                 ": IPv6 forwarding is not implemented yet (IPv4 only)");
     vip_entry v;
     v.id = in.registry.vip_id(vc.address, vc.port, uint8_t(vc.protocol));
     if (v.id == model::no_vip_id)

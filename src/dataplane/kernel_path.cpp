@@ -22,14 +22,29 @@ std::string mac_text(const std::array<uint8_t, 6>& mac) {
     return buf;
 }
 
-// The kernel would otherwise autoconfigure IPv6 on the TAP and send router solicitations and
-// MLD reports out of the data port. Best effort: the file may not exist without IPv6.
-void disable_ipv6(const std::string& ifname) {
-    std::string path = "/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6";
+void write_ipv6_setting(const std::string& ifname, const char* key, const char* value) {
+    std::string path = "/proc/sys/net/ipv6/conf/" + ifname + "/" + key;
     if (FILE* f = std::fopen(path.c_str(), "w")) {
-        std::fputs("1", f);
+        std::fputs(value, f);
         std::fclose(f);
     }
+}
+
+// A port without IPv6 addresses: the kernel would otherwise autoconfigure IPv6 on the TAP and
+// send router solicitations and MLD reports out of the data port. A port with some: IPv6 on,
+// but no autoconfiguration, no router discovery, no link-local address (its neighbour
+// solicitations then come from the port's own addresses, which the data plane answers for) and
+// no duplicate address detection (the addresses are ours by configuration; DAD would keep
+// them tentative, unusable by the health probes, for a second). Best effort: the files may not
+// exist without IPv6, and then the addresses fail to add with a clear error.
+void configure_ipv6(const std::string& ifname, bool has_v6) {
+    if (!has_v6) return write_ipv6_setting(ifname, "disable_ipv6", "1");
+    write_ipv6_setting(ifname, "addr_gen_mode", "1");
+    write_ipv6_setting(ifname, "accept_ra", "0");
+    write_ipv6_setting(ifname, "autoconf", "0");
+    write_ipv6_setting(ifname, "router_solicitations", "0");
+    write_ipv6_setting(ifname, "accept_dad", "0");
+    write_ipv6_setting(ifname, "disable_ipv6", "0");
 }
 
 std::runtime_error tap_error(const std::string& ifname, const std::string& what, int rc) {
@@ -61,7 +76,7 @@ void kernel_path::open(const config::config& cfg, std::span<const model::port_in
         taps_.push_back({ifname, id});
         bool has_v6 = false;
         for (const auto& a : pc.addresses) has_v6 |= !a.address.is_v4();
-        if (!has_v6) disable_ipv6(ifname);
+        configure_ipv6(ifname, has_v6);
 
         rte_eth_conf conf{};
         rc = rte_eth_dev_configure(id, 1, 1, &conf);

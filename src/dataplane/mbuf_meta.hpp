@@ -14,7 +14,7 @@ namespace sluice::dataplane {
 enum class meta_kind : uint8_t {
     to_vip,      // client → VIP (vip index set)
     reply,       // backend → LB local address (full-NAT return traffic)
-    arp,         // for the control thread
+    neighbor,    // ARP or IPv6 neighbour discovery, for the control thread
     resolve,     // control: resolve `next_hop` on `next_hop_port`; the packet itself is dropped
     control_tx,  // from the control thread: send as is on `out_port`
     to_kernel,   // for the host's kernel (exception path): ICMP or a kernel socket's port

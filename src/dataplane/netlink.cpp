@@ -81,6 +81,8 @@ std::string add_address(const std::string& ifname, const ip_prefix& prefix) {
     m.ifa_prefixlen = prefix.length;
     m.ifa_scope = RT_SCOPE_UNIVERSE;
     m.ifa_index = index;
+    // Ours by configuration: no duplicate address detection (the address would stay tentative).
+    if (!prefix.address.is_v4()) m.ifa_flags = IFA_F_NODAD;
     request r(RTM_NEWADDR, &m, sizeof m);
     r.attribute(IFA_LOCAL, prefix.address.bytes.data(), length_of(prefix.address));
     r.attribute(IFA_ADDRESS, prefix.address.bytes.data(), length_of(prefix.address));

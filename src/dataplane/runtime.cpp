@@ -359,7 +359,7 @@ void runtime::control_poll() {
         transmit(port, m);
     });
     resolver_->tick(
-        now, [this](uint32_t slot) { send_arp_request(slot); },
+        now, [this](uint32_t slot) { send_neighbor_request(slot); },
         [this](uint32_t slot, route::neighbor_resolver::status from,
                route::neighbor_resolver::status to) {
             if (to == route::neighbor_resolver::status::failed)

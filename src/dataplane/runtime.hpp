@@ -33,6 +33,7 @@
 #include "dataplane/worker.hpp"
 #include "dataplane/worker_requests.hpp"
 #include "metrics/metrics_view.hpp"
+#include "packet/ndp.hpp"
 #include "route/neighbor_resolver.hpp"
 #include "route/neighbor_table.hpp"
 #include "sluice/config.hpp"
@@ -91,11 +92,20 @@ public:
 private:
     void create_pool();
     void configure_port(size_t index);
-    // An ARP frame or a resolution request from a worker's neighbour ring. Takes the mbuf.
+    // An ARP or NDP frame or a resolution request from a worker's neighbour ring. Takes the
+    // mbuf. neighbor_frames.cpp.
     void handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns);
-    // Returns true for an ARP reply (the caller hands it on to the kernel).
+    // Return true for an ARP reply / neighbour advertisement (the caller hands it on to the
+    // kernel).
     bool handle_arp(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
-    void send_arp_request(uint32_t slot);
+    bool handle_ndp(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, uint64_t now_ns);
+    // Confirms `ip` at `mac` when on-link on the port: a tracked neighbour, or a new one when
+    // `may_add` (it asked for one of our addresses).
+    void learn_neighbor(const model::snapshot& s, uint16_t port_index, const ip_address& ip,
+                        const uint8_t* mac, bool may_add, uint64_t now_ns);
+    bool send_ndp(uint16_t port_index, const packet::ndp_frame_spec& spec);
+    // ARP request (IPv4) or neighbour solicitation (IPv6) for a neighbour table slot.
+    void send_neighbor_request(uint32_t slot);
     void transmit(uint16_t port_index, rte_mbuf* m);
     void reclaim_snapshots(bool wait);
     void pin_next_hops(const model::snapshot& s, const std::vector<config::route_config>& routes);

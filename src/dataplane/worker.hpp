@@ -136,6 +136,8 @@ private:
     void receive(const model::snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
     void classify(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
                   uint16_t& n_own);
+    // classify's part for frames that are neither TCP nor UDP (ICMP, NDP, other protocols).
+    void classify_other(const model::snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family);
     void process_owned(const model::snapshot& s, rte_mbuf** pkts, uint16_t n);
     void forward(const model::snapshot& s, rte_mbuf* m);
     // A packet without a flow (forward's miss): the SYN proxy's cookie stages, or a new flow

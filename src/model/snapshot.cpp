@@ -79,7 +79,7 @@ const ip_address* snapshot::source_address(uint16_t port, address_family family)
     return nullptr;
 }
 
-bool snapshot::answers_arp_for(uint16_t port, const ip_address& a) const {
+bool snapshot::answers_neighbor_for(uint16_t port, const ip_address& a) const {
     for (const auto& p : ports[port].addresses)
         if (p.address == a) return true;
     if (local_address_port(a.bytes.data(), uint8_t(a.family)) == int32_t(port)) return true;

@@ -105,8 +105,9 @@ public:
     bool has_vip_address(const uint8_t* a, uint8_t family) const;
     // First LB address of `family` on port `port` (source of full-NAT flows), or nullptr.
     const ip_address* source_address(uint16_t port, address_family family) const;
-    // True when ARP for this address on this port must be answered (LB address or VIP).
-    bool answers_arp_for(uint16_t port, const ip_address& a) const;
+    // True when ARP or a neighbour solicitation for this address on this port must be answered
+    // (LB address, local pool address of the port, or VIP).
+    bool answers_neighbor_for(uint16_t port, const ip_address& a) const;
 
     // True when some VIP has syn_proxy on or auto (workers then need their proxy_state tables).
     bool uses_syn_proxy() const;

@@ -50,11 +50,11 @@ inline uint16_t checksum_update(uint16_t csum, const uint8_t* old_bytes, const u
     return uint16_t(~checksum_fold(sum));
 }
 
-// True when the TCP/UDP segment `l4` (of `l4_len` bytes) verifies under its pseudo-header:
-// the one's-complement sum over pseudo-header and segment, stored checksum included, is 0xffff.
-// Addresses in network order (4 bytes for family 4, else 16).
-inline bool l4_checksum_verifies(uint8_t family, const uint8_t* src, const uint8_t* dst,
-                                 uint8_t protocol, const uint8_t* l4, size_t l4_len) {
+// One's-complement sum (not folded) of the pseudo-header of an upper-layer message of `l4_len`
+// bytes (RFC 768/793 for IPv4, RFC 8200 8.1 for IPv6: TCP, UDP, ICMPv6). Addresses in network
+// order (4 bytes for family 4, else 16).
+inline uint64_t pseudo_header_sum(uint8_t family, const uint8_t* src, const uint8_t* dst,
+                                  uint8_t protocol, size_t l4_len) {
     const size_t alen = family == 4 ? 4 : 16;
     uint64_t sum = checksum_partial(src, alen);
     sum = checksum_partial(dst, alen, sum);
@@ -64,6 +64,15 @@ inline bool l4_checksum_verifies(uint8_t family, const uint8_t* src, const uint8
         const uint8_t high[2] = {uint8_t(l4_len >> 24), uint8_t(l4_len >> 16)};
         sum = checksum_partial(high, 2, sum);
     }
+    return sum;
+}
+
+// True when the TCP/UDP/ICMPv6 message `l4` (of `l4_len` bytes) verifies under its
+// pseudo-header: the one's-complement sum over pseudo-header and message, stored checksum
+// included, is 0xffff.
+inline bool l4_checksum_verifies(uint8_t family, const uint8_t* src, const uint8_t* dst,
+                                 uint8_t protocol, const uint8_t* l4, size_t l4_len) {
+    const uint64_t sum = pseudo_header_sum(family, src, dst, protocol, l4_len);
     return checksum_fold(checksum_partial(l4, l4_len, sum)) == 0xffff;
 }
 

@@ -52,31 +52,63 @@ drop_reason parse_ipv4(const uint8_t* frame, uint32_t len, parsed_frame& out, bo
     return parse_l4(frame, out);
 }
 
+// Extension headers walked before the upper-layer header (RFC 8200 4.1 order, not enforced):
+// hop-by-hop options, destination options and a routing header with no segments left are
+// stepped over (their options concern the final destination or a router, not a balancer);
+// a routing header with segments left would have us forward to another address, and ESP, AH,
+// mobility, HIP and shim6 hide or change what follows: refused. At most max_extension_headers,
+// so a chain of empty headers costs a bounded walk.
+inline constexpr unsigned max_extension_headers = 4;
+
+drop_reason walk_ipv6_extensions(const uint8_t* ip, uint32_t end, uint8_t& next, uint32_t& offset) {
+    for (unsigned n = 0;; ++n) {
+        switch (next) {
+            case ipv6_ext_hop_by_hop:
+            case ipv6_ext_routing:
+            case ipv6_ext_destination:
+                break;
+            case ipv6_ext_fragment:
+                return drop_reason::ipv6_fragment;
+            case 50:   // ESP
+            case 51:   // AH
+            case 135:  // mobility
+            case 139:  // HIP
+            case 140:  // shim6
+                return drop_reason::ipv6_extension_header;
+            default:
+                return drop_reason::none;
+        }
+        // Hop-by-hop must come first (RFC 8200 4.3); anywhere else a receiver discards it.
+        if (n == max_extension_headers || (next == ipv6_ext_hop_by_hop && n != 0))
+            return drop_reason::ipv6_extension_header;
+        if (end - offset < 8) return drop_reason::ipv6_extension_header;
+        const uint32_t length = (uint32_t(ip[offset + 1]) + 1) * 8;
+        if (length > end - offset) return drop_reason::ipv6_extension_header;
+        if (next == ipv6_ext_routing && ip[offset + 3] != 0)  // segments left
+            return drop_reason::ipv6_extension_header;
+        next = ip[offset];
+        offset += length;
+    }
+}
+
 drop_reason parse_ipv6(const uint8_t* frame, uint32_t len, parsed_frame& out) {
     const uint32_t avail = len - out.l3_offset;
     const uint8_t* ip = frame + out.l3_offset;
     if (avail < ipv6_header_len) return drop_reason::truncated_ipv6;
+    if ((ip[0] >> 4) != 6) return drop_reason::bad_ipv6_version;
     uint16_t payload = load_be16(ip + ip6_payload_len);
     if (payload > avail - ipv6_header_len) return drop_reason::bad_ipv6_payload_length;
     out.family = address_family::ipv6;
-    out.protocol = ip[ip6_next];
     out.l3_length = uint16_t(ipv6_header_len + payload);
-    out.l4_offset = uint16_t(out.l3_offset + ipv6_header_len);
-    out.l4_length = payload;
-    switch (out.protocol) {
-        case 0:
-        case 43:
-        case 44:
-        case 50:
-        case 51:
-        case 60:
-        case 135:
-        case 139:
-        case 140:
-            return drop_reason::ipv6_extension_header;
-        default:
-            return parse_l4(frame, out);
-    }
+    uint8_t next = ip[ip6_next];
+    uint32_t offset = ipv6_header_len;
+    if (drop_reason r = walk_ipv6_extensions(ip, out.l3_length, next, offset);
+        r != drop_reason::none)
+        return r;
+    out.protocol = next;
+    out.l4_offset = uint16_t(out.l3_offset + offset);
+    out.l4_length = uint16_t(out.l3_length - offset);
+    return parse_l4(frame, out);
 }
 
 }  // namespace

@@ -13,6 +13,10 @@ inline constexpr uint16_t ethertype_ipv6 = 0x86dd;
 inline constexpr uint8_t ipproto_tcp = 6;
 inline constexpr uint8_t ipproto_udp = 17;
 inline constexpr uint8_t ipproto_icmp = 1;
+inline constexpr uint8_t ipproto_icmpv6 = 58;
+// IPv6 extension headers (next-header values) the parser walks or refuses.
+inline constexpr uint8_t ipv6_ext_hop_by_hop = 0, ipv6_ext_routing = 43, ipv6_ext_fragment = 44,
+                         ipv6_ext_destination = 60;
 // ICMP header: type, code, checksum and one 32-bit word (echo: identifier and sequence).
 inline constexpr unsigned icmp_header_len = 8;
 

@@ -37,7 +37,8 @@ def main() -> None:
     p.add_argument("--name", default="greeter")
     p.add_argument("--lifetime", type=float, default=300)
     args = p.parse_args()
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET  # a backend's IPv6 address
+    s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((args.bind, args.port))
     s.listen(1024)

@@ -18,6 +18,8 @@
                                                     D seconds; every attempt's time, outcome and
                                                     backend in the summary ("log")
 
+IPv6 targets work the same way: --url http://[2001:2::10]/ (brackets), --addr 2001:2::10, and
+--bind with the client's IPv6 addresses (the socket's family follows the target's address).
 Every operation has a socket timeout (default 5 s) and is never retried: a failure is a failure.
 Output: a human summary, or with --json one JSON object on the last line of stdout.
 Python 3 standard library only.
@@ -29,6 +31,7 @@ import argparse
 import concurrent.futures
 import hashlib
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -43,6 +46,8 @@ BACKEND_RE = re.compile(rb"backend (be[0-9]+)")
 
 
 def _split_url(url: str) -> tuple[str, int, str]:
+    """http://host[:port]/path -> (host, port, path); an IPv6 host comes without its brackets
+    (http.client.HTTPConnection opens an AF_INET6 socket for it and brackets the Host header)."""
     u = urllib.parse.urlsplit(url)
     if u.scheme != "http" or not u.hostname:
         raise SystemExit(f"client: only http:// URLs: {url}")
@@ -144,19 +149,22 @@ def cmd_udp(args) -> dict:
     ok = failed = 0
     ports: set[int] = set()
     open_socks: list[socket.socket] = []  # kept open so that every exchange has its own port
+    target = ipaddress.ip_address(args.addr)  # also normalises an IPv6 spelling for the compare
+    family, wildcard = ((socket.AF_INET6, "::") if target.version == 6
+                        else (socket.AF_INET, "0.0.0.0"))
     t0 = time.monotonic()
     for i in range(args.count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family, socket.SOCK_DGRAM)
         open_socks.append(s)
         s.settimeout(args.timeout)
         payload = (args.prefix + f"sluice-e2e {i} {os.getpid()} {time.monotonic_ns()}").encode()
         try:
-            s.bind(("0.0.0.0", 0))
+            s.bind((wildcard, 0))
             ports.add(s.getsockname()[1])
             s.sendto(payload, (args.addr, args.port))
             while True:  # ignore strays from other peers (there should be none)
-                data, peer = s.recvfrom(65535)
-                if peer == (args.addr, args.port):
+                data, peer = s.recvfrom(65535)  # IPv6: (address, port, flowinfo, scope id)
+                if ipaddress.ip_address(peer[0]) == target and peer[1] == args.port:
                     break
             name, sep, echoed = data.partition(b" ")
             if not sep or not re.fullmatch(rb"be[0-9]+", name):
@@ -411,7 +419,7 @@ def main() -> int:
     p.add_argument("--parallel", action="store_true",
                    help="with several --bind addresses: all addresses at once (a thread each)")
     p = sub.add_parser("udp")
-    p.add_argument("--addr", default="198.18.0.10")
+    p.add_argument("--addr", default="198.18.0.10", help="IPv4 or IPv6 address")
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--prefix", default="", help="text in front of each datagram's payload")

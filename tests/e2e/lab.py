@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import ipaddress
 import json
 import os
 import queue
@@ -33,6 +34,7 @@ from typing import Callable, Iterator, Sequence
 NS_CLIENT = "sluice-client"
 NS_LB = "sluice-lb"
 VIP = "198.18.0.10"
+VIP6 = "2001:2::10"  # on-link in the client's 2001:2::/64 like VIP in 198.18.0.0/24 (docs/lab.md)
 BACKENDS = ("be1", "be2", "be3")
 LAB_STATE_DIR = Path(os.environ.get("LAB_STATE_DIR", "/run/sluice-lab"))
 LOCK_PATH = Path("/run/sluice-lab.lock")
@@ -334,7 +336,8 @@ def vip_toml(address: str = VIP, port: int = 80, protocol: str = "tcp",
              backends: Sequence[dict | str] = (), health: dict | None = None,
              tables: dict[str, dict] | None = None, rules: Sequence[dict] = (), **keys) -> str:
     """One `[[vip]]` block: `keys` are the VIP's other keys (name, scheduler, hash, ...), each
-    backend is an address or a dict of backend keys ({"address": ..., "weight": 2}); `health`
+    backend is an address or a dict of backend keys ({"address": ..., "weight": 2}); addresses
+    of either family are written as they are (no brackets: the port is its own key); `health`
     the keys of its [vip.health] table; `tables` other sub-tables ({"limits": {...}} is
     [vip.limits]); `rules` the [[vip.rule]] entries."""
     def val(v) -> str:
@@ -395,10 +398,47 @@ def backend_addr(be: str) -> str:
     return f"198.18.1.1{int(be[2:])}"
 
 
+def backend_addr6(be: str) -> str:
+    """be1 -> 2001:2:0:1::11 (the lab's IPv6 addressing, docs/lab.md)."""
+    return f"2001:2:0:1::1{int(be[2:])}"
+
+
+_BACKEND6_NET = ipaddress.IPv6Network("2001:2:0:1::/64")
+
+
 def backend_name(addr: str) -> str:
-    """198.18.1.11 -> be1 (the inverse of backend_addr); other addresses are returned as is."""
+    """198.18.1.11 or 2001:2:0:1::11 (any spelling, brackets allowed) -> be1: the inverse of
+    backend_addr and backend_addr6; other addresses are returned as is."""
     m = re.fullmatch(r"198\.18\.1\.1([1-9])", addr)
-    return f"be{m.group(1)}" if m else addr
+    if m:
+        return f"be{m.group(1)}"
+    try:
+        a = ipaddress.ip_address(addr.strip("[]"))
+    except ValueError:
+        return addr
+    if a.version == 6 and a in _BACKEND6_NET:
+        host = int(a) - int(_BACKEND6_NET.network_address)
+        if 0x11 <= host <= 0x19:  # be$i is ::1$i, written in hex: ::11 .. ::19
+            return f"be{host - 0x10}"
+    return addr
+
+
+def host_port(addr: str, port: int) -> str:
+    """'198.18.1.11', 80 -> '198.18.1.11:80'; an IPv6 address gets brackets: '[2001:2::10]:80'."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def split_host_port(text: str) -> tuple[str, int]:
+    """The inverse of host_port: '[2001:2::10]:80' or '198.18.0.10:80' -> (address, port).
+    An unbracketed IPv6 address with a port ('2001:2::10:80') splits at its last colon."""
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def http_url(addr: str, path: str = "/", port: int = 80) -> str:
+    """http://198.18.0.10/ or http://[2001:2::10]/ (curl needs -g for the brackets)."""
+    host = f"[{addr}]" if ":" in addr else addr
+    return f"http://{host}{'' if port == 80 else f':{port}'}{path}"
 
 
 def lab_backends() -> list[str]:
@@ -586,11 +626,11 @@ class Test:
                 f"{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
             ) from e
 
-    def http_gets(self, count: int, allowed: set[str] | None = None) -> dict:
-        """`count` GETs to the VIP over new connections: all must succeed, and only backends in
-        `allowed` (default: the lab's be1..be3) may answer."""
+    def http_gets(self, count: int, allowed: set[str] | None = None, vip: str = VIP) -> dict:
+        """`count` GETs to `vip` (default the IPv4 VIP; VIP6 for IPv6) over new connections: all
+        must succeed, and only backends in `allowed` (default: the lab's be1..be3) may answer."""
         allowed = set(BACKENDS) if allowed is None else allowed
-        res = self.client("http", "--url", f"http://{VIP}/", "--count", str(count))
+        res = self.client("http", "--url", http_url(vip), "--count", str(count))
         log(f"http: {res['ok']} ok, {res['failed']} failed in {res['elapsed_s']}s; "
             f"per backend {res['backends']}; errors {res['errors']}")
         check(res["failed"] == 0, f"{res['failed']} of {count} requests failed: {res['errors']}")
@@ -637,12 +677,13 @@ class Test:
                           f"{out[:500]!r}") from e
 
     def backends(self, vip: str) -> dict[str, dict]:
-        """`sluicectl --json show backends VIP`, keyed by lab name (be1 for 198.18.1.11:80)."""
+        """`sluicectl --json show backends VIP`, keyed by lab name (be1 for 198.18.1.11:80 and
+        for [2001:2:0:1::11]:80)."""
         rows = self.sluicectl_json("show", "backends", vip)
         check(isinstance(rows, list), f"show backends {vip}: not a list: {str(rows)[:300]}")
         out = {}
         for row in rows:
-            addr = row["backend"].rsplit(":", 1)[0]
+            addr, _ = split_host_port(row["backend"])
             out[backend_name(addr)] = row
         return out
 

@@ -46,6 +46,7 @@ def churn(args) -> dict:
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     socks, connected, failed = [], 0, 0
+    family = socket.AF_INET6 if ":" in args.addr else socket.AF_INET  # --addr 2001:2::10 works too
     poller = select.epoll()
     pending = {}
     t0 = time.monotonic()
@@ -69,7 +70,7 @@ def churn(args) -> dict:
                         pass
                 else:
                     failed += 1
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family, socket.SOCK_STREAM)
         s.setblocking(False)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         rc = s.connect_ex((args.addr, args.port))

@@ -89,6 +89,38 @@ bytes arp_frame(uint16_t op, const uint8_t* sender_mac, std::array<uint8_t, 16> 
     return f;
 }
 
+bytes ndp_frame(uint8_t type, uint8_t flags, const uint8_t* src_mac, const uint8_t* dst_mac,
+                std::array<uint8_t, 16> src_ip, std::array<uint8_t, 16> dst_ip,
+                std::array<uint8_t, 16> target, bool link_option) {
+    const uint16_t icmp_len = link_option ? 32 : 24;
+    bytes f(14 + 40 + icmp_len, 0);
+    set_macs(f, dst_mac, src_mac);
+    test::put16(f, 12, 0x86dd);
+    f[14] = 0x60;
+    test::put16(f, 18, icmp_len);
+    f[20] = 58;
+    f[21] = 255;
+    std::memcpy(&f[22], src_ip.data(), 16);
+    std::memcpy(&f[38], dst_ip.data(), 16);
+    f[54] = type;
+    f[58] = flags;
+    std::memcpy(&f[62], target.data(), 16);
+    if (link_option) {
+        f[78] = type == 135 ? 1 : 2;  // source / target link-layer address option
+        f[79] = 1;
+        std::memcpy(&f[80], src_mac, 6);
+    }
+    const uint32_t pseudo = test::pseudo_sum(address_family::ipv6, &f[22], &f[38], 58, icmp_len);
+    test::put16(f, 56, test::ones_checksum(&f[54], icmp_len, pseudo));
+    return f;
+}
+
+std::array<uint8_t, 16> solicited_node(std::array<uint8_t, 16> target) {
+    std::array<uint8_t, 16> a = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+    std::memcpy(&a[13], &target[13], 3);
+    return a;
+}
+
 bytes from_client(frame_spec s) {
     s.src = v4(198, 18, 0, 2);
     bytes f = test::build_frame(s);
@@ -104,6 +136,18 @@ void resolve_neighbors() {
             inject(servers, arp_frame(2, backend_mac[b], v4(198, 18, 1, uint8_t(11 + b)),
                                       port_mac(servers), v4(198, 18, 1, 1)));
         inject(client, arp_frame(1, client_mac, v4(198, 18, 0, 2), nullptr, v4(198, 18, 0, 1)));
+        // The same over IPv6 (ignored by configurations without IPv6 addresses): advertisements
+        // of 2001:2:0:1::11 + b, and a solicitation from the client 2001:2::2 for 2001:2::1.
+        std::array<uint8_t, 16> lb6 = v6(0x1), lb_servers6 = lb6;
+        lb_servers6[7] = 1;
+        for (int b = 0; b < 3; ++b) {
+            std::array<uint8_t, 16> backend = lb_servers6;
+            backend[15] = uint8_t(0x11 + b);
+            inject(servers, ndp_frame(136, 0x60, backend_mac[b], port_mac(servers), backend,
+                                      lb_servers6, backend));
+        }
+        static const uint8_t group_mac[6] = {0x33, 0x33, 0xff, 0, 0, 0x01};
+        inject(client, ndp_frame(135, 0, client_mac, group_mac, v6(0x2), solicited_node(lb6), lb6));
         run_passes();
         REQUIRE(h.rt->neighbors_ready());
     }

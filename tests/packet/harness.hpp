@@ -22,6 +22,7 @@ namespace sluice::packet_test {
 using test::bytes;
 using test::frame_spec;
 using test::v4;
+using test::v6;
 
 // Snapshot port indices: the order of the [[port]] tables in every packet test's config.
 enum port_index : uint16_t { client = 0, servers = 1 };
@@ -62,6 +63,14 @@ bytes arp_frame(uint16_t op, const uint8_t* sender_mac, std::array<uint8_t, 16> 
                 const uint8_t* dst_mac, std::array<uint8_t, 16> target_ip);
 // Frame from the client (198.18.0.2) to s.dst with the LB's client-port MAC as destination.
 bytes from_client(frame_spec s);
+// A neighbour solicitation (type 135, source link-layer option) or advertisement (136, flags
+// 0x40 solicited / 0x20 override, target link-layer option) with `src_mac` as its link-layer
+// address (unless !link_option), checksum computed here.
+bytes ndp_frame(uint8_t type, uint8_t flags, const uint8_t* src_mac, const uint8_t* dst_mac,
+                std::array<uint8_t, 16> src_ip, std::array<uint8_t, 16> dst_ip,
+                std::array<uint8_t, 16> target, bool link_option = true);
+// ff02::1:ffXX:XXXX for a target address.
+std::array<uint8_t, 16> solicited_node(std::array<uint8_t, 16> target);
 // Answers the start-up ARP requests for the three backends and makes the LB learn the client's
 // MAC (an ARP request for 198.18.0.1); drains what that transmitted. Idempotent.
 void resolve_neighbors();

@@ -279,6 +279,7 @@ const std::vector<std::string> all_families = {
     "sluice_icmp_total",
     "sluice_flow_table_entries",
     "sluice_arp_total",
+    "sluice_ndp_total",
     "sluice_neighbor_events_total",
     "sluice_control_tx_dropped_total",
     "sluice_kernel_frames_total",

@@ -276,16 +276,6 @@ TEST_CASE("an IPv6 payload length beyond the frame is bad_ipv6_payload_length") 
     }
 }
 
-TEST_CASE("IPv6 extension headers are ipv6_extension_header") {
-    // Property: each extension header type as the first next header is rejected.
-    for (uint8_t next : {0, 43, 44, 50, 51, 60, 135, 139, 140}) {
-        frame_spec s = ip6(next);
-        s.payload = payload(16);
-        CAPTURE(int(next));
-        CHECK(parse(build_frame(s)) == drop_reason::ipv6_extension_header);
-    }
-}
-
 TEST_CASE("ARP frames shorter than Ethernet + 28 bytes are bad_arp") {
     // Property: ARP of 14..41 bytes is bad_arp, 42 and longer (padded) is an arp frame.
     for (size_t n = eth_len; n < 42; ++n) {

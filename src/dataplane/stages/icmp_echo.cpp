@@ -1,10 +1,10 @@
-// ICMP the worker sends itself. Echo to a VIP: `ping VIP` answered by the worker that received
-// the request, in place (no new mbuf, no flow, no handoff), after the same source checks as a
-// new flow and a per-worker token bucket ([dataplane] icmp_echo_per_second / _burst, split over
-// the workers); LB addresses are the host kernel's (exception path). Time exceeded: a frame
-// whose TTL would expire on forwarding is dropped and its sender told, from the LB address of
-// the port it came in on (traceroute through the LB shows it), within icmp_errors_per_second.
-// Worker lcore only.
+// ICMP and ICMPv6 the worker sends itself. Echo to a VIP: `ping VIP` (and `ping -6 VIP`) answered
+// by the worker that received the request, in place (no new mbuf, no flow, no handoff), after the
+// same source checks as a new flow and a per-worker token bucket ([dataplane] icmp_echo_per_second
+// / _burst, split over the workers); LB addresses are the host kernel's (exception path). Time
+// exceeded: a frame whose TTL would expire on forwarding is dropped and its sender told, from the
+// LB address of the port it came in on (traceroute through the LB shows it), within
+// icmp_errors_per_second. Worker lcore only.
 #include "packet/icmp_echo.hpp"
 
 #include <rte_mbuf.h>
@@ -24,13 +24,15 @@ void worker::answer_echo(const snapshot& s, rte_mbuf* m) {
     drop_reason bad = drop_reason::none;
     if (!packet::is_echo_request(frame, meta.parsed, bad))
         return drop(m, bad != drop_reason::none ? bad : drop_reason::unsupported_protocol);
-    const uint8_t* src = frame + meta.parsed.l3_offset + packet::ip4_src;
-    if (const drop_reason r = refused_source(s, src, 4); r != drop_reason::none) return drop(m, r);
+    const ip_address sender = packet::frame_src(frame, meta.parsed);
+    if (const drop_reason r = refused_source(s, sender.bytes.data(), uint8_t(sender.family));
+        r != drop_reason::none)
+        return drop(m, r);
     if (!protect::take(echo_bucket_, setup_.echo_rate, now_tsc_))
         return drop(m, drop_reason::icmp_rate_limited);
     uint16_t port;
     uint32_t neighbor;
-    if (!hop_towards(s, m, ip_address::v4_from_network(src), port, neighbor)) return;
+    if (!hop_towards(s, m, sender, port, neighbor)) return;
     packet::make_echo_reply(frame, meta.parsed);
     bump(counters.icmp_echo_replies);
     send(s, port, neighbor, m);
@@ -39,12 +41,13 @@ void worker::answer_echo(const snapshot& s, rte_mbuf* m) {
 void worker::expire(const snapshot& s, rte_mbuf* m) {
     counters.drop(drop_reason::ttl_exceeded);
     const mbuf_meta& meta = meta_of(m);
-    const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l3_offset;
-    const ip_address* ours = s.source_address(meta.in_port, address_family::ipv4);
-    // Never about an IPv6 packet yet (ICMPv6 comes with IPv6 VIPs), nor towards a source no
-    // client has (RFC 1812 4.3.2.7).
-    if (!setup_.errors_enabled || meta.parsed.family != address_family::ipv4 || !ours ||
-        refused_source(s, ip + packet::ip4_src, 4) != drop_reason::none) {
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    const uint8_t* ip = frame + meta.parsed.l3_offset;
+    const ip_address sender = packet::frame_src(frame, meta.parsed);
+    const ip_address* ours = s.source_address(meta.in_port, meta.parsed.family);
+    // Never towards a source no client has (RFC 1812 4.3.2.7, RFC 4443 2.4 (e)).
+    if (!setup_.errors_enabled || !ours ||
+        refused_source(s, sender.bytes.data(), uint8_t(sender.family)) != drop_reason::none) {
         rte_pktmbuf_free(m);
         return;
     }
@@ -53,11 +56,14 @@ void worker::expire(const snapshot& s, rte_mbuf* m) {
         rte_pktmbuf_free(m);
         return;
     }
-    const packet::icmp_error_spec e{packet::icmp_time_exceeded, 0, 0, ours->bytes.data()};
-    rte_mbuf* out = build_frame(uint16_t(packet::icmp_error_max_len), [&](uint8_t* data) {
-        return packet::build_icmp_error_v4(data, e, ip, meta.parsed.l3_length);
+    const bool v4 = sender.is_v4();
+    const packet::icmp_error_spec e{v4 ? packet::icmp_time_exceeded : packet::icmp6_time_exceeded,
+                                    0, 0, ours->bytes.data()};
+    const size_t max = v4 ? packet::icmp_error_max_len : packet::icmp6_error_max_len;
+    rte_mbuf* out = build_frame(uint16_t(max), [&](uint8_t* data) {
+        return v4 ? packet::build_icmp_error_v4(data, e, ip, meta.parsed.l3_length)
+                  : packet::build_icmp_error_v6(data, e, ip, meta.parsed.l3_length);
     });
-    const ip_address sender = ip_address::v4_from_network(ip + packet::ip4_src);
     rte_pktmbuf_free(m);
     if (!out) return counters.drop(drop_reason::no_mbuf);
     uint16_t port;

@@ -9,6 +9,7 @@
 
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
+#include "packet/ndp.hpp"
 #include "packet/sanity.hpp"
 #include "packet/wire.hpp"
 
@@ -113,23 +114,13 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     meta.in_port = uint8_t(port_index);
 
     if (meta.parsed.kind == frame_kind::arp) {
-        meta.kind = meta_kind::arp;
+        meta.kind = meta_kind::neighbor;
         return to_control_ring(m);
     }
     const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
     const uint8_t* dst =
         frame + meta.parsed.l3_offset + (family == 4 ? packet::ip4_dst : packet::ip6_dst);
-    // ICMP to a VIP: echo requests are answered here (icmp_echo.cpp). ICMP and other protocols
-    // to an LB address are the host kernel's (exception path).
-    if (meta.parsed.kind != frame_kind::ip_l4) {
-        if (meta.parsed.protocol == packet::ipproto_icmp && family == 4 && setup_.echo_enabled &&
-            s.has_vip_address(dst, family))
-            return answer_echo(s, m);
-        if (s.local_address_port(dst, family) < 0)
-            return drop(m, drop_reason::unsupported_protocol);
-        meta.kind = meta_kind::to_kernel;
-        return to_control_ring(m);
-    }
+    if (meta.parsed.kind != frame_kind::ip_l4) return classify_other(s, m, dst, family);
     unsigned owner;
     meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
     meta.generation = uint8_t(s.generation);
@@ -167,6 +158,26 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     }
     if (rte_ring_sp_enqueue(handoff_out[owner], m) != 0) return drop(m, drop_reason::ring_full);
     bump(counters.handoff_sent);
+}
+
+// Neither TCP nor UDP: neighbour discovery goes to the control thread (as ARP does), an echo
+// request to a VIP is answered here (icmp_echo.cpp); ICMP, ICMPv6 and other protocols to an LB
+// address are the host kernel's (exception path); the rest is dropped.
+void worker::classify_other(const snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family) {
+    mbuf_meta& meta = meta_of(m);
+    const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
+    const uint8_t icmp = family == 4 ? packet::ipproto_icmp : packet::ipproto_icmpv6;
+    if (meta.parsed.protocol == icmp) {
+        if (family == 6 && meta.parsed.l4_length > 0 &&
+            (l4[0] == packet::icmp6_neighbor_solicit || l4[0] == packet::icmp6_neighbor_advert)) {
+            meta.kind = meta_kind::neighbor;
+            return to_control_ring(m);
+        }
+        if (setup_.echo_enabled && s.has_vip_address(dst, family)) return answer_echo(s, m);
+    }
+    if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::unsupported_protocol);
+    meta.kind = meta_kind::to_kernel;
+    to_control_ring(m);
 }
 
 }  // namespace sluice::dataplane
