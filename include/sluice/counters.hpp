@@ -64,9 +64,11 @@ struct counter_def {
     X(syn_proxy_syn_retransmits, counter, "sluice_syn_proxy_total", "event", "syn_retransmit", "") \
     X(icmp_echo_replies, counter, "sluice_icmp_total", "event", "echo_reply",                      \
       "ICMP the data plane answered or sent itself: echo replies to pings of a VIP, time "         \
-      "exceeded errors; errors not sent for the icmp_errors_per_second limit.")                    \
+      "exceeded errors; errors not sent for the icmp_errors_per_second limit; errors about a "     \
+      "flow passed on to its other end.")                                                          \
     X(icmp_time_exceeded_sent, counter, "sluice_icmp_total", "event", "time_exceeded_sent", "")    \
     X(icmp_errors_limited, counter, "sluice_icmp_total", "event", "error_rate_limited", "")        \
+    X(icmp_errors_translated, counter, "sluice_icmp_total", "event", "error_translated", "")        \
     X(rst_accepted, counter, "sluice_rst_total", "verdict", "accepted",                            \
       "RSTs judged by RFC 5961: exact ones accepted (the flow closes), in-window inexact ones "    \
       "forwarded with the flow kept. Out-of-window ones are drops (rst_out_of_window).")           \

@@ -34,6 +34,7 @@ namespace sluice {
     X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP other than echo, …) */    \
     X(bad_icmp)                /* ICMP to a VIP shorter than its header or with a bad checksum */ \
     X(icmp_rate_limited)       /* echo request to a VIP over icmp_echo_per_second */              \
+    X(icmp_no_flow)            /* ICMP error quoting a packet of no flow we have */               \
     X(bad_arp)                 /* ARP that is not Ethernet/IPv4 or is truncated */                \
     X(no_vip)                  /* destination is neither a VIP nor an LB address */               \
     X(local_unhandled)         /* to an LB address but not a reply of a full-NAT flow */          \

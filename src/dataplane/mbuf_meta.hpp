@@ -18,6 +18,7 @@ enum class meta_kind : uint8_t {
     resolve,     // control: resolve `next_hop` on `next_hop_port`; the packet itself is dropped
     control_tx,  // from the control thread: send as is on `out_port`
     to_kernel,   // for the host's kernel (exception path): ICMP or a kernel socket's port
+    icmp_error,  // an ICMP error quoting a packet of flow `key` (the flow's own direction)
 };
 
 struct mbuf_meta {

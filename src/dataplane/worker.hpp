@@ -136,8 +136,21 @@ private:
     void receive(const model::snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
     void classify(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
                   uint16_t& n_own);
-    // classify's part for frames that are neither TCP nor UDP (ICMP, NDP, other protocols).
-    void classify_other(const model::snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family);
+    // classify's part for frames that are neither TCP nor UDP (ICMP, NDP, other protocols):
+    // true when the frame goes on to worker `owner` (an ICMP error about a flow), false when it
+    // was consumed.
+    bool classify_other(const model::snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family,
+                        unsigned& owner);
+    // Keeps `m` for this worker's flow path or hands it to `owner`'s ring.
+    void hand_to_owner(rte_mbuf* m, unsigned owner, rte_mbuf** own, uint16_t& n_own);
+    // An ICMP error to a VIP or an LB address (stages/icmp_errors.cpp): the key of the flow it
+    // quotes and that flow's owner (true); false when consumed (dropped, or the kernel's: an
+    // error about a kernel socket's packet, or one it cannot read).
+    bool classify_icmp_error(const model::snapshot& s, rte_mbuf* m, const uint8_t* dst,
+                             uint8_t family, unsigned& owner);
+    // The owner's part: the flow looked up, the error rewritten for the flow's other end and
+    // sent there (icmp_no_flow when there is none).
+    void forward_icmp_error(const model::snapshot& s, rte_mbuf* m);
     void process_owned(const model::snapshot& s, rte_mbuf** pkts, uint16_t n);
     void forward(const model::snapshot& s, rte_mbuf* m);
     // A packet without a flow (forward's miss): the SYN proxy's cookie stages, or a new flow

@@ -209,14 +209,32 @@ TEST_CASE("dpdk-config/lab.toml loads with the lab's values") {
     CHECK(cfg.ports[1].name == "servers");
     CHECK(cfg.ports[1].device == "net_af_packet1,iface=lbs0,qpairs=1,framecnt=2048");
     CHECK(cfg.ports[1].addresses[0].to_string() == "198.18.1.1/24");
+    // Dual-stack: an IPv6 address on each port and an IPv6 local pool of 16 addresses.
+    REQUIRE(cfg.ports[0].addresses.size() == 2);
+    CHECK(cfg.ports[0].addresses[1].to_string() == "2001:2::1/64");
+    REQUIRE(cfg.ports[1].addresses.size() == 2);
+    CHECK(cfg.ports[1].addresses[1].to_string() == "2001:2:0:1::1/64");
+    CHECK(cfg.ports[1].local_addresses.size() == 32);
     CHECK(cfg.routes.empty());
     CHECK(cfg.flows.capacity == 65536);
     CHECK(cfg.timeouts.tcp_established == 900);  // default
-    REQUIRE(cfg.vips.size() == 3);
-    const std::vector<std::string> names{"http", "iperf3", "echo"};
+    // The three services on the IPv4 VIP, then the same on the IPv6 one.
+    REQUIRE(cfg.vips.size() == 6);
+    const std::vector<std::string> names{"http", "iperf3", "echo", "http6", "iperf3-6", "echo6"};
     const std::vector<uint16_t> ports{80, 5201, 9000};
     const std::vector<scheduler_kind> schedulers{scheduler_kind::rr, scheduler_kind::maglev,
                                                  scheduler_kind::wrr};
+    for (size_t v = 3; v < 6; ++v) {
+        const auto& vip = cfg.vips[v];
+        CHECK(vip.name == names[v]);
+        CHECK(vip.address == addr("2001:2::10"));
+        CHECK(vip.port == ports[v - 3]);
+        CHECK(vip.scheduler == schedulers[v - 3]);
+        REQUIRE(vip.backends.size() == 3);
+        for (size_t b = 0; b < 3; ++b)
+            CHECK(vip.backends[b].address ==
+                  addr(("2001:2:0:1::" + std::to_string(11 + b)).c_str()));
+    }
     for (size_t v = 0; v < 3; ++v) {
         const auto& vip = cfg.vips[v];
         CHECK(vip.name == names[v]);

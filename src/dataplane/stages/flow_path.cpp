@@ -29,6 +29,7 @@ void worker::process_owned(const snapshot& s, rte_mbuf** pkts, uint16_t n) {
 
 void worker::forward(const snapshot& s, rte_mbuf* m) {
     mbuf_meta& meta = meta_of(m);
+    if (meta.kind == meta_kind::icmp_error) return forward_icmp_error(s, m);
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
     const flow_key& key = meta.key;
     const bool tcp = meta.parsed.protocol == packet::ipproto_tcp;

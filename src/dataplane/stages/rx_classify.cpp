@@ -9,6 +9,7 @@
 
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
+#include "packet/icmp_translate.hpp"
 #include "packet/ndp.hpp"
 #include "packet/sanity.hpp"
 #include "packet/wire.hpp"
@@ -120,8 +121,11 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     const uint8_t family = meta.parsed.family == address_family::ipv4 ? 4 : 6;
     const uint8_t* dst =
         frame + meta.parsed.l3_offset + (family == 4 ? packet::ip4_dst : packet::ip6_dst);
-    if (meta.parsed.kind != frame_kind::ip_l4) return classify_other(s, m, dst, family);
     unsigned owner;
+    if (meta.parsed.kind != frame_kind::ip_l4) {
+        if (classify_other(s, m, dst, family, owner)) hand_to_owner(m, owner, own, n_own);
+        return;
+    }
     meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
     meta.generation = uint8_t(s.generation);
     meta.key = flow::make_flow_key(frame, meta.parsed);
@@ -152,6 +156,10 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     if (meta.parsed.protocol == packet::ipproto_tcp &&
         !packet::valid_tcp_flags(meta.parsed.tcp_flags))
         return drop(m, drop_reason::bad_tcp_flags);
+    hand_to_owner(m, owner, own, n_own);
+}
+
+void worker::hand_to_owner(rte_mbuf* m, unsigned owner, rte_mbuf** own, uint16_t& n_own) {
     if (owner == setup_.index) {
         own[n_own++] = m;
         return;
@@ -160,24 +168,36 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     bump(counters.handoff_sent);
 }
 
-// Neither TCP nor UDP: neighbour discovery goes to the control thread (as ARP does), an echo
-// request to a VIP is answered here (icmp_echo.cpp); ICMP, ICMPv6 and other protocols to an LB
-// address are the host kernel's (exception path); the rest is dropped.
-void worker::classify_other(const snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family) {
+// Neither TCP nor UDP: neighbour discovery goes to the control thread (as ARP does), an ICMP
+// error about a flow to the flow's owner (icmp_errors.cpp; true, with `owner`), an echo request
+// to a VIP is answered here (icmp_echo.cpp); ICMP, ICMPv6 and other protocols to an LB address
+// are the host kernel's (exception path); the rest is dropped.
+bool worker::classify_other(const snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family,
+                            unsigned& owner) {
     mbuf_meta& meta = meta_of(m);
     const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l4_offset;
     const uint8_t icmp = family == 4 ? packet::ipproto_icmp : packet::ipproto_icmpv6;
-    if (meta.parsed.protocol == icmp) {
-        if (family == 6 && meta.parsed.l4_length > 0 &&
+    if (meta.parsed.protocol == icmp && meta.parsed.l4_length > 0) {
+        if (family == 6 &&
             (l4[0] == packet::icmp6_neighbor_solicit || l4[0] == packet::icmp6_neighbor_advert)) {
             meta.kind = meta_kind::neighbor;
-            return to_control_ring(m);
+            to_control_ring(m);
+            return false;
         }
-        if (setup_.echo_enabled && s.has_vip_address(dst, family)) return answer_echo(s, m);
+        if (packet::is_icmp_error(family, l4[0]))
+            return classify_icmp_error(s, m, dst, family, owner);
     }
-    if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::unsupported_protocol);
+    if (meta.parsed.protocol == icmp && setup_.echo_enabled && s.has_vip_address(dst, family)) {
+        answer_echo(s, m);
+        return false;
+    }
+    if (s.local_address_port(dst, family) < 0) {
+        drop(m, drop_reason::unsupported_protocol);
+        return false;
+    }
     meta.kind = meta_kind::to_kernel;
     to_control_ring(m);
+    return false;
 }
 
 }  // namespace sluice::dataplane
