@@ -7,6 +7,9 @@
 // Control thread only.
 #include <rte_mbuf.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "common/log.hpp"
 #include "dataplane/runtime.hpp"
 #include "packet/arp.hpp"
@@ -162,6 +165,42 @@ void runtime::send_neighbor_request(uint32_t slot) {
     packet::write_arp(out, packet::arp_op_request, nullptr, mac, *source, nullptr, target);
     bump(ctl_.arp_requests_sent);
     transmit(port_index, m);
+}
+
+void runtime::announce_addresses() {
+    const model::snapshot& s = *snapshot_.load(std::memory_order_acquire);
+    static constexpr uint8_t all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static constexpr uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    for (uint16_t p = 0; p < s.ports.size(); ++p) {
+        const uint8_t* mac = s.ports[p].mac.data();
+        std::vector<ip_address> ours;
+        for (const auto& a : s.ports[p].addresses) ours.push_back(a.address);
+        for (const auto& v : s.vips) {
+            bool here = false;
+            for (const auto& a : s.ports[p].addresses) here |= a.contains(v.address);
+            if (here && std::find(ours.begin(), ours.end(), v.address) == ours.end())
+                ours.push_back(v.address);
+        }
+        for (const auto& a : ours) {
+            if (!a.is_v4()) {
+                send_ndp(p, {packet::icmp6_neighbor_advert, packet::ndp_flag_override,
+                             all_nodes_mac, mac, a.bytes.data(), all_nodes, a.bytes.data()});
+                continue;
+            }
+            rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+            auto* out = m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len))
+                          : nullptr;
+            if (!out) {
+                if (m) rte_pktmbuf_free(m);
+                bump(ctl_.control_tx_dropped);
+                continue;
+            }
+            packet::write_arp(out, packet::arp_op_request, nullptr, mac, a, nullptr, a);
+            transmit(p, m);
+        }
+        SLUICE_LOG_INFO("port %s: announced %zu address(es)", cfg_.ports[p].name.c_str(),
+                        ours.size());
+    }
 }
 
 }  // namespace sluice::dataplane

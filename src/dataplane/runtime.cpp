@@ -93,8 +93,10 @@ void runtime::configure_port(size_t index) {
     ports_.push_back(pi);
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof text, &mac);
-    SLUICE_LOG_INFO("port %s: dpdk port %u (%s), mac %s, %u queue(s), %s", pc.name.c_str(), id,
-                    info.driver_name, text, queues, pc.addresses[0].to_string().c_str());
+    std::string addresses;
+    for (const auto& a : pc.addresses) addresses += (addresses.empty() ? "" : " ") + a.to_string();
+    SLUICE_LOG_INFO("port %s: dpdk port %u (%s), mac %s, mtu %u, %u queue(s), %s", pc.name.c_str(),
+                    id, info.driver_name, text, pi.mtu, queues, addresses.c_str());
 }
 
 void runtime::start() {

@@ -78,6 +78,11 @@ public:
     // Stops workers, releases ports, rings, tables and pools. Idempotent.
     void shutdown();
 
+    // Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6, override) for each
+    // port's own addresses and the VIPs inside its subnets, so neighbours that cached another
+    // MAC for them (a standby that took over, a replaced NIC) update at once (RFC 5227 2.3,
+    // RFC 4861 7.2.6). Once, after start. Control thread. neighbor_frames.cpp.
+    void announce_addresses();
     bool neighbors_ready() const { return resolver_->pinned_resolved(); }
     std::string unresolved_neighbors() const;
     unsigned worker_count() const { return unsigned(workers_.size()); }

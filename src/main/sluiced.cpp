@@ -82,6 +82,7 @@ sluice::dataplane::runtime* start_dataplane(const sluice::config::config& cfg, c
         rt->start();
         ns.restore();  // ports are bound; later sockets (control API, metrics) live outside
         rt->launch_workers();
+        rt->announce_addresses();
     } catch (const std::exception& e) {
         SLUICE_LOG_ERROR("startup failed: %s", e.what());
         delete rt;
