@@ -2,8 +2,10 @@
 # Sluice demo, as root on a fresh Debian 12 box: installs the dependencies, builds, brings up the
 # namespace lab, runs sluiced on dpdk-config/lab.toml and sends bounded traffic through it:
 #   1000 HTTP GETs (each on a new connection), 100 UDP exchanges and 3 pings to the VIP 198.18.0.10,
-# printing how many each backend served, then the daemon's counters. The lab is torn down on
-# exit, also on failure or Ctrl-C. Exits non-zero if any request failed or a backend served none.
+# printing how many each backend served; 2 pings and 6 curl requests to the IPv6 VIP 2001:2::10
+# (round robin over the backends' IPv6 addresses); then the daemon's counters. The lab is torn
+# down on exit, also on failure or Ctrl-C. Exits non-zero if any request failed or a backend
+# served none.
 # SLUICE_BUILD_DIR overrides the build directory (default build).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,6 +15,7 @@ CONFIG=${SLUICE_DEMO_CONFIG:-dpdk-config/lab.toml}
 WORK=$(mktemp -d /tmp/sluice-demo.XXXXXX)
 DAEMON_LOG=$WORK/sluiced.log
 VIP=198.18.0.10
+VIP6=2001:2::10
 SLUICED_PID=
 LAB_UP=0
 
@@ -94,6 +97,21 @@ client udp --addr "$VIP" --port 9000 --count 100 || failed=1
 bold "ping -c 3 $VIP from sluice-client: the workers answer echo requests to a VIP themselves"
 ip netns exec sluice-client ping -n -c 3 -i 0.2 -W 2 "$VIP" | tail -n 2 || failed=1
 
+bold "IPv6: ping -6 -c 2 $VIP6 from sluice-client (the workers answer, and answer NDP for the VIP)"
+ip netns exec sluice-client ping -6 -n -c 2 -i 0.2 -W 2 "$VIP6" | tail -n 2 || failed=1
+
+bold "IPv6: 6 x curl -g http://[$VIP6]/ (VIP http6, round robin over [2001:2:0:1::11..13]:80)"
+seen6=
+for i in 1 2 3 4 5 6; do
+    answer=$(ip netns exec sluice-client curl -gsS --max-time 5 "http://[$VIP6]/" |
+        grep -o 'backend be[0-9]*') || { echo "request $i: failed"; failed=1; continue; }
+    echo "request $i: $answer"
+    seen6+=" $answer"
+done
+for be in be1 be2 be3; do
+    [[ $seen6 == *"backend $be"* ]] || { echo "  WRONG: $be served none of the IPv6 requests"; failed=1; }
+done
+
 SLUICECTL=$BUILD_DIR/src/cli/sluicectl
 # served_none_by FILE BACKEND...: prints a client run's result (its JSON line in FILE) and fails
 # if any listed backend served a request.
@@ -170,7 +188,7 @@ for be in 1 2 3; do
 done
 
 bold "Prometheus: curl http://127.0.0.1:9273/metrics (excerpt)"
-curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_(backend_(connections_total|weight)\{vip="http"|syn_proxy_total|icmp_total)' || failed=1
+curl -s --max-time 5 http://127.0.0.1:9273/metrics | grep -E '^sluice_(backend_(connections_total|weight)\{vip="http"|syn_proxy_total|icmp_total|ndp_total)' || failed=1
 
 bold "sluiced counters (telemetry /sluice/stats)"
 python3 tests/e2e/telemetry.py --compact /sluice/stats || failed=1

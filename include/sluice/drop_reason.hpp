@@ -29,6 +29,7 @@ namespace sluice {
     X(bad_udp_length)          /* UDP length field inconsistent with the IP length */             \
     X(bad_tcp_flags)           /* flag set no TCP sends (SYN+FIN, SYN+RST, none, FIN w/o ACK) */  \
     X(ttl_exceeded)            /* TTL / hop limit would reach zero */                             \
+    X(frame_too_big)           /* larger than the egress port's MTU (sender told unless no DF) */ \
     X(martian_source)          /* source 0/8, 127/8, multicast, 240/4, broadcast, ::, ::1 */      \
     X(own_address_source)      /* source is one of our VIPs or LB addresses (spoofed) */          \
     X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP other than echo, …) */    \

@@ -48,7 +48,7 @@ uint16_t proxy_mss(const config::vip_config& vc, const std::vector<backend_entry
 void add_ports(const config::config& cfg, std::span<const model::port_info> infos, snapshot& s) {
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
         const auto& pc = cfg.ports[i];
-        s.ports.push_back({pc.name, infos[i].dpdk_port, infos[i].mac, pc.addresses});
+        s.ports.push_back({pc.name, infos[i].dpdk_port, infos[i].mac, pc.addresses, infos[i].mtu});
         for (const auto& a : pc.addresses) {
             s.routes.add_connected(a, uint16_t(i));
             s.add_local_address(a.address, uint16_t(i));

@@ -250,6 +250,15 @@ private:
     // (ttl_exceeded) and, within icmp_errors_per_second, answered with ICMP time exceeded from
     // the LB address of the port it came in on. Consumes the packet.
     void expire(const model::snapshot& s, rte_mbuf* m);
+    // A packet larger than its egress port's MTU (stages/icmp_echo.cpp): dropped
+    // (frame_too_big) and, within icmp_errors_per_second, answered with fragmentation needed
+    // (IPv4 with DF) or packet too big (IPv6) carrying `mtu`. IPv4 without DF is not fragmented
+    // yet: dropped only. Consumes the packet.
+    void too_big(const model::snapshot& s, rte_mbuf* m, uint16_t mtu);
+    // The ICMP / ICMPv6 error `type`/`code`/`rest` about `m`, from the LB address of the port
+    // it came in on, rate-limited, counted in `sent`; frees `m` (its drop already counted).
+    void send_icmp_error(const model::snapshot& s, rte_mbuf* m, uint8_t type, uint8_t code,
+                         uint32_t rest, std::atomic<uint64_t>& sent);
     // An ICMP echo request to a VIP (stages/icmp_echo.cpp): answered in place, rate-limited;
     // consumes the packet.
     void answer_echo(const model::snapshot& s, rte_mbuf* m);

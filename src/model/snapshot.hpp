@@ -64,6 +64,7 @@ struct port_entry {
     uint16_t dpdk_port = 0;
     std::array<uint8_t, 6> mac{};
     std::vector<ip_prefix> addresses;
+    uint16_t mtu = 1500;  // largest IP packet the port sends (port_info::mtu)
 };
 
 // What the dataplane knows about a started port.

@@ -19,6 +19,7 @@
 namespace sluice::packet {
 
 inline constexpr uint8_t icmp_dest_unreachable = 3, icmp_parameter_problem = 12;
+inline constexpr uint8_t icmp_frag_needed = 4;  // destination unreachable code (RFC 1191)
 
 // Error types that quote the offending packet: destination unreachable (fragmentation needed
 // included), time exceeded, parameter problem; ICMPv6 also packet too big.

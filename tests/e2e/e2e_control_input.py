@@ -240,7 +240,8 @@ def body(t: lab.Test) -> None:
     with t.sluiced(odd) as d:
         d.reload()  # SIGHUP: the answer quotes the non-UTF-8 path
         names = vip_names()
-        lab.check(names == ["echo", "http", "iperf3"], f"show_vips lists {names}")
+        lab.check(names == ["echo", "echo6", "http", "http6", "iperf3", "iperf3-6"],
+                  f"show_vips lists {names}, want lab.toml's six (IPv4 and IPv6)")
         doc = ask_new(b'{"cmd":"reload"}')
         lab.log(f"reload of the non-UTF-8 path over the socket -> {doc}")
         lab.check(doc["ok"] and "\ufffd" in doc["result"]["file"],

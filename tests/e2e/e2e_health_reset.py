@@ -15,7 +15,10 @@ import lab
 
 
 def established_on_80(be: str) -> int:
-    out = lab.ns_run(f"sluice-{be}", ["ss", "-Htn", "state", "established", "( sport = :80 )"])
+    # Connections through the VIP come from the full-NAT pool (198.18.1.128/28); the LB's own
+    # health probes come from its port address 198.18.1.1 and are not the flows counted here.
+    out = lab.ns_run(f"sluice-{be}", ["ss", "-Htn", "state", "established",
+                                      "( sport = :80 and not dst 198.18.1.1 )"])
     return len([ln for ln in out.stdout.splitlines() if ln.strip()])
 
 

@@ -5,12 +5,13 @@ GET http://127.0.0.1:9273/metrics from the root namespace; from sluice-client,
 198.18.0.1:9273 (the LB's address on the client leg) must not answer. `promtool check metrics`
 accepts the exposition (skipped with a note when promtool is not installed). 100 GETs to the
 `http` VIP add exactly 100 to sluice_backend_connections_total summed over its backends, and
-sluice_worker_packets_total grows. sluice_local_tuples lists the 16 local addresses of the
-servers port (198.18.1.128/28) with free > 0, in_use rises by at least 20 while 20 connections
-are held open and in_use + free stays the same; `sluicectl --json show stats` lists the same 16
-addresses under local_tuples. Both ports report link up and the GETs' frames, and the control
-thread's ARP counters are exposed.
+sluice_worker_packets_total grows. sluice_local_tuples lists the 32 local addresses of the
+servers port (198.18.1.128/28 and 2001:2:0:1::80/124) with free > 0, in_use rises by at least
+20 while 20 connections are held open and in_use + free stays the same; `sluicectl --json show
+stats` lists the same 32 addresses under local_tuples. Both ports report link up and the GETs'
+frames, and the control thread's ARP counters are exposed.
 """
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -19,7 +20,9 @@ import lab
 
 URL = lab.METRICS_URL
 HELD = 20
-LOCAL_ADDRESSES = {f"198.18.1.{128 + i}" for i in range(16)}
+# lab.toml's servers port: local_addresses = ["198.18.1.128/28", "2001:2:0:1::80/124"]
+LOCAL_ADDRESSES = ({f"198.18.1.{128 + i}" for i in range(16)}
+                   | {str(ipaddress.IPv6Address("2001:2:0:1::80") + i) for i in range(16)})
 
 
 def local_tuples(text: str) -> dict[str, dict[str, float]]:
@@ -39,7 +42,8 @@ def check_local_tuples(t: lab.Test, text: str) -> None:
     lab.log(f"sluice_local_tuples{{port=\"servers\"}}: {len(before)} addresses; "
             f"in_use {sum(v.get('in_use', 0) for v in before.values()):g}")
     lab.check(set(before) == LOCAL_ADDRESSES,
-              f"sluice_local_tuples lists {sorted(before)}, want the 16 of 198.18.1.128/28")
+              f"sluice_local_tuples lists {sorted(before)}, want the 16 of 198.18.1.128/28 "
+              f"and the 16 of 2001:2:0:1::80/124")
     lab.check(all(v.get("free", 0) > 0 and "in_use" in v for v in before.values()),
               f"sluice_local_tuples without free tuples or in_use: {before}")
     hold = t.client_start("hold", "--url", f"http://{lab.VIP}/", "--count", str(HELD),

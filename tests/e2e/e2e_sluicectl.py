@@ -21,6 +21,12 @@ import lab
 SOCKET = "/run/sluice/sluiced.sock"
 BE2 = lab.backend_addr("be2")
 
+# dpdk-config/lab.toml's VIPs (dual-stack: each service on 198.18.0.10 and on 2001:2::10), as
+# `show vips` writes them.
+LAB_VIPS = {"http": "198.18.0.10:80/tcp", "iperf3": "198.18.0.10:5201/tcp",
+            "echo": "198.18.0.10:9000/udp", "http6": "[2001:2::10]:80/tcp",
+            "iperf3-6": "[2001:2::10]:5201/tcp", "echo6": "[2001:2::10]:9000/udp"}
+
 # (argv, exit status, text the message must contain)
 MISUSE = [
     (["set", "weight", "nope", f"{BE2}:80", "0"], 1, "unknown VIP 'nope'"),
@@ -94,14 +100,15 @@ def body(t: lab.Test) -> None:
         # -- show, before and after traffic
         vips = t.sluicectl_json("show", "vips", quiet=False)
         names = {v["name"]: v for v in vips}
-        lab.check(set(names) == {"http", "iperf3", "echo"},
-                  f"--json show vips lists {sorted(names)}, want echo http iperf3")
-        http = names["http"]
-        lab.check((http["address"], http["port"], http["protocol"], http["scheduler"]) ==
-                  ("198.18.0.10", 80, "tcp", "rr"), f"show vips: http is {http}")
+        lab.check(set(names) == set(LAB_VIPS),
+                  f"--json show vips lists {sorted(names)}, want {' '.join(sorted(LAB_VIPS))}")
+        for name, want in (("http", ("198.18.0.10", 80, "tcp", "rr")),
+                           ("http6", ("2001:2::10", 80, "tcp", "rr"))):
+            vip = names[name]
+            lab.check((vip["address"], vip["port"], vip["protocol"], vip["scheduler"]) == want,
+                      f"show vips: {name} is {vip}")
         text = t.sluicectl_ok("show", "vips")
-        for name, addr in (("http", "198.18.0.10:80/tcp"), ("iperf3", "198.18.0.10:5201/tcp"),
-                           ("echo", "198.18.0.10:9000/udp")):
+        for name, addr in LAB_VIPS.items():
             lab.check(any(ln.split()[:2] == [name, addr] for ln in text.splitlines()),
                       f"show vips has no row '{name} {addr}':\n{text}")
         rc, out, err = t.sluicectl("show", "vips", "--json", quiet=True)

@@ -12,6 +12,7 @@
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "packet/icmp_error.hpp"
+#include "packet/icmp_translate.hpp"
 #include "packet/wire.hpp"
 
 namespace sluice::dataplane {
@@ -40,6 +41,27 @@ void worker::answer_echo(const snapshot& s, rte_mbuf* m) {
 
 void worker::expire(const snapshot& s, rte_mbuf* m) {
     counters.drop(drop_reason::ttl_exceeded);
+    const bool v4 = meta_of(m).parsed.family == address_family::ipv4;
+    send_icmp_error(s, m, v4 ? packet::icmp_time_exceeded : packet::icmp6_time_exceeded, 0, 0,
+                    counters.icmp_time_exceeded_sent);
+}
+
+void worker::too_big(const snapshot& s, rte_mbuf* m, uint16_t mtu) {
+    counters.drop(drop_reason::frame_too_big);
+    const mbuf_meta& meta = meta_of(m);
+    const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l3_offset;
+    if (meta.parsed.family == address_family::ipv4) {
+        // RFC 1191: fragmentation needed only when the sender forbade fragmenting; without DF a
+        // router would fragment, which the data path does not do yet.
+        if (!(packet::load_be16(ip + packet::ip4_frag) & 0x4000)) return rte_pktmbuf_free(m);
+        return send_icmp_error(s, m, packet::icmp_dest_unreachable, packet::icmp_frag_needed, mtu,
+                               counters.icmp_too_big_sent);
+    }
+    send_icmp_error(s, m, packet::icmp6_packet_too_big, 0, mtu, counters.icmp_too_big_sent);
+}
+
+void worker::send_icmp_error(const snapshot& s, rte_mbuf* m, uint8_t type, uint8_t code,
+                             uint32_t rest, std::atomic<uint64_t>& sent) {
     const mbuf_meta& meta = meta_of(m);
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
     const uint8_t* ip = frame + meta.parsed.l3_offset;
@@ -57,8 +79,7 @@ void worker::expire(const snapshot& s, rte_mbuf* m) {
         return;
     }
     const bool v4 = sender.is_v4();
-    const packet::icmp_error_spec e{v4 ? packet::icmp_time_exceeded : packet::icmp6_time_exceeded,
-                                    0, 0, ours->bytes.data()};
+    const packet::icmp_error_spec e{type, code, rest, ours->bytes.data()};
     const size_t max = v4 ? packet::icmp_error_max_len : packet::icmp6_error_max_len;
     rte_mbuf* out = build_frame(uint16_t(max), [&](uint8_t* data) {
         return v4 ? packet::build_icmp_error_v4(data, e, ip, meta.parsed.l3_length)
@@ -69,7 +90,7 @@ void worker::expire(const snapshot& s, rte_mbuf* m) {
     uint16_t port;
     uint32_t neighbor;
     if (!hop_towards(s, out, sender, port, neighbor)) return;
-    bump(counters.icmp_time_exceeded_sent);
+    bump(sent);
     send(s, port, neighbor, out);
 }
 
