@@ -68,7 +68,7 @@ struct counter_def {
       "flow passed on to its other end.")                                                          \
     X(icmp_time_exceeded_sent, counter, "sluice_icmp_total", "event", "time_exceeded_sent", "")    \
     X(icmp_errors_limited, counter, "sluice_icmp_total", "event", "error_rate_limited", "")        \
-    X(icmp_errors_translated, counter, "sluice_icmp_total", "event", "error_translated", "")        \
+    X(icmp_errors_translated, counter, "sluice_icmp_total", "event", "error_translated", "")       \
     X(icmp_too_big_sent, counter, "sluice_icmp_total", "event", "too_big_sent", "")                \
     X(rst_accepted, counter, "sluice_rst_total", "verdict", "accepted",                            \
       "RSTs judged by RFC 5961: exact ones accepted (the flow closes), in-window inexact ones "    \
