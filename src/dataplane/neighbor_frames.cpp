@@ -74,17 +74,10 @@ bool runtime::handle_arp(const model::snapshot& s, uint16_t port_index, rte_mbuf
         bump(ctl_.arp_ignored);
         return false;
     }
-    rte_mbuf* reply = rte_pktmbuf_alloc(pool_);
-    if (!reply) {
-        bump(ctl_.control_tx_dropped);
+    if (!send_arp(port_index, packet::arp_op_reply, arp->sender_mac, arp->target_ip,
+                  arp->sender_mac, arp->sender_ip))
         return false;
-    }
-    uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(reply, packet::arp_frame_len));
-    const uint8_t* mac = s.ports[port_index].mac.data();
-    packet::write_arp(out, packet::arp_op_reply, arp->sender_mac, mac, arp->target_ip,
-                      arp->sender_mac, arp->sender_ip);
     bump(ctl_.arp_requests_answered);
-    transmit(port_index, reply);
     return false;
 }
 
@@ -109,19 +102,34 @@ bool runtime::handle_ndp(const model::snapshot& s, uint16_t port_index, rte_mbuf
     if (!dad && ndp->has_link) learn_neighbor(s, port_index, ndp->source, ndp->link, true, now_ns);
     // RFC 4861 7.2.4: solicited and override, unicast to the solicitor; a DAD probe (from ::)
     // is answered to all-nodes, not solicited: someone else wants our address.
-    static constexpr uint8_t all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    static constexpr uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
     const packet::ndp_frame_spec na{
         packet::icmp6_neighbor_advert,
         uint8_t(packet::ndp_flag_override | (dad ? 0 : packet::ndp_flag_solicited)),
-        dad ? all_nodes_mac : (ndp->has_link ? ndp->link : frame + packet::eth_src),
+        dad ? packet::ipv6_all_nodes_mac : (ndp->has_link ? ndp->link : frame + packet::eth_src),
         s.ports[port_index].mac.data(),
         ndp->target.bytes.data(),
-        dad ? all_nodes : ndp->source.bytes.data(),
+        dad ? packet::ipv6_all_nodes : ndp->source.bytes.data(),
         ndp->target.bytes.data()};
     if (!send_ndp(port_index, na)) return false;
     bump(ctl_.ndp_solicits_answered);
     return false;
+}
+
+bool runtime::send_arp(uint16_t port_index, uint16_t op, const uint8_t* dst_mac,
+                       const ip_address& sender_ip, const uint8_t* target_mac,
+                       const ip_address& target_ip) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    auto* out =
+        m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len)) : nullptr;
+    if (!out) {
+        if (m) rte_pktmbuf_free(m);
+        bump(ctl_.control_tx_dropped);
+        return false;
+    }
+    packet::write_arp(out, op, dst_mac, snapshot_.load()->ports[port_index].mac.data(), sender_ip,
+                      target_mac, target_ip);
+    transmit(port_index, m);
+    return true;
 }
 
 bool runtime::send_ndp(uint16_t port_index, const packet::ndp_frame_spec& spec) {
@@ -156,21 +164,12 @@ void runtime::send_neighbor_request(uint32_t slot) {
             bump(ctl_.ndp_solicits_sent);
         return;
     }
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    if (!m) {
-        bump(ctl_.control_tx_dropped);
-        return;
-    }
-    uint8_t* out = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len));
-    packet::write_arp(out, packet::arp_op_request, nullptr, mac, *source, nullptr, target);
-    bump(ctl_.arp_requests_sent);
-    transmit(port_index, m);
+    if (send_arp(port_index, packet::arp_op_request, nullptr, *source, nullptr, target))
+        bump(ctl_.arp_requests_sent);
 }
 
 void runtime::announce_addresses() {
     const model::snapshot& s = *snapshot_.load(std::memory_order_acquire);
-    static constexpr uint8_t all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    static constexpr uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
     for (uint16_t p = 0; p < s.ports.size(); ++p) {
         const uint8_t* mac = s.ports[p].mac.data();
         std::vector<ip_address> ours;
@@ -184,19 +183,12 @@ void runtime::announce_addresses() {
         for (const auto& a : ours) {
             if (!a.is_v4()) {
                 send_ndp(p, {packet::icmp6_neighbor_advert, packet::ndp_flag_override,
-                             all_nodes_mac, mac, a.bytes.data(), all_nodes, a.bytes.data()});
+                             packet::ipv6_all_nodes_mac, mac, a.bytes.data(),
+                             packet::ipv6_all_nodes, a.bytes.data()});
                 continue;
             }
-            rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-            auto* out = m ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, packet::arp_frame_len))
-                          : nullptr;
-            if (!out) {
-                if (m) rte_pktmbuf_free(m);
-                bump(ctl_.control_tx_dropped);
-                continue;
-            }
-            packet::write_arp(out, packet::arp_op_request, nullptr, mac, a, nullptr, a);
-            transmit(p, m);
+            // Gratuitous ARP: a request from the address for itself (RFC 5227 2.3).
+            send_arp(p, packet::arp_op_request, nullptr, a, nullptr, a);
         }
         SLUICE_LOG_INFO("port %s: announced %zu address(es)", cfg_.ports[p].name.c_str(),
                         ours.size());

@@ -108,6 +108,11 @@ private:
     // `may_add` (it asked for one of our addresses).
     void learn_neighbor(const model::snapshot& s, uint16_t port_index, const ip_address& ip,
                         const uint8_t* mac, bool may_add, uint64_t now_ns);
+    // One ARP frame from the port's MAC / one NS or NA, through worker 0's control ring; false
+    // (control_tx_dropped) without an mbuf.
+    bool send_arp(uint16_t port_index, uint16_t op, const uint8_t* dst_mac,
+                  const ip_address& sender_ip, const uint8_t* target_mac,
+                  const ip_address& target_ip);
     bool send_ndp(uint16_t port_index, const packet::ndp_frame_spec& spec);
     // ARP request (IPv4) or neighbour solicitation (IPv6) for a neighbour table slot.
     void send_neighbor_request(uint32_t slot);

@@ -51,6 +51,12 @@ inline bool ipv6_unspecified(const uint8_t* a) {
     return (w[0] | w[1]) == 0;
 }
 
+// All-nodes (ff02::1) and its MAC: where unsolicited advertisements and answers to duplicate
+// address detection go.
+inline constexpr uint8_t ipv6_all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0,
+                                               0,    0,    0, 0, 0, 0, 0, 1};
+inline constexpr uint8_t ipv6_all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+
 // The solicited-node multicast address of `target` (ff02::1:ffXX:XXXX) and its MAC
 // (33:33:ff:XX:XX:XX, RFC 2464 7).
 inline void solicited_node(const uint8_t* target, uint8_t* address, uint8_t* mac) {

@@ -4,7 +4,8 @@
 // / _burst, split over the workers); LB addresses are the host kernel's (exception path). Time
 // exceeded: a frame whose TTL would expire on forwarding is dropped and its sender told, from the
 // LB address of the port it came in on (traceroute through the LB shows it), within
-// icmp_errors_per_second. Worker lcore only.
+// icmp_errors_per_second; so is one larger than its egress port's MTU (fragmentation needed /
+// packet too big: path MTU discovery through the LB). Worker lcore only.
 #include "packet/icmp_echo.hpp"
 
 #include <rte_mbuf.h>
