@@ -70,6 +70,10 @@ struct counter_def {
     X(icmp_errors_limited, counter, "sluice_icmp_total", "event", "error_rate_limited", "")        \
     X(icmp_errors_translated, counter, "sluice_icmp_total", "event", "error_translated", "")       \
     X(icmp_too_big_sent, counter, "sluice_icmp_total", "event", "too_big_sent", "")                \
+    X(translated_to_ipv6, counter, "sluice_translated_packets_total", "to", "ipv6",                \
+      "Packets of NAT46/NAT64 flows translated to the other family (RFC 7915), by the new "        \
+      "family.")                                                                                   \
+    X(translated_to_ipv4, counter, "sluice_translated_packets_total", "to", "ipv4", "")            \
     X(rst_accepted, counter, "sluice_rst_total", "verdict", "accepted",                            \
       "RSTs judged by RFC 5961: exact ones accepted (the flow closes), in-window inexact ones "    \
       "forwarded with the flow kept. Out-of-window ones are drops (rst_out_of_window).")           \

@@ -1,6 +1,7 @@
 // Cross-checks of [[vip]] and [[vip.backend]]: unique VIPs and names, VIPs and backends that are
-// not the LB's own addresses, backends of the VIP's family that a port or route reaches, Maglev
-// tables large enough for their backends.
+// not the LB's own addresses, backends that a port or route reaches (of either family: a backend
+// of the other family than its VIP is reached by NAT64/NAT46), Maglev tables large enough for
+// their backends.
 #include <map>
 
 #include "config/describe.hpp"
@@ -42,13 +43,6 @@ void check_backends(const config& cfg, const origins& where, size_t v, diagnosti
         const auto& backend = vip.backends[b];
         const auto& at = vip_at.backends[b];
         if (!at.address) continue;
-        if (vip_at.address && backend.address.family != vip.address.family) {
-            diag.report(*at.address, backend.address.to_string() + " is " +
-                                         std::string(family_name(backend.address)) +
-                                         " but the VIP address " + vip.address.to_string() +
-                                         " is " + std::string(family_name(vip.address)));
-            continue;
-        }
         if (const origin* own = own_address(cfg, where, backend.address)) {
             diag.report(*at.address, own_address_message(backend.address, *own));
             continue;

@@ -57,10 +57,11 @@ json flows_json(const std::vector<dataplane_view::listed_flow>& flows, bool trun
     json list = json::array();
     for (const auto& lf : flows) {
         const flow::flow_entry& f = lf.flow;
-        const bool v4 = f.client.family == 4;
-        auto addr = [v4](const uint8_t* bytes) {
-            return v4 ? ip_address::v4_from_network(bytes) : ip_address::v6_from_network(bytes);
+        auto addr_of = [](uint8_t family, const uint8_t* bytes) {
+            return family == 4 ? ip_address::v4_from_network(bytes)
+                               : ip_address::v6_from_network(bytes);
         };
+        auto addr = [&](const uint8_t* bytes) { return addr_of(f.client.family, bytes); };
         auto it = names.find(f.backend_id);
         const bool tcp = f.client.protocol == 6;
         list.push_back({{"worker", lf.worker},
@@ -68,7 +69,8 @@ json flows_json(const std::vector<dataplane_view::listed_flow>& flows, bool trun
                         {"client", backend_label(addr(f.client.src), f.client.src_port)},
                         {"vip", it != names.end() ? it->second.vip : "-"},
                         {"vip_address", backend_label(addr(f.client.dst), f.client.dst_port)},
-                        {"backend", backend_label(addr(f.backend_addr), f.backend_port)},
+                        {"backend", backend_label(addr_of(flow::backend_family(f), f.backend_addr),
+                                                  f.backend_port)},
                         {"local", backend_label(lf.local, f.local_port)},
                         {"state", tcp ? flow::tcp_state_name(f.state) : "udp"},
                         {"expires_in", lf.expires_in_s}});
@@ -441,8 +443,6 @@ private:
             if (b.address == named->address && b.port == named->port)
                 return fail("VIP " + v.name + " already has backend " +
                             backend_label(named->address, named->port));
-        if (named->address.family != v.address.family)
-            return fail("backend and VIP address families differ");
         config::backend_config b;
         b.address = named->address;
         b.port = named->port;

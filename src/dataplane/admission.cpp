@@ -117,7 +117,7 @@ uint32_t admission::pick_backend(const model::vip_entry& vip, const flow_key& ke
 bool admission::frees_tuple_of(const flow_entry& e, const model::backend_entry& be) {
     const uint8_t family = be.address.family == address_family::ipv6 ? 6 : 4;
     if (e.port_backend != be.egress_port || e.tuple_group != be.tuple_group ||
-        e.client.family != family || !flow::evictable(e))
+        flow::backend_family(e) != family || !flow::evictable(e))
         return false;
     const bool unproxied_syn_recv =
         e.state == flow::tcp_state::syn_recv && !(e.flags & flow::flow_flag::proxied);

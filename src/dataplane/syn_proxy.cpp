@@ -139,7 +139,7 @@ void syn_proxy::open(flow_entry& f, const cookie_ack& a, rte_mbuf* ack, uint32_t
         tuple.src_port = f.local_port;
         tuple.dst_port = f.backend_port;
         tuple.protocol = packet::ipproto_tcp;
-        tuple.family = f.client.family;
+        tuple.family = flow::backend_family(f);
         p.backend_isn = protect::backend_isn(*secret_, tuple, clock_4us(now_tsc, tsc_hz_));
     }
     // Each direction's next sequence number as its receiver counts, so that a reset sent before
@@ -179,7 +179,7 @@ bool syn_proxy::hold(const flow_entry& f, rte_mbuf* m) {
 packet::handshake_spec syn_proxy::backend_syn(const flow_entry& f) const {
     const proxy_state& p = proxy_of(f);
     packet::handshake_spec syn{};
-    syn.family = f.client.family;
+    syn.family = flow::backend_family(f);
     syn.src = flows_->local_address(f);
     syn.dst = f.backend_addr;
     syn.src_port = f.local_port;

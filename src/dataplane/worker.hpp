@@ -27,6 +27,7 @@
 #include "flow/tcp_track.hpp"
 #include "flow/tuple_pool.hpp"
 #include "model/snapshot.hpp"
+#include "packet/rewrite.hpp"
 #include "packet/tcp_options.hpp"
 #include "packet/tcp_reset.hpp"
 #include "protect/syn_cookie.hpp"
@@ -255,6 +256,11 @@ private:
     // (IPv4 with DF) or packet too big (IPv6) carrying `mtu`. IPv4 without DF is not fragmented
     // yet: dropped only. Consumes the packet.
     void too_big(const model::snapshot& s, rte_mbuf* m, uint16_t mtu);
+    // A packet of a NAT64/NAT46 flow (flow_extra::translated) translated to the other family
+    // with the full-NAT addresses and ports `t` (stages/nat64.cpp); false when it was consumed
+    // (too big for `out_port` once translated: too_big with the sender's MTU; untranslatable).
+    bool translate_family(const model::snapshot& s, rte_mbuf* m, const packet::nat_target& t,
+                          uint16_t out_port);
     // The ICMP / ICMPv6 error `type`/`code`/`rest` about `m`, from the LB address of the port
     // it came in on, rate-limited, counted in `sent`; frees `m` (its drop already counted).
     void send_icmp_error(const model::snapshot& s, rte_mbuf* m, uint8_t type, uint8_t code,
@@ -307,7 +313,8 @@ private:
     uint32_t now_tick_ = 0;
     uint64_t now_tsc_ = 0;  // TSC at the start of the burst being processed (token buckets)
     uint64_t seen_generation_ = 0;
-    conn_counts* conns_;                             // this worker's counts (written here only)
+    uint16_t ipv4_id_ = 0;  // identification of the IPv4 packets NAT64 builds (RFC 7915 5.1)
+    conn_counts* conns_;    // this worker's counts (written here only)
     std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits
     // Limits, scheduler state by VIP id (reset for a snapshot's VIPs when a new snapshot
     // arrives), tuple early-drop candidates.

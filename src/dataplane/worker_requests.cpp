@@ -114,7 +114,7 @@ void worker_requests::finish_listing(const result<>& outcome) {
             double left = double(int32_t(f.expire_tick - d.now_tick)) / ticks_per_second;
             const uint8_t* local = table.local_address(f);
             out.flows.push_back({i, f,
-                                 f.client.family == 4 ? ip_address::v4_from_network(local)
+                                 flow::backend_family(f) == 4 ? ip_address::v4_from_network(local)
                                                       : ip_address::v6_from_network(local),
                                  left < 0 ? 0 : left});
         }

@@ -66,7 +66,16 @@ inline constexpr uint8_t replied = 0x10;                // the backend has sent 
 inline constexpr uint8_t backend_closed_first = 0x20;   // backend's FIN before the client's
 // The backend answered the client's SYN with a bare ACK: old state (TIME_WAIT) on the tuple.
 inline constexpr uint8_t backend_refused_syn = 0x40;
+// The backend is of the other family than the client (NAT64 / NAT46): packets are translated,
+// and the reply direction, the local address and the tuple pool are the backend's family.
+inline constexpr uint8_t translated = 0x80;
 }  // namespace flow_extra
+
+// The family (4 or 6) of the flow's backend side: backend_addr, the local address, reply_key.
+inline uint8_t backend_family(const flow_entry& e) {
+    if (!(e.extra & flow_extra::translated)) return e.client.family;
+    return e.client.family == 4 ? 6 : 4;
+}
 
 inline bool is_live(const flow_entry& e) {
     return e.state != tcp_state::count;
@@ -94,7 +103,7 @@ public:
                     address, 16);
     }
     const uint8_t* local_address(const flow_entry& e) const {
-        return local_addrs_[e.port_backend % max_ports][e.client.family == 6][e.local_index];
+        return local_addrs_[e.port_backend % max_ports][backend_family(e) == 6][e.local_index];
     }
     // The key a reply from the backend carries: backend → local address.
     flow_key reply_key(const flow_entry& e) const {
@@ -105,7 +114,7 @@ public:
         k.src_port = e.backend_port;
         k.dst_port = e.local_port;
         k.protocol = e.client.protocol;
-        k.family = e.client.family;
+        k.family = backend_family(e);
         return k;
     }
 

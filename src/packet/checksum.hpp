@@ -50,6 +50,16 @@ inline uint16_t checksum_update(uint16_t csum, const uint8_t* old_bytes, const u
     return uint16_t(~checksum_fold(sum));
 }
 
+// RFC 1624 update when `old_len` bytes of covered data are replaced by `new_len` others (both
+// even): the address fields of a pseudo-header that changes family (NAT64/NAT46).
+inline uint16_t checksum_replace(uint16_t csum, const uint8_t* old_bytes, size_t old_len,
+                                 const uint8_t* new_bytes, size_t new_len) {
+    uint64_t sum = uint16_t(~csum);
+    for (size_t i = 0; i < old_len; i += 2) sum += uint16_t(~load_raw16(old_bytes + i));
+    for (size_t i = 0; i < new_len; i += 2) sum += load_raw16(new_bytes + i);
+    return uint16_t(~checksum_fold(sum));
+}
+
 // One's-complement sum (not folded) of the pseudo-header of an upper-layer message of `l4_len`
 // bytes (RFC 768/793 for IPv4, RFC 8200 8.1 for IPv6: TCP, UDP, ICMPv6). Addresses in network
 // order (4 bytes for family 4, else 16).

@@ -1072,11 +1072,24 @@ TEST_CASE("a backend needs a valid address; port and weight have ranges") {
           65535);
 }
 
-TEST_CASE("a backend has the VIP's address family") {
-    CHECK(problem(with_base({"[[vip]]", "address = '198.18.0.10'", "port = 80", "protocol = 'tcp'",
-                             "[[vip.backend]]", "address = '2001:2::11'"})) ==
-          "t.toml:16:11: vip[0].backend[0].address: 2001:2::11 is IPv6 but the VIP address "
-          "198.18.0.10 is IPv4");
+TEST_CASE("a backend of the other family than its VIP (NAT46/NAT64) needs a port of its family") {
+    const auto nat46 = lines({"[[vip]]", "address = '198.18.0.10'", "port = 80", "protocol = 'tcp'",
+                              "[[vip.backend]]", "address = '2001:2:0:1::11'"});
+    CHECK(problem(with_base({}) + nat46) ==
+          "t.toml:15:1: vip[0].backend[0]: no route reaches 2001:2:0:1::11 (add a [[route]] or a "
+          "port address covering it)");
+    const std::string dual = "[dataplane]\nworker_cpus = [1]\n"
+                             "[[port]]\nname = 'client'\ndevice = 'net_af_packet0,iface=lbc0'\n"
+                             "addresses = ['198.18.0.1/24', '2001:2::1/64']\n"
+                             "[[port]]\nname = 'servers'\ndevice = 'net_af_packet1,iface=lbs0'\n"
+                             "addresses = ['198.18.1.1/24', '2001:2:0:1::1/64']\n";
+    const config c = loaded(dual + nat46 +
+                            lines({"[[vip]]", "address = '2001:2::10'", "port = 80",
+                                   "protocol = 'tcp'", "[[vip.backend]]",
+                                   "address = '198.18.1.11'"}));
+    REQUIRE(c.vips.size() == 2);
+    CHECK(c.vips[0].backends[0].address.family == address_family::ipv6);
+    CHECK(c.vips[1].backends[0].address.family == address_family::ipv4);
 }
 
 TEST_CASE("a backend is reachable through a port's subnet or a route") {

@@ -276,6 +276,7 @@ const std::vector<std::string> all_families = {
     "sluice_resets_unsent_total",
     "sluice_syn_proxy_total",
     "sluice_rst_total",
+    "sluice_translated_packets_total",
     "sluice_icmp_total",
     "sluice_flow_table_entries",
     "sluice_arp_total",

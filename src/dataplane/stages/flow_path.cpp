@@ -100,11 +100,16 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         out_port = f.port_client;
         neighbor = f.neighbor_client;
     }
-    // Larger than the egress port carries: the sender is told, before any rewrite (the error
-    // quotes the packet as it was sent).
-    if (meta.parsed.l3_length > s.ports[out_port].mtu) return too_big(s, m, s.ports[out_port].mtu);
-    drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
-    if (r != drop_reason::none) return drop(m, r);
+    if (f.extra & flow::flow_extra::translated) [[unlikely]] {
+        if (!translate_family(s, m, t, out_port)) return;  // consumed
+    } else {
+        // Larger than the egress port carries: the sender is told, before any rewrite (the
+        // error quotes the packet as it was sent).
+        if (meta.parsed.l3_length > s.ports[out_port].mtu)
+            return too_big(s, m, s.ports[out_port].mtu);
+        drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
+        if (r != drop_reason::none) return drop(m, r);
+    }
     conns_->traffic(f.backend_id, hit.dir == direction::from_client, m->pkt_len);
     send(s, out_port, neighbor, m);
 }

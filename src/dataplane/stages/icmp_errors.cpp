@@ -80,6 +80,10 @@ void worker::forward_icmp_error(const snapshot& s, rte_mbuf* m) {
     // As for replies: only the backend's segment speaks for the backend side.
     if (hit.dir == direction::from_backend && meta.in_port != f.port_backend)
         return drop(m, drop_reason::reply_wrong_port);
+    // ICMP errors are not translated between families yet (RFC 7915 section 4.2/5.2): an error
+    // about a NAT64/NAT46 flow is dropped by name rather than sent with the wrong family.
+    if (f.extra & flow::flow_extra::translated) [[unlikely]]
+        return drop(m, drop_reason::untranslatable);
     // A proxied flow whose backend handshake is pending has no sequence shift yet: the client
     // only knows the LB, which answers for the backend until the splice.
     if ((f.flags & flow::flow_flag::proxied) && f.state == flow::tcp_state::syn_sent)

@@ -44,7 +44,7 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     }
     const model::backend_entry& be = vip.backends[v.backend];
     flow::tuple_pool* pool = tuples[be.egress_port][be.address.family == address_family::ipv6];
-    if (!pool || be.address.family != meta.parsed.family) {
+    if (!pool) {
         why = drop_reason::no_local_address;
         return nullptr;
     }
@@ -68,9 +68,9 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         return nullptr;
     }
     flow::local_tuple local;
-    why = admission::acquire_tuple(
-        pool, be, meta.parsed.family, now_tick_, local,
-        [&](auto&& pred) { return early_drop(s, tuple_miss_tick_, pred); });
+    why = admission::acquire_tuple(pool, be, be.address.family, now_tick_, local, [&](auto&& pred) {
+        return early_drop(s, tuple_miss_tick_, pred);
+    });
     if (why != drop_reason::none) return nullptr;
     new_flow n{vip, be, key, local, meta.vip, client_neighbor, uint8_t(hop->port)};
     flow_entry* f = insert_flow(s, n);
@@ -106,6 +106,8 @@ flow_entry* worker::insert_flow(const snapshot& s, const new_flow& n) {
         e.port_backend = uint8_t(be.egress_port);
         e.state = flow::tcp_state::syn_sent;
         e.flags = 0;
+        if (be.address.family != (n.key.family == 4 ? address_family::ipv4 : address_family::ipv6))
+            e.extra |= flow::flow_extra::translated;
         if (watch) e.flags |= flow::flow_flag::watch_connect;
         // Only the first payload of a flow is matched: flows of VIPs without rules never are.
         if (!vip.protect.has_rules) e.flags |= flow::flow_flag::inspected;
@@ -144,7 +146,7 @@ void worker::wind_down(const snapshot& s, flow_entry& f) {
 }
 
 void worker::release_tuple(const flow_entry& f) {
-    flow::tuple_pool* pool = tuples[f.port_backend][f.client.family == 6];
+    flow::tuple_pool* pool = tuples[f.port_backend][flow::backend_family(f) == 6];
     if (!pool) return;
     pool->release(f.tuple_group, {f.local_index, f.local_port}, now_tick_,
                   flow::backend_forgets_tuple(f));

@@ -79,7 +79,7 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     const uint8_t receiver_valid =
         to_client ? flow::flow_flag::seq_client : flow::flow_flag::seq_backend;
     packet::tcp_reset_spec r;
-    r.family = f.client.family;
+    r.family = to_client ? f.client.family : flow::backend_family(f);
     if (to_client) {
         r.src = f.client.dst;
         r.dst = f.client.src;
