@@ -115,7 +115,7 @@ void worker_requests::finish_listing(const result<>& outcome) {
             const uint8_t* local = table.local_address(f);
             out.flows.push_back({i, f,
                                  flow::backend_family(f) == 4 ? ip_address::v4_from_network(local)
-                                                      : ip_address::v6_from_network(local),
+                                                              : ip_address::v6_from_network(local),
                                  left < 0 ? 0 : left});
         }
     }

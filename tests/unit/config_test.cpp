@@ -1078,15 +1078,16 @@ TEST_CASE("a backend of the other family than its VIP (NAT46/NAT64) needs a port
     CHECK(problem(with_base({}) + nat46) ==
           "t.toml:15:1: vip[0].backend[0]: no route reaches 2001:2:0:1::11 (add a [[route]] or a "
           "port address covering it)");
-    const std::string dual = "[dataplane]\nworker_cpus = [1]\n"
-                             "[[port]]\nname = 'client'\ndevice = 'net_af_packet0,iface=lbc0'\n"
-                             "addresses = ['198.18.0.1/24', '2001:2::1/64']\n"
-                             "[[port]]\nname = 'servers'\ndevice = 'net_af_packet1,iface=lbs0'\n"
-                             "addresses = ['198.18.1.1/24', '2001:2:0:1::1/64']\n";
-    const config c = loaded(dual + nat46 +
-                            lines({"[[vip]]", "address = '2001:2::10'", "port = 80",
-                                   "protocol = 'tcp'", "[[vip.backend]]",
-                                   "address = '198.18.1.11'"}));
+    const std::string dual =
+        "[dataplane]\nworker_cpus = [1]\n"
+        "[[port]]\nname = 'client'\ndevice = 'net_af_packet0,iface=lbc0'\n"
+        "addresses = ['198.18.0.1/24', '2001:2::1/64']\n"
+        "[[port]]\nname = 'servers'\ndevice = 'net_af_packet1,iface=lbs0'\n"
+        "addresses = ['198.18.1.1/24', '2001:2:0:1::1/64']\n";
+    const config c =
+        loaded(dual + nat46 +
+               lines({"[[vip]]", "address = '2001:2::10'", "port = 80", "protocol = 'tcp'",
+                      "[[vip.backend]]", "address = '198.18.1.11'"}));
     REQUIRE(c.vips.size() == 2);
     CHECK(c.vips[0].backends[0].address.family == address_family::ipv6);
     CHECK(c.vips[1].backends[0].address.family == address_family::ipv4);
