@@ -112,7 +112,8 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         if (r != drop_reason::none) return drop(m, r);
     }
     conns_->traffic(f.backend_id, hit.dir == direction::from_client, m->pkt_len);
-    if (m->pkt_len > s.ports[out_port].mtu + packet::ethernet_header_len) [[unlikely]]
+    if (m->nb_segs > 1 || m->pkt_len > s.ports[out_port].mtu + packet::ethernet_header_len)
+        [[unlikely]]
         return send_fragments(s, out_port, neighbor, m);
     send(s, out_port, neighbor, m);
 }

@@ -77,6 +77,10 @@ bool worker::may_fragment(const uint8_t* frame, const packet::parsed_frame& p,
 
 void worker::send_fragments(const snapshot& s, uint16_t out_port, uint32_t neighbor, rte_mbuf* m) {
     const uint16_t mtu = s.ports[out_port].mtu;
+    if (m->pkt_len <= mtu + packet::ethernet_header_len) {  // a reassembled datagram that fits
+        if (rte_pktmbuf_linearize(m) != 0) return drop(m, drop_reason::multi_segment);
+        return send(s, out_port, neighbor, m);
+    }
     uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + packet::ethernet_header_len;
     const bool v4 = packet::load_be16(ip - packet::ethernet_header_len + packet::eth_type) ==
                     packet::ethertype_ipv4;
@@ -106,6 +110,10 @@ void worker::send_fragments(const snapshot& s, uint16_t out_port, uint32_t neigh
         } else {
             packet::store_be32(hdr + packet::ipv6_header_len + 4, id);
         }
+        // One segment: not every PMD sends chained mbufs (af_xdp copies the first segment's
+        // pointer for pkt_len bytes; NICs need the MULTI_SEGS offload). A piece fits the direct
+        // mbuf's room unless the MTU is a jumbo one: then it leaves chained.
+        (void)rte_pktmbuf_linearize(frag);
         auto* eth =
             reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(frag, packet::ethernet_header_len));
         packet::store_be16(eth + packet::eth_type,
