@@ -201,6 +201,10 @@ struct dataplane_config {
     // over the workers; 0 = never send any.
     uint32_t icmp_errors_per_second = 1000;
     uint32_t icmp_errors_burst = 50;
+    // IP fragments (docs/config.md): datagrams each worker holds in reassembly at once, 0 = no
+    // reassembly (every fragment dropped); how long an incomplete one may wait.
+    uint32_t fragment_max_datagrams = 4096;
+    uint32_t fragment_timeout_ms = 2000;
     bool operator==(const dataplane_config&) const = default;
 };
 

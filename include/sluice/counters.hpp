@@ -74,6 +74,15 @@ struct counter_def {
       "Packets of NAT46/NAT64 flows translated to the other family (RFC 7915), by the new "        \
       "family.")                                                                                   \
     X(translated_to_ipv4, counter, "sluice_translated_packets_total", "to", "ipv4", "")            \
+    X(fragments_received_ipv4, counter, "sluice_fragments_received_total", "family", "ipv4",       \
+      "IP fragments to a VIP or an LB address taken for reassembly, by family.")                   \
+    X(fragments_received_ipv6, counter, "sluice_fragments_received_total", "family", "ipv6", "")   \
+    X(datagrams_reassembled, counter, "sluice_fragment_datagrams_total", "event", "reassembled",   \
+      "Datagrams reassembled from fragments (reassembled) and packets over the egress MTU sent "   \
+      "as fragments (fragmented).")                                                                \
+    X(datagrams_fragmented, counter, "sluice_fragment_datagrams_total", "event", "fragmented", "") \
+    X(fragments_sent, counter, "sluice_fragments_sent_total", "", "",                              \
+      "Fragments the load balancer built from packets over the egress port's MTU.")                \
     X(rst_accepted, counter, "sluice_rst_total", "verdict", "accepted",                            \
       "RSTs judged by RFC 5961: exact ones accepted (the flow closes), in-window inexact ones "    \
       "forwarded with the flow kept. Out-of-window ones are drops (rst_out_of_window).")           \

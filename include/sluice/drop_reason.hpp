@@ -17,12 +17,15 @@ namespace sluice {
     X(bad_ipv4_header_length)  /* IHL < 5 or header beyond the frame */                           \
     X(bad_ipv4_total_length)   /* total length < header or beyond the frame */                    \
     X(bad_ipv4_checksum)       /* header checksum does not verify */                              \
-    X(ipv4_fragment)           /* fragments are not reassembled */                                \
+    X(ipv4_fragment)           /* fragment not reassembled: reassembly off, not TCP/UDP to us */  \
     X(truncated_ipv6)          /* fewer bytes than an IPv6 header */                              \
     X(bad_ipv6_payload_length) /* payload length beyond the frame */                              \
     X(bad_ipv6_version)        /* version field is not 6 */                                       \
     X(ipv6_extension_header)   /* ESP/AH/mobility, routing with segments left, >4 or malformed */ \
-    X(ipv6_fragment)           /* IPv6 fragment header: fragments are not reassembled */          \
+    X(ipv6_fragment)           /* as ipv4_fragment, or a fragment header behind other headers */  \
+    X(bad_fragment)            /* overlap, duplicate, beyond 65535, first without L4 ports */     \
+    X(fragment_table_full)     /* no reassembly entry free (fragment_max_datagrams) */            \
+    X(fragment_timeout)        /* fragment of a datagram not complete in fragment_timeout_ms */   \
     X(truncated_tcp)           /* fewer bytes than a TCP header */                                \
     X(bad_tcp_data_offset)     /* data offset < 5 or beyond the segment */                        \
     X(truncated_udp)           /* fewer bytes than a UDP header */                                \

@@ -152,6 +152,8 @@ void parse_dataplane(table_reader& root, dataplane_config& out, origins& where) 
     dataplane->integer("icmp_echo_burst", 1, 100000000, out.icmp_echo_burst);
     dataplane->integer("icmp_errors_per_second", 0, 100000000, out.icmp_errors_per_second);
     dataplane->integer("icmp_errors_burst", 1, 100000000, out.icmp_errors_burst);
+    dataplane->integer("fragment_max_datagrams", 0, 1048576, out.fragment_max_datagrams);
+    dataplane->integer("fragment_timeout_ms", 1, 60000, out.fragment_timeout_ms);
     dataplane->report_unknown_keys();
 }
 

@@ -19,6 +19,7 @@ enum class meta_kind : uint8_t {
     control_tx,  // from the control thread: send as is on `out_port`
     to_kernel,   // for the host's kernel (exception path): ICMP or a kernel socket's port
     icmp_error,  // an ICMP error quoting a packet of flow `key` (the flow's own direction)
+    fragment,    // an IP fragment for the worker that reassembles its datagram
 };
 
 struct mbuf_meta {

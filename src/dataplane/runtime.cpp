@@ -42,6 +42,14 @@ void runtime::create_pool() {
         throw std::runtime_error("cannot create the packet pool of " + std::to_string(dp.mbufs) +
                                  " mbufs: " + rte_strerror(rte_errno) +
                                  " (lower dataplane.mbufs or give EAL more memory: -m)");
+    // Egress fragmentation's indirect mbufs (no data room: they point into the packet being
+    // cut), a quarter of the packet pool.
+    indirect_pool_ =
+        rte_pktmbuf_pool_create("sluice_indirect", std::max<uint32_t>(4095, dp.mbufs / 4),
+                                dp.mbuf_cache, 0, 0, int(rte_socket_id()));
+    if (!indirect_pool_)
+        throw std::runtime_error(std::string("cannot create the indirect mbuf pool: ") +
+                                 rte_strerror(rte_errno));
 }
 
 void runtime::configure_port(size_t index) {
@@ -190,6 +198,9 @@ worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64
     s.error_rate = protect::bucket_params::per_second(dp.icmp_errors_per_second,
                                                       dp.icmp_errors_burst, tsc_hz, n);
     s.errors_enabled = dp.icmp_errors_per_second > 0;
+    s.fragment_max_datagrams = dp.fragment_max_datagrams;
+    s.fragment_timeout_tsc = tsc_hz * dp.fragment_timeout_ms / 1000;
+    s.indirect_pool = indirect_pool_;
     s.proxy_max_held =
         dp.syn_proxy_max_held ? dp.syn_proxy_max_held : std::max<uint32_t>(16, dp.mbufs / 4 / n);
     return s;
@@ -451,6 +462,8 @@ void runtime::shutdown() {
     rte_free(qsbr_);
     qsbr_ = nullptr;
     kernel_.close();
+    rte_mempool_free(indirect_pool_);
+    indirect_pool_ = nullptr;
     rte_mempool_free(pool_);
     pool_ = nullptr;
 }

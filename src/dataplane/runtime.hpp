@@ -122,6 +122,7 @@ private:
 
     config::config cfg_;  // as started: the parts a reload may change are the control plane's
     rte_mempool* pool_ = nullptr;
+    rte_mempool* indirect_pool_ = nullptr;  // egress fragmentation (worker_setup)
     std::vector<model::port_info> ports_;
     std::unique_ptr<route::neighbor_table> neighbors_;
     std::unique_ptr<route::neighbor_resolver> resolver_;

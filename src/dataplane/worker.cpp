@@ -33,6 +33,7 @@ worker::worker(const worker_setup& setup, flow::flow_table* flows,
       conns_(conns),
       all_conns_(all_conns),
       admission_(setup.index, all_conns),
+      reassembly_(setup.fragment_max_datagrams, setup.fragment_timeout_tsc, &counters),
       proxy_(setup.cookie_secret, setup.proxy_max_held, setup.tsc_hz, flows, &counters) {
     proxy_.set_clocks(rte_rdtsc());
 }

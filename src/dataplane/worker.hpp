@@ -19,6 +19,7 @@
 #include "dataplane/admission.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/fragments.hpp"
 #include "dataplane/mbuf_meta.hpp"
 #include "dataplane/syn_proxy.hpp"
 #include "dataplane/ticks.hpp"
@@ -86,6 +87,12 @@ struct worker_setup {
     // syn_proxy_max_held, by default a share of the mbuf pool): beyond it they are dropped
     // (proxy_held_limit) instead of draining the pool for every VIP.
     uint32_t proxy_max_held = 1024;
+    // IP reassembly: [dataplane] fragment_max_datagrams (0 = off) and fragment_timeout_ms.
+    uint32_t fragment_max_datagrams = 0;
+    uint64_t fragment_timeout_tsc = 0;
+    // Egress fragmentation: indirect mbufs pointing into the packet being cut (each fragment's
+    // headers come from `pool`). Null: a packet over the MTU is answered as if it had DF.
+    rte_mempool* indirect_pool = nullptr;
 };
 
 struct tx_buffer {
@@ -143,6 +150,24 @@ private:
     // was consumed.
     bool classify_other(const model::snapshot& s, rte_mbuf* m, const uint8_t* dst, uint8_t family,
                         unsigned& owner);
+    // classify's part after the frame's own checks (parse, MACs, in_port): ARP, ICMP, VIP or
+    // reply, owner. A reassembled datagram joins here.
+    void classify_parsed(const model::snapshot& s, rte_mbuf* m, rte_mbuf** own, uint16_t& n_own);
+    // IP fragments (stages/fragments.cpp). classify's part: a fragment of a TCP/UDP datagram to
+    // a VIP or an LB address goes to the worker its source, destination and identification
+    // hash to (every fragment of a datagram meets there); anything else is dropped (`why`).
+    void take_fragment(const model::snapshot& s, rte_mbuf* m, drop_reason why, rte_mbuf** own,
+                       uint16_t& n_own);
+    // That worker's part: into the reassembly table; a completed datagram is parsed again and
+    // classified like any frame (kept in `own` or handed to its flow's owner).
+    void reassemble(const model::snapshot& s, rte_mbuf* m, rte_mbuf** own, uint16_t& n_own);
+    // A packet over the egress MTU may be cut into fragments instead of refused: IPv4 without
+    // DF, IPv6 UDP without extension headers (the LB is the source of a full-NAT packet), and
+    // (`translated`) UDP of a NAT64/NAT46 flow.
+    bool may_fragment(const uint8_t* frame, const packet::parsed_frame& p, bool translated) const;
+    // Sends the rewritten frame `m` (larger than `out_port`'s MTU) as fragments; consumes it.
+    void send_fragments(const model::snapshot& s, uint16_t out_port, uint32_t neighbor,
+                        rte_mbuf* m);
     // Keeps `m` for this worker's flow path or hands it to `owner`'s ring.
     void hand_to_owner(rte_mbuf* m, unsigned owner, rte_mbuf** own, uint16_t& n_own);
     // An ICMP error to a VIP or an LB address (stages/icmp_errors.cpp): the key of the flow it
@@ -326,6 +351,8 @@ private:
     // Limits, scheduler state by VIP id (reset for a snapshot's VIPs when a new snapshot
     // arrives), tuple early-drop candidates.
     admission admission_;
+    reassembly reassembly_;      // IP fragments to VIPs and LB addresses (fragments.hpp)
+    uint32_t ipv6_frag_id_ = 0;  // of the IPv6 datagrams this worker fragments (+ index << 24)
     static constexpr uint32_t sweep_slice = 8192;  // entries per poll: bounds the added latency
     // Commands being worked on: reset sweeps (all swept together, restarted when one arrives)
     // and one flow listing.

@@ -27,8 +27,14 @@ struct parsed_frame {
 // Validates Ethernet, IPv4/IPv6 and TCP/UDP headers. ICMP and other protocols come back as
 // frame_kind::ip_other with l4_offset set; ARP as frame_kind::arp (length checked).
 // `verify_ipv4_checksum` is off when the NIC already verified it.
-drop_reason parse_frame(const uint8_t* frame, uint32_t len, parsed_frame& out,
+// A frame whose first `contiguous` of `len` bytes are at `frame` (a reassembled datagram's
+// chained mbuf): the headers read must lie there, the length fields are checked against `len`.
+drop_reason parse_frame(const uint8_t* frame, uint32_t contiguous, uint32_t len, parsed_frame& out,
                         bool verify_ipv4_checksum = true);
+inline drop_reason parse_frame(const uint8_t* frame, uint32_t len, parsed_frame& out,
+                               bool verify_ipv4_checksum = true) {
+    return parse_frame(frame, len, len, out, verify_ipv4_checksum);
+}
 
 // Source and destination addresses of a parsed IP frame.
 inline ip_address frame_src(const uint8_t* frame, const parsed_frame& p) {

@@ -158,6 +158,8 @@ def cmd_udp(args) -> dict:
         open_socks.append(s)
         s.settimeout(args.timeout)
         payload = (args.prefix + f"sluice-e2e {i} {os.getpid()} {time.monotonic_ns()}").encode()
+        if args.size > len(payload):  # padded with a pattern: a misplaced piece shows
+            payload += bytes((i + k * 7) & 0xff for k in range(args.size - len(payload)))
         try:
             s.bind((wildcard, 0))
             ports.add(s.getsockname()[1])
@@ -423,6 +425,7 @@ def main() -> int:
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--prefix", default="", help="text in front of each datagram's payload")
+    p.add_argument("--size", type=int, default=0, help="pad each datagram's payload to this size")
     p = sub.add_parser("idle")
     p.add_argument("--url", default="http://198.18.0.10/")
     p.add_argument("--idle", type=float, default=15)

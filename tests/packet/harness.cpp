@@ -55,8 +55,12 @@ std::vector<bytes> transmitted(uint16_t port, unsigned queue) {
     std::vector<bytes> out;
     rte_mbuf* m;
     while (rte_ring_dequeue(h.tx[port][queue], reinterpret_cast<void**>(&m)) == 0) {
-        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-        out.emplace_back(d, d + m->data_len);
+        bytes frame;  // every segment: fragments the LB builds are chained mbufs
+        for (const rte_mbuf* seg = m; seg; seg = seg->next) {
+            const uint8_t* d = rte_pktmbuf_mtod(seg, const uint8_t*);
+            frame.insert(frame.end(), d, d + seg->data_len);
+        }
+        out.push_back(std::move(frame));
         rte_pktmbuf_free(m);
     }
     return out;

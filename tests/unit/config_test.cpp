@@ -821,6 +821,20 @@ TEST_CASE("dataplane.icmp_echo_* and icmp_errors_* (0 = off) are read and range-
           "t.toml:3:21: dataplane.icmp_errors_burst: must be between 1 and 100000000, got 0");
 }
 
+TEST_CASE("dataplane.fragment_max_datagrams (0 = off) and fragment_timeout_ms are range-checked") {
+    auto dp = load_string(with_dataplane({"worker_cpus = [1]"}), "t.toml").dataplane;
+    CHECK(dp.fragment_max_datagrams == 4096);
+    CHECK(dp.fragment_timeout_ms == 2000);
+    dp = load_string(with_dataplane({"worker_cpus = [1]", "fragment_max_datagrams = 0",
+                                     "fragment_timeout_ms = 500"}),
+                     "t.toml")
+             .dataplane;
+    CHECK(dp.fragment_max_datagrams == 0);
+    CHECK(dp.fragment_timeout_ms == 500);
+    CHECK(problem(with_dataplane({"worker_cpus = [1]", "fragment_timeout_ms = 0"})) ==
+          "t.toml:3:23: dataplane.fragment_timeout_ms: must be between 1 and 60000, got 0");
+}
+
 TEST_CASE("dataplane.ring_size must be a power of two") {
     CHECK(problem(with_dataplane({"worker_cpus = [1]", "ring_size = 1000"})) ==
           "t.toml:3:13: dataplane.ring_size: must be a power of two, got 1000");

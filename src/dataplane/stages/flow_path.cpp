@@ -105,12 +105,16 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     } else {
         // Larger than the egress port carries: the sender is told, before any rewrite (the
         // error quotes the packet as it was sent).
-        if (meta.parsed.l3_length > s.ports[out_port].mtu)
+        if (meta.parsed.l3_length > s.ports[out_port].mtu &&
+            !may_fragment(frame, meta.parsed, false))
             return too_big(s, m, s.ports[out_port].mtu);
         drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
         if (r != drop_reason::none) return drop(m, r);
     }
     conns_->traffic(f.backend_id, hit.dir == direction::from_client, m->pkt_len);
+    if (m->nb_segs > 1 || m->pkt_len > s.ports[out_port].mtu + packet::ethernet_header_len)
+        [[unlikely]]
+        return send_fragments(s, out_port, neighbor, m);
     send(s, out_port, neighbor, m);
 }
 

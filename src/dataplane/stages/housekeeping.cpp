@@ -20,6 +20,7 @@ void worker::housekeeping(const snapshot& s) {
         uint32_t n = flows_->expire(tick, [&](flow_entry& f) { wind_down(s, f); });
         if (n) bump(counters.flows_expired, n);
     }
+    reassembly_.expire(now_tsc_);
     proxy_.retransmit_due(now_tick_, [&](uint32_t i) { send_backend_syn(s, flows_->at(i)); });
     counters.flows_active.store(flows_->size(), std::memory_order_relaxed);
     if (qsbr_) rte_rcu_qsbr_quiescent(qsbr_, setup_.index);

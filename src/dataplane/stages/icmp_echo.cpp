@@ -10,6 +10,8 @@
 
 #include <rte_mbuf.h>
 
+#include <algorithm>
+
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "packet/icmp_error.hpp"
@@ -52,8 +54,8 @@ void worker::too_big(const snapshot& s, rte_mbuf* m, uint16_t mtu) {
     const mbuf_meta& meta = meta_of(m);
     const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + meta.parsed.l3_offset;
     if (meta.parsed.family == address_family::ipv4) {
-        // RFC 1191: fragmentation needed only when the sender forbade fragmenting; without DF a
-        // router would fragment, which the data path does not do yet.
+        // RFC 1191: fragmentation needed only when the sender forbade fragmenting; without DF
+        // forward() fragments unless it has no indirect mbuf pool (worker_setup).
         if (!(packet::load_be16(ip + packet::ip4_frag) & 0x4000)) return rte_pktmbuf_free(m);
         return send_icmp_error(s, m, packet::icmp_dest_unreachable, packet::icmp_frag_needed, mtu,
                                counters.icmp_too_big_sent);
@@ -83,8 +85,11 @@ void worker::send_icmp_error(const snapshot& s, rte_mbuf* m, uint8_t type, uint8
     const packet::icmp_error_spec e{type, code, rest, ours->bytes.data()};
     const size_t max = v4 ? packet::icmp_error_max_len : packet::icmp6_error_max_len;
     rte_mbuf* out = build_frame(uint16_t(max), [&](uint8_t* data) {
-        return v4 ? packet::build_icmp_error_v4(data, e, ip, meta.parsed.l3_length)
-                  : packet::build_icmp_error_v6(data, e, ip, meta.parsed.l3_length);
+        // A reassembled datagram's first segment holds only its first fragment's bytes.
+        const uint16_t quotable = uint16_t(
+            std::min<uint32_t>(meta.parsed.l3_length, m->data_len - meta.parsed.l3_offset));
+        return v4 ? packet::build_icmp_error_v4(data, e, ip, quotable)
+                  : packet::build_icmp_error_v6(data, e, ip, quotable);
     });
     rte_pktmbuf_free(m);
     if (!out) return counters.drop(drop_reason::no_mbuf);

@@ -21,7 +21,8 @@ bool worker::translate_family(const snapshot& s, rte_mbuf* m, const packet::nat_
     const packet::parsed_frame& p = meta_of(m).parsed;
     const int growth = packet::translation_growth(p);
     const uint16_t mtu = s.ports[out_port].mtu;
-    if (packet::translated_l3_length(p) > mtu) {
+    if (packet::translated_l3_length(p) > mtu &&
+        !may_fragment(rte_pktmbuf_mtod(m, const uint8_t*), p, true)) {
         // The sender learns the largest packet of its own family that still fits once
         // translated (RFC 7915 4.2 / 5.2 adjust the MTU by the header difference); an IPv6
         // sender is never told less than the IPv6 minimum.

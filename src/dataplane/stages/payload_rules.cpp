@@ -1,4 +1,8 @@
 // Payload rules ([[vip.rule]]) on the first client payload of a flow. Worker lcore only.
+#include <rte_ip.h>
+
+#include <algorithm>
+
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/tcp_track.hpp"
@@ -24,7 +28,17 @@ bool l4_checksum_ok(const rte_mbuf* m, const mbuf_meta& meta) {
     const bool v4 = meta.parsed.family == address_family::ipv4;
     if (v4 && meta.parsed.protocol == packet::ipproto_udp &&
         packet::load_be16(l4 + packet::udp_csum) == 0)
-        return true;  // IPv4 UDP without a checksum (IPv6 requires one: RFC 8200 §8.1)
+        return true;       // IPv4 UDP without a checksum (IPv6 requires one: RFC 8200 §8.1)
+    if (m->nb_segs > 1) {  // a reassembled datagram: its payload spans segments
+        uint16_t raw = 0;
+        if (rte_raw_cksum_mbuf(m, meta.parsed.l4_offset, meta.parsed.l4_length, &raw) != 0)
+            return false;
+        const uint64_t pseudo =
+            packet::pseudo_header_sum(v4 ? 4 : 6, l3 + (v4 ? packet::ip4_src : packet::ip6_src),
+                                      l3 + (v4 ? packet::ip4_dst : packet::ip6_dst),
+                                      meta.parsed.protocol, meta.parsed.l4_length);
+        return packet::checksum_fold(pseudo + raw) == 0xffff;
+    }
     return packet::l4_checksum_verifies(v4 ? 4 : 6, l3 + (v4 ? packet::ip4_src : packet::ip6_src),
                                         l3 + (v4 ? packet::ip4_dst : packet::ip6_dst),
                                         meta.parsed.protocol, l4, meta.parsed.l4_length);
@@ -61,8 +75,10 @@ drop_reason worker::inspect_payload(const snapshot& s, const model::vip_entry& v
     }
     model::guard_worker& g = guard_of(vip);
     const model::vip_guard& guard = *vip.protect.guard;
-    protect::rule_match r =
-        guard.rules.match(g.scratch, l4 + header, meta.parsed.l4_length - header);
+    // A reassembled datagram is scanned as far as its first segment (its first fragment) goes.
+    const uint32_t scanned = std::min<uint32_t>(meta.parsed.l4_length - header,
+                                                m->data_len - meta.parsed.l4_offset - header);
+    protect::rule_match r = guard.rules.match(g.scratch, l4 + header, scanned);
     if (r.status != protect::match_status::matched) {
         if (first) f.flags |= flow::flow_flag::inspected;
         return drop_reason::none;

@@ -49,6 +49,10 @@ unsigned worker::poll_once() {
         uint16_t kept = 0;
         for (unsigned k = 0; k < n; ++k) {
             mbuf_meta& meta = meta_of(pkts[k]);
+            if (meta.kind == meta_kind::fragment) [[unlikely]] {
+                reassemble(s, pkts[k], pkts, kept);  // a datagram it completes may stay here
+                continue;
+            }
             if (meta.kind == meta_kind::to_vip && meta.generation != uint8_t(s.generation)) {
                 meta.vip =
                     s.find_vip(meta.key.dst, meta.key.family, meta.key.dst_port, meta.key.protocol);
@@ -106,14 +110,23 @@ void worker::classify(const snapshot& s, uint16_t port_index, rte_mbuf* m, rte_m
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
     bool csum_checked = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
     drop_reason r = packet::parse_frame(frame, m->data_len, meta.parsed, !csum_checked);
-    if (r != drop_reason::none) return drop(m, r);
+    const bool fragment = (r == drop_reason::ipv4_fragment || r == drop_reason::ipv6_fragment) &&
+                          reassembly_.enabled();
+    if (r != drop_reason::none && !fragment) return drop(m, r);
     const uint8_t* port_mac = s.ports[port_index].mac.data();
     if (!(frame[packet::eth_dst] & 1) && std::memcmp(frame + packet::eth_dst, port_mac, 6) != 0)
         return drop(m, drop_reason::not_our_mac);
     if (std::memcmp(frame + packet::eth_src, port_mac, 6) == 0)
         return drop(m, drop_reason::own_frame);
     meta.in_port = uint8_t(port_index);
+    if (fragment) [[unlikely]]
+        return take_fragment(s, m, r, own, n_own);
+    classify_parsed(s, m, own, n_own);
+}
 
+void worker::classify_parsed(const snapshot& s, rte_mbuf* m, rte_mbuf** own, uint16_t& n_own) {
+    mbuf_meta& meta = meta_of(m);
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
     if (meta.parsed.kind == frame_kind::arp) {
         meta.kind = meta_kind::neighbor;
         return to_control_ring(m);
