@@ -9,6 +9,7 @@ namespace sluice {
 #define SLUICE_DROP_REASONS(X)                                                                    \
     X(truncated_ethernet)      /* frame shorter than an Ethernet header */                        \
     X(unsupported_ethertype)   /* not IPv4, IPv6 or ARP (VLAN tags included) */                   \
+    X(wrong_vlan)              /* tagged port: untagged frame, or tagged with another VID */      \
     X(not_our_mac)             /* unicast to a MAC that is not the port's */                      \
     X(own_frame)               /* our own transmission seen again on RX */                        \
     X(multi_segment)           /* chained mbuf; the data path handles one segment */              \
@@ -50,6 +51,7 @@ namespace sluice {
     X(ring_full)               /* handoff ring to the owning worker full */                       \
     X(exception_ring_full)     /* ring to the control thread full */                              \
     X(tx_full)                 /* NIC TX queue did not take the packet */                         \
+    X(vlan_insert_failed)      /* no headroom or a shared mbuf: the port's tag cannot go in */    \
     X(limit_connections)       /* new connection over a [vip.limits] or half-open limit */        \
     X(limit_packets)           /* client packet over the VIP's packets/s limit */                 \
     X(rule_match)              /* first payload matched a [[vip.rule]] */                         \
