@@ -56,11 +56,11 @@ TEST_CASE("vlan 0, 4095 and a string are refused at the value") {
 TEST_CASE("two ports on one device are refused, with the one-VLAN-per-device hint when tagged") {
     CHECK(problem(same_device("vlan = 100", "vlan = 200")) ==
           "t.toml:10:10: port[1].device: 'net_af_packet0,iface=lbc0' is the same DPDK device "
-          "(net_af_packet0) as port[0].device (t.toml:5:10) (one VLAN per device: give each "
+          "(net_af_packet0) as port[0].device defined at line 5 (one VLAN per device: give each "
           "VLAN a device of its own)");
     CHECK(problem(same_device("", "")) ==
           "t.toml:10:10: port[1].device: 'net_af_packet0,iface=lbc0' is the same DPDK device "
-          "(net_af_packet0) as port[0].device (t.toml:5:10)");
+          "(net_af_packet0) as port[0].device defined at line 5");
 }
 
 TEST_CASE("a vlan change is part of the port (a reload compares ports whole)") {
