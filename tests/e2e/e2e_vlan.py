@@ -152,8 +152,8 @@ def udp(t: lab.Test, addr: str, count: int) -> None:
 
 
 def arp_request(tag: bytes) -> str:
-    """A broadcast ARP request from the client's eth1 MAC-less stand-in for 198.18.4.1, with the
-    4-byte 802.1Q `tag` (or none) after the MAC addresses, as hex."""
+    """A broadcast ARP request for 198.18.4.1 from a made-up host 198.18.4.254, with the 4-byte
+    802.1Q `tag` (or none) after the MAC addresses, as hex."""
     mac = bytes.fromhex("02c1000000fe")
     arp = (bytes.fromhex("0001080006040001") + mac + bytes([198, 18, 4, 254]) + bytes(6)
            + bytes([198, 18, 4, 1]))
