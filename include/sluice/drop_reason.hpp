@@ -64,7 +64,7 @@ namespace sluice {
     X(syn_not_new)       /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */  \
     X(bad_l4_checksum)   /* TCP/UDP checksum does not verify (checked where it matters) */        \
     X(proxy_held_limit)  /* SYN proxy: global cap on held client segments reached */              \
-    X(untranslatable)    /* NAT64/46: no headroom, or unchecksummed UDP in a chained mbuf */      \
+    X(untranslatable)    /* NAT64/46: no headroom, chained zero-sum UDP, no ICMP equivalent */   \
     X(rule_out_of_order) /* payload ahead of the first in-order one, under [[vip.rule]]s */       \
     /* exception path */                                                                          \
     X(kernel_rate_limited) /* to the host kernel over kernel_packets_per_second */                \

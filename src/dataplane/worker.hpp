@@ -28,6 +28,7 @@
 #include "flow/tcp_track.hpp"
 #include "flow/tuple_pool.hpp"
 #include "model/snapshot.hpp"
+#include "packet/icmp_translate.hpp"
 #include "packet/rewrite.hpp"
 #include "packet/tcp_options.hpp"
 #include "packet/tcp_reset.hpp"
@@ -278,6 +279,12 @@ private:
     // (too big for `out_port` once translated: too_big with the sender's MTU; untranslatable).
     bool translate_family(const model::snapshot& s, rte_mbuf* m, const packet::nat_target& t,
                           uint16_t out_port);
+    // Sends error `m` (read into `v`) about a NAT64 / NAT46 flow to the flow's end `n` names,
+    // rebuilt in that end's family (RFC 7915 4.2 / 5.2) in a new frame; `m` is consumed. Errors
+    // with no equivalent in the other family: untranslatable.
+    void translate_icmp_error(const model::snapshot& s, rte_mbuf* m,
+                              const packet::icmp_error_view& v, const packet::icmp_error_nat& n,
+                              uint16_t out_port, uint32_t neighbor);
     // The ICMP / ICMPv6 error `type`/`code`/`rest` about `m`, from the LB address of the port
     // it came in on, rate-limited, counted in `sent`; frees `m` (its drop already counted).
     void send_icmp_error(const model::snapshot& s, rte_mbuf* m, uint8_t type, uint8_t code,

@@ -59,7 +59,7 @@ void flow_table::prefetch_entries(uint64_t h) const {
 bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k) const {
     if (d == direction::from_client) return e.client == k;
     return k.src_port == e.backend_port && k.dst_port == e.local_port &&
-           k.protocol == e.client.protocol && k.family == e.client.family &&
+           k.protocol == e.client.protocol && k.family == backend_family(e) &&
            same_address(k.src, e.backend_addr) && same_address(k.dst, local_address(e));
 }
 

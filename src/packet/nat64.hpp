@@ -36,6 +36,9 @@ inline bool needs_full_udp_checksum(const uint8_t* frame, const parsed_frame& p)
            load_raw16(frame + p.l4_offset + udp_csum) == 0;
 }
 
+// IPv4 packets NAT64 builds carry DF only when larger than this (RFC 7915 5.1).
+inline constexpr uint16_t nat64_df_above = 1260;
+
 namespace detail {
 
 // The TCP/UDP checksum and ports for the new pseudo-header: the old addresses (`old_addrs`,
@@ -98,8 +101,10 @@ inline drop_reason translate_to_ipv6(uint8_t* frame, const parsed_frame& p, cons
 }
 
 // IPv6 → IPv4 (RFC 7915 5.1): TOS from the traffic class, total length from the upper-layer
-// length, `id` as identification, DF set and MF clear, TTL = hop limit − 1, protocol from the
-// upper-layer next header (extension headers are dropped), header checksum computed.
+// length, `id` as identification, MF clear and DF set only above 1260 bytes (a packet an IPv6
+// sender sized for the IPv6 minimum MTU of 1280 may still be fragmented on an IPv4 path with a
+// smaller MTU; a larger one takes part in path MTU discovery), TTL = hop limit − 1, protocol
+// from the upper-layer next header (extension headers are dropped), header checksum computed.
 inline drop_reason translate_to_ipv4(uint8_t* frame, const parsed_frame& p, const nat_target& t,
                                      uint16_t id) {
     const uint8_t* ip6 = frame + p.l3_offset;
@@ -113,9 +118,10 @@ inline drop_reason translate_to_ipv4(uint8_t* frame, const parsed_frame& p, cons
     uint8_t* ip = l4 - ipv4_min_header_len;
     ip[ip4_ver_ihl] = 0x45;
     ip[1] = tclass;
-    store_be16(ip + ip4_total_len, uint16_t(ipv4_min_header_len + p.l4_length));
+    const uint16_t total = uint16_t(ipv4_min_header_len + p.l4_length);
+    store_be16(ip + ip4_total_len, total);
     store_be16(ip + 4, id);
-    store_be16(ip + ip4_frag, 0x4000);  // DF
+    store_be16(ip + ip4_frag, total > nat64_df_above ? 0x4000 : 0);
     ip[ip4_ttl] = ttl;
     ip[ip4_proto] = p.protocol;
     store_raw16(ip + ip4_csum, 0);

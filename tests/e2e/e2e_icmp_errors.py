@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""A backend's port unreachable reaches the client from the VIP: connected UDP sockets get ECONNREFUSED (IPv4, IPv6)."""
+"""A backend's port unreachable reaches the client from the VIP: connected UDP sockets get ECONNREFUSED (IPv4, IPv6, and through NAT64 / NAT46 where the error is translated between ICMPv4 and ICMPv6)."""
 import json
 import sys
 
 import lab
 
 REFUSE_PORT = 9001  # a VIP per family whose backends (be1..3) have nothing on the port
+# The same over the backends' addresses of the other family: the IPv6 VIP over their IPv4
+# addresses (NAT64), the IPv4 VIP over their IPv6 ones (NAT46).
+REFUSE_TRANSLATED_PORT = 9002
 
 # Run inside sluice-client: one connected UDP socket per target, up to `tries` datagrams each
 # (the first may be lost while the LB resolves a backend's MAC), each answered within `wait`
@@ -88,11 +91,16 @@ def body(t: lab.Test) -> None:
                          backends=[f(be) for be in lab.BACKENDS])
             for a, n, f in ((lab.VIP, "refused", lab.backend_addr),
                             (lab.VIP6, "refused6", lab.backend_addr6))]
+    vips += [lab.vip_toml(address=a, port=REFUSE_TRANSLATED_PORT, protocol="udp", name=n,
+                          backends=[f(be) for be in lab.BACKENDS])
+             for a, n, f in ((lab.VIP, "refused46", lab.backend_addr6),
+                             (lab.VIP6, "refused64", lab.backend_addr))]
     config = t.work_dir / "icmp-errors.toml"
     config.write_text((t.source_dir / "dpdk-config" / "lab.toml").read_text() + "\n"
                       + "\n".join(vips))
     lab.log(f"wrote {config}: lab.toml with udp/{REFUSE_PORT} VIPs {lab.VIP} and {lab.VIP6} "
-            f"(backends be1..3:{REFUSE_PORT}, nothing listens there)")
+            f"(backends be1..3:{REFUSE_PORT}, nothing listens there) and the same on "
+            f"udp/{REFUSE_TRANSLATED_PORT} over the backends' other family")
     with t.sluiced(config):
         # Three connected sockets per family: rr sends them to be1, be2 and be3 in turn.
         lab.log("udp/9000 (echo servers): every socket gets its echo")
@@ -101,8 +109,10 @@ def body(t: lab.Test) -> None:
             lab.check(r.get("result") == "echo" and r["echo"].split()[0] in lab.BACKENDS,
                       f"{r['target']}: no echo from a backend ({r['attempts']})")
         before = t.stats()
-        lab.log(f"udp/{REFUSE_PORT} (nothing listens): every socket gets ECONNREFUSED")
-        refused = [(a, REFUSE_PORT) for a in (lab.VIP, lab.VIP6) for _ in lab.BACKENDS]
+        lab.log(f"udp/{REFUSE_PORT} and udp/{REFUSE_TRANSLATED_PORT} (nothing listens): every "
+                f"socket gets ECONNREFUSED")
+        refused = [(a, p) for p in (REFUSE_PORT, REFUSE_TRANSLATED_PORT)
+                   for a in (lab.VIP, lab.VIP6) for _ in lab.BACKENDS]
         results = probe(refused)
         for r in results:
             lab.check(r.get("result") == "refused",
@@ -115,17 +125,19 @@ def body(t: lab.Test) -> None:
             lab.check(r.get("icmp") == want, f"{r['target']}: queued error {r.get('icmp')}, "
                       f"want {want}")
         after = t.stats()
-        delta = {k: after[k] - before[k] for k in ("icmp_errors_translated",
-                                                   "drop_icmp_no_flow", "drop_bad_icmp")}
+        delta = {k: after[k] - before[k] for k in ("icmp_errors_translated", "drop_icmp_no_flow",
+                                                   "drop_bad_icmp", "drop_untranslatable")}
         lab.log(f"stats: {delta} during the refused probes; icmp_errors_translated "
                 f"{after['icmp_errors_translated']} in all")
         lab.check(after["icmp_errors_translated"] >= 2 and
                   delta["icmp_errors_translated"] >= len(results),
                   f"icmp_errors_translated rose by {delta['icmp_errors_translated']}, want ≥ "
                   f"{len(results)} (one per refused socket)")
-        lab.check(after["drop_icmp_no_flow"] == 0 and after["drop_bad_icmp"] == 0,
+        lab.check(after["drop_icmp_no_flow"] == 0 and after["drop_bad_icmp"] == 0 and
+                  after["drop_untranslatable"] == 0,
                   f"ICMP errors dropped: icmp_no_flow {after['drop_icmp_no_flow']}, "
-                  f"bad_icmp {after['drop_bad_icmp']}")
+                  f"bad_icmp {after['drop_bad_icmp']}, untranslatable "
+                  f"{after['drop_untranslatable']}")
         lab.log("udp/9000 still echoes after the refusals")
         for r in probe([(lab.VIP, 9000), (lab.VIP6, 9000)]):
             lab.check(r.get("result") == "echo", f"{r['target']}: no echo ({r['attempts']})")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Path MTU through the LB: uploads to a backend behind a 1280-byte hop complete; the client learns MTU 1280 from the router's ICMP (IPv4, IPv6)."""
+"""Path MTU through the LB: uploads to a backend behind a 1280-byte hop complete; the client learns MTU 1280 from the router's ICMP (IPv4, IPv6), and through NAT64 / NAT46 the MTU of its own family (1300 / 1260: the router's less or plus the 20-byte header difference)."""
 import hashlib
 import os
 import re
@@ -9,6 +9,9 @@ import lab
 RBE, RBE6 = "198.18.9.2", "2001:2:0:9::2"  # scripts/lab.sh LAB_ROUTER=1: sluice-rbe behind sluice-rt
 ROUTER, ROUTER6 = "198.18.1.254", "2001:2:0:1::fe"  # the router's leg on br-srv
 PORT = 8080  # the VIPs' port for the routed backend's nginx :80
+# VIPs of their own for the translated cases (a client caches path MTUs per destination): the
+# IPv6 one over the routed backend's IPv4 address (NAT64), the IPv4 one over its IPv6 address.
+NAT_VIP, NAT_VIP6 = "198.18.0.20", "2001:2::20"
 SMALL_MTU = 1280
 UPLOAD_BYTES = 4 << 20
 
@@ -37,10 +40,14 @@ def cached_mtu(vip: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def one_family(t: lab.Test, vip: str, upload: bytes) -> None:
-    fam = "IPv6" if ":" in vip else "IPv4"
-    errors = "Icmp6OutPktTooBigs" if ":" in vip else "IcmpOutDestUnreachs"
-    received = "Icmp6InPktTooBigs" if ":" in vip else "IcmpInDestUnreachs"
+def one_family(t: lab.Test, vip: str, upload: bytes, translated: bool = False) -> None:
+    v6 = ":" in vip
+    backend_v6 = v6 != translated
+    fam = ("NAT64" if v6 else "NAT46") if translated else ("IPv6" if v6 else "IPv4")
+    errors = "Icmp6OutPktTooBigs" if backend_v6 else "IcmpOutDestUnreachs"
+    received = "Icmp6InPktTooBigs" if v6 else "IcmpInDestUnreachs"
+    # The router's MTU in the client's family: an IPv6 header is 20 bytes larger.
+    want_mtu = SMALL_MTU + (0 if not translated else 20 if v6 else -20)
     lab.check(cached_mtu(vip) is None, f"{fam}: the client has a path MTU for {vip} already")
 
     # Download: the backend's segments fit its own 1280-byte link; this checks the route.
@@ -92,8 +99,8 @@ def one_family(t: lab.Test, vip: str, upload: bytes) -> None:
               f"{fam}: sluiced dropped ICMP errors: icmp_no_flow {after_lb['drop_icmp_no_flow']}, "
               f"bad_icmp {after_lb['drop_bad_icmp']}")
     mtu = cached_mtu(vip)
-    lab.check(mtu == SMALL_MTU, f"{fam}: the client cached path MTU {mtu} for {vip}, want "
-              f"{SMALL_MTU}")
+    lab.check(mtu == want_mtu, f"{fam}: the client cached path MTU {mtu} for {vip}, want "
+              f"{want_mtu}")
     lab.log(f"{fam}: upload intact, the client's path MTU to {vip} is {mtu}")
 
 
@@ -107,6 +114,10 @@ def body(t: lab.Test) -> None:
                      backends=[{"address": RBE, "port": 80}]),
         lab.vip_toml(address=lab.VIP6, port=PORT, name="routed6",
                      backends=[{"address": RBE6, "port": 80}]),
+        lab.vip_toml(address=NAT_VIP, port=PORT, name="routed46",
+                     backends=[{"address": RBE6, "port": 80}]),
+        lab.vip_toml(address=NAT_VIP6, port=PORT, name="routed64",
+                     backends=[{"address": RBE, "port": 80}]),
     ]
     config = t.work_dir / "pmtu.toml"
     config.write_text((t.source_dir / "dpdk-config" / "lab.toml").read_text() + "\n"
@@ -117,6 +128,8 @@ def body(t: lab.Test) -> None:
     with t.sluiced(config) as d:
         for vip in (lab.VIP, lab.VIP6):
             one_family(t, vip, upload)
+        for vip in (NAT_VIP6, NAT_VIP):
+            one_family(t, vip, upload, translated=True)
         total = t.stats()["icmp_errors_translated"]
         lab.log(f"icmp_errors_translated {total} in all")
         t.check_kernels_accepted_everything()

@@ -80,10 +80,6 @@ void worker::forward_icmp_error(const snapshot& s, rte_mbuf* m) {
     // As for replies: only the backend's segment speaks for the backend side.
     if (hit.dir == direction::from_backend && meta.in_port != f.port_backend)
         return drop(m, drop_reason::reply_wrong_port);
-    // ICMP errors are not translated between families yet (RFC 7915 section 4.2/5.2): an error
-    // about a NAT64/NAT46 flow is dropped by name rather than sent with the wrong family.
-    if (f.extra & flow::flow_extra::translated) [[unlikely]]
-        return drop(m, drop_reason::untranslatable);
     // A proxied flow whose backend handshake is pending has no sequence shift yet: the client
     // only knows the LB, which answers for the backend until the splice.
     if ((f.flags & flow::flow_flag::proxied) && f.state == flow::tcp_state::syn_sent)
@@ -116,6 +112,9 @@ void worker::forward_icmp_error(const snapshot& s, rte_mbuf* m) {
         out_port = f.port_backend;
         neighbor = f.neighbor_backend;
     }
+    // About a NAT64 / NAT46 flow: the other end is of the other family (stages/nat64.cpp).
+    if (f.extra & flow::flow_extra::translated) [[unlikely]]
+        return translate_icmp_error(s, m, v, n, out_port, neighbor);
     const drop_reason r = packet::rewrite_icmp_error(frame, meta.parsed, v, n);
     if (r != drop_reason::none) return drop(m, r);
     bump(counters.icmp_errors_translated);
