@@ -3,6 +3,7 @@
 // the servers' subnet. Pure constants and arithmetic: any thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace sluice::worker_bench {
@@ -77,6 +78,54 @@ inline void mac_of(uint32_t address, uint8_t* mac) {
     mac[0] = 0x02;
     mac[1] = 0xbe;
     for (int i = 0; i < 4; ++i) mac[2 + i] = uint8_t(address >> (24 - 8 * i));
+}
+
+// The IPv6 plan (2001:2::/48, RFC 5180's benchmarking range), the IPv4 one's mirror: the client
+// side in 2001:2::/64 (the VIP ::10, the gateway ::2), the servers' in 2001:2:0:10::/64 (the
+// LB ::1, the backends from ::2), the clients behind the gateway in 2001:2:0:100::/64.
+using ip6 = std::array<uint8_t, 16>;
+constexpr ip6 ip6_of(uint16_t subnet, uint32_t host) {
+    return {0x20,
+            0x01,
+            0,
+            2,
+            0,
+            0,
+            uint8_t(subnet >> 8),
+            uint8_t(subnet),
+            0,
+            0,
+            0,
+            0,
+            uint8_t(host >> 24),
+            uint8_t(host >> 16),
+            uint8_t(host >> 8),
+            uint8_t(host)};
+}
+constexpr uint16_t client_subnet6 = 0, server_subnet6 = 0x10, clients_subnet6 = 0x100;
+constexpr ip6 vip_address6 = ip6_of(client_subnet6, 0x10);
+constexpr ip6 gateway_address6 = ip6_of(client_subnet6, 2);
+constexpr ip6 lb_server_address6 = ip6_of(server_subnet6, 1);  // the IPv6 full-NAT source
+constexpr uint32_t first_backend_host6 = 2;
+constexpr const char* client_port6 = "2001:2::1/64";
+constexpr const char* server_port6 = "2001:2:0:10::1/64";
+constexpr const char* clients_route6 = "prefix = \"2001:2:0:100::/64\"\nvia = \"2001:2::2\"\n";
+
+inline ip6 client_address6(uint32_t flow) {
+    return ip6_of(clients_subnet6, 1 + flow / clients_per_address);
+}
+inline ip6 backend_address6(uint32_t b) {
+    return ip6_of(server_subnet6, first_backend_host6 + b);
+}
+// The low 32 bits of an address of the plan (its host part).
+inline uint32_t host6(const uint8_t* a) {
+    return uint32_t(a[12]) << 24 | uint32_t(a[13]) << 16 | uint32_t(a[14]) << 8 | a[15];
+}
+// An IPv6 neighbour's MAC: from its subnet and host part (0x06: never one of the IPv4 MACs).
+inline void mac_of6(const uint8_t* address, uint8_t* mac) {
+    mac[0] = 0x06;
+    mac[1] = address[7];
+    for (int i = 0; i < 4; ++i) mac[2 + i] = address[12 + i];
 }
 
 }  // namespace sluice::worker_bench

@@ -25,31 +25,63 @@ inline uint32_t get32(const uint8_t* p) {
 uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc);
 uint32_t fold(uint32_t acc);
 uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t protocol, uint32_t l4_len);
+// The same over addresses as bytes: 4 (IPv4) or 16 (IPv6).
+uint32_t pseudo_sum(const uint8_t* src, const uint8_t* dst, unsigned address_len, uint8_t protocol,
+                    uint32_t l4_len);
 
 // The MACs frames are addressed with: the LB's two ports and the gateways in front of the clients
 // and of the spoofed sources (learnt when a scenario's runtime starts).
 struct frame_macs {
     uint8_t port[2][6] = {};
     uint8_t gateway[6] = {};
+    uint8_t gateway6[6] = {};  // the IPv6 clients' gateway
     uint8_t attack_gateway[6] = {};
+};
+
+// The families of a scenario's frames: the client side (clients and VIP) and the backend side
+// (backends and the full-NAT source), and whether every client frame carries an 8-byte
+// destination options header (the parser's extension header walk).
+struct frame_shape {
+    bool client_v6 = false;
+    bool backend_v6 = false;
+    bool dest_options = false;
 };
 
 // The flows a scenario opened: what setup learnt of each from the frames the worker sent.
 struct flow_set {
     uint8_t protocol = 6;
+    frame_shape shape;
     std::vector<uint16_t> local_port;  // the full-NAT source port the worker chose
     std::vector<uint16_t> backend;     // backend index
 };
 
 enum class segment { open, synack, ack, data };
 
-// A 60-byte frame of flow `flow` from its client to the VIP (TCP: SYN, ACK or ACK+6 B of data;
-// UDP: an 18-byte datagram); the payload's first 4 bytes carry the flow number.
-void client_frame(uint8_t* f, const frame_macs& macs, uint8_t protocol, uint32_t flow,
-                  segment what);
+// A frame of flow `flow` from its client to the VIP (TCP: SYN, ACK or ACK+6 B of data; UDP: an
+// 18-byte datagram); the payload's first 4 bytes carry the flow number. IPv4: 60 bytes; IPv6: 80
+// (88 with the destination options). Returns its length (at most 128 bytes: two slots).
+uint16_t client_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, uint32_t flow,
+                      segment what);
 // The same flow's backend answering the LB's local address (SYN-ACK, or data).
-void backend_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, uint32_t flow,
-                   segment what);
+uint16_t backend_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, uint32_t flow,
+                       segment what);
+
+// Where a frame's L4 header is: IPv4 or IPv6 (past hop-by-hop, routing and destination options
+// headers); l4 = 0 when it is neither or is malformed.
+struct l3_view {
+    bool v6 = false;
+    uint8_t protocol = 0;
+    unsigned l4 = 0;      // offset of the L4 header in the frame
+    uint32_t l4_len = 0;  // from the IP header's length fields
+    const uint8_t* src = nullptr;
+    const uint8_t* dst = nullptr;
+};
+l3_view view_of(const uint8_t* f, uint32_t len);
+
+// An IPv6 neighbour advertisement (solicited, override) for `target` with its MAC, to the
+// soliciting `asker` at `asker_mac`. 86 bytes, checksum valid.
+uint16_t neighbor_advert(uint8_t* f, const uint8_t* target, const uint8_t* target_mac,
+                         const uint8_t* asker, const uint8_t* asker_mac);
 // A Linux client's SYN from spoofed source `i`, as Linux writes it: MSS 1460, SACK_PERM,
 // timestamps, NOP, window scale 7; window 64240, DF. 74 bytes, checksums valid.
 void syn_frame(uint8_t* f, const frame_macs& macs, uint32_t i);

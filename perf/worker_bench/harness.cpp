@@ -59,9 +59,9 @@ void stop_eal(harness& h) {
 
 namespace {
 
-// @CAPACITY@ and @BACKENDS@ are filled in per scenario, @ROUTES@ with extra [[route]]s, @TCP_VIP@
-// with extra keys and tables of the tcp VIP and @SERVERS_KEYS@ with extra keys of the servers
-// [[port]].
+// @CAPACITY@, @VIP@ and @BACKENDS@ are filled in per scenario, @ROUTES@ with extra [[route]]s,
+// @TCP_VIP@ with extra keys and tables of the tcp VIP, @SERVERS_KEYS@ with extra keys of the
+// servers [[port]] and @CLIENT_V6@ / @SERVERS_V6@ with the ports' IPv6 addresses (when needed).
 constexpr const char* config_template = R"([dataplane]
 worker_cpus = [0]
 idle = "spin"
@@ -76,12 +76,12 @@ kernel_interfaces = false
 [[port]]
 name = "client"
 device = "net_ring_client"
-addresses = ["198.18.0.1/24"]
+addresses = ["198.18.0.1/24"@CLIENT_V6@]
 
 [[port]]
 name = "servers"
 device = "net_ring_servers"
-addresses = ["198.18.16.1/20"]
+addresses = ["198.18.16.1/20"@SERVERS_V6@]
 @SERVERS_KEYS@
 [[route]]
 prefix = "198.19.0.0/16"
@@ -93,37 +93,54 @@ tuple_groups = 256
 
 [[vip]]
 name = "tcp"
-address = "198.18.0.10"
+address = "@VIP@"
 port = 80
 protocol = "tcp"
 backend = [@BACKENDS@]
 @TCP_VIP@
 [[vip]]
 name = "udp"
-address = "198.18.0.10"
+address = "@VIP@"
 port = 53
 protocol = "udp"
 backend = [@BACKENDS@]
 )";
 
+std::string text_of(uint32_t a) {
+    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+           std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
+}
+// All eight groups, uncompressed: any parser reads it.
+std::string text_of(const ip6& a) {
+    std::string t;
+    char group[8];
+    for (int i = 0; i < 16; i += 2) {
+        std::snprintf(group, sizeof group, "%s%x", i ? ":" : "", unsigned(get16(&a[i])));
+        t += group;
+    }
+    return t;
+}
+
+std::string backend_list(bool v6) {
+    std::string backends;
+    for (uint32_t b = 0; b < backend_count; ++b)
+        backends += std::string(b ? ", " : "") + "{ address = \"" +
+                    (v6 ? text_of(backend_address6(b)) : text_of(backend_address(b))) + "\" }";
+    return backends;
+}
+
 }  // namespace
 
-std::string config_text(uint32_t capacity, bool syn_proxy, uint64_t packet_limit,
-                        uint32_t local_addresses) {
+std::string config_text(const scenario_row& row, uint32_t capacity, uint64_t packet_limit) {
     std::string routes, tcp_vip;
-    if (syn_proxy) {
+    if (row.syn_proxy) {
         routes = "\n[[route]]\nprefix = \"198.19.128.0/17\"\nvia = \"198.18.0.3\"\n";
         tcp_vip = "syn_proxy = \"on\"\n";
     }
+    const bool v6_clients = client_v6(row.family), v6_backends = backend_v6(row.family);
+    if (v6_clients) routes += std::string("\n[[route]]\n") + clients_route6;
     if (packet_limit)
         tcp_vip += "[vip.limits]\npackets_per_second = " + std::to_string(packet_limit) + "\n";
-    std::string backends;
-    for (uint32_t b = 0; b < backend_count; ++b) {
-        const uint32_t a = backend_address(b);
-        backends += std::string(b ? ", " : "") + "{ address = \"" + std::to_string(a >> 24) + "." +
-                    std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) + "." +
-                    std::to_string(a & 255) + "\" }";
-    }
     std::string text = config_template;
     auto fill = [&text](const std::string& key, const std::string& value) {
         for (size_t p; (p = text.find(key)) != std::string::npos;)
@@ -132,8 +149,11 @@ std::string config_text(uint32_t capacity, bool syn_proxy, uint64_t packet_limit
     fill("@CAPACITY@", std::to_string(capacity));
     fill("@ROUTES@", routes);
     fill("@TCP_VIP@", tcp_vip);
-    fill("@SERVERS_KEYS@", local_addresses == 16 ? pool16_keys : "");
-    fill("@BACKENDS@", backends);
+    fill("@SERVERS_KEYS@", row.local_addresses == 16 ? pool16_keys : "");
+    fill("@CLIENT_V6@", v6_clients ? std::string(", \"") + client_port6 + "\"" : "");
+    fill("@SERVERS_V6@", v6_backends ? std::string(", \"") + server_port6 + "\"" : "");
+    fill("@VIP@", v6_clients ? text_of(vip_address6) : text_of(vip_address));
+    fill("@BACKENDS@", backend_list(v6_backends));
     return text;
 }
 
@@ -162,9 +182,32 @@ void answer_arp(harness& h, uint8_t port, rte_mbuf* m) {
     if (rte_ring_sp_enqueue(h.rx[port], r) != 0) rte_pktmbuf_free(r);
 }
 
-// Answers the runtime's ARP requests until all neighbours are resolved.
+// Answers one of the runtime's IPv6 neighbour solicitations (backends, the gateway) on the port
+// it came from (the LB's duplicate address detection, from ::, gets none).
+void answer_ns(harness& h, uint8_t port, rte_mbuf* m) {
+    const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    const l3_view v = view_of(f, m->data_len);
+    if (!v.v6 || v.protocol != 58 || v.l4_len < 24 || f[v.l4] != 135) return;
+    static constexpr uint8_t unspecified[16] = {};
+    if (std::memcmp(v.src, unspecified, 16) == 0) return;
+    rte_mbuf* r = rte_pktmbuf_alloc(h.pool);
+    if (!r) return;
+    const uint8_t* target = f + v.l4 + 8;
+    uint8_t mac[6];
+    mac_of6(target, mac);
+    const uint16_t len = neighbor_advert(rte_pktmbuf_mtod(r, uint8_t*), target, mac, v.src, f + 6);
+    r->data_len = len;
+    r->pkt_len = len;
+    if (rte_ring_sp_enqueue(h.rx[port], r) != 0) rte_pktmbuf_free(r);
+}
+
+// Answers the runtime's ARP requests and neighbour solicitations until all neighbours are
+// resolved.
 void resolve_neighbors(harness& h) {
-    auto answer = [&h](uint8_t port, rte_mbuf* m) { answer_arp(h, port, m); };
+    auto answer = [&h](uint8_t port, rte_mbuf* m) {
+        answer_arp(h, port, m);
+        answer_ns(h, port, m);
+    };
     for (int round = 0; round < 2000 && !h.rt->neighbors_ready(); ++round) {
         h.rt->control_poll();
         h.rt->poll_once();
@@ -194,6 +237,7 @@ void start_runtime(harness& h, const parsed_config& cfg) {
     }
     mac_of(gateway_address, h.macs.gateway);
     mac_of(attack_gateway_address, h.macs.attack_gateway);
+    mac_of6(gateway_address6.data(), h.macs.gateway6);
     resolve_neighbors(h);
 }
 

@@ -27,6 +27,7 @@ struct output_check {
     expect expected = expect::nat;
     uint32_t local_first = lb_server_address;  // the full-NAT source pool of the scenario
     uint32_t local_count = 1;
+    frame_shape shape;                   // the families of the frames on each side
     std::vector<uint8_t> syn_acks_seen;  // by spoofed source: SYN-ACKs received (syn_cookies)
     uint64_t errors = 0;
     const char* first_error = nullptr;
@@ -48,11 +49,16 @@ struct harness {
 bool start_eal(harness& h, uint64_t eal_mb);
 void stop_eal(harness& h);
 
+// The frames' families as a scenario row says.
+inline frame_shape shape_of(const scenario_row& row) {
+    return {client_v6(row.family), backend_v6(row.family), row.dest_options};
+}
+
 // The benchmark's sluiced configuration for one scenario: `capacity` flows, the tcp VIP with the
-// SYN proxy on (and the spoofed sources' route) or a packets_per_second limit (0: none), and
-// `local_addresses` full-NAT source addresses on the servers port (1: the port's own, or 16).
-std::string config_text(uint32_t capacity, bool syn_proxy, uint64_t packet_limit,
-                        uint32_t local_addresses);
+// row's SYN proxy (and the spoofed sources' route) or `packet_limit` packets per second (0: none),
+// the row's full-NAT source addresses on the servers port (1: the port's own, or 16), and its
+// families (the VIPs', the backends', and the ports' IPv6 addresses and route they need).
+std::string config_text(const scenario_row& row, uint32_t capacity, uint64_t packet_limit);
 
 // Attaches fresh ring ports, starts a runtime on them and answers its ARP requests until every
 // neighbour is resolved; stop_runtime undoes it (also after a failed start).
@@ -94,7 +100,8 @@ void pump(harness& h, OnOut&& on_out) {
     }
 }
 
-// Puts `count` frames built by build(i, frame) on the RX ring of `port`.
+// Puts `count` frames built by build(i, frame), which returns the frame's length, on the RX ring
+// of `port`.
 template <class Build>
 void inject(harness& h, uint8_t port, uint32_t count, Build&& build) {
     rte_mbuf* m[burst];
@@ -102,9 +109,9 @@ void inject(harness& h, uint8_t port, uint32_t count, Build&& build) {
         const uint32_t n = std::min<uint32_t>(burst, count - done);
         if (rte_pktmbuf_alloc_bulk(h.pool, m, n) != 0) throw std::runtime_error("out of mbufs");
         for (uint32_t i = 0; i < n; ++i) {
-            build(done + i, rte_pktmbuf_mtod(m[i], uint8_t*));
-            m[i]->data_len = frame_len;
-            m[i]->pkt_len = frame_len;
+            const uint16_t len = build(done + i, rte_pktmbuf_mtod(m[i], uint8_t*));
+            m[i]->data_len = len;
+            m[i]->pkt_len = len;
         }
         if (rte_ring_sp_enqueue_burst(h.rx[port], reinterpret_cast<void**>(m), n, nullptr) != n)
             throw std::runtime_error("RX ring full during setup");

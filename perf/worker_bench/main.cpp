@@ -6,7 +6,9 @@
 // Property checked (every run; the perf_worker_smoke test runs --smoke): every injected packet is
 // forwarded to the other port, none dropped, and every figure is finite and positive.
 // Also checked: setup flows reach ESTABLISHED, each SYN creates exactly one flow, and with
-// --smoke every output frame's addresses, MACs, TTL and IPv4/L4 checksums. For the SYN proxy
+// --smoke every output frame's family, addresses, MACs, TTL or hop limit and IPv4/L4 checksums
+// (IPv6 rows: IPv6 out; NAT64/NAT46: the backends' family towards them, the clients' towards
+// them; IPv6 to IPv6: the client's destination options kept). For the SYN proxy
 // (syn_cookies): every SYN is answered by one SYN-ACK on the client port, nothing reaches the
 // servers and no flow is created; with --smoke each SYN-ACK goes to its SYN's source with ack =
 // ISN + 1, valid checksums and a cookie the proxy accepts. Speeds are never checked:
@@ -102,7 +104,8 @@ uint64_t eal_bytes(const scenario& s) {
     return flow_table_bytes(s.capacity);
 }
 uint64_t heap_bytes(const scenario& s) {
-    const uint64_t frame_bytes = 64 * s.frame_slots() + 1;  // the frame's slots and its port
+    // The frame's slots, its port, and (two slots) its length.
+    const uint64_t frame_bytes = 64 * s.frame_slots() + 1 + (s.frame_slots() > 1 ? 2 : 0);
     return uint64_t(s.packets) * frame_bytes + uint64_t(s.flows) * 4;
 }
 

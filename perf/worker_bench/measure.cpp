@@ -52,7 +52,7 @@ template <unsigned Slots, class Step>
         uint16_t n[2] = {0, 0};
         for (uint16_t i = 0; i < burst; ++i) {
             std::memcpy(rte_pktmbuf_mtod(m[i], void*), t.frames[pos * Slots].bytes, 64 * Slots);
-            const uint16_t len = Slots == 1 ? frame_len : t.length;
+            const uint16_t len = Slots == 1 ? frame_len : t.lengths[pos];
             m[i]->data_len = len;
             m[i]->pkt_len = len;
             const uint8_t p = t.in_port[pos];

@@ -101,24 +101,43 @@ const result* ratio_reference(const result& r, const std::vector<result>& result
     return nullptr;
 }
 
-// New flows/s of a variant over its reference's (whole loop, worker step); 0 when either is
-// missing.
+// A variant that opens new flows is compared by its new flows/s, one of established traffic by
+// its packets/s.
+bool by_new_flows(const result& r) {
+    return r.sc->row->traffic == pattern::new_syns || r.sc->row->traffic == pattern::mixed;
+}
+
+// New flows/s (or packets/s) of a variant over its reference's (whole loop, worker step); 0 when
+// either is missing.
 std::pair<double, double> vs_reference(const result& r, const std::vector<result>& results) {
     const result* ref = ratio_reference(r, results);
     if (!ref || &r == ref || !r.error.empty()) return {0, 0};
+    if (!by_new_flows(r))
+        return {result::finite(r.mpps() / ref->mpps()),
+                result::finite(r.step_mpps() / ref->step_mpps())};
     return {result::finite(r.flows_per_second() / ref->flows_per_second()),
             result::finite(r.step_flows_per_second() / ref->step_flows_per_second())};
 }
 
-void print_new_flow_ratios(const std::vector<result>& results) {
+void print_ratios(const std::vector<result>& results) {
     for (const result& r : results) {
         const auto [loop, step] = vs_reference(r, results);
         if (loop <= 0) continue;
         const result* ref = ratio_reference(r, results);
-        std::printf("%s: %.2fM new flows/s (worker step %.2fM) = %.3f x %s (step %.3f x)%s\n",
-                    r.sc->name.c_str(), r.flows_per_second() / 1e6, r.step_flows_per_second() / 1e6,
-                    loop, ref->sc->name.c_str(), step,
-                    ref->error.empty() ? "" : " (that reference FAILED its checks)");
+        const char* flagged = ref->error.empty() ? "" : " (that reference FAILED its checks)";
+        if (by_new_flows(r)) {
+            std::printf("%s: %.2fM new flows/s (worker step %.2fM) = %.3f x %s (step %.3f x)%s\n",
+                        r.sc->name.c_str(), r.flows_per_second() / 1e6,
+                        r.step_flows_per_second() / 1e6, loop, ref->sc->name.c_str(), step,
+                        flagged);
+            continue;
+        }
+        // Cycles per packet too: the step's difference is what the variant's path adds.
+        std::printf(
+            "%s: %.2f Mpps (worker step %.0f cycles/pkt) = %.3f x %s (step %.3f x, "
+            "%+.0f cycles/pkt)%s\n",
+            r.sc->name.c_str(), r.mpps(), r.step_cycles_per_packet(), loop, ref->sc->name.c_str(),
+            step, r.step_cycles_per_packet() - ref->step_cycles_per_packet(), flagged);
     }
 }
 
@@ -148,6 +167,7 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                        const std::vector<result>& results) {
     const scenario& s = *r.sc;
     const auto [loop, step] = vs_reference(r, results);
+    const bool new_flows = by_new_flows(r);  // vs_tcp_new: new flows/s only (perf/run.sh)
     std::fprintf(f,
                  "%s\n    {\"name\": \"%s\", \"what\": \"%s\", \"flows\": %u, "
                  "\"capacity\": %u, \"bytes_per_flow\": %.1f, \"packets\": %llu, "
@@ -157,6 +177,7 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  "\"new_flows\": %llu, \"flows_per_second\": %.0f, "
                  "\"worker_flows_per_second\": %.0f, \"vs_baseline\": %.4f, "
                  "\"cpu_share\": %.3f, \"vs_tcp_new\": %.4f, \"worker_vs_tcp_new\": %.4f, "
+                 "\"ratio_to\": \"%s\", \"vs_ratio_to\": %.4f, \"worker_vs_ratio_to\": %.4f, "
                  "\"ok\": %s, \"error\": \"%s\"}",
                  first ? "" : ",", s.name.c_str(), json_escape(s.what).c_str(), s.flows,
                  s.io_only() ? 0u : s.capacity, s.io_only() ? 0.0 : r.bytes_per_flow(),
@@ -164,8 +185,8 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  r.mpps(), r.ns_per_packet(), r.cycles_per_packet(), r.step_cycles_per_packet(),
                  r.step_mpps(), static_cast<unsigned long long>(r.new_flows), r.flows_per_second(),
                  r.new_flows ? r.step_flows_per_second() : 0.0, vs_baseline(r, baseline_mpps),
-                 r.cpu_share(), loop, step, r.error.empty() ? "true" : "false",
-                 json_escape(r.error).c_str());
+                 r.cpu_share(), new_flows ? loop : 0.0, new_flows ? step : 0.0, s.ratio_to.c_str(),
+                 loop, step, r.error.empty() ? "true" : "false", json_escape(r.error).c_str());
 }
 
 void write_json_protection(FILE* f, const protection_figures& p, double baseline_mpps) {
@@ -223,7 +244,7 @@ void print_header(const run_facts& f) {
         "packet, and the rate that alone would allow. x base: Mpps / baseline Mpps. cpu: share of\n"
         "the wall time this thread ran (below ~95%%: the machine was busy, figures "
         "inflated).\n\n");
-    std::printf("%-22s %6s %6s %5s %10s %6s %7s %7s %8s %9s %8s %8s %6s %5s\n", "scenario", "flows",
+    std::printf("%-27s %6s %6s %5s %10s %6s %7s %7s %8s %9s %8s %8s %6s %5s\n", "scenario", "flows",
                 "cap", "B/flw", "packets", "Mpps", "ns/pkt", "cyc/pkt", "step cyc", "step Mpps",
                 "flows/s", "step f/s", "x base", "cpu");
 }
@@ -236,7 +257,7 @@ void print_row(const result& r, double baseline_mpps) {
         std::snprintf(step_flows_s, sizeof step_flows_s, "%.2fM", r.step_flows_per_second() / 1e6);
     }
     if (!s.io_only()) std::snprintf(bpf, sizeof bpf, "%.0f", r.bytes_per_flow());
-    std::printf("%-22s %6s %6s %5s %10llu %6.2f %7.1f %7.0f %8.0f %9.2f %8s %8s %6.2f %4.0f%% %s\n",
+    std::printf("%-27s %6s %6s %5s %10llu %6.2f %7.1f %7.0f %8.0f %9.2f %8s %8s %6.2f %4.0f%% %s\n",
                 s.name.c_str(), s.io_only() ? "-" : count_name(s.flows).c_str(),
                 s.io_only() ? "-" : binary_name(s.capacity).c_str(), bpf,
                 static_cast<unsigned long long>(r.m.packets), r.mpps(), r.ns_per_packet(),
@@ -247,19 +268,19 @@ void print_row(const result& r, double baseline_mpps) {
 }
 
 void print_skipped(const scenario& s) {
-    std::printf("%-22s skipped: %s\n", s.name.c_str(), s.skipped.c_str());
+    std::printf("%-27s skipped: %s\n", s.name.c_str(), s.skipped.c_str());
 }
 
 void print_failed(const scenario& s, const std::string& error) {
-    std::printf("%-22s FAILED: %s\n", s.name.c_str(), error.c_str());
+    std::printf("%-27s FAILED: %s\n", s.name.c_str(), error.c_str());
 }
 
 void print_summary(const std::vector<scenario>& scenarios, const std::vector<result>& results,
                    double baseline_mpps) {
     print_protection(protection_of(results), baseline_mpps);
-    print_new_flow_ratios(results);
+    print_ratios(results);
     std::printf("\nscenarios:\n");
-    for (const scenario& s : scenarios) std::printf("  %-22s %s\n", s.name.c_str(), s.what.c_str());
+    for (const scenario& s : scenarios) std::printf("  %-27s %s\n", s.name.c_str(), s.what.c_str());
 }
 
 void write_json(const std::string& path, const std::vector<scenario>& scenarios,

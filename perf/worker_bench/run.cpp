@@ -46,9 +46,8 @@ void measure_scenario(harness& h, const scenario& sc, const options& o, const tr
     const unsigned pairs = o.smoke ? 1 : 50;
     if (limits.max_cycles != ~uint64_t(0)) limits.max_cycles /= pairs;
     const parsed_config configs[2] = {
-        parsed_config(config_text(sc.capacity, sc.row->syn_proxy, 0, sc.row->local_addresses)),
-        parsed_config(config_text(sc.capacity, sc.row->syn_proxy, sc.row->packet_limit,
-                                  sc.row->local_addresses))};
+        parsed_config(config_text(*sc.row, sc.capacity, 0)),
+        parsed_config(config_text(*sc.row, sc.capacity, sc.row->packet_limit))};
     const alternating a = measure_alternating(h, t, configs, pairs, limits);
     r.m = a.with;
     r.plain = a.without;
@@ -143,8 +142,8 @@ result run_scenario(harness& h, const scenario& sc, const options& o) {
     h.check.expected = sc.row->output;
     h.check.local_first = sc.row->local_addresses == 16 ? pool16_first : lb_server_address;
     h.check.local_count = sc.row->local_addresses;
-    start_runtime(h, parsed_config(config_text(sc.capacity, sc.row->syn_proxy, sc.row->packet_limit,
-                                               sc.row->local_addresses)));
+    h.check.shape = shape_of(*sc.row);
+    start_runtime(h, parsed_config(config_text(*sc.row, sc.capacity, sc.row->packet_limit)));
     check_protection(h, sc);
     const prepared p = prepare_traffic(h, sc, rng);
     r.new_flows = p.new_flows;

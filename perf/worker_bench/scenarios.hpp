@@ -24,6 +24,16 @@ enum class step_kind : uint8_t { io_forward, worker };
 // (baseline), rewritten by the full-NAT path, or the SYN proxy's answers.
 enum class expect : uint8_t { unchanged, nat, syn_ack };
 
+// The address families of a scenario: its clients and VIP, then its backends (and full-NAT
+// source). Of two families (NAT64, NAT46) the worker translates every packet (RFC 7915).
+enum class families : uint8_t { v4, v6, nat64, nat46 };
+inline bool client_v6(families f) {
+    return f == families::v6 || f == families::nat64;
+}
+inline bool backend_v6(families f) {
+    return f == families::v6 || f == families::nat46;
+}
+
 struct sizes {
     uint32_t flows = 0;     // established before the measurement
     uint32_t packets = 0;   // prepared frames (one pass for single_pass scenarios)
@@ -53,8 +63,12 @@ struct scenario_row {
     // The table holds fewer flows than the SYNs open: past it each SYN evicts a half-open flow
     // (the worker sends the evicted flow's backend an RST).
     bool early_drop = false;
+    families family = families::v4;
+    // Every client frame carries an 8-byte destination options header (IPv6 clients only): the
+    // parser's walk over it is what the row adds.
+    bool dest_options = false;
     // Every row is compared with the baseline (x base); a variant also with this scenario (its
-    // new flows/s as a ratio), "" for none.
+    // new flows/s as a ratio, or its packets/s when neither opens flows), "" for none.
     const char* ratio_to = "";
 };
 
@@ -78,8 +92,11 @@ struct scenario {
     std::string skipped;  // why it does not run, when it does not
 
     bool io_only() const { return row->traffic == pattern::io_only; }
-    // 64-byte slots of one prepared frame (2 for the 74-byte SYNs with options).
-    unsigned frame_slots() const { return row->traffic == pattern::syn_flood ? 2 : 1; }
+    // 64-byte slots of one prepared frame (2 for the 74-byte SYNs with options and for the
+    // 80-byte IPv6 frames).
+    unsigned frame_slots() const {
+        return row->traffic == pattern::syn_flood || row->family != families::v4 ? 2 : 1;
+    }
     // Flows in the table before the measurement, or opened by it (new flows).
     uint64_t opened() const { return row->traffic == pattern::new_syns ? packets : flows; }
 };

@@ -15,10 +15,8 @@ void complete_handshakes(harness& h, const flow_set& fs, uint32_t start, uint32_
         uint32_t out = 0;
         const uint8_t port = what == segment::synack ? servers : client;
         inject(h, port, n, [&](uint32_t i, uint8_t* f) {
-            if (what == segment::synack)
-                backend_frame(f, h.macs, fs, start + i, what);
-            else
-                client_frame(f, h.macs, fs.protocol, start + i, what);
+            return what == segment::synack ? backend_frame(f, h.macs, fs, start + i, what)
+                                           : client_frame(f, h.macs, fs, start + i, what);
         });
         pump(h, [&](uint8_t p, rte_mbuf* m) {
             check_outputs_of(h, p, m);
@@ -39,16 +37,18 @@ void open_flows(harness& h, flow_set& fs, uint32_t first, uint32_t count) {
         const uint32_t n = std::min(batch, first + count - start);
         uint32_t seen = 0;
         inject(h, client, n, [&](uint32_t i, uint8_t* f) {
-            client_frame(f, h.macs, fs.protocol, start + i, segment::open);
+            return client_frame(f, h.macs, fs, start + i, segment::open);
         });
         pump(h, [&](uint8_t port, rte_mbuf* m) {
             check_outputs_of(h, port, m);
             const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
-            if (port != servers) return;
-            const uint32_t flow = tcp ? get32(f + 38) : get32(f + 42);
+            const l3_view v = view_of(f, m->data_len);
+            if (port != servers || !v.l4 || v.v6 != fs.shape.backend_v6) return;
+            const uint32_t flow = get32(f + v.l4 + (tcp ? 4 : 8));  // SYN's seq, or payload
             if (flow < start || flow >= start + n) return;
-            fs.local_port[flow] = uint16_t(get16(f + 34));
-            fs.backend[flow] = uint16_t(get32(f + 30) - first_backend);
+            fs.local_port[flow] = uint16_t(get16(f + v.l4));
+            fs.backend[flow] =
+                uint16_t(v.v6 ? host6(v.dst) - first_backend_host6 : get32(v.dst) - first_backend);
             ++seen;
         });
         if (seen != n)
@@ -76,9 +76,11 @@ void add_established(traffic& t, const frame_macs& macs, const flow_set& fs, uin
     for (uint32_t k = 0; k < packets; ++k) {
         const uint32_t flow = uint32_t(rng() % flows);
         if (rng() & 1)
-            client_frame(t.add(client), macs, fs.protocol, flow, segment::data);
+            t.add(client,
+                  [&](uint8_t* f) { return client_frame(f, macs, fs, flow, segment::data); });
         else
-            backend_frame(t.add(servers), macs, fs, flow, segment::data);
+            t.add(servers,
+                  [&](uint8_t* f) { return backend_frame(f, macs, fs, flow, segment::data); });
     }
 }
 
@@ -90,13 +92,17 @@ uint64_t add_mixed(traffic& t, const frame_macs& macs, const flow_set& fs, const
     t.reserve(sc.packets);
     for (uint32_t k = 0; k < sc.packets; ++k) {
         if (rng() % sc.row->syn_one_in == 0) {
-            client_frame(t.add(client), macs, 6, sc.flows + uint32_t(new_flows++), segment::open);
+            const uint32_t flow = sc.flows + uint32_t(new_flows++);
+            t.add(client,
+                  [&](uint8_t* f) { return client_frame(f, macs, fs, flow, segment::open); });
         } else {
             const uint32_t flow = uint32_t(rng() % sc.flows);
             if (rng() & 1)
-                client_frame(t.add(client), macs, 6, flow, segment::data);
+                t.add(client,
+                      [&](uint8_t* f) { return client_frame(f, macs, fs, flow, segment::data); });
             else
-                backend_frame(t.add(servers), macs, fs, flow, segment::data);
+                t.add(servers,
+                      [&](uint8_t* f) { return backend_frame(f, macs, fs, flow, segment::data); });
         }
     }
     return new_flows;
@@ -107,7 +113,9 @@ uint64_t add_mixed(traffic& t, const frame_macs& macs, const flow_set& fs, const
 prepared prepare_traffic(harness& h, const scenario& sc, std::mt19937_64& rng) {
     prepared p;
     p.flows.protocol = sc.row->protocol;
+    p.flows.shape = shape_of(*sc.row);
     traffic& t = p.frames;
+    t.stride = sc.frame_slots();
     switch (sc.row->traffic) {
         case pattern::io_only:  // any content: it is not looked at
             p.flows.local_port.assign(1, 1024);
@@ -122,7 +130,9 @@ prepared prepare_traffic(harness& h, const scenario& sc, std::mt19937_64& rng) {
             open_established(h, sc, p.flows);
             t.reserve(sc.packets);
             for (uint32_t k = 0; k < sc.packets; ++k)
-                client_frame(t.add(client), h.macs, 6, sc.flows + k, segment::open);
+                t.add(client, [&](uint8_t* f) {
+                    return client_frame(f, h.macs, p.flows, sc.flows + k, segment::open);
+                });
             p.new_flows = sc.packets;
             break;
         case pattern::mixed:
@@ -130,11 +140,12 @@ prepared prepare_traffic(harness& h, const scenario& sc, std::mt19937_64& rng) {
             p.new_flows = add_mixed(t, h.macs, p.flows, sc, rng);
             break;
         case pattern::syn_flood:
-            t.stride = sc.frame_slots();
-            t.length = syn_frame_len;
             t.reserve(sc.packets);
             for (uint32_t i = 0; i < sc.packets; ++i)
-                syn_frame(t.add(client), h.macs, i % spoofed_sources);
+                t.add(client, [&](uint8_t* f) {
+                    syn_frame(f, h.macs, i % spoofed_sources);
+                    return syn_frame_len;
+                });
             h.check.syn_acks_seen.assign(spoofed_sources, 0);
             break;
     }

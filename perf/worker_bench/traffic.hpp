@@ -14,23 +14,28 @@
 namespace sluice::worker_bench {
 
 // Prepared traffic: frames copied into mbufs by the measured loop, and the port each arrives on.
-// A frame takes `stride` consecutive 64-byte slots (2 for the 74-byte SYNs with options).
+// A frame takes `stride` consecutive 64-byte slots (2 for the 74-byte SYNs with options and the
+// IPv6 frames of up to 88 bytes).
 struct alignas(64) frame_slot {
     uint8_t bytes[64];
 };
 struct traffic {
     std::vector<frame_slot> frames;
     std::vector<uint8_t> in_port;
+    std::vector<uint16_t> lengths;  // two-slot frames' lengths; one-slot frames are frame_len
     unsigned stride = 1;
-    uint16_t length = frame_len;
     void reserve(size_t n) {
         frames.reserve(n * stride);
         in_port.reserve(n);
+        if (stride > 1) lengths.reserve(n);
     }
-    uint8_t* add(uint8_t port) {
+    // Adds a frame written by build(bytes), which returns the frame's length.
+    template <class Build>
+    void add(uint8_t port, Build&& build) {
         frames.resize(frames.size() + stride);
         in_port.push_back(port);
-        return frames[frames.size() - stride].bytes;
+        const uint16_t len = build(frames[frames.size() - stride].bytes);
+        if (stride > 1) lengths.push_back(len);
     }
     size_t size() const { return in_port.size(); }
 };

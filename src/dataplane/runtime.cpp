@@ -328,6 +328,18 @@ void runtime::reset_flows(const std::vector<uint32_t>& ids, model::reset_cause w
     requests_.reset_flows(ids, why, snapshot_.load()->generation);
 }
 
+void runtime::free_held_segments() {
+    // Client segments the SYN proxy held for backend handshakes still pending: the workers have
+    // stopped, so their proxy state is this thread's now, and the mbufs go back to their pool.
+    for (size_t w = 0; w < proxy_memory_.size() && w < flow_tables_.size(); ++w) {
+        auto* table = static_cast<proxy_state*>(proxy_memory_[w]);
+        for (uint32_t i = 0; i < flow_tables_[w]->capacity(); ++i) {
+            for (unsigned k = 0; k < table[i].held_count; ++k) rte_pktmbuf_free(table[i].held[k]);
+            table[i].held_count = 0;
+        }
+    }
+}
+
 void runtime::ensure_proxy_state(const model::snapshot& s) {
     if (!s.uses_syn_proxy() || !proxy_memory_.empty()) return;
     // Once, the first time a VIP proxies: one proxy_state per flow-table entry per worker, sent
@@ -442,6 +454,7 @@ void runtime::shutdown() {
         rte_ring_free(r);
     }
     rings_.clear();
+    free_held_segments();
     exception_.clear();
     workers_.clear();
     flow_tables_.clear();

@@ -135,6 +135,8 @@ private:
     std::vector<void*> flow_memory_;
     std::vector<void*> proxy_memory_;  // per worker, once a VIP uses the SYN proxy
     void ensure_proxy_state(const model::snapshot& s);
+    // At shutdown, after the workers stopped: frees the client segments the SYN proxy holds.
+    void free_held_segments();
     protect::syn_cookie_secret cookie_secret_ = protect::syn_cookie_secret::random();
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
     // Per worker, per port, per family (IPv4, IPv6): full-NAT source tuples (may be null).

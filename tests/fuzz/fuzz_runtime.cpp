@@ -230,9 +230,4 @@ unsigned frames_in_use() {
     return rte_mempool_in_use_count(state.pool);
 }
 
-void renew_frame_pool() {
-    rte_mempool_free(state.pool);
-    create_frame_pool();
-}
-
 }  // namespace sluice::fuzz

@@ -62,9 +62,5 @@ const uint8_t* port_mac(uint16_t port);
 
 // The fuzzer's frame pool and its mbufs in use (every frame it injected and nobody freed).
 unsigned frames_in_use();
-// Replaces the frame pool by a fresh one: after a runtime's shutdown leaked the SYN proxy's held
-// segments (the known bug in runtime::shutdown), which would otherwise drain the pool input by
-// input. The old pool is freed with those mbufs: nothing references them any more.
-void renew_frame_pool();
 
 }  // namespace sluice::fuzz

@@ -4,9 +4,9 @@
 // about such a flow is rebuilt in the other family (packet/icmp_family.hpp). Worker lcore only.
 #include "packet/nat64.hpp"
 
-#include <algorithm>
-
 #include <rte_mbuf.h>
+
+#include <algorithm>
 
 #include "dataplane/stages/tx.hpp"
 #include "dataplane/worker.hpp"
@@ -48,6 +48,9 @@ bool worker::translate_family(const snapshot& s, rte_mbuf* m, const packet::nat_
         rte_pktmbuf_prepend(m, uint16_t(growth));
     else if (growth < 0)
         rte_pktmbuf_adj(m, uint16_t(-growth));
+    // A short IPv4 frame's Ethernet padding would trail the IPv6 packet: cut it off.
+    const uint32_t length = packet::ethernet_header_len + packet::translated_l3_length(p);
+    if (m->pkt_len > length) rte_pktmbuf_trim(m, uint16_t(m->pkt_len - length));
     bump(to_v6 ? counters.translated_to_ipv6 : counters.translated_to_ipv4);
     return true;
 }
