@@ -28,6 +28,9 @@ struct port_config {
     // Full-NAT source addresses of flows leaving on this port (expanded from addresses and
     // prefixes, at most max_local_addresses); empty = the port's first address of the family.
     std::vector<ip_address> local_addresses;
+    // 802.1Q VLAN id 1..4094 of every frame on this port; 0 = untagged. One VLAN per device
+    // (docs/config.md): a second VLAN on the same NIC needs a device of its own (e.g. a VF).
+    uint16_t vlan = 0;
     // The full-NAT source addresses of this family: local_addresses of the family, or else the
     // port's first address of the family (empty when it has none).
     std::vector<ip_address> full_nat_sources(address_family family) const;
@@ -168,6 +171,9 @@ struct vip_config {
     std::vector<payload_rule_config> rules;  // [[vip.rule]], in priority order
     uint32_t rule_inspect_bytes = 256;       // [vip.rules] inspect_bytes; 1..65535
     syn_proxy_config syn_proxy;              // syn_proxy / [vip.syn_proxy]
+    // TCP only: the MSS option of SYNs and SYN-ACKs of the VIP's flows is lowered to this when
+    // larger (tunnels, overlays); 0 = off, else 536..65495.
+    uint16_t mss_clamp = 0;
 };
 
 struct dataplane_config {

@@ -55,6 +55,8 @@ struct counter_def {
       "TCP RST segments the load balancer built and sent.")                                        \
     X(resets_unsent, counter, "sluice_resets_unsent_total", "", "",                                \
       "TCP RST segments the load balancer could not send for want of an mbuf.")                    \
+    X(mss_clamped, counter, "sluice_mss_clamped_total", "", "",                                    \
+      "SYNs and SYN-ACKs whose MSS option was lowered to their VIP's mss_clamp.")                  \
     X(syn_cookies_sent, counter, "sluice_syn_proxy_total", "event", "cookie_sent",                 \
       "SYN proxy events: cookies sent, valid cookie ACKs accepted, flows spliced, backend "        \
       "connects that failed, SYNs to a backend re-sent on the timer.")                             \

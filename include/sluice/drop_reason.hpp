@@ -9,6 +9,7 @@ namespace sluice {
 #define SLUICE_DROP_REASONS(X)                                                                    \
     X(truncated_ethernet)      /* frame shorter than an Ethernet header */                        \
     X(unsupported_ethertype)   /* not IPv4, IPv6 or ARP (VLAN tags included) */                   \
+    X(wrong_vlan)              /* tagged port: untagged frame, or tagged with another VID */      \
     X(not_our_mac)             /* unicast to a MAC that is not the port's */                      \
     X(own_frame)               /* our own transmission seen again on RX */                        \
     X(multi_segment)           /* chained mbuf; the data path handles one segment */              \
@@ -53,6 +54,7 @@ namespace sluice {
     X(ring_full)               /* handoff ring to the owning worker full */                       \
     X(exception_ring_full)     /* ring to the control thread full */                              \
     X(tx_full)                 /* NIC TX queue did not take the packet */                         \
+    X(vlan_insert_failed)      /* no headroom or a shared mbuf: the port's tag cannot go in */    \
     X(limit_connections)       /* new connection over a [vip.limits] or half-open limit */        \
     X(limit_packets)           /* client packet over the VIP's packets/s limit */                 \
     X(rule_match)              /* first payload matched a [[vip.rule]] */                         \
@@ -65,7 +67,7 @@ namespace sluice {
     X(syn_not_new)       /* SYN on a TIME_WAIT/CLOSE flow that is no plausible new connection */  \
     X(bad_l4_checksum)   /* TCP/UDP checksum does not verify (checked where it matters) */        \
     X(proxy_held_limit)  /* SYN proxy: global cap on held client segments reached */              \
-    X(untranslatable)    /* NAT64/46: no headroom, chained zero-sum UDP, no ICMP equivalent */   \
+    X(untranslatable)    /* NAT64/46: no headroom, chained zero-sum UDP, no ICMP equivalent */    \
     X(rule_out_of_order) /* payload ahead of the first in-order one, under [[vip.rule]]s */       \
     /* exception path */                                                                          \
     X(kernel_rate_limited) /* to the host kernel over kernel_packets_per_second */                \

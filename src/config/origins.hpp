@@ -16,6 +16,7 @@ struct port_origins {
     std::optional<origin> device;
     std::vector<origin> addresses;        // parallel to port_config::addresses (the valid ones)
     std::vector<origin> local_addresses;  // parallel to port_config::local_addresses
+    std::optional<origin> vlan;
 };
 
 struct route_origins {

@@ -133,6 +133,12 @@ void parse_vip(table_reader& vip, std::vector<vip_config>& out, origins& where) 
     }
     check_vip_health(cfg, protocol_known, health, vip.diag());
     parse_vip_protection(vip, protocol_known, cfg);
+    if (auto clamp_at = vip.integer("mss_clamp", 536, 65495, cfg.mss_clamp)) {
+        if (protocol_known && cfg.protocol != l4_protocol::tcp) {
+            vip.diag().report(*clamp_at, "only for protocol = \"tcp\" (UDP has no MSS)");
+            cfg.mss_clamp = 0;
+        }
+    }
     vip.report_unknown_keys();
     out.push_back(std::move(cfg));
     where.vips.push_back(std::move(at));

@@ -25,10 +25,13 @@ void check_port_identity(const config& cfg, const origins& where, diagnostics& d
         if (!at.device) continue;
         auto [it, fresh] = devices.emplace(port.dpdk_name(), i);
         if (!fresh)
-            diag.report(*at.device, "'" + port.device + "' is the same DPDK device (" +
-                                        port.dpdk_name() + ") as " +
-                                        where.ports[it->second].device->path + " " +
-                                        defined_at(*where.ports[it->second].device));
+            diag.report(*at.device,
+                        "'" + port.device + "' is the same DPDK device (" + port.dpdk_name() +
+                            ") as " + where.ports[it->second].device->path + " " +
+                            defined_at(*where.ports[it->second].device) +
+                            (port.vlan || cfg.ports[it->second].vlan
+                                 ? " (one VLAN per device: give each VLAN a device of its own)"
+                                 : ""));
         if (port.is_pci() && where.no_pci)  // EAL would not scan the PCI bus at all
             diag.report(*at.device, "PCI device " + port.dpdk_name() +
                                         " cannot be used while dataplane.eal_args contains "

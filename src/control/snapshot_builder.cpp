@@ -32,17 +32,20 @@ const vip_entry* find_same_vip(const snapshot* s, const vip_entry& v) {
 }
 
 // The MSS a SYN-proxied VIP offers clients: the configured one, else what the smallest MTU of
-// its backends' egress ports carries (IPv4: 20 + 20 bytes of headers, IPv6: 40 + 20).
+// its backends' egress ports carries (IPv4: 20 + 20 bytes of headers, IPv6: 40 + 20); never
+// above the VIP's mss_clamp.
 uint16_t proxy_mss(const config::vip_config& vc, const std::vector<backend_entry>& backends,
                    std::span<const model::port_info> infos) {
-    if (vc.syn_proxy.mss) return vc.syn_proxy.mss;
+    if (vc.syn_proxy.mss)
+        return vc.mss_clamp ? std::min(vc.syn_proxy.mss, vc.mss_clamp) : vc.syn_proxy.mss;
     uint32_t mtu = 0;
     for (const auto& b : backends)
         if (b.egress_port < infos.size() && (mtu == 0 || infos[b.egress_port].mtu < mtu))
             mtu = infos[b.egress_port].mtu;
     if (mtu == 0) mtu = 1500;
     const uint32_t headers = vc.address.is_v4() ? 40 : 60;
-    return uint16_t(std::max<uint32_t>(mtu, headers + 536) - headers);
+    const auto mss = uint16_t(std::max<uint32_t>(mtu, headers + 536) - headers);
+    return vc.mss_clamp ? std::min(mss, vc.mss_clamp) : mss;
 }
 
 void add_ports(const config::config& cfg, std::span<const model::port_info> infos, snapshot& s) {
@@ -151,6 +154,7 @@ vip_entry build_vip(const config::config& cfg, const config::vip_config& vc,
     v.limited = v.protect.max_half_open_per_backend > 0;
     std::vector<double> ramps;
     add_backends(cfg, vc, in, s, v, ramps);
+    v.mss_clamp = vc.mss_clamp;
     v.protect.syn_proxy_mss = proxy_mss(vc, v.backends, in.ports);
     set_weights(vc, ramps, v);
     set_maglev(vc, old, v);

@@ -78,6 +78,12 @@ void runtime::configure_port(size_t index) {
         conf.rx_adv_conf.rss_conf.rss_hf =
             (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
     }
+    // A tagged port lets the NIC strip and insert the tag when it can; the workers do it in
+    // software otherwise (stages/vlan.cpp), so both work on any driver.
+    const bool vlan_rx = pc.vlan && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);
+    const bool vlan_tx = pc.vlan && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
+    if (vlan_rx) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+    if (vlan_tx) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
     rc = rte_eth_dev_configure(id, queues, queues, &conf);
     if (rc != 0) throw dpdk_error("port " + pc.name + ": configure", rc);
     uint16_t rxd = dp.rx_descriptors, txd = dp.tx_descriptors;
@@ -98,6 +104,9 @@ void runtime::configure_port(size_t index) {
     std::memcpy(pi.mac.data(), mac.addr_bytes, 6);
     uint16_t mtu = 0;
     if (rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu >= 576) pi.mtu = mtu;
+    pi.vlan = pc.vlan;
+    pi.vlan_rx_offload = vlan_rx;
+    pi.vlan_tx_offload = vlan_tx;
     ports_.push_back(pi);
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof text, &mac);
@@ -105,6 +114,10 @@ void runtime::configure_port(size_t index) {
     for (const auto& a : pc.addresses) addresses += (addresses.empty() ? "" : " ") + a.to_string();
     SLUICE_LOG_INFO("port %s: dpdk port %u (%s), mac %s, mtu %u, %u queue(s), %s", pc.name.c_str(),
                     id, info.driver_name, text, pi.mtu, queues, addresses.c_str());
+    if (pc.vlan)
+        SLUICE_LOG_INFO("port %s: vlan %u, tag stripped by the %s, inserted by the %s",
+                        pc.name.c_str(), pc.vlan, vlan_rx ? "NIC" : "workers",
+                        vlan_tx ? "NIC" : "workers");
 }
 
 void runtime::start() {
@@ -182,7 +195,10 @@ worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64
     s.index = w;
     s.count = n;
     s.queue = uint16_t(w);
-    for (const auto& p : ports_) s.dpdk_ports.push_back(p.dpdk_port);
+    for (const auto& p : ports_) {
+        s.vlans[s.dpdk_ports.size()] = {p.vlan, p.vlan_rx_offload, p.vlan_tx_offload};
+        s.dpdk_ports.push_back(p.dpdk_port);
+    }
     s.ports = plan;
     s.burst = dp.burst;
     s.idle = dp.idle;

@@ -11,6 +11,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <span>
@@ -63,11 +64,20 @@ struct local_port_plan {
     uint32_t end() const { return min + per_worker * workers; }
 };
 
+// A port's 802.1Q tag ([[port]] vlan) as the worker applies it (stages/vlan.cpp).
+struct port_vlan {
+    uint16_t id = 0;          // VID of every frame on the port; 0 = untagged (nothing to do)
+    bool rx_offload = false;  // the NIC strips the tag into mbuf::vlan_tci
+    bool tx_offload = false;  // the NIC inserts mbuf::vlan_tci when asked (RTE_MBUF_F_TX_VLAN)
+};
+
 struct worker_setup {
     unsigned index = 0;
     unsigned count = 1;
     uint16_t queue = 0;                // RX and TX queue id on every port
     std::vector<uint16_t> dpdk_ports;  // by snapshot port index
+    // [[port]] vlan by snapshot port index; id 0 on untagged ports.
+    std::array<port_vlan, max_ports> vlans{};
     local_port_plan ports;
     uint16_t burst = 32;
     config::idle_policy idle = config::idle_policy::backoff;
@@ -246,6 +256,13 @@ private:
     // (meta_kind::to_kernel) through the kernel rate limit to its kernel ring.
     void to_control_ring(rte_mbuf* m);
     inline void drop(rte_mbuf* m, drop_reason r);
+    // 802.1Q on a tagged port (stages/vlan.cpp): a received frame's tag checked and removed
+    // (false: dropped as wrong_vlan), the tag of a TX buffer's frames inserted before the burst.
+    bool untag(uint16_t port_index, rte_mbuf* m);
+    void tag_burst(uint16_t port_index, tx_buffer& b);
+    // Lowers the MSS option of a SYN or SYN-ACK of `f` to its VIP's mss_clamp
+    // (stages/mss_clamp.cpp).
+    void clamp_mss(const model::snapshot& s, const flow::flow_entry& f, rte_mbuf* m);
     void housekeeping(const model::snapshot& s);
     // Command ring (stages/commands.cpp): takes what control sent (start of a pass), works on
     // the long commands a table slice per pass (housekeeping), hands finished ones back.

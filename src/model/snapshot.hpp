@@ -52,6 +52,8 @@ struct vip_entry {
     // Passive detection on: a SYN to a backend unanswered for this long is a failed connect
     // (the flow then expires); 0 = off.
     uint32_t connect_timeout_ticks = 0;
+    // [[vip]] mss_clamp: SYNs and SYN-ACKs of its flows carry at most this MSS; 0 = off.
+    uint16_t mss_clamp = 0;
     vip_protection protect;  // limits, payload rules, half-open limits (protection.hpp)
     std::vector<backend_entry> backends;
     std::vector<uint32_t> weights;  // effective weights for the scheduler: 0 unless admin is up
@@ -72,6 +74,9 @@ struct port_info {
     uint16_t dpdk_port;
     std::array<uint8_t, 6> mac;
     uint16_t mtu = 1500;  // rte_eth_dev_get_mtu at start; 1500 when the driver does not say
+    uint16_t vlan = 0;    // [[port]] vlan: the VID of every frame; 0 = untagged
+    bool vlan_rx_offload = false;  // the NIC strips the tag into mbuf::vlan_tci
+    bool vlan_tx_offload = false;  // the NIC inserts mbuf::vlan_tci (RTE_MBUF_F_TX_VLAN)
 };
 
 struct timeout_ticks {

@@ -10,7 +10,9 @@
 //
 // Pure functions over bytes, header-only, no allocation; any thread.
 #include <cstdint>
+#include <cstring>
 
+#include "packet/checksum.hpp"
 #include "packet/wire.hpp"
 
 namespace sluice::packet {
@@ -136,6 +138,38 @@ inline int find_timestamp_option(const uint8_t* tcp, unsigned header_len) {
 // `length` is the option's length byte (2 + 8 × blocks).
 inline int find_sack_option(const uint8_t* tcp, unsigned header_len, unsigned& length) {
     return find_tcp_option(tcp, header_len, tcp_option::sack, length);
+}
+
+// Lowers the MSS option of the TCP header at `tcp` (data offset `header_len`) to `clamp` when it
+// is larger, updating the TCP checksum incrementally (RFC 1624); true when it changed. A header
+// without an MSS option, or with malformed options, is left alone (the receiver then assumes 536,
+// or refuses the segment itself). Any thread.
+inline bool clamp_mss(uint8_t* tcp, unsigned header_len, uint16_t clamp) {
+    unsigned length = 0;
+    const int off = find_tcp_option(tcp, header_len, tcp_option::mss, length);
+    if (off < 0) return false;
+    uint8_t* value = tcp + off + 2;
+    const uint16_t old_mss = load_be16(value);
+    if (old_mss <= clamp) return false;
+    // The checksum sums 16-bit words from the header's start: a value at an odd offset straddles
+    // two words, which the one's-complement sum sees as the byte-swapped value.
+    uint8_t old_bytes[2] = {value[0], value[1]};
+    store_be16(value, clamp);
+    uint16_t old_word, new_word;
+    if ((off & 1) == 0) {
+        std::memcpy(&old_word, old_bytes, 2);
+        std::memcpy(&new_word, value, 2);
+    } else {
+        const uint8_t old_swapped[2] = {old_bytes[1], old_bytes[0]};
+        const uint8_t new_swapped[2] = {value[1], value[0]};
+        std::memcpy(&old_word, old_swapped, 2);
+        std::memcpy(&new_word, new_swapped, 2);
+    }
+    uint16_t csum;
+    std::memcpy(&csum, tcp + tcp_csum, 2);
+    csum = checksum_update16(csum, old_word, new_word);
+    std::memcpy(tcp + tcp_csum, &csum, 2);
+    return true;
 }
 
 }  // namespace sluice::packet

@@ -274,6 +274,7 @@ const std::vector<std::string> all_families = {
     "sluice_flows_reset_total",
     "sluice_resets_sent_total",
     "sluice_resets_unsent_total",
+    "sluice_mss_clamped_total",
     "sluice_syn_proxy_total",
     "sluice_rst_total",
     "sluice_translated_packets_total",

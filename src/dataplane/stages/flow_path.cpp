@@ -87,6 +87,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
         tcp ? track_tcp(s, f, hit.dir, state_flags, tcp_header, meta.parsed.l4_length)
             : s.timeouts.udp;
     if (timeout) flows_->set_expire(&f, now_tick_ + timeout);
+    if (tcp && (tflags & packet::tcp_flag::syn)) clamp_mss(s, f, m);  // stages/mss_clamp.cpp
 
     packet::nat_target t;
     uint16_t out_port;

@@ -96,8 +96,10 @@ void worker::receive(const snapshot& s, uint16_t port_index, rte_mbuf** pkts, ui
     uint16_t n_own = 0;
     now_tsc_ = rte_rdtsc();
     bump(counters.rx_packets, n);
+    const bool tagged = setup_.vlans[port_index].id != 0;  // [[port]] vlan (stages/vlan.cpp)
     for (uint16_t i = 0; i < n; ++i) {
         bump(counters.rx_bytes, pkts[i]->pkt_len);
+        if (tagged && !untag(port_index, pkts[i])) continue;
         classify(s, port_index, pkts[i], own, n_own);
     }
     process_owned(s, own, n_own);

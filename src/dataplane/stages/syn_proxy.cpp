@@ -48,6 +48,12 @@ void worker::accept_cookie_ack(const snapshot& s, rte_mbuf* m) {
         if (why == drop_reason::none) return;  // handed to control for resolution
         return drop(m, why);
     }
+    // The backend's SYN carries the client's MSS (from the cookie), clamped like any SYN.
+    const uint16_t clamp = s.vip(meta.vip).mss_clamp;
+    if (clamp && a.client.mss > clamp) {
+        a.client.mss = clamp;
+        bump(counters.mss_clamped);
+    }
     proxy_.open(*f, a, m, now_tick_, now_tsc_);
     send_backend_syn(s, *f);
 }

@@ -20,6 +20,7 @@ void worker::flush_tx() {
     for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
         tx_buffer& b = tx_[p];
         if (!b.count) continue;
+        if (setup_.vlans[p].id) tag_burst(p, b);  // [[port]] vlan (stages/vlan.cpp)
         uint64_t bytes = 0;
         for (uint16_t i = 0; i < b.count; ++i) bytes += b.pkts[i]->pkt_len;
         uint16_t sent = rte_eth_tx_burst(setup_.dpdk_ports[p], setup_.queue, b.pkts, b.count);
