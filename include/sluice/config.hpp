@@ -28,9 +28,12 @@ struct port_config {
     // Full-NAT source addresses of flows leaving on this port (expanded from addresses and
     // prefixes, at most max_local_addresses); empty = the port's first address of the family.
     std::vector<ip_address> local_addresses;
-    // 802.1Q VLAN id 1..4094 of every frame on this port; 0 = untagged. One VLAN per device
-    // (docs/config.md): a second VLAN on the same NIC needs a device of its own (e.g. a VF).
+    // 802.1Q VLAN id 1..4094 of every frame on this port; 0 = untagged. Ports that share one
+    // device (sub-ports, docs/config.md "VLANs") are told apart by this VID on reception.
     uint16_t vlan = 0;
+    // Largest IP packet the port sends (and the device receives), 576..9000; 0 = the device's
+    // own MTU at start. Sub-ports of one device may differ: the device gets the largest.
+    uint16_t mtu = 0;
     // The full-NAT source addresses of this family: local_addresses of the family, or else the
     // port's first address of the family (empty when it has none).
     std::vector<ip_address> full_nat_sources(address_family family) const;

@@ -17,6 +17,7 @@ struct port_origins {
     std::vector<origin> addresses;        // parallel to port_config::addresses (the valid ones)
     std::vector<origin> local_addresses;  // parallel to port_config::local_addresses
     std::optional<origin> vlan;
+    std::optional<origin> mtu;
 };
 
 struct route_origins {

@@ -89,7 +89,7 @@ void parse_local_addresses(table_reader& port, port_config& cfg, port_origins& w
 
 void parse_port(table_reader& port, std::vector<port_config>& out, origins& where) {
     port_config cfg;
-    port_origins at{port.where(), {}, {}, {}, {}, {}};
+    port_origins at{port.where(), {}, {}, {}, {}, {}, {}};
 
     std::string name;
     if (auto name_at = port.string("name", name, presence::required)) {
@@ -120,6 +120,9 @@ void parse_port(table_reader& port, std::vector<port_config>& out, origins& wher
     parse_local_addresses(port, cfg, at);
     // 0 and 4095 are reserved (IEEE 802.1Q 9.6): priority-tagged frames and no VLAN.
     at.vlan = port.integer("vlan", 1, 4094, cfg.vlan);
+    // 576: the smallest datagram every IPv4 host takes (RFC 791); 9000: the common jumbo size,
+    // which the mbufs are sized for (runtime::create_pool).
+    at.mtu = port.integer("mtu", 576, 9000, cfg.mtu);
     port.report_unknown_keys();
     out.push_back(std::move(cfg));
     where.ports.push_back(std::move(at));

@@ -1,6 +1,7 @@
 // Cross-checks of [[port]], [[route]] and [flows]: unique names, devices and addresses,
 // non-overlapping subnets, connected next hops, enough local ports for every worker.
 #include <map>
+#include <vector>
 
 #include "config/describe.hpp"
 #include "config/prefix_math.hpp"
@@ -10,8 +11,32 @@ namespace sluice::config::detail {
 
 namespace {
 
+// Ports sharing a DPDK device are VLAN sub-ports of it (docs/config.md "VLANs"): the same
+// device string, and a VID of their own (at most one untagged) so each frame names one port.
+void check_shared_device(const config& cfg, const origins& where, size_t i, size_t earlier,
+                         diagnostics& diag) {
+    const auto& port = cfg.ports[i];
+    const auto& first = cfg.ports[earlier];
+    const origin& at = *where.ports[i].device;
+    const origin& first_at = *where.ports[earlier].device;
+    const std::string other = first_at.path + " " + defined_at(first_at);
+    if (!port.is_pci() && port.device != first.device) {
+        diag.report(at, "'" + port.device + "' is the same DPDK device (" + port.dpdk_name() +
+                            ") as " + other + " but with other arguments ('" + first.device +
+                            "'); sub-ports of one device repeat its device string exactly");
+    } else if (port.vlan == first.vlan) {
+        const std::string which =
+            port.vlan ? "both have vlan " + std::to_string(port.vlan) : "both are untagged";
+        diag.report(at, "'" + port.device + "' is the same DPDK device (" + port.dpdk_name() +
+                            ") as " + other + " and " + which +
+                            ": ports sharing a device are told apart by vlan, so each needs a "
+                            "vlan of its own (at most one untagged)");
+    }
+}
+
 void check_port_identity(const config& cfg, const origins& where, diagnostics& diag) {
-    std::map<std::string, size_t> names, devices;
+    std::map<std::string, size_t> names;
+    std::map<std::string, std::vector<size_t>> devices;
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
         const auto& port = cfg.ports[i];
         const auto& at = where.ports[i];
@@ -23,20 +48,30 @@ void check_port_identity(const config& cfg, const origins& where, diagnostics& d
                                           defined_at(*where.ports[it->second].name));
         }
         if (!at.device) continue;
-        auto [it, fresh] = devices.emplace(port.dpdk_name(), i);
-        if (!fresh)
-            diag.report(*at.device,
-                        "'" + port.device + "' is the same DPDK device (" + port.dpdk_name() +
-                            ") as " + where.ports[it->second].device->path + " " +
-                            defined_at(*where.ports[it->second].device) +
-                            (port.vlan || cfg.ports[it->second].vlan
-                                 ? " (one VLAN per device: give each VLAN a device of its own)"
-                                 : ""));
+        auto& sharing = devices[port.dpdk_name()];
+        for (size_t earlier : sharing) check_shared_device(cfg, where, i, earlier, diag);
+        sharing.push_back(i);
         if (port.is_pci() && where.no_pci)  // EAL would not scan the PCI bus at all
             diag.report(*at.device, "PCI device " + port.dpdk_name() +
                                         " cannot be used while dataplane.eal_args contains "
                                         "'--no-pci' (line " +
                                         std::to_string(where.no_pci->at.line) + ")");
+    }
+}
+
+// IPv6 needs links of at least 1280 bytes (RFC 8200 5): a smaller port MTU cannot carry it.
+void check_port_mtu(const config& cfg, const origins& where, diagnostics& diag) {
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        const auto& port = cfg.ports[i];
+        if (!where.ports[i].mtu || port.mtu >= 1280) continue;
+        for (const ip_prefix& p : port.addresses) {
+            if (!p.address.is_v4()) {
+                diag.report(*where.ports[i].mtu,
+                            "mtu " + std::to_string(port.mtu) + " is below 1280, the smallest " +
+                                "IPv6 link MTU, and the port has IPv6 address " + p.to_string());
+                break;
+            }
+        }
     }
 }
 
@@ -168,6 +203,7 @@ void check_local_ports(const config& cfg, const origins& where, diagnostics& dia
 
 void validate_network(const config& cfg, const origins& where, diagnostics& diag) {
     check_port_identity(cfg, where, diag);
+    check_port_mtu(cfg, where, diag);
     check_port_addresses(cfg, where, diag);
     check_local_addresses(cfg, where, diag);
     check_routes(cfg, where, diag);

@@ -37,7 +37,7 @@ runtime::~runtime() {
 void runtime::create_pool() {
     const auto& dp = cfg_.dataplane;
     pool_ = rte_pktmbuf_pool_create("sluice_pkts", dp.mbufs, dp.mbuf_cache, mbuf_priv_size,
-                                    RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
+                                    mbuf_buffer_size(cfg_.ports), int(rte_socket_id()));
     if (!pool_)
         throw std::runtime_error("cannot create the packet pool of " + std::to_string(dp.mbufs) +
                                  " mbufs: " + rte_strerror(rte_errno) +
@@ -52,74 +52,6 @@ void runtime::create_pool() {
                                  rte_strerror(rte_errno));
 }
 
-void runtime::configure_port(size_t index) {
-    const auto& pc = cfg_.ports[index];
-    const auto& dp = cfg_.dataplane;
-    const uint16_t queues = uint16_t(dp.worker_cpus.size());
-    uint16_t id;
-    if (rte_eth_dev_get_port_by_name(pc.dpdk_name().c_str(), &id) != 0)
-        throw std::runtime_error("port " + pc.name + ": no DPDK device named '" + pc.dpdk_name() +
-                                 "' (device = \"" + pc.device + "\")");
-    rte_eth_dev_info info{};
-    int rc = rte_eth_dev_info_get(id, &info);
-    if (rc != 0) throw dpdk_error("port " + pc.name + ": device info", rc);
-    if (info.max_rx_queues < queues || info.max_tx_queues < queues)
-        throw std::runtime_error(
-            "port " + pc.name + ": " + std::to_string(queues) + " workers need " +
-            std::to_string(queues) + " RX and TX queues, the device offers " +
-            std::to_string(info.max_rx_queues) + "/" + std::to_string(info.max_tx_queues) +
-            " (net_af_packet: add qpairs=" + std::to_string(queues) + " to the device string)");
-
-    rte_eth_conf conf{};
-    if (queues > 1 && info.flow_type_rss_offloads) {
-        // Hash flows over the workers' queues; a flow that lands on a non-owning worker is handed
-        // over through a ring, so the hash need not match ours.
-        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-        conf.rx_adv_conf.rss_conf.rss_hf =
-            (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
-    }
-    // A tagged port lets the NIC strip and insert the tag when it can; the workers do it in
-    // software otherwise (stages/vlan.cpp), so both work on any driver.
-    const bool vlan_rx = pc.vlan && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);
-    const bool vlan_tx = pc.vlan && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
-    if (vlan_rx) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
-    if (vlan_tx) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
-    rc = rte_eth_dev_configure(id, queues, queues, &conf);
-    if (rc != 0) throw dpdk_error("port " + pc.name + ": configure", rc);
-    uint16_t rxd = dp.rx_descriptors, txd = dp.tx_descriptors;
-    rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
-    if (rc != 0) throw dpdk_error("port " + pc.name + ": descriptor counts", rc);
-    int socket = rte_eth_dev_socket_id(id);
-    for (uint16_t q = 0; q < queues; ++q) {
-        rc = rte_eth_rx_queue_setup(id, q, rxd, unsigned(socket), nullptr, pool_);
-        if (rc != 0) throw dpdk_error("port " + pc.name + ": RX queue " + std::to_string(q), rc);
-        rc = rte_eth_tx_queue_setup(id, q, txd, unsigned(socket), nullptr);
-        if (rc != 0) throw dpdk_error("port " + pc.name + ": TX queue " + std::to_string(q), rc);
-    }
-    rc = rte_eth_dev_start(id);
-    if (rc != 0) throw dpdk_error("port " + pc.name + ": start", rc);
-    rte_ether_addr mac{};
-    rte_eth_macaddr_get(id, &mac);
-    model::port_info pi{id, {}};
-    std::memcpy(pi.mac.data(), mac.addr_bytes, 6);
-    uint16_t mtu = 0;
-    if (rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu >= 576) pi.mtu = mtu;
-    pi.vlan = pc.vlan;
-    pi.vlan_rx_offload = vlan_rx;
-    pi.vlan_tx_offload = vlan_tx;
-    ports_.push_back(pi);
-    char text[RTE_ETHER_ADDR_FMT_SIZE];
-    rte_ether_format_addr(text, sizeof text, &mac);
-    std::string addresses;
-    for (const auto& a : pc.addresses) addresses += (addresses.empty() ? "" : " ") + a.to_string();
-    SLUICE_LOG_INFO("port %s: dpdk port %u (%s), mac %s, mtu %u, %u queue(s), %s", pc.name.c_str(),
-                    id, info.driver_name, text, pi.mtu, queues, addresses.c_str());
-    if (pc.vlan)
-        SLUICE_LOG_INFO("port %s: vlan %u, tag stripped by the %s, inserted by the %s",
-                        pc.name.c_str(), pc.vlan, vlan_rx ? "NIC" : "workers",
-                        vlan_tx ? "NIC" : "workers");
-}
-
 void runtime::start() {
     const auto& dp = cfg_.dataplane;
     const unsigned n_workers = unsigned(dp.worker_cpus.size());
@@ -127,7 +59,7 @@ void runtime::start() {
     if (cfg_.ports.size() > max_ports)
         throw std::runtime_error("at most " + std::to_string(max_ports) + " ports");
     create_pool();
-    for (size_t i = 0; i < cfg_.ports.size(); ++i) configure_port(i);
+    configure_ports();
     if (cfg_.dataplane.kernel_interfaces) kernel_.open(cfg_, ports_, pool_);
     exception_.set_kernel_sink(
         [this](uint16_t port, rte_mbuf* m) { return kernel_.deliver(port, m); });
@@ -195,9 +127,17 @@ worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64
     s.index = w;
     s.count = n;
     s.queue = uint16_t(w);
-    for (const auto& p : ports_) {
-        s.vlans[s.dpdk_ports.size()] = {p.vlan, p.vlan_rx_offload, p.vlan_tx_offload};
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        const auto& p = ports_[i];
+        s.vlans[i] = {p.vlan, p.vlan_rx_offload, p.vlan_tx_offload};
         s.dpdk_ports.push_back(p.dpdk_port);
+        auto d = std::find_if(s.rx_devices.begin(), s.rx_devices.end(),
+                              [&](const rx_device& x) { return x.dpdk_port == p.dpdk_port; });
+        if (d == s.rx_devices.end()) d = s.rx_devices.insert(d, rx_device{p.dpdk_port});
+        d->vids[d->n_ports] = p.vlan;
+        d->ports[d->n_ports++] = uint8_t(i);
+        d->tagged |= p.vlan != 0;
+        s.device_of_port[i] = uint8_t(d - s.rx_devices.begin());
     }
     s.ports = plan;
     s.burst = dp.burst;
@@ -455,9 +395,10 @@ void runtime::shutdown() {
     started_ = false;
     stop_workers();
     requests_.clear();
-    for (const auto& p : ports_) {
-        rte_eth_dev_stop(p.dpdk_port);
-        rte_eth_dev_close(p.dpdk_port);
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        if (shares_device(i)) continue;  // closed with its device's first port
+        rte_eth_dev_stop(ports_[i].dpdk_port);
+        rte_eth_dev_close(ports_[i].dpdk_port);
     }
     rte_mbuf* m;
     for (rte_ring* r : rings_) {

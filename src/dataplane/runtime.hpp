@@ -40,6 +40,10 @@
 
 namespace sluice::dataplane {
 
+// Data room of the packet pool's mbufs: a whole frame of the largest [[port]] mtu in one
+// segment, at least DPDK's default (port_setup.cpp).
+uint32_t mbuf_buffer_size(const std::vector<config::port_config>& ports);
+
 class runtime final : public control::dataplane_sink {
 public:
     explicit runtime(config::config cfg);
@@ -96,7 +100,11 @@ public:
 
 private:
     void create_pool();
-    void configure_port(size_t index);
+    // Every [[port]]'s device configured and started once (port_setup.cpp); ports_ filled in
+    // config order, VLAN sub-ports sharing their device's. Control thread, at start.
+    void configure_ports();
+    // True when an earlier [[port]] has this port's device (a VLAN sub-port of it).
+    bool shares_device(size_t index) const;
     // An ARP or NDP frame or a resolution request from a worker's neighbour ring. Takes the
     // mbuf. neighbor_frames.cpp.
     void handle_neighbor_frame(rte_mbuf* m, uint64_t now_ns);

@@ -71,11 +71,24 @@ struct port_vlan {
     bool tx_offload = false;  // the NIC inserts mbuf::vlan_tci when asked (RTE_MBUF_F_TX_VLAN)
 };
 
+// One RX poll per DPDK device. A device that VLAN sub-ports share ([[port]]s with one device
+// and distinct vlans) hands each frame to the port its VID names (stages/vlan.cpp); a device of
+// one port hands every frame to it.
+struct rx_device {
+    uint16_t dpdk_port = 0;
+    uint8_t n_ports = 0;
+    bool tagged = false;  // some port of it has a vlan: frames are untagged first
+    std::array<uint16_t, max_ports> vids{};  // VID of its k-th port (0: the untagged one)
+    std::array<uint8_t, max_ports> ports{};  // snapshot port index of its k-th port
+};
+
 struct worker_setup {
     unsigned index = 0;
     unsigned count = 1;
-    uint16_t queue = 0;                // RX and TX queue id on every port
-    std::vector<uint16_t> dpdk_ports;  // by snapshot port index
+    uint16_t queue = 0;                               // RX and TX queue id on every port
+    std::vector<uint16_t> dpdk_ports;                 // by snapshot port index (TX)
+    std::vector<rx_device> rx_devices;                // distinct devices, first-port order (RX)
+    std::array<uint8_t, max_ports> device_of_port{};  // index in rx_devices, by port index
     // [[port]] vlan by snapshot port index; id 0 on untagged ports.
     std::array<port_vlan, max_ports> vlans{};
     local_port_plan ports;
@@ -152,7 +165,7 @@ public:
     flow::flow_table& flows() { return *flows_; }
 
 private:
-    void receive(const model::snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+    void receive(const model::snapshot& s, const rx_device& d, rte_mbuf** pkts, uint16_t n);
     void classify(const model::snapshot& s, uint16_t port_index, rte_mbuf* m, rte_mbuf** own,
                   uint16_t& n_own);
     // classify's part for frames that are neither TCP nor UDP (ICMP, NDP, other protocols):
@@ -256,9 +269,10 @@ private:
     // (meta_kind::to_kernel) through the kernel rate limit to its kernel ring.
     void to_control_ring(rte_mbuf* m);
     inline void drop(rte_mbuf* m, drop_reason r);
-    // 802.1Q on a tagged port (stages/vlan.cpp): a received frame's tag checked and removed
-    // (false: dropped as wrong_vlan), the tag of a TX buffer's frames inserted before the burst.
-    bool untag(uint16_t port_index, rte_mbuf* m);
+    // 802.1Q (stages/vlan.cpp): a received frame's tag removed and its VID mapped to the
+    // device's port of that VID (false: none, dropped as wrong_vlan); the tag of a TX buffer's
+    // frames inserted before the burst.
+    bool untag(const rx_device& d, rte_mbuf* m, uint16_t& port_index);
     void tag_burst(uint16_t port_index, tx_buffer& b);
     // Lowers the MSS option of a SYN or SYN-ACK of `f` to its VIP's mss_clamp
     // (stages/mss_clamp.cpp).

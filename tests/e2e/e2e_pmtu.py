@@ -16,21 +16,6 @@ SMALL_MTU = 1280
 UPLOAD_BYTES = 4 << 20
 
 
-def snmp(ns: str) -> dict[str, int]:
-    """The namespace kernel's counters: /proc/net/snmp as IcmpInErrors, TcpInCsumErrors, ...,
-    and /proc/net/snmp6 (Icmp6InPktTooBigs, ...)."""
-    out = {}
-    lines = lab.ns_run(ns, ["cat", "/proc/net/snmp"]).stdout.splitlines()
-    for names, values in zip(lines[0::2], lines[1::2]):
-        proto = names.split(":")[0]
-        out.update({f"{proto}{k}": int(v) for k, v in zip(names.split()[1:], values.split()[1:])})
-    for line in lab.ns_run(ns, ["cat", "/proc/net/snmp6"]).stdout.splitlines():
-        parts = line.split()  # "Icmp6InPktTooBigs   3"
-        if len(parts) == 2:
-            out[parts[0]] = int(parts[1])
-    return out
-
-
 def cached_mtu(vip: str) -> int | None:
     """The path MTU the client's kernel has cached for `vip` (`ip route get`), None if none."""
     out = lab.ns_run(lab.NS_CLIENT, ["ip", *(["-6"] if ":" in vip else []), "route", "get", vip],
@@ -65,7 +50,7 @@ def one_family(t: lab.Test, vip: str, upload: bytes, translated: bool = False) -
     # Upload: the client's segments are MSS 1460/1440 (advmss of the routed backend), 1500-byte
     # packets the router cannot forward into the 1280 hop; its ICMP goes to the LB's local
     # address and must reach the client, or the upload stalls.
-    before_lb, before_rt, before_cl = t.stats(), snmp("sluice-rt"), snmp(lab.NS_CLIENT)
+    before_lb, before_rt, before_cl = t.stats(), lab.snmp("sluice-rt"), lab.snmp(lab.NS_CLIENT)
     name = f"up-{fam.lower()}.bin"
     src = t.work_dir / name
     src.write_bytes(upload)
@@ -76,7 +61,7 @@ def one_family(t: lab.Test, vip: str, upload: bytes, translated: bool = False) -
                      timeout=40, check_rc=False)
     lab.log(f"{fam} upload: curl -T {name} {url}: exit {res.returncode}, {res.stdout.strip()} "
             f"(HTTP status, bytes sent, seconds) {res.stderr.strip()}")
-    after_lb, after_rt, after_cl = t.stats(), snmp("sluice-rt"), snmp(lab.NS_CLIENT)
+    after_lb, after_rt, after_cl = t.stats(), lab.snmp("sluice-rt"), lab.snmp(lab.NS_CLIENT)
     sent = after_rt[errors] - before_rt[errors]
     got = after_cl[received] - before_cl[received]
     translated = after_lb["icmp_errors_translated"] - before_lb["icmp_errors_translated"]
@@ -133,7 +118,7 @@ def body(t: lab.Test) -> None:
         total = t.stats()["icmp_errors_translated"]
         lab.log(f"icmp_errors_translated {total} in all")
         t.check_kernels_accepted_everything()
-        rbe = snmp("sluice-rbe")
+        rbe = lab.snmp("sluice-rbe")
         bad = {k: rbe[k] for k in ("IpInHdrErrors", "IpInAddrErrors", "TcpInCsumErrors",
                                    "TcpInErrs", "Ip6InHdrErrors", "Ip6InAddrErrors") if rbe[k]}
         lab.check(not bad, f"sluice-rbe's kernel rejected packets: {bad}")

@@ -60,14 +60,20 @@ print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), data.split(b" ")[1].d
 """
 
 
-def vlan_config(t: lab.Test):
-    """lab.toml with the client port on lbv0, tagged and renumbered, and this test's VIPs."""
+def edited_lab_toml(t: lab.Test, replacements) -> str:
+    """lab.toml without its VIPs, each (old, new) of `replacements` applied to its one `old`."""
     text = lab._strip_vips((t.source_dir / "dpdk-config" / "lab.toml").read_text())
-    for old, new in (('iface=lbc0,', 'iface=lbv0,'),
-                     ('addresses = ["198.18.0.1/24", "2001:2::1/64"]',
-                      f'addresses = ["{LB4}", "{LB6}"]\nvlan = {VLAN}')):
+    for old, new in replacements:
         lab.check(text.count(old) == 1, f"lab.toml: expected one '{old}'")
         text = text.replace(old, new)
+    return text
+
+
+def vlan_config(t: lab.Test):
+    """lab.toml with the client port on lbv0, tagged and renumbered, and this test's VIPs."""
+    text = edited_lab_toml(t, (('iface=lbc0,', 'iface=lbv0,'),
+                               ('addresses = ["198.18.0.1/24", "2001:2::1/64"]',
+                                f'addresses = ["{LB4}", "{LB6}"]\nvlan = {VLAN}')))
     backends4 = [lab.backend_addr(be) for be in lab.BACKENDS]
     backends6 = [lab.backend_addr6(be) for be in lab.BACKENDS]
     vips = [

@@ -82,6 +82,21 @@ def ns_run(
     return res
 
 
+def snmp(ns: str) -> dict[str, int]:
+    """A namespace kernel's counters: /proc/net/snmp as IcmpInErrors, TcpInCsumErrors, ..., and
+    /proc/net/snmp6 (Icmp6InPktTooBigs, ...)."""
+    out = {}
+    lines = ns_run(ns, ["cat", "/proc/net/snmp"]).stdout.splitlines()
+    for names, values in zip(lines[0::2], lines[1::2]):
+        proto = names.split(":")[0]
+        out.update({f"{proto}{k}": int(v) for k, v in zip(names.split()[1:], values.split()[1:])})
+    for line in ns_run(ns, ["cat", "/proc/net/snmp6"]).stdout.splitlines():
+        parts = line.split()  # "Icmp6InPktTooBigs   3"
+        if len(parts) == 2:
+            out[parts[0]] = int(parts[1])
+    return out
+
+
 def lab_namespaces() -> list[str]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     return [line.split()[0] for line in out.splitlines() if line.startswith("sluice-")]

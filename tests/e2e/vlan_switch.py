@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""A user-space 802.1Q access switch for tests/e2e/e2e_vlan.py: frames from the access port leave
-the trunk port tagged with --vid; frames from the trunk tagged with --vid leave the access port
-untagged; anything else from the trunk is dropped (counted). The lab's kernel has no 802.1Q
-support (no 8021q module: `ip link add ... type vlan` fails; no bridge VLAN filtering), so this
-stands in for the switch port an LB's tagged NIC port would face.
+"""A user-space 802.1Q switch for tests/e2e/e2e_vlan.py and e2e_vlan_trunk.py: frames from an access
+port leave the trunk port tagged with that access port's VID (0: untagged, the native VLAN);
+frames from the trunk go to the access port of their VID, untagged; anything else from the trunk
+is dropped (counted). The lab's kernel has no 802.1Q support (no 8021q module: `ip link add ...
+type vlan` fails; no bridge VLAN filtering), so this stands in for the switch port an LB's tagged
+NIC port would face.
 
-  vlan_switch.py switch --access IFACE --trunk IFACE --vid N   forward until SIGTERM / SIGINT
-  vlan_switch.py send --iface IFACE --frame HEX                 send one raw frame and exit
+  vlan_switch.py switch --access IFACE[:VID]... --trunk IFACE [--vid N]
+      forward until SIGTERM / SIGINT; an access port without :VID has --vid
+  vlan_switch.py send --iface IFACE --frame HEX   send one raw frame and exit
 
 A receiving kernel moves a frame's tag into the socket buffer's metadata before packet sockets
 see it; PACKET_AUXDATA hands it back (tp_vlan_tci), and the switch puts it back in place. Prints
@@ -54,10 +56,30 @@ def receive(s: socket.socket) -> bytes | None:
     return data
 
 
+def access_ports(args) -> dict[int, socket.socket]:
+    """VID -> the access port's socket, from --access IFACE[:VID] (default --vid)."""
+    ports = {}
+    for spec in args.access:
+        name, _, vid = spec.partition(":")
+        vid = int(vid) if vid else args.vid
+        if vid is None or vid in ports:
+            raise SystemExit(f"--access {spec}: no VID, or a VID given twice")
+        ports[vid] = open_port(name)
+    return ports
+
+
+def trunk_vid(frame: bytes) -> int | None:
+    """The VID of a frame from the trunk (0: untagged), None if too short."""
+    if len(frame) >= 18 and struct.unpack_from("!H", frame, 12)[0] == ETH_P_8021Q:
+        return struct.unpack_from("!H", frame, 14)[0] & 0x0FFF
+    return 0 if len(frame) >= 14 else None
+
+
 def switch(args) -> int:
-    access, trunk = open_port(args.access), open_port(args.trunk)
-    counts = {"to_trunk": 0, "to_access": 0, "dropped_from_trunk": 0}
-    tag = struct.pack("!HH", ETH_P_8021Q, args.vid)
+    by_vid, trunk = access_ports(args), open_port(args.trunk)
+    vid_of = {s: vid for vid, s in by_vid.items()}
+    counts = {"to_trunk": 0, "to_access": 0, "dropped_from_trunk": 0,
+              **{f"to_vid_{vid}": 0 for vid in by_vid}}
     running = True
 
     def stop(_signum, _frame):
@@ -69,7 +91,7 @@ def switch(args) -> int:
     print("ready", flush=True)
     while running:
         try:
-            readable, _, _ = select.select([access, trunk], [], [], 0.2)
+            readable, _, _ = select.select([*by_vid.values(), trunk], [], [], 0.2)
         except InterruptedError:
             continue
         for s in readable:
@@ -80,13 +102,17 @@ def switch(args) -> int:
                     break
                 if frame is None or len(frame) < 14:
                     continue
-                if s is access:
+                if s is not trunk:
+                    vid = vid_of[s]
+                    tag = struct.pack("!HH", ETH_P_8021Q, vid) if vid else b""
                     trunk.send(frame[:12] + tag + frame[12:])
                     counts["to_trunk"] += 1
-                elif (len(frame) >= 18 and struct.unpack_from("!H", frame, 12)[0] == ETH_P_8021Q
-                      and struct.unpack_from("!H", frame, 14)[0] & 0x0FFF == args.vid):
-                    access.send(frame[:12] + frame[16:])
+                    continue
+                vid = trunk_vid(frame)
+                if vid in by_vid:
+                    by_vid[vid].send(frame[:12] + frame[16:] if vid else frame)
                     counts["to_access"] += 1
+                    counts[f"to_vid_{vid}"] += 1
                 else:
                     counts["dropped_from_trunk"] += 1
     print(json.dumps(counts), flush=True)
@@ -104,9 +130,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     sw = sub.add_parser("switch")
-    sw.add_argument("--access", required=True)
+    sw.add_argument("--access", required=True, action="append", help="IFACE or IFACE:VID")
     sw.add_argument("--trunk", required=True)
-    sw.add_argument("--vid", type=int, required=True)
+    sw.add_argument("--vid", type=int, help="the VID of access ports without one")
     se = sub.add_parser("send")
     se.add_argument("--iface", required=True)
     se.add_argument("--frame", required=True, help="the whole Ethernet frame, hex")

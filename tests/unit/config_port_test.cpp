@@ -1,6 +1,6 @@
-// Unit tests for [[port]] vlan (src/config/parse_network.cpp, validate_network.cpp) and [[vip]]
-// mss_clamp (src/config/parse_vips.cpp): defaults, values, bounds, and every rejection with its
-// FILE:LINE:COLUMN.
+// Unit tests for [[port]] vlan, VLAN sub-ports and mtu (src/config/parse_network.cpp,
+// validate_network.cpp) and [[vip]] mss_clamp (src/config/parse_vips.cpp): defaults, values,
+// bounds, and every rejection with its FILE:LINE:COLUMN.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -53,14 +53,49 @@ TEST_CASE("vlan 0, 4095 and a string are refused at the value") {
     CHECK(problem(servers_with("vlan = '100'")).rfind("t.toml:11:8: port[1].vlan: ", 0) == 0);
 }
 
-TEST_CASE("two ports on one device are refused, with the one-VLAN-per-device hint when tagged") {
-    CHECK(problem(same_device("vlan = 100", "vlan = 200")) ==
+TEST_CASE("ports on one device with distinct vlans load as its sub-ports, one may be untagged") {
+    auto cfg = loaded(same_device("vlan = 100", "vlan = 200"));
+    REQUIRE(cfg.ports.size() == 2);
+    CHECK(cfg.ports[0].dpdk_name() == cfg.ports[1].dpdk_name());
+    CHECK(cfg.ports[0].vlan == 100);
+    CHECK(cfg.ports[1].vlan == 200);
+    CHECK(loaded(same_device("", "vlan = 200")).ports[1].vlan == 200);
+}
+
+TEST_CASE("ports on one device with the same vlan, or both untagged, are refused") {
+    CHECK(problem(same_device("vlan = 100", "vlan = 100")) ==
           "t.toml:10:10: port[1].device: 'net_af_packet0,iface=lbc0' is the same DPDK device "
-          "(net_af_packet0) as port[0].device defined at line 5 (one VLAN per device: give each "
-          "VLAN a device of its own)");
+          "(net_af_packet0) as port[0].device defined at line 5 and both have vlan 100: ports "
+          "sharing a device are told apart by vlan, so each needs a vlan of its own (at most one "
+          "untagged)");
     CHECK(problem(same_device("", "")) ==
           "t.toml:10:10: port[1].device: 'net_af_packet0,iface=lbc0' is the same DPDK device "
-          "(net_af_packet0) as port[0].device defined at line 5");
+          "(net_af_packet0) as port[0].device defined at line 5 and both are untagged: ports "
+          "sharing a device are told apart by vlan, so each needs a vlan of its own (at most one "
+          "untagged)");
+}
+
+TEST_CASE("sub-ports of a virtual device repeat its device string exactly") {
+    CHECK(problem(
+              lines({"[dataplane]", "worker_cpus = [1]", "[[port]]", "name = 'a'",
+                     "device = 'net_af_packet0,iface=lbc0'", "addresses = ['198.18.0.1/24']",
+                     "vlan = 100", "[[port]]", "name = 'b'", "device = 'net_af_packet0,iface=lbc1'",
+                     "addresses = ['198.18.1.1/24']", "vlan = 200"})) ==
+          "t.toml:10:10: port[1].device: 'net_af_packet0,iface=lbc1' is the same DPDK device "
+          "(net_af_packet0) as port[0].device defined at line 5 but with other arguments "
+          "('net_af_packet0,iface=lbc0'); sub-ports of one device repeat its device string "
+          "exactly");
+}
+
+TEST_CASE("a third sub-port is checked against every earlier port of its device") {
+    auto text = same_device("vlan = 100", "vlan = 200") +
+                lines({"[[port]]", "name = 'third'", "device = 'net_af_packet0,iface=lbc0'",
+                       "addresses = ['198.18.2.1/24']", "vlan = 200"});
+    CHECK(problem(text) ==
+          "t.toml:15:10: port[2].device: 'net_af_packet0,iface=lbc0' is the same DPDK device "
+          "(net_af_packet0) as port[1].device defined at line 10 and both have vlan 200: ports "
+          "sharing a device are told apart by vlan, so each needs a vlan of its own (at most one "
+          "untagged)");
 }
 
 TEST_CASE("a vlan change is part of the port (a reload compares ports whole)") {
@@ -68,6 +103,42 @@ TEST_CASE("a vlan change is part of the port (a reload compares ports whole)") {
     auto b = loaded(servers_with("vlan = 101"));
     CHECK_FALSE(a.ports[1] == b.ports[1]);
     CHECK(a.ports[0] == b.ports[0]);
+}
+
+// --- [[port]] mtu -------------------------------------------------------------------------------
+
+TEST_CASE("mtu is 0 (the device's) by default; 576 and 9000 are taken") {
+    CHECK(loaded(with_base({})).ports[1].mtu == 0);
+    CHECK(loaded(servers_with("mtu = 576")).ports[1].mtu == 576);
+    CHECK(loaded(servers_with("mtu = 9000")).ports[1].mtu == 9000);
+    CHECK(loaded(servers_with("mtu = 9000")).ports[0].mtu == 0);
+}
+
+TEST_CASE("mtu below 576 or above 9000 is refused at the value") {
+    CHECK(problem(servers_with("mtu = 575")) ==
+          "t.toml:11:7: port[1].mtu: must be between 576 and 9000, got 575");
+    CHECK(problem(servers_with("mtu = 9001")) ==
+          "t.toml:11:7: port[1].mtu: must be between 576 and 9000, got 9001");
+}
+
+TEST_CASE("mtu below 1280 is refused on a port with an IPv6 address, taken on an IPv4-only one") {
+    CHECK(loaded(servers_with("mtu = 1000")).ports[1].mtu == 1000);
+    CHECK(problem(lines({"[dataplane]", "worker_cpus = [1]", "[[port]]", "name = 'a'",
+                         "device = 'net_tap0'", "addresses = ['198.18.0.1/24', '2001:2::1/64']",
+                         "mtu = 1279"})) ==
+          "t.toml:7:7: port[0].mtu: mtu 1279 is below 1280, the smallest IPv6 link MTU, and the "
+          "port has IPv6 address 2001:2::1/64");
+}
+
+TEST_CASE("sub-ports may have mtus of their own") {
+    auto cfg = loaded(same_device("vlan = 100\nmtu = 1400", "vlan = 200\nmtu = 9000"));
+    CHECK(cfg.ports[0].mtu == 1400);
+    CHECK(cfg.ports[1].mtu == 9000);
+}
+
+TEST_CASE("an mtu change is part of the port (a reload compares ports whole)") {
+    CHECK_FALSE(loaded(servers_with("mtu = 1400")).ports[1] ==
+                loaded(servers_with("mtu = 1500")).ports[1]);
 }
 
 // --- [[vip]] mss_clamp --------------------------------------------------------------------------

@@ -906,13 +906,16 @@ TEST_CASE("port names and DPDK devices are unique") {
     CHECK(problem(with_base({"[[port]]", "name = 'third'", "device = 'net_af_packet0,iface=x'",
                              "addresses = ['198.19.0.1/24']"})) ==
           "t.toml:13:10: port[2].device: 'net_af_packet0,iface=x' is the same DPDK device "
-          "(net_af_packet0) as port[0].device defined at line 5");
+          "(net_af_packet0) as port[0].device defined at line 5 but with other arguments "
+          "('net_af_packet0,iface=lbc0'); sub-ports of one device repeat its device string "
+          "exactly");
     CHECK(problem(with_dataplane({"worker_cpus = [1]", "[[port]]", "name = 'a'",
                                   "device = '0000:03:00.0'", "addresses = ['198.19.0.1/24']",
                                   "[[port]]", "name = 'b'", "device = '03:00.0'",
                                   "addresses = ['198.19.1.1/24']"})) ==
           "t.toml:9:10: port[1].device: '03:00.0' is the same DPDK device (0000:03:00.0) as "
-          "port[0].device defined at line 5");
+          "port[0].device defined at line 5 and both are untagged: ports sharing a device are "
+          "told apart by vlan, so each needs a vlan of its own (at most one untagged)");
 }
 
 TEST_CASE("a PCI port cannot be used with --no-pci in eal_args") {

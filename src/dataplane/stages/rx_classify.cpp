@@ -31,9 +31,9 @@ unsigned worker::poll_once() {
     now_tsc_ = rte_rdtsc();
     unsigned handled = 0;
     rte_mbuf* pkts[max_burst];
-    for (uint16_t p = 0; p < setup_.dpdk_ports.size(); ++p) {
-        uint16_t n = rte_eth_rx_burst(setup_.dpdk_ports[p], setup_.queue, pkts, setup_.burst);
-        if (n) receive(s, p, pkts, n);
+    for (const rx_device& d : setup_.rx_devices) {
+        uint16_t n = rte_eth_rx_burst(d.dpdk_port, setup_.queue, pkts, setup_.burst);
+        if (n) receive(s, d, pkts, n);
         handled += n;
     }
     for (unsigned i = 0; i < setup_.count; ++i) {
@@ -86,20 +86,21 @@ void worker::sync_snapshot(const snapshot& s) {
 void worker::receive_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     const snapshot& s = *snapshot_->load(std::memory_order_acquire);
     sync_snapshot(s);
-    receive(s, port_index, pkts, n);
+    receive(s, setup_.rx_devices[setup_.device_of_port[port_index]], pkts, n);
 }
 
 // The snapshot is the pass's own: loading it again could resize the per-VIP scheduler state to
 // a newer snapshot while the rest of the pass indexes it with the older one's VIPs.
-void worker::receive(const snapshot& s, uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+void worker::receive(const snapshot& s, const rx_device& d, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* own[max_burst];
     uint16_t n_own = 0;
     now_tsc_ = rte_rdtsc();
     bump(counters.rx_packets, n);
-    const bool tagged = setup_.vlans[port_index].id != 0;  // [[port]] vlan (stages/vlan.cpp)
     for (uint16_t i = 0; i < n; ++i) {
         bump(counters.rx_bytes, pkts[i]->pkt_len);
-        if (tagged && !untag(port_index, pkts[i])) continue;
+        uint16_t port_index = d.ports[0];
+        // [[port]] vlan and sub-ports (stages/vlan.cpp); an untagged device skips it.
+        if (d.tagged && !untag(d, pkts[i], port_index)) continue;
         classify(s, port_index, pkts[i], own, n_own);
     }
     process_owned(s, own, n_own);
