@@ -35,6 +35,11 @@ inline std::string with_base(std::initializer_list<std::string_view> extra) {
     return "[dataplane]\nworker_cpus = [1]\n" + std::string(ports_block) + lines(extra);
 }
 
+// [dataplane] on line 1 with `body` from line 2, then the two ports.
+inline std::string with_dataplane(std::initializer_list<std::string_view> body) {
+    return "[dataplane]\n" + lines(body) + std::string(ports_block);
+}
+
 // The base, a VIP 198.18.0.10:80/PROTOCOL on lines 11-14, then `extra` from line 15.
 inline std::string with_vip(std::initializer_list<std::string_view> extra,
                             std::string_view protocol = "tcp") {
