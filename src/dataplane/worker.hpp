@@ -189,6 +189,10 @@ private:
     // (`translated`) UDP of a NAT64/NAT46 flow.
     bool may_fragment(const uint8_t* frame, const packet::parsed_frame& p, bool translated) const;
     // Sends the rewritten frame `m` (larger than `out_port`'s MTU) as fragments; consumes it.
+    // An IPv4 identification of this worker's own: worker i of n takes i, i + n, i + 2n... A
+    // datagram the LB cuts or translates leaves from a local address or the VIP, which many
+    // senders share: their own identifications could meet at the receiver's reassembly.
+    uint16_t next_ipv4_id() { return uint16_t(ipv4_id_++ * setup_.count + setup_.index); }
     void send_fragments(const model::snapshot& s, uint16_t out_port, uint32_t neighbor,
                         rte_mbuf* m);
     // Keeps `m` for this worker's flow path or hands it to `owner`'s ring.
@@ -376,8 +380,10 @@ private:
     uint32_t now_tick_ = 0;
     uint64_t now_tsc_ = 0;  // TSC at the start of the burst being processed (token buckets)
     uint64_t seen_generation_ = 0;
-    uint16_t ipv4_id_ = 0;  // identification of the IPv4 packets NAT64 builds (RFC 7915 5.1)
-    conn_counts* conns_;    // this worker's counts (written here only)
+    // Identification of the IPv4 packets the worker builds (NAT64, RFC 7915 5.1) or cuts
+    // (send_fragments): next_ipv4_id() interleaves the workers so none repeats another's.
+    uint16_t ipv4_id_ = 0;
+    conn_counts* conns_;                             // this worker's counts (written here only)
     std::span<const conn_counts* const> all_conns_;  // every worker's, for lc/wlc and limits
     // Limits, scheduler state by VIP id (reset for a snapshot's VIPs when a new snapshot
     // arrives), tuple early-drop candidates.

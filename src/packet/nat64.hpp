@@ -120,7 +120,7 @@ inline drop_reason translate_to_ipv4(uint8_t* frame, const parsed_frame& p, cons
     ip[1] = tclass;
     const uint16_t total = uint16_t(ipv4_min_header_len + p.l4_length);
     store_be16(ip + ip4_total_len, total);
-    store_be16(ip + 4, id);
+    store_be16(ip + ip4_id, id);
     store_be16(ip + ip4_frag, total > nat64_df_above ? 0x4000 : 0);
     ip[ip4_ttl] = ttl;
     ip[ip4_proto] = p.protocol;

@@ -30,7 +30,7 @@ inline constexpr unsigned arp_ipv4_len = 28;
 // Ethernet
 inline constexpr unsigned eth_dst = 0, eth_src = 6, eth_type = 12;
 // IPv4
-inline constexpr unsigned ip4_ver_ihl = 0, ip4_total_len = 2, ip4_frag = 6, ip4_ttl = 8,
+inline constexpr unsigned ip4_ver_ihl = 0, ip4_total_len = 2, ip4_id = 4, ip4_frag = 6, ip4_ttl = 8,
                           ip4_proto = 9, ip4_csum = 10, ip4_src = 12, ip4_dst = 16;
 // IPv6
 inline constexpr unsigned ip6_payload_len = 4, ip6_next = 6, ip6_hop_limit = 7, ip6_src = 8,

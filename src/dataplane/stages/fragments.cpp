@@ -86,7 +86,13 @@ void worker::send_fragments(const snapshot& s, uint16_t out_port, uint32_t neigh
                     packet::ethertype_ipv4;
     // Same family, DF is clear (may_fragment); a NAT64 packet got DF from translate_to_ipv4,
     // but its IPv6 sender fragmented it (we reassembled it): RFC 7915 5.1.1 clears DF then.
-    if (v4) ip[packet::ip4_frag] &= uint8_t(~0x40);
+    // The pieces carry an identification of the LB's (next_ipv4_id), not the sender's: they
+    // leave from a local address or the VIP, shared by many senders whose own identifications
+    // could collide in the receiver's reassembly (the header checksum is redone per piece).
+    if (v4) {
+        ip[packet::ip4_frag] &= uint8_t(~0x40);
+        packet::store_be16(ip + packet::ip4_id, next_ipv4_id());
+    }
     rte_pktmbuf_adj(m, packet::ethernet_header_len);
     rte_mbuf* out[max_fragments];
     const int32_t n =

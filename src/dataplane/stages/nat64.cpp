@@ -40,7 +40,7 @@ bool worker::translate_family(const snapshot& s, rte_mbuf* m, const packet::nat_
     }
     const bool to_v6 = p.family == address_family::ipv4;
     const drop_reason r = to_v6 ? packet::translate_to_ipv6(frame, p, t, full_sum)
-                                : packet::translate_to_ipv4(frame, p, t, ipv4_id_++);
+                                : packet::translate_to_ipv4(frame, p, t, next_ipv4_id());
     if (r != drop_reason::none) {
         drop(m, r);
         return false;
