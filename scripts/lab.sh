@@ -241,9 +241,16 @@ router_up() {
     for dev in eth0 eth1; do offloads_off "$NS_RT" "$dev"; done
     offloads_off "$NS_RBE" eth0
     ip netns exec "$NS_RT" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    # accept_dad=0: the link-local addresses are usable at once, like the nodad global ones. A
+    # router solicits a forwarded packet's next hop from its link-local address only (the
+    # packet's source is not its own), and sends no solicitation at all while that address is
+    # tentative (1-3 s after link-up): the first IPv6 SYN or SYN-ACK it forwards would wait for
+    # its next probe, 1 s later, when the client has resent its SYN: the backend answers both at
+    # once, and the client gets the SYN-ACK 1 s late and twice (a SYN challenge ACK).
     for dev in "$NS_RT/eth0" "$NS_RT/eth1" "$NS_RBE/eth0"; do
         ip netns exec "${dev%/*}" sysctl -qw "net.ipv6.conf.${dev#*/}.disable_ipv6=0" \
-            "net.ipv6.conf.${dev#*/}.accept_ra=0" "net.ipv6.conf.${dev#*/}.autoconf=0"
+            "net.ipv6.conf.${dev#*/}.accept_ra=0" "net.ipv6.conf.${dev#*/}.autoconf=0" \
+            "net.ipv6.conf.${dev#*/}.accept_dad=0"
     done
     ip -n "$NS_RT" addr add "$RT_ADDR" dev eth0
     ip -n "$NS_RT" addr add "$RT_ADDR6" dev eth0 nodad
@@ -269,6 +276,11 @@ router_up() {
         ((SECONDS < deadline)) || die "nginx in $NS_RBE did not come up (see $dir/nginx-error.log)"
         sleep 0.1
     done
+    # No address may still be tentative (accept_dad=0 above): a tentative link-local delays the
+    # first forwarded IPv6 packet by 1 s.
+    local tentative
+    tentative=$(ip -n "$NS_RT" -6 -o addr show tentative; ip -n "$NS_RBE" -6 -o addr show tentative)
+    [[ -z $tentative ]] || die "IPv6 addresses still tentative in $NS_RT/$NS_RBE: $tentative"
     log "up: router $NS_RT ${RT_ADDR%/*},${RT_ADDR6%/*} on $BRIDGE; routed backend $NS_RBE" \
         "$ip,$ip6 (nginx :80, PUT /upload/) behind it, MTU $RBE_MTU, advmss 1460/1440"
 }
