@@ -207,6 +207,14 @@ private:
     void forward_icmp_error(const model::snapshot& s, rte_mbuf* m);
     void process_owned(const model::snapshot& s, rte_mbuf** pkts, uint16_t n);
     void forward(const model::snapshot& s, rte_mbuf* m);
+    // forward's parts (stages/flow_path.cpp): the VIP's packets-per-second limit (false: over
+    // it, counted as refused), and the flow's rewrite for its other end — full-NAT or family
+    // translation, the egress MTU — and the send (consumes the mbuf). Inlined into forward,
+    // the only caller: the per-packet path keeps its one call.
+    [[gnu::always_inline]] inline bool within_packet_limit(const model::vip_entry& vip);
+    [[gnu::always_inline]] inline void rewrite_and_send(const model::snapshot& s,
+                                                        flow::flow_entry& f, flow::direction dir,
+                                                        rte_mbuf* m);
     // A packet without a flow (forward's miss): the SYN proxy's cookie stages, or a new flow
     // (create_flow). Null when the packet was consumed (dropped, answered, held, to control).
     flow::flow_entry* open_flow(const model::snapshot& s, rte_mbuf* m, bool pure_syn);

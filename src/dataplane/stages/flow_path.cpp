@@ -27,6 +27,47 @@ void worker::process_owned(const snapshot& s, rte_mbuf** pkts, uint16_t n) {
     for (uint16_t i = 0; i < n; ++i) forward(s, pkts[i]);
 }
 
+bool worker::within_packet_limit(const model::vip_entry& vip) {
+    if (!vip.protect.guard || vip.protect.packets.unlimited()) return true;
+    model::guard_worker& g = guard_of(vip);
+    if (protect::take(g.packets, vip.protect.packets, now_tsc_)) return true;
+    bump(g.refused[size_t(model::refusal::packets)]);
+    return false;
+}
+
+void worker::rewrite_and_send(const snapshot& s, flow_entry& f, direction dir, rte_mbuf* m) {
+    const mbuf_meta& meta = meta_of(m);
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    packet::nat_target t;
+    uint16_t out_port;
+    uint32_t neighbor;
+    if (dir == direction::from_client) {
+        t = {flows_->local_address(f), f.backend_addr, f.local_port, f.backend_port};
+        out_port = f.port_backend;
+        neighbor = f.neighbor_backend;
+    } else {
+        t = {f.client.dst, f.client.src, f.client.dst_port, f.client.src_port};
+        out_port = f.port_client;
+        neighbor = f.neighbor_client;
+    }
+    if (f.extra & flow::flow_extra::translated) [[unlikely]] {
+        if (!translate_family(s, m, t, out_port)) return;  // consumed
+    } else {
+        // Larger than the egress port carries: the sender is told, before any rewrite (the
+        // error quotes the packet as it was sent).
+        if (meta.parsed.l3_length > s.ports[out_port].mtu &&
+            !may_fragment(frame, meta.parsed, false))
+            return too_big(s, m, s.ports[out_port].mtu);
+        drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
+        if (r != drop_reason::none) return drop(m, r);
+    }
+    conns_->traffic(f.backend_id, dir == direction::from_client, m->pkt_len);
+    if (m->nb_segs > 1 || m->pkt_len > s.ports[out_port].mtu + packet::ethernet_header_len)
+        [[unlikely]]
+        return send_fragments(s, out_port, neighbor, m);
+    send(s, out_port, neighbor, m);
+}
+
 void worker::forward(const snapshot& s, rte_mbuf* m) {
     mbuf_meta& meta = meta_of(m);
     if (meta.kind == meta_kind::icmp_error) return forward_icmp_error(s, m);
@@ -37,16 +78,8 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     const bool pure_syn =
         tcp && (tflags & (packet::tcp_flag::syn | packet::tcp_flag::ack | packet::tcp_flag::rst)) ==
                    packet::tcp_flag::syn;
-    if (meta.kind == meta_kind::to_vip) {
-        const model::vip_entry& vip = s.vip(meta.vip);
-        if (vip.protect.guard && !vip.protect.packets.unlimited()) {
-            model::guard_worker& g = guard_of(vip);
-            if (!protect::take(g.packets, vip.protect.packets, now_tsc_)) {
-                bump(g.refused[size_t(model::refusal::packets)]);
-                return drop(m, drop_reason::limit_packets);
-            }
-        }
-    }
+    if (meta.kind == meta_kind::to_vip && !within_packet_limit(s.vip(meta.vip)))
+        return drop(m, drop_reason::limit_packets);
 
     const uint8_t* tcp_header = frame + meta.parsed.l4_offset;
     flow::flow_hit hit = flows_->lookup(key, meta.hash);
@@ -89,34 +122,7 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     if (timeout) flows_->set_expire(&f, now_tick_ + timeout);
     if (tcp && (tflags & packet::tcp_flag::syn)) clamp_mss(s, f, m);  // stages/mss_clamp.cpp
 
-    packet::nat_target t;
-    uint16_t out_port;
-    uint32_t neighbor;
-    if (hit.dir == direction::from_client) {
-        t = {flows_->local_address(f), f.backend_addr, f.local_port, f.backend_port};
-        out_port = f.port_backend;
-        neighbor = f.neighbor_backend;
-    } else {
-        t = {f.client.dst, f.client.src, f.client.dst_port, f.client.src_port};
-        out_port = f.port_client;
-        neighbor = f.neighbor_client;
-    }
-    if (f.extra & flow::flow_extra::translated) [[unlikely]] {
-        if (!translate_family(s, m, t, out_port)) return;  // consumed
-    } else {
-        // Larger than the egress port carries: the sender is told, before any rewrite (the
-        // error quotes the packet as it was sent).
-        if (meta.parsed.l3_length > s.ports[out_port].mtu &&
-            !may_fragment(frame, meta.parsed, false))
-            return too_big(s, m, s.ports[out_port].mtu);
-        drop_reason r = packet::rewrite_full_nat(frame, meta.parsed, t);
-        if (r != drop_reason::none) return drop(m, r);
-    }
-    conns_->traffic(f.backend_id, hit.dir == direction::from_client, m->pkt_len);
-    if (m->nb_segs > 1 || m->pkt_len > s.ports[out_port].mtu + packet::ethernet_header_len)
-        [[unlikely]]
-        return send_fragments(s, out_port, neighbor, m);
-    send(s, out_port, neighbor, m);
+    rewrite_and_send(s, f, hit.dir, m);
 }
 
 drop_reason worker::refused_source(const snapshot& s, const uint8_t* src, uint8_t family) const {
