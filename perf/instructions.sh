@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Instructions per packet on each data path: worker_bench's smoke sizes (everything cached) under
+# callgrind, instructions inside worker::poll_once (inclusive) divided by the packets of the
+# measured loop. Deterministic and machine-independent, unlike cycles: the figure to compare
+# before and after a change to the fast path. Prints one table, no thresholds; the callgrind
+# files stay in $OUT for callgrind_annotate.
+#
+#   perf/instructions.sh                        # every path below
+#   perf/instructions.sh tcp_established_256    # only these worker_bench scenarios (smoke names)
+#
+# Environment: SLUICE_PERF_BUILD_DIR (default build-perf, release; shared with perf/run.sh),
+# SLUICE_PERF_OUT (default $SLUICE_PERF_BUILD_DIR/perf-results). About 20 s per path.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD_DIR=${SLUICE_PERF_BUILD_DIR:-build-perf}
+OUT=${SLUICE_PERF_OUT:-$BUILD_DIR/perf-results}/instructions
+# label|worker_bench scenario (its --smoke name)
+PATHS=(
+    "established TCP, IPv4|tcp_established_256"
+    "established UDP, IPv4|udp_established_256"
+    "new flow (SYN), IPv4|tcp_new_2048"
+    "SYN-proxy cookie answer|syn_cookies"
+    "established TCP, IPv6|tcp6_established_256"
+    "established UDP, IPv6|udp6_established_256"
+    "established TCP, IPv6 + dest. options|tcp6_dstopt_established_256"
+    "established TCP, NAT64|tcp_nat64_established_256"
+    "established UDP, NAT64|udp_nat64_established_256"
+    "established TCP, NAT46|tcp_nat46_established_256"
+)
+
+for tool in valgrind callgrind_annotate; do
+    command -v "$tool" >/dev/null ||
+        { echo "instructions.sh: $tool not found (apt-get install valgrind)" >&2; exit 1; }
+done
+if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+    # As perf/run.sh: the release build of the benchmark only.
+    meson setup "$BUILD_DIR" --buildtype=release -Dtests=false -Dwerror=false >/dev/null
+fi
+ninja -C "$BUILD_DIR" perf/worker_bench >/dev/null
+mkdir -p "$OUT"
+
+selected=("$@")
+wanted() {
+    [[ ${#selected[@]} -eq 0 ]] && return 0
+    local s
+    for s in "${selected[@]}"; do [[ $s == "$1" ]] && return 0; done
+    return 1
+}
+
+# Inclusive instructions of worker::poll_once in a callgrind file (0 when it never ran).
+poll_once_ir() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+        awk '/worker::poll_once\(\)/ { gsub(",", "", $1); print $1; found = 1; exit }
+             END { if (!found) print 0 }'
+}
+
+# Packets of the measured loop of scenario $2 in worker_bench's JSON $1.
+packets_of() {
+    /usr/bin/python3 - "$1" "$2" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rows = [r for r in doc.get("results", []) if r.get("name") == sys.argv[2]]
+print(rows[0]["packets"] if rows else 0)
+EOF
+}
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+printf '%s\n' "== instructions per packet (callgrind, worker::poll_once inclusive; commit $commit)"
+printf '%-40s %-30s %10s %14s %12s\n' "path" "scenario" "packets" "instructions" "per packet"
+status=0
+for entry in "${PATHS[@]}"; do
+    label=${entry%%|*}
+    scenario=${entry#*|}
+    wanted "$scenario" || continue
+    file="$OUT/$scenario.callgrind"
+    rm -f "$file" "$OUT/$scenario.json"
+    if ! timeout -k 10 600 valgrind --tool=callgrind --toggle-collect='*drive*' \
+        --callgrind-out-file="$file" "$BUILD_DIR/perf/worker_bench" --smoke --only "$scenario" \
+        --json "$OUT/$scenario.json" >"$OUT/$scenario.log" 2>&1; then
+        printf '%-40s %-30s %s\n' "$label" "$scenario" "failed (see $OUT/$scenario.log)"
+        status=1
+        continue
+    fi
+    ir=$(poll_once_ir "$file")
+    packets=$(packets_of "$OUT/$scenario.json" "$scenario")
+    if [[ $packets -eq 0 || $ir -eq 0 ]]; then
+        printf '%-40s %-30s %s\n' "$label" "$scenario" "no packets or no poll_once (not a scenario?)"
+        status=1
+        continue
+    fi
+    printf '%-40s %-30s %10d %14d %12.0f\n' "$label" "$scenario" "$packets" "$ir" \
+        "$(awk -v i="$ir" -v p="$packets" 'BEGIN { print i / p }')"
+done
+exit $status
