@@ -13,15 +13,12 @@
 #include <stdexcept>
 
 #include "common/log.hpp"
+#include "dataplane/dpdk_error.hpp"
 #include "dataplane/runtime.hpp"
 
 namespace sluice::dataplane {
 
 namespace {
-
-std::runtime_error dpdk_error(const std::string& what, int rc) {
-    return std::runtime_error(what + ": " + rte_strerror(rc < 0 ? -rc : rc));
-}
 
 // What the ports of a started device share.
 struct started_device {
@@ -172,7 +169,6 @@ void runtime::configure_ports() {
         // device's, which has the largest of them).
         pi.mtu = pc.mtu ? pc.mtu : d.unset_mtu;
         pi.vlan = pc.vlan;
-        pi.vlan_rx_offload = pc.vlan && d.vlan_rx;
         pi.vlan_tx_offload = pc.vlan && d.vlan_tx;
         ports_.push_back(pi);
         std::string addresses;

@@ -15,16 +15,13 @@
 #include "common/log.hpp"
 #include "config/describe.hpp"
 #include "control/health_checks.hpp"
+#include "dataplane/dpdk_error.hpp"
 
 namespace sluice::dataplane {
 
 namespace {
 
 constexpr uint32_t neighbor_capacity = 4096;
-
-std::runtime_error dpdk_error(const std::string& what, int rc) {
-    return std::runtime_error(what + ": " + rte_strerror(rc < 0 ? -rc : rc));
-}
 
 }  // namespace
 
@@ -129,7 +126,7 @@ worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64
     s.queue = uint16_t(w);
     for (size_t i = 0; i < ports_.size(); ++i) {
         const auto& p = ports_[i];
-        s.vlans[i] = {p.vlan, p.vlan_rx_offload, p.vlan_tx_offload};
+        s.vlans[i] = {p.vlan, p.vlan_tx_offload};
         s.dpdk_ports.push_back(p.dpdk_port);
         auto d = std::find_if(s.rx_devices.begin(), s.rx_devices.end(),
                               [&](const rx_device& x) { return x.dpdk_port == p.dpdk_port; });

@@ -67,7 +67,6 @@ struct local_port_plan {
 // A port's 802.1Q tag ([[port]] vlan) as the worker applies it (stages/vlan.cpp).
 struct port_vlan {
     uint16_t id = 0;          // VID of every frame on the port; 0 = untagged (nothing to do)
-    bool rx_offload = false;  // the NIC strips the tag into mbuf::vlan_tci
     bool tx_offload = false;  // the NIC inserts mbuf::vlan_tci when asked (RTE_MBUF_F_TX_VLAN)
 };
 

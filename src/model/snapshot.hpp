@@ -75,7 +75,6 @@ struct port_info {
     std::array<uint8_t, 6> mac;
     uint16_t mtu = 1500;  // rte_eth_dev_get_mtu at start; 1500 when the driver does not say
     uint16_t vlan = 0;    // [[port]] vlan: the VID of every frame; 0 = untagged
-    bool vlan_rx_offload = false;  // the NIC strips the tag into mbuf::vlan_tci
     bool vlan_tx_offload = false;  // the NIC inserts mbuf::vlan_tci (RTE_MBUF_F_TX_VLAN)
 };
 
