@@ -48,10 +48,11 @@ wanted() {
     return 1
 }
 
-# Inclusive instructions of worker::poll_once in a callgrind file (0 when it never ran).
+# Inclusive instructions of worker::poll_once in a callgrind file (0 when it never ran). awk reads
+# to the end: an early exit would fail the pipe (SIGPIPE under pipefail) on a build with -g.
 poll_once_ir() {
     callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
-        awk '/worker::poll_once\(\)/ { gsub(",", "", $1); print $1; found = 1; exit }
+        awk '!found && /worker::poll_once\(\)/ { gsub(",", "", $1); print $1; found = 1 }
              END { if (!found) print 0 }'
 }
 

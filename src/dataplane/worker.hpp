@@ -225,9 +225,11 @@ private:
     bool judge_reset(const flow::flow_entry& f, flow::direction dir, const flow::tcp_segment& raw,
                      uint8_t& state_flags);
     // A TCP segment's state transition, connection accounting and sequence tracking; returns
-    // the flow's new timeout in ticks (0: leave the deadline).
+    // the flow's new timeout in ticks (0: leave the deadline). `seg` is the segment as it
+    // leaves (after any SYN-proxy translation); `tcp_header` is read for SYN options only.
     uint32_t track_tcp(const model::snapshot& s, flow::flow_entry& f, flow::direction dir,
-                       uint8_t state_flags, const uint8_t* tcp_header, uint16_t l4_length);
+                       uint8_t state_flags, const uint8_t* tcp_header,
+                       const flow::tcp_segment& seg);
     flow::flow_entry* create_flow(const model::snapshot& s, rte_mbuf* m, const flow::flow_key& key,
                                   drop_reason& why);
     // What create_flow decided for a flow it inserts (stages/new_flow.cpp).

@@ -36,72 +36,34 @@ flow_table::flow_table(void* memory, uint32_t capacity, uint32_t now_tick)
     free_head_ = capacity ? 0 : no_entry;
 }
 
-void flow_table::prefetch(uint64_t h) const {
-    __builtin_prefetch(&buckets_[bucket_a(h)]);
-    __builtin_prefetch(&buckets_[bucket_b(h)]);
-}
-
-void flow_table::prefetch_entries(uint64_t h) const {
-    const uint32_t sig = signature(h);
-    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
-        const bucket& bk = buckets_[b];
-        for (unsigned i = 0; i < 8; ++i) {
-            if (bk.sig[i] != sig || bk.ref[i] == 0) continue;
-            const char* e = reinterpret_cast<const char*>(&entries_[(bk.ref[i] - 1) >> 1]);
-            // An entry spans two cache lines: the client key first, the reply key and state
-            // after it.
-            __builtin_prefetch(e);
-            __builtin_prefetch(e + sizeof(flow_entry) - 1);
-        }
-    }
-}
-
-bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k) const {
-    if (d == direction::from_client) return e.client == k;
-    return k.src_port == e.backend_port && k.dst_port == e.local_port &&
-           k.protocol == e.client.protocol && k.family == backend_family(e) &&
-           same_address(k.src, e.backend_addr) && same_address(k.dst, local_address(e));
-}
-
-flow_hit flow_table::lookup(const flow_key& key, uint64_t h) const {
-    const uint32_t sig = signature(h);
-    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
-        const bucket& bk = buckets_[b];
-        for (unsigned i = 0; i < 8; ++i) {
-            if (bk.sig[i] != sig || bk.ref[i] == 0) continue;
-            uint32_t ref = bk.ref[i] - 1;
-            flow_entry& e = entries_[ref >> 1];
-            auto d = direction(ref & 1);
-            if (key_matches(e, d, key)) return {&e, d};
-        }
-    }
-    return {};
+// Bits set in an 8-bit slot mask, without libgcc's popcount call (the baseline x86-64 target
+// has no POPCNT instruction).
+static unsigned free_slots(unsigned mask) {
+    mask = mask - ((mask >> 1) & 0x55);
+    mask = (mask & 0x33) + ((mask >> 2) & 0x33);
+    return (mask + (mask >> 4)) & 0x0f;
 }
 
 bool flow_table::index_add(uint64_t h, uint32_t ref) {
     bucket& a = buckets_[bucket_a(h)];
     bucket& b = buckets_[bucket_b(h)];
-    unsigned used_a = 0, used_b = 0;
-    for (unsigned i = 0; i < 8; ++i) {
-        used_a += a.ref[i] != 0;
-        used_b += b.ref[i] != 0;
-    }
-    bucket& target = used_a <= used_b ? a : b;
-    for (unsigned i = 0; i < 8; ++i) {
-        if (target.ref[i] == 0) {
-            target.sig[i] = signature(h);
-            target.ref[i] = ref;
-            return true;
-        }
-    }
-    return false;
+    const unsigned free_a = slots_with(a, 0), free_b = slots_with(b, 0);
+    // The emptier bucket (ties: the first choice).
+    bucket& target = free_slots(free_a) >= free_slots(free_b) ? a : b;
+    const unsigned free = &target == &a ? free_a : free_b;
+    if (!free) return false;
+    const unsigned i = unsigned(std::countr_zero(free));
+    target.sig[i] = signature(h);
+    target.ref[i] = ref;
+    return true;
 }
 
 void flow_table::index_del(const flow_key& k, uint32_t ref) {
     uint64_t h = flow_hash(k);
     for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
         bucket& bk = buckets_[b];
-        for (unsigned i = 0; i < 8; ++i) {
+        for (unsigned m = slots_with(bk, signature(h)); m; m &= m - 1) {
+            const unsigned i = unsigned(std::countr_zero(m));
             if (bk.ref[i] == ref) {
                 bk.ref[i] = 0;
                 bk.sig[i] = 0;

@@ -25,13 +25,6 @@ unsigned shift_of(const flow_entry& f, direction d) {
 
 }  // namespace
 
-tcp_segment read_segment(const uint8_t* tcp, uint16_t l4_length) {
-    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
-    return {packet::load_be32(tcp + packet::tcp_seq), packet::load_be32(tcp + packet::tcp_ack),
-            packet::load_be16(tcp + 14), tcp[packet::tcp_flags_off],
-            l4_length > header ? l4_length - header : 0};
-}
-
 rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg,
                       uint32_t seq_shift) {
     const direction receiver = other(dir);

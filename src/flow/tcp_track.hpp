@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "flow/flow_table.hpp"
+#include "packet/wire.hpp"
 
 namespace sluice::flow {
 
@@ -25,7 +26,13 @@ struct tcp_segment {
 };
 
 // Reads seq, ack, window and flags of a TCP header of `l4_length` bytes (validated by parse).
-tcp_segment read_segment(const uint8_t* tcp, uint16_t l4_length);
+// Inline: once per TCP packet.
+inline tcp_segment read_segment(const uint8_t* tcp, uint16_t l4_length) {
+    const uint32_t header = uint32_t(tcp[packet::tcp_off] >> 4) * 4;
+    return {packet::load_be32(tcp + packet::tcp_seq), packet::load_be32(tcp + packet::tcp_ack),
+            packet::load_be16(tcp + packet::tcp_window), tcp[packet::tcp_flags_off],
+            l4_length > header ? l4_length - header : 0};
+}
 
 // Judges an RST sent in direction `dir`, with the numbers as the sender wrote them. `seq_shift`
 // is what the flow's seq_next for the sender is ahead of the sender's own numbers: 0, unless the

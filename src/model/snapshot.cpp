@@ -10,10 +10,19 @@
 namespace sluice::model {
 
 uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) {
-    uint32_t h = 2166136261u ^ (uint32_t(dport) << 8 | proto);
-    size_t n = family == 4 ? 4 : 16;
-    for (size_t i = 0; i < n; ++i) h = (h ^ dst[i]) * 16777619u;
-    return h ^ (h >> 15);
+    // Two multiply-xorshift rounds over the address words (per packet: no byte loop).
+    uint64_t a = 0, b = 0;
+    if (family == 4) {
+        uint32_t w;
+        std::memcpy(&w, dst, 4);
+        a = w;
+    } else {
+        std::memcpy(&a, dst, 8);
+        std::memcpy(&b, dst + 8, 8);
+    }
+    uint64_t h = (a ^ (uint64_t(dport) << 40 | uint64_t(proto) << 32)) * 0x9e3779b97f4a7c15ull;
+    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
+    return uint32_t(h >> 32);
 }
 
 namespace {

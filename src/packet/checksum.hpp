@@ -4,6 +4,7 @@
 // swapping is needed: one's-complement sums are byte-order independent.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "packet/wire.hpp"
 
@@ -18,9 +19,18 @@ inline uint16_t checksum_fold(uint64_t sum) {
 }
 
 // One's-complement sum of `len` bytes (odd length padded with zero), not complemented.
+// Summed in 32-bit words (congruent to the 16-bit sum modulo 0xffff; half the additions).
 inline uint64_t checksum_partial(const uint8_t* data, size_t len, uint64_t sum = 0) {
     size_t i = 0;
-    for (; i + 1 < len; i += 2) sum += load_raw16(data + i);
+    for (; i + 4 <= len; i += 4) {
+        uint32_t w;
+        std::memcpy(&w, data + i, 4);
+        sum += w;
+    }
+    if (i + 2 <= len) {
+        sum += load_raw16(data + i);
+        i += 2;
+    }
     if (i < len) {
         uint8_t last[2] = {data[i], 0};
         sum += load_raw16(last);
@@ -48,6 +58,27 @@ inline uint16_t checksum_update(uint16_t csum, const uint8_t* old_bytes, const u
         sum += load_raw16(new_bytes + i);
     }
     return uint16_t(~checksum_fold(sum));
+}
+
+// The one's-complement difference (not folded) that `len` bytes (a multiple of 4) changing from
+// `old_bytes` to `new_bytes` make to any checksum covering them, added to `sum`. Summed in 32-bit
+// words (congruent to the 16-bit sum modulo 0xffff), so one delta serves several checksums: a
+// full-NAT address change moves the IPv4 header's and the TCP/UDP pseudo-header's alike.
+inline uint64_t checksum_delta(const uint8_t* old_bytes, const uint8_t* new_bytes, size_t len,
+                               uint64_t sum = 0) {
+    for (size_t i = 0; i < len; i += 4) {
+        uint32_t o, n;
+        std::memcpy(&o, old_bytes + i, 4);
+        std::memcpy(&n, new_bytes + i, 4);
+        sum += uint32_t(~o);
+        sum += n;
+    }
+    return sum;
+}
+
+// A stored checksum updated by a delta of checksum_delta (RFC 1624, eqn. 3).
+inline uint16_t checksum_apply(uint16_t csum, uint64_t delta) {
+    return uint16_t(~checksum_fold(uint64_t(uint16_t(~csum)) + delta));
 }
 
 // RFC 1624 update when `old_len` bytes of covered data are replaced by `new_len` others (both

@@ -39,24 +39,25 @@ inline drop_reason rewrite_full_nat(uint8_t* frame, const parsed_frame& p, const
     uint8_t new_ports[4];
     store_be16(new_ports, t.src_port);
     store_be16(new_ports + 2, t.dst_port);
+    // The address change is one delta for both checksums (the IPv4 header's and the L4
+    // pseudo-header's).
+    uint64_t addresses = checksum_delta(ip + src_off, t.src, alen);
+    addresses = checksum_delta(ip + dst_off, t.dst, alen, addresses);
     if (!udp_without_checksum) {
-        c4 = checksum_update(c4, ip + src_off, t.src, alen);
-        c4 = checksum_update(c4, ip + dst_off, t.dst, alen);
-        c4 = checksum_update(c4, l4, new_ports, 4);
+        c4 = checksum_apply(c4, checksum_delta(l4, new_ports, 4, addresses));
         if (!is_tcp && c4 == 0) c4 = 0xffff;  // 0 means "no checksum" for UDP
         store_raw16(l4_csum, c4);
     }
     if constexpr (v4) {
-        uint16_t c3 = load_raw16(ip + ip4_csum);
-        c3 = checksum_update(c3, ip + src_off, t.src, alen);
-        c3 = checksum_update(c3, ip + dst_off, t.dst, alen);
         // TTL shares a 16-bit word with the protocol field.
-        uint8_t old_word[2] = {ip[ip4_ttl], ip[ip4_proto]};
-        uint8_t new_word[2] = {uint8_t(ip[ip4_ttl] - 1), ip[ip4_proto]};
-        c3 = checksum_update(c3, old_word, new_word, 2);
-        store_raw16(ip + ip4_csum, c3);
+        const uint16_t old_word = load_raw16(ip + ip4_ttl);
+        ip[ip4_ttl] = uint8_t(ip[ip4_ttl] - 1);
+        const uint16_t new_word = load_raw16(ip + ip4_ttl);
+        const uint64_t ttl = uint64_t(uint16_t(~old_word)) + new_word;
+        store_raw16(ip + ip4_csum, checksum_apply(load_raw16(ip + ip4_csum), addresses + ttl));
+    } else {
+        ip[ttl_off] = uint8_t(ip[ttl_off] - 1);
     }
-    ip[ttl_off] = uint8_t(ip[ttl_off] - 1);
     std::memcpy(ip + src_off, t.src, alen);
     std::memcpy(ip + dst_off, t.dst, alen);
     std::memcpy(l4, new_ports, 4);

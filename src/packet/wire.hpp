@@ -37,7 +37,8 @@ inline constexpr unsigned ip6_payload_len = 4, ip6_next = 6, ip6_hop_limit = 7, 
                           ip6_dst = 24;
 // TCP / UDP (ports at the same offsets)
 inline constexpr unsigned l4_sport = 0, l4_dport = 2, tcp_seq = 4, tcp_ack = 8, tcp_off = 12,
-                          tcp_flags_off = 13, tcp_csum = 16, udp_len = 4, udp_csum = 6;
+                          tcp_flags_off = 13, tcp_window = 14, tcp_csum = 16, udp_len = 4,
+                          udp_csum = 6;
 // ARP (Ethernet/IPv4)
 inline constexpr unsigned arp_htype = 0, arp_ptype = 2, arp_hlen = 4, arp_plen = 5, arp_op = 6,
                           arp_sha = 8, arp_spa = 14, arp_tha = 18, arp_tpa = 24;

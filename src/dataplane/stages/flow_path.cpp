@@ -116,8 +116,12 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     }
 
     if (hit.dir == direction::from_backend) f.extra |= flow::flow_extra::replied;
+    // The segment as it leaves: read again only when the SYN proxy renumbered it.
     const uint32_t timeout =
-        tcp ? track_tcp(s, f, hit.dir, state_flags, tcp_header, meta.parsed.l4_length)
+        tcp ? track_tcp(s, f, hit.dir, state_flags, tcp_header,
+                        (f.flags & flow::flow_flag::proxied)
+                            ? flow::read_segment(tcp_header, meta.parsed.l4_length)
+                            : raw)
             : s.timeouts.udp;
     if (timeout) flows_->set_expire(&f, now_tick_ + timeout);
     if (tcp && (tflags & packet::tcp_flag::syn)) clamp_mss(s, f, m);  // stages/mss_clamp.cpp
@@ -201,7 +205,7 @@ bool worker::judge_reset(const flow_entry& f, direction dir, const flow::tcp_seg
 }
 
 uint32_t worker::track_tcp(const snapshot& s, flow_entry& f, direction dir, uint8_t state_flags,
-                           const uint8_t* tcp_header, uint16_t l4_length) {
+                           const uint8_t* tcp_header, const flow::tcp_segment& seg) {
     auto t = flow::tcp_next_state(f.state, f.flags, dir, state_flags);
     const bool connecting = f.state == flow::tcp_state::syn_sent;
     if (t.state != f.state) {
@@ -213,7 +217,7 @@ uint32_t worker::track_tcp(const snapshot& s, flow_entry& f, direction dir, uint
         count_flow(f, +1);
     }
     f.flags = t.flags;
-    flow::track_segment(f, dir, tcp_header, flow::read_segment(tcp_header, l4_length));
+    flow::track_segment(f, dir, tcp_header, seg);
     uint32_t timeout = s.timeouts.tcp[size_t(f.state)];
     const model::vip_entry* vip =
         f.state == flow::tcp_state::syn_recv ? s.vip_by_id(f.vip_id) : nullptr;
