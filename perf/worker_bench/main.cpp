@@ -11,15 +11,17 @@
 // them; IPv6 to IPv6: the client's destination options kept). For the SYN proxy
 // (syn_cookies): every SYN is answered by one SYN-ACK on the client port, nothing reaches the
 // servers and no flow is created; with --smoke each SYN-ACK goes to its SYN's source with ack =
-// ISN + 1, valid checksums and a cookie the proxy accepts. Speeds are never checked:
-// docs/performance.md has the figures.
+// ISN + 1, valid checksums and a cookie the proxy accepts. For whole connections (tcp_cps): each
+// of the 7 passes forwards every packet to the other port, and every connection's flow ends in
+// TIME_WAIT. Speeds are never checked: docs/performance.md has the figures.
 //
 //   build/perf/worker_bench [--smoke] [--seconds S] [--max-flows N] [--only a,b] [--json FILE]
 //
 // The parts: scenarios.cpp (the scenario table), harness.cpp (EAL, ports, runtime), traffic.cpp
-// (setup flows and prepared frames), measure.cpp (the measured loop), run.cpp (one scenario and
-// its checks), output_check.cpp (output frames), report.cpp (table, summaries, JSON) and
-// bench_runtime.cpp (the only calls into src/). One thread: EAL's main lcore.
+// (setup flows and prepared frames), measure.cpp (the measured loop), connections.cpp (tcp_cps's
+// passes), run.cpp (one scenario and its checks), output_check.cpp (output frames), report.cpp
+// (table, summaries, JSON) and bench_runtime.cpp (the only calls into src/). One thread: EAL's
+// main lcore.
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -106,7 +108,8 @@ uint64_t eal_bytes(const scenario& s) {
 uint64_t heap_bytes(const scenario& s) {
     // The frame's slots, its port, and (two slots) its length.
     const uint64_t frame_bytes = 64 * s.frame_slots() + 1 + (s.frame_slots() > 1 ? 2 : 0);
-    return uint64_t(s.packets) * frame_bytes + uint64_t(s.flows) * 4;
+    // tcp_cps: one pass's frames at a time, one per connection (`packets`).
+    return uint64_t(s.packets) * frame_bytes + s.opened() * 4;
 }
 
 // EAL gets enough for the largest flow table plus pools; a scenario whose table and frames do

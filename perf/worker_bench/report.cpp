@@ -10,6 +10,7 @@
 
 #include "addresses.hpp"
 #include "bench_runtime.hpp"
+#include "connections.hpp"
 
 #ifndef SLUICE_BUILDTYPE
 #define SLUICE_BUILDTYPE "unknown"
@@ -141,6 +142,27 @@ void print_ratios(const std::vector<result>& results) {
     }
 }
 
+// Whole connections (tcp_cps): connections per second, and what each packet of a connection
+// costs the worker step (its pass).
+void print_connections(const std::vector<result>& results) {
+    for (const result& r : results) {
+        if (!r.connections || !r.error.empty()) continue;
+        const double per_connection = double(r.m.loop_cycles) / double(r.connections);
+        const double step_per_connection = double(r.m.step_cycles) / double(r.connections);
+        std::printf(
+            "\n%s: %.2fM connections/s on one core (worker step alone %.2fM), %u packets each, "
+            "%.2f Mpps; %.0f cycles per connection (worker step %.0f)\n  worker step cycles per "
+            "packet, by pass:",
+            r.sc->name.c_str(), r.connections_per_second() / 1e6,
+            r.step_connections_per_second() / 1e6, connection_packets, r.mpps(), per_connection,
+            step_per_connection);
+        for (unsigned k = 0; k < r.passes.size(); ++k)
+            std::printf(" %s %.0f", connection_packet_name(k),
+                        double(r.passes[k].step_cycles) / double(r.passes[k].packets));
+        std::printf("\n");
+    }
+}
+
 std::string json_escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -163,6 +185,27 @@ void write_json_header(FILE* f, const options& o, const run_facts& facts) {
                  unsigned(burst), backend_count, flow_entry_bytes());
 }
 
+// Every row's connections figures (0 but for tcp_cps), and tcp_cps's passes.
+void write_json_connections(FILE* f, const result& r) {
+    std::fprintf(f,
+                 ", \"connections\": %llu, \"connections_per_second\": %.0f, "
+                 "\"worker_connections_per_second\": %.0f",
+                 static_cast<unsigned long long>(r.connections), r.connections_per_second(),
+                 r.connections ? r.step_connections_per_second() : 0.0);
+    if (r.passes.empty()) return;
+    std::fprintf(f, ", \"passes\": [");
+    for (unsigned k = 0; k < r.passes.size(); ++k) {
+        const measured& p = r.passes[k];
+        std::fprintf(
+            f,
+            "%s{\"packet\": \"%s\", \"packets\": %llu, \"cycles_per_packet\": %.1f, "
+            "\"worker_cycles_per_packet\": %.1f}",
+            k ? ", " : "", connection_packet_name(k), static_cast<unsigned long long>(p.packets),
+            double(p.loop_cycles) / double(p.packets), double(p.step_cycles) / double(p.packets));
+    }
+    std::fprintf(f, "]");
+}
+
 void write_json_result(FILE* f, const result& r, bool first, double baseline_mpps,
                        const std::vector<result>& results) {
     const scenario& s = *r.sc;
@@ -178,7 +221,7 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  "\"worker_flows_per_second\": %.0f, \"vs_baseline\": %.4f, "
                  "\"cpu_share\": %.3f, \"vs_tcp_new\": %.4f, \"worker_vs_tcp_new\": %.4f, "
                  "\"ratio_to\": \"%s\", \"vs_ratio_to\": %.4f, \"worker_vs_ratio_to\": %.4f, "
-                 "\"ok\": %s, \"error\": \"%s\"}",
+                 "\"ok\": %s, \"error\": \"%s\"",
                  first ? "" : ",", s.name.c_str(), json_escape(s.what).c_str(), s.flows,
                  s.io_only() ? 0u : s.capacity, s.io_only() ? 0.0 : r.bytes_per_flow(),
                  static_cast<unsigned long long>(r.m.packets), r.seconds(), r.setup_seconds,
@@ -187,6 +230,8 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  r.new_flows ? r.step_flows_per_second() : 0.0, vs_baseline(r, baseline_mpps),
                  r.cpu_share(), new_flows ? loop : 0.0, new_flows ? step : 0.0, s.ratio_to.c_str(),
                  loop, step, r.error.empty() ? "true" : "false", json_escape(r.error).c_str());
+    write_json_connections(f, r);
+    std::fprintf(f, "}");
 }
 
 void write_json_protection(FILE* f, const protection_figures& p, double baseline_mpps) {
@@ -257,13 +302,16 @@ void print_row(const result& r, double baseline_mpps) {
         std::snprintf(step_flows_s, sizeof step_flows_s, "%.2fM", r.step_flows_per_second() / 1e6);
     }
     if (!s.io_only()) std::snprintf(bpf, sizeof bpf, "%.0f", r.bytes_per_flow());
+    // tcp_cps opens one flow per connection: its flows/s are its connections/s.
+    const std::string note = !r.error.empty() ? "FAILED: " + r.error
+                             : r.connections  ? "(flows/s = connections/s)"
+                                              : "";
     std::printf("%-27s %6s %6s %5s %10llu %6.2f %7.1f %7.0f %8.0f %9.2f %8s %8s %6.2f %4.0f%% %s\n",
                 s.name.c_str(), s.io_only() ? "-" : count_name(s.flows).c_str(),
                 s.io_only() ? "-" : binary_name(s.capacity).c_str(), bpf,
                 static_cast<unsigned long long>(r.m.packets), r.mpps(), r.ns_per_packet(),
                 r.cycles_per_packet(), r.step_cycles_per_packet(), r.step_mpps(), flows_s,
-                step_flows_s, vs_baseline(r, baseline_mpps), r.cpu_share() * 100,
-                r.error.empty() ? "" : ("FAILED: " + r.error).c_str());
+                step_flows_s, vs_baseline(r, baseline_mpps), r.cpu_share() * 100, note.c_str());
     std::fflush(stdout);
 }
 
@@ -279,6 +327,7 @@ void print_summary(const std::vector<scenario>& scenarios, const std::vector<res
                    double baseline_mpps) {
     print_protection(protection_of(results), baseline_mpps);
     print_ratios(results);
+    print_connections(results);
     std::printf("\nscenarios:\n");
     for (const scenario& s : scenarios) std::printf("  %-27s %s\n", s.name.c_str(), s.what.c_str());
 }
