@@ -28,6 +28,13 @@ std::string cpu_model() {
     return "unknown";
 }
 
+// 4096 → 4 KiB, 2097152 → 2 MiB (the pages EAL's memory is on).
+std::string page_name(uint64_t bytes) {
+    const std::string n = binary_name(bytes);
+    return n.back() == 'i' ? n.substr(0, n.size() - 2) + " " + n.substr(n.size() - 2) + "B"
+                           : n + " B";
+}
+
 double vs_baseline(const result& r, double baseline_mpps) {
     return baseline_mpps > 0 ? r.mpps() / baseline_mpps : 1.0;
 }
@@ -176,12 +183,14 @@ void write_json_header(FILE* f, const options& o, const run_facts& facts) {
     std::fprintf(f,
                  "{\n  \"tool\": \"worker_bench\",\n  \"build_type\": \"%s\",\n  \"smoke\": %s,\n"
                  "  \"cpu_model\": \"%s\",\n  \"cpus\": %ld,\n  \"tsc_hz\": %llu,\n"
-                 "  \"eal_memory_mb\": %llu,\n  \"seconds_per_scenario\": %g,\n"
+                 "  \"eal_memory_mb\": %llu,\n  \"page_bytes\": %llu,\n"
+                 "  \"seconds_per_scenario\": %g,\n"
                  "  \"frame_bytes\": %u,\n  \"burst\": %u,\n  \"backends\": %u,\n"
                  "  \"flow_entry_bytes\": %zu,\n  \"results\": [",
                  SLUICE_BUILDTYPE, o.smoke ? "true" : "false", json_escape(facts.cpu_model).c_str(),
                  facts.cpus, static_cast<unsigned long long>(facts.tsc_hz),
-                 static_cast<unsigned long long>(facts.eal_mb), o.seconds, frame_len + 4u,
+                 static_cast<unsigned long long>(facts.eal_mb),
+                 static_cast<unsigned long long>(facts.page_bytes), o.seconds, frame_len + 4u,
                  unsigned(burst), backend_count, flow_entry_bytes());
 }
 
@@ -272,17 +281,17 @@ void write_json_protection(FILE* f, const protection_figures& p, double baseline
 
 }  // namespace
 
-run_facts describe_run(uint64_t tsc_hz, uint64_t eal_mb) {
-    return {cpu_model(), sysconf(_SC_NPROCESSORS_ONLN), tsc_hz, eal_mb};
+run_facts describe_run(uint64_t tsc_hz, uint64_t eal_mb, uint64_t page_bytes) {
+    return {cpu_model(), sysconf(_SC_NPROCESSORS_ONLN), tsc_hz, eal_mb, page_bytes};
 }
 
 void print_header(const run_facts& f) {
     std::printf(
-        "worker_bench: %s build, %s, %ld CPUs, TSC %.3f GHz, EAL --no-huge -m %llu, "
+        "worker_bench: %s build, %s, %ld CPUs, TSC %.3f GHz, EAL -m %llu on %s pages, "
         "%u-byte frames, bursts of %u, %u backends, flow entry %zu B\n",
         SLUICE_BUILDTYPE, f.cpu_model.c_str(), f.cpus, double(f.tsc_hz) / 1e9,
-        static_cast<unsigned long long>(f.eal_mb), frame_len + 4u, unsigned(burst), backend_count,
-        flow_entry_bytes());
+        static_cast<unsigned long long>(f.eal_mb), page_name(f.page_bytes).c_str(), frame_len + 4u,
+        unsigned(burst), backend_count, flow_entry_bytes());
     std::printf(
         "Mpps, ns/pkt, cyc/pkt: the whole loop (harness + step), one core. step: "
         "cycles inside worker.poll_once()\n(baseline: inside rx_burst+tx_burst) per "

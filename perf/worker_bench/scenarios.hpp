@@ -81,6 +81,9 @@ struct options {
     uint64_t max_flows = 10000000;
     std::string json;
     std::vector<std::string> only;
+    bool huge = false;       // EAL on hugepages (--huge), not --no-huge
+    std::string huge_dir;    // --huge-dir: the hugetlbfs mount to use
+    bool plan_only = false;  // --plan-memory: print EAL's MiB, run nothing
 };
 
 // A row as this run has it: sizes of the run (full or smoke), names filled in.
