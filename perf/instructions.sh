@@ -3,7 +3,9 @@
 # callgrind, instructions inside worker::poll_once (inclusive) divided by the packets of the
 # measured loop. Deterministic and machine-independent, unlike cycles: the figure to compare
 # before and after a change to the fast path. Prints one table, no thresholds; the callgrind
-# files stay in $OUT for callgrind_annotate.
+# files stay in $OUT for callgrind_annotate. Whole connections (tcp_cps, 7 packets each, its 7
+# passes all inside the measured loop) get both figures: per packet as every row, and per
+# connection (the same instructions over the connections) in a column of their own.
 #
 #   perf/instructions.sh                        # every path below
 #   perf/instructions.sh tcp_established_256    # only these worker_bench scenarios (smoke names)
@@ -27,6 +29,7 @@ PATHS=(
     "established TCP, NAT64|tcp_nat64_established_256"
     "established UDP, NAT64|udp_nat64_established_256"
     "established TCP, NAT46|tcp_nat46_established_256"
+    "whole TCP connection (7 packets)|tcp_cps_2048"
 )
 
 for tool in valgrind callgrind_annotate; do
@@ -56,19 +59,21 @@ poll_once_ir() {
              END { if (!found) print 0 }'
 }
 
-# Packets of the measured loop of scenario $2 in worker_bench's JSON $1.
+# Packets of the measured loop of scenario $2 in worker_bench's JSON $1, and its connections
+# (0 but for tcp_cps).
 packets_of() {
     /usr/bin/python3 - "$1" "$2" <<'EOF'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 rows = [r for r in doc.get("results", []) if r.get("name") == sys.argv[2]]
-print(rows[0]["packets"] if rows else 0)
+print(rows[0]["packets"] if rows else 0, rows[0].get("connections", 0) if rows else 0)
 EOF
 }
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 printf '%s\n' "== instructions per packet (callgrind, worker::poll_once inclusive; commit $commit)"
-printf '%-40s %-30s %10s %14s %12s\n' "path" "scenario" "packets" "instructions" "per packet"
+printf '%-40s %-30s %10s %14s %12s %12s\n' "path" "scenario" "packets" "instructions" "per packet" \
+    "per conn."
 status=0
 for entry in "${PATHS[@]}"; do
     label=${entry%%|*}
@@ -84,13 +89,16 @@ for entry in "${PATHS[@]}"; do
         continue
     fi
     ir=$(poll_once_ir "$file")
-    packets=$(packets_of "$OUT/$scenario.json" "$scenario")
+    read -r packets connections < <(packets_of "$OUT/$scenario.json" "$scenario")
     if [[ $packets -eq 0 || $ir -eq 0 ]]; then
         printf '%-40s %-30s %s\n' "$label" "$scenario" "no packets or no poll_once (not a scenario?)"
         status=1
         continue
     fi
-    printf '%-40s %-30s %10d %14d %12.0f\n' "$label" "$scenario" "$packets" "$ir" \
-        "$(awk -v i="$ir" -v p="$packets" 'BEGIN { print i / p }')"
+    per_connection=-
+    [[ $connections -eq 0 ]] ||
+        per_connection=$(awk -v i="$ir" -v c="$connections" 'BEGIN { printf "%.0f", i / c }')
+    printf '%-40s %-30s %10d %14d %12.0f %12s\n' "$label" "$scenario" "$packets" "$ir" \
+        "$(awk -v i="$ir" -v p="$packets" 'BEGIN { print i / p }')" "$per_connection"
 done
 exit $status

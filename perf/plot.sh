@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Plots worker_bench's established-flows figures (Mpps against the number of concurrent flows:
 # 1k, 100k, 1M, 10M) from its --json output, with the I/O-only baseline of the same run and the
-# issue's 10 Mpps target as horizontal lines. gnuplot (Debian's gnuplot-nox), PNG.
+# issue's 10 Mpps target as horizontal lines. Given two results files (perf/run.sh's runs on
+# 4 KiB pages and on 2 MiB hugepages), both are drawn, each labelled with its page size.
+# gnuplot (Debian's gnuplot-nox), PNG.
 #
-#   perf/plot.sh                               # build-perf/perf-results/worker_bench.json
+#   perf/plot.sh                               # build-perf/perf-results/worker_bench.json (and
+#                                              #   worker_bench-huge.json there, if any)
 #                                              #   -> docs/perf-flows.png
-#   perf/plot.sh RESULTS.json --out FILE.png
+#   perf/plot.sh RESULTS.json [HUGE.json] --out FILE.png
 #
 # perf/run.sh calls it at the end of every run (output next to its JSON); run this by hand to
 # refresh the figure in the docs. Environment: SLUICE_PERF_BUILD_DIR, SLUICE_PERF_OUT (as run.sh).
@@ -13,9 +16,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR=${SLUICE_PERF_BUILD_DIR:-build-perf}
-JSON=${SLUICE_PERF_OUT:-$BUILD_DIR/perf-results}/worker_bench.json
+RESULTS_DIR=${SLUICE_PERF_OUT:-$BUILD_DIR/perf-results}
 OUT=docs/perf-flows.png
-json_given=0
+JSONS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
     --out)
@@ -23,54 +26,93 @@ while [[ $# -gt 0 ]]; do
         OUT=$2
         shift
         ;;
-    -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "plot.sh: unknown option $1" >&2; exit 2 ;;
     *)
-        ((json_given == 0)) || { echo "plot.sh: one results file only" >&2; exit 2; }
-        JSON=$1
-        json_given=1
+        ((${#JSONS[@]} < 2)) || { echo "plot.sh: two results files at most" >&2; exit 2; }
+        # Paths the user gave are relative to where they called us from, not the repository root.
+        if [[ $1 == /* ]]; then JSONS+=("$1"); else JSONS+=("$OLDPWD/$1"); fi
         ;;
     esac
     shift
 done
-# Paths the user gave are relative to where they called us from, not the repository root.
-[[ $JSON == /* || $json_given -eq 0 ]] || JSON=$OLDPWD/$JSON
 [[ $OUT == /* || $OUT == docs/perf-flows.png ]] || OUT=$OLDPWD/$OUT
+if ((${#JSONS[@]} == 0)); then
+    JSONS=("$RESULTS_DIR/worker_bench.json")
+    [[ ! -f $RESULTS_DIR/worker_bench-huge.json ]] || JSONS+=("$RESULTS_DIR/worker_bench-huge.json")
+fi
 
 command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot not installed (Debian: gnuplot-nox)" >&2; exit 1; }
-[[ -f $JSON ]] || { echo "plot.sh: no $JSON (run perf/run.sh first)" >&2; exit 1; }
+for json in "${JSONS[@]}"; do
+    [[ -f $json ]] || { echo "plot.sh: no $json (run perf/run.sh first)" >&2; exit 1; }
+done
 
 work=$(mktemp -d /tmp/sluice-plot.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# flows, whole-loop Mpps, worker-step Mpps (one line per established scenario, by flow count);
-# then the baseline and the caption as gnuplot variables.
-python3 - "$JSON" "$work/flows.dat" "$work/vars.gp" <<'PY'
+# Per results file k: flows.k.dat (flows, whole-loop Mpps, worker-step Mpps: one line per
+# established scenario, by flow count); then gnuplot variables: each file's baseline and page
+# size (pages_k), the caption and the ranges.
+python3 - "$work" "${JSONS[@]}" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
-rows = sorted((r["flows"], r["mpps"], r["worker_mpps"]) for r in d["results"]
-              if r["name"].startswith("tcp_established_") and r["ok"] and r["flows"])
-if not rows:
-    sys.exit("plot.sh: no tcp_established_* result in " + sys.argv[1])
-with open(sys.argv[2], "w") as f:
-    f.write("# flows loop_mpps worker_mpps\n")
-    f.writelines(f"{n} {m:.4f} {w:.4f}\n" for n, m, w in rows)
-base = next((r["mpps"] for r in d["results"] if r["name"] == "baseline" and r["ok"]), 0)
+work, paths = sys.argv[1], sys.argv[2:]
 esc = lambda s: s.replace("\\", "\\\\").replace('"', '\\"')
-caption = (f"{d.get('cpu_model', '?')}, {d.get('cpus', '?')} CPUs, {d.get('build_type', '?')} build, "
-           f"{d.get('seconds_per_scenario', '?')} s per point, 64 B frames, one lcore, net\\_ring ports")
-with open(sys.argv[3], "w") as f:
-    f.write(f"baseline = {base}\n")
+values, variables = [], []
+for k, path in enumerate(paths):
+    d = json.load(open(path))
+    rows = sorted((r["flows"], r["mpps"], r["worker_mpps"]) for r in d["results"]
+                  if r["name"].startswith("tcp_established_") and r["ok"] and r["flows"])
+    if not rows:
+        sys.exit("plot.sh: no tcp_established_* result in " + path)
+    with open(f"{work}/flows.{k}.dat", "w") as f:
+        f.write("# flows loop_mpps worker_mpps\n")
+        f.writelines(f"{n} {m:.4f} {w:.4f}\n" for n, m, w in rows)
+    base = next((r["mpps"] for r in d["results"] if r["name"] == "baseline" and r["ok"]), 0)
+    b = d.get("page_bytes", 4096)  # runs before page_bytes was written: --no-huge
+    page = f"{b >> 20} MiB" if b >= 1 << 20 else f"{b >> 10} KiB"
+    variables += [f"baseline_{k} = {base}\n", f'pages_{k} = "{page} pages"\n']
+    values += [base] + [v for _, m, w in rows for v in (m, w)]
+    if k == 0:
+        caption = (f"{d.get('cpu_model', '?')}, {d.get('cpus', '?')} CPUs, "
+                   f"{d.get('build_type', '?')} build, {d.get('seconds_per_scenario', '?')} s per "
+                   "point, 64 B frames, one lcore, net\\_ring ports")
+with open(f"{work}/vars.gp", "w") as f:
+    f.writelines(variables)
     f.write(f'caption = "{esc(caption)}"\n')
-    f.write(f"ymax = {max([base, 10] + [max(m, w) for _, m, w in rows]) * 1.6}\n")
-    f.write(f"ymin = {min(min(m, w) for _, m, w in rows) / 1.6}\n")
+    f.write(f"ymax = {max(values + [10]) * 1.6}\n")
+    f.write(f"ymin = {min(v for v in values if v > 0) / 1.6}\n")
 PY
 
 # pngcairo draws antialiased text and lines; plain png (libgd) is the fallback.
-terminal="png size 900,560"
+terminal="png size 900,640"
 if gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1; then
-    terminal="pngcairo size 900,560 font 'sans,10'"
+    terminal="pngcairo size 900,640 font 'sans,10'"
 fi
+
+# One set of lines per results file: the worker step (squares), the whole loop (circles) and
+# the baseline; the second file's dashed, its points open.
+plots=()
+for k in "${!JSONS[@]}"; do
+    data="\"$work/flows.$k.dat\""
+    dash=$((k == 0 ? 1 : 4))
+    # The first file's values above (step) and below (loop) their points, the second's beside
+    # theirs: near each other, the two runs' points would otherwise swap labels.
+    above="offset 0, 1" below="offset 0, -1"
+    ((k == 0)) || above="left offset 1, 0" below="left offset 1, 0"
+    step="rgb \"#ff7f0e\"" loop="rgb \"#1f77b4\"" style="lw 2 dt $dash ps 1.2"
+    plots+=("$data using 1:3 with linespoints lc $step $style pt $((5 - k)) \
+        title \"worker step alone (poll\\\\_once), \" . pages_$k")
+    plots+=("$data using 1:3:(sprintf(\"%.2f\", \$3)) with labels $above \
+        tc $step notitle")
+    plots+=("$data using 1:2 with linespoints lc $loop $style pt $((7 - k)) \
+        title \"whole loop (harness + worker), \" . pages_$k")
+    plots+=("$data using 1:2:(sprintf(\"%.2f\", \$2)) with labels $below \
+        tc $loop notitle")
+    plots+=("baseline_$k with lines lc rgb \"#2ca02c\" lw 2 dt $((dash + 1)) \
+        title \"I/O-only baseline, same harness, \" . pages_$k")
+done
+plots+=("10 with lines lc rgb \"#d62728\" lw 1.5 dt 3 title \"issue 7 target at 1M flows (10 Mpps)\"")
+plot_command=$(IFS=,; echo "${plots[*]}")
 
 gnuplot <<EOF
 load "$work/vars.gp"
@@ -87,17 +129,9 @@ set mytics 10
 set xlabel "concurrent established flows (log scale)"
 set ylabel "Mpps (log scale)"
 set grid xtics ytics mytics lc rgb "#dddddd"
-set key bottom left box opaque
-set style line 1 lc rgb "#1f77b4" lw 2 pt 7 ps 1.2
-set style line 2 lc rgb "#ff7f0e" lw 2 pt 5 ps 1.2
-set style line 3 lc rgb "#2ca02c" lw 2 dt 2
-set style line 4 lc rgb "#d62728" lw 1.5 dt 3
-set label 1 sprintf("%.1f", baseline) at 600, baseline offset 0, 0.7 tc rgb "#2ca02c"
-plot "$work/flows.dat" using 1:3 with linespoints ls 2 title "worker step alone (poll\\\\_once)", \
-     "" using 1:3:(sprintf("%.2f", \$3)) with labels offset 0, 1 tc rgb "#ff7f0e" notitle, \
-     "" using 1:2 with linespoints ls 1 title "whole loop (harness + worker)", \
-     "" using 1:2:(sprintf("%.2f", \$2)) with labels offset 0, -1 tc rgb "#1f77b4" notitle, \
-     baseline with lines ls 3 title "I/O-only baseline, same harness", \
-     10 with lines ls 4 title "issue 7 target at 1M flows (10 Mpps)"
+set key below box maxcols 2
+set bmargin 9  # the key below the x label
+set label 1 sprintf("%.1f", baseline_0) at 600, baseline_0 offset 0, 0.7 tc rgb "#2ca02c"
+plot $plot_command
 EOF
 echo "plot.sh: wrote $OUT"

@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Sluice's data-path benchmark, one command: builds perf/worker_bench (release) if needed, runs it
-# (the real worker on one lcore, every scenario plus the I/O-only baseline), runs DPDK's own
-# dpdk-testpmd in io-forward mode on a net_null pair as the external reference, and prints one
-# table with the issue's targets, and plots Mpps against concurrent flows (perf/plot.sh, when
-# gnuplot is installed). Bounded in time (about a minute on a 2-core VM, most of it
-# opening the 10 M flows); the results stay in $OUT (JSON and logs).
+# (the real worker on one lcore, every scenario plus the I/O-only baseline) on 4 KiB pages and,
+# when the host can reserve them, again on 2 MiB hugepages; runs DPDK's own dpdk-testpmd in
+# io-forward mode on a net_null pair as the external reference, and prints one table (a row per
+# scenario and page size) with the issue's targets, and plots Mpps against concurrent flows
+# (perf/plot.sh, when gnuplot is installed). Bounded in time (a few minutes on a 2-core VM, most
+# of it opening the 10 M flows, twice); the results stay in $OUT (JSON and logs).
 #
 #   perf/run.sh                      # everything
 #   perf/run.sh --max-flows 1000000  # extra arguments go to worker_bench (see --help there)
 #
 # Environment: SLUICE_PERF_BUILD_DIR (default build-perf), SLUICE_PERF_OUT (default
-# $SLUICE_PERF_BUILD_DIR/perf-results), TESTPMD_SECONDS (default 8).
-# EAL runs with --no-huge (no hugepage reservation, no NIC): root is not required by the benchmark
-# itself, but matches how the test suite runs.
+# $SLUICE_PERF_BUILD_DIR/perf-results), TESTPMD_SECONDS (default 8), SLUICE_PERF_HUGE (auto, the
+# default: the hugepage run when pages can be reserved; off: 4 KiB pages only).
+# The first run is EAL --no-huge (no reservation, no root), as the test suite runs. The hugepage
+# run needs root: run.sh reserves the 2 MiB pages worker_bench needs (worker_bench --plan-memory)
+# on top of the host's nr_hugepages, mounts hugetlbfs on a private temporary directory, and on
+# any exit unmounts it and puts nr_hugepages back as it was. When it cannot, it says why and
+# runs on 4 KiB pages only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BUILD_DIR=${SLUICE_PERF_BUILD_DIR:-build-perf}
 OUT=${SLUICE_PERF_OUT:-$BUILD_DIR/perf-results}
 TESTPMD_SECONDS=${TESTPMD_SECONDS:-8}
+HUGE=${SLUICE_PERF_HUGE:-auto}
 start=$(date +%s)
 
 if [[ ! -f $BUILD_DIR/build.ninja ]]; then
@@ -32,12 +38,90 @@ buildtype=$(meson introspect --buildoptions "$BUILD_DIR" |
 [[ $buildtype == release ]] || echo "run.sh: warning: $BUILD_DIR is a '$buildtype' build, not release" >&2
 
 mkdir -p "$OUT"
-echo "== worker_bench (log: $OUT/worker_bench.log)"
-rm -f "$OUT/worker_bench.json"
+rm -f "$OUT/worker_bench.json" "$OUT/worker_bench-huge.json"
 bench_rc=0
-timeout -k 10 900 "$BUILD_DIR/perf/worker_bench" --json "$OUT/worker_bench.json" "$@" |
-    tee "$OUT/worker_bench.log" || bench_rc=$?
-[[ -f $OUT/worker_bench.json ]] || { echo "run.sh: worker_bench wrote no results" >&2; exit 1; }
+
+# run_bench JSON LOG ARGS...: one worker_bench run, its output shown and logged. False when it
+# wrote no results; a failed check is remembered in bench_rc.
+run_bench() {
+    local json=$1 log=$2 rc=0
+    shift 2
+    timeout -k 10 900 "$BUILD_DIR/perf/worker_bench" --json "$json" "$@" | tee "$log" || rc=$?
+    ((rc == 0)) || bench_rc=$rc
+    [[ -f $json ]] || { echo "run.sh: worker_bench wrote no results (see $log)" >&2; return 1; }
+}
+
+# The hugepage run's pages and mount, released on any exit (also Ctrl-C, a failed command).
+huge_dir=""
+huge_prev=""
+release_hugepages() {
+    if [[ -n $huge_dir ]]; then
+        umount "$huge_dir" 2>/dev/null || echo "run.sh: warning: cannot unmount $huge_dir" >&2
+        rmdir "$huge_dir" 2>/dev/null || true
+        huge_dir=""
+    fi
+    if [[ -n $huge_prev ]]; then
+        echo "$huge_prev" >/proc/sys/vm/nr_hugepages 2>/dev/null ||
+            echo "run.sh: warning: cannot put nr_hugepages back to $huge_prev" >&2
+        huge_prev=""
+    fi
+}
+trap release_hugepages EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# reserve_hugepages MIB: 2 MiB pages for MIB MiB of EAL memory (and 512 MiB to spare: EAL's heap
+# may grow past -m) added to the host's, and a private hugetlbfs mount in huge_dir. False (the
+# reason in huge_note, everything given back) when the host will not.
+huge_note=""
+reserve_hugepages() {
+    local pages=$((($1 + 512 + 1) / 2)) free
+    if [[ $(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo) != 2048 ]]; then
+        huge_note="the default hugepage size is not 2 MiB"
+        return 1
+    fi
+    huge_prev=$(cat /proc/sys/vm/nr_hugepages)
+    if ! echo $((huge_prev + pages)) 2>/dev/null >/proc/sys/vm/nr_hugepages; then
+        huge_prev=""
+        huge_note="cannot write /proc/sys/vm/nr_hugepages (run.sh as root reserves them)"
+        return 1
+    fi
+    free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+    if ((free < pages)); then
+        huge_note="$free of the $pages 2 MiB pages needed could be reserved"
+        release_hugepages
+        return 1
+    fi
+    huge_dir=$(mktemp -d /tmp/sluice-perf-huge.XXXXXX)
+    if ! mount -t hugetlbfs -o pagesize=2M nodev "$huge_dir"; then
+        huge_note="cannot mount hugetlbfs on $huge_dir"
+        release_hugepages
+        return 1
+    fi
+    echo "run.sh: $pages 2 MiB pages reserved (nr_hugepages $huge_prev -> $((huge_prev + pages)))," \
+        "hugetlbfs on $huge_dir"
+}
+
+echo "== worker_bench, 4 KiB pages (EAL --no-huge; log: $OUT/worker_bench.log)"
+run_bench "$OUT/worker_bench.json" "$OUT/worker_bench.log" "$@" || exit 1
+
+huge_json=""
+if [[ $HUGE == off ]]; then
+    huge_note="SLUICE_PERF_HUGE=off"
+elif ! huge_mb=$("$BUILD_DIR/perf/worker_bench" --plan-memory --huge "$@"); then
+    huge_note="worker_bench --plan-memory failed"
+elif reserve_hugepages "$huge_mb"; then
+    echo
+    echo "== worker_bench, 2 MiB hugepages (log: $OUT/worker_bench-huge.log)"
+    if run_bench "$OUT/worker_bench-huge.json" "$OUT/worker_bench-huge.log" --huge-dir "$huge_dir" \
+        "$@"; then
+        huge_json=$OUT/worker_bench-huge.json
+    else
+        huge_note="the hugepage run wrote no results (see $OUT/worker_bench-huge.log)"
+    fi
+    release_hugepages
+fi
+[[ -z $huge_note ]] || echo "run.sh: no hugepage run: $huge_note; 4 KiB pages only"
 
 testpmd_mpps=""
 testpmd_note=""
@@ -64,69 +148,100 @@ fi
 
 echo
 echo "== summary (one core; Mpps and cycles include the harness; 'worker' = inside poll_once)"
-python3 - "$OUT/worker_bench.json" "$testpmd_mpps" "$testpmd_note" <<'EOF'
+python3 - "$OUT/worker_bench.json" "$huge_json" "$testpmd_mpps" "$testpmd_note" <<'EOF'
 import json, sys
-data = json.load(open(sys.argv[1]))
-testpmd, note = sys.argv[2], sys.argv[3]
-rows = {r["name"]: r for r in data["results"]}
-fmt = "{:<24} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>6} {:>7} {:>5}"
-print(fmt.format("scenario", "flows", "Mpps", "ns/pkt", "cyc/pkt", "wk cyc", "wk Mpps",
-                 "flows/s", "B/flow", "x base", "cpu"))
-for r in data["results"]:
-    if not r["ok"] and not r["packets"]:
-        print("{:<24} FAILED: {}".format(r["name"], r["error"]))
-        continue
-    print(fmt.format(
-        r["name"], r["flows"] or "-", "%.2f" % r["mpps"], "%.1f" % r["ns_per_packet"],
-        "%.0f" % r["cycles_per_packet"], "%.0f" % r["worker_cycles_per_packet"],
-        "%.2f" % r["worker_mpps"],
-        "%.2fM" % (r["flows_per_second"] / 1e6) if r["new_flows"] else "-",
-        "%.0f" % r["bytes_per_flow"] if r["bytes_per_flow"] else "-",
-        "%.3f" % r["vs_baseline"], "%.0f%%" % (100 * r["cpu_share"]))
-        + ("" if r["ok"] else "  FAILED: " + r["error"]))
-for s in data["skipped"]:
-    print("{:<24} skipped: {}".format(s["name"], s["reason"]))
-if testpmd:
-    print(fmt.format("testpmd io (net_null)", "-", testpmd, "%.1f" % (1e3 / float(testpmd)),
-                     "%.0f" % (data["tsc_hz"] / 1e6 / float(testpmd)), "-", "-", "-", "-", "-", "-"))
-else:
-    print("{:<24} {}".format("testpmd io (net_null)", note))
+runs = [json.load(open(p)) for p in sys.argv[1:3] if p]
+testpmd, note = sys.argv[3], sys.argv[4]
 
-def get(name, key):
-    r = rows.get(name)
-    return r[key] if r and r["ok"] else None
-print("\ntargets (issue 7), measured by the whole loop / by the worker step alone:")
+def pages(d):  # runs before page_bytes was written were on 4 KiB pages
+    b = d.get("page_bytes", 4096)
+    return "%d MiB" % (b >> 20) if b >= 1 << 20 else "%d KiB" % (b >> 10)
+
+# One table: each scenario's row per page size, next to each other.
+fmt = "{:<28} {:>6} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>6} {:>7} {:>5}"
+print(fmt.format("scenario", "pages", "flows", "Mpps", "ns/pkt", "cyc/pkt", "wk cyc", "wk Mpps",
+                 "flows/s", "B/flow", "x base", "cpu"))
+for name in dict.fromkeys(r["name"] for d in runs for r in d["results"]):
+    for d in runs:
+        for r in (r for r in d["results"] if r["name"] == name):
+            if not r["ok"] and not r["packets"]:
+                print("{:<28} {:>6} FAILED: {}".format(name, pages(d), r["error"]))
+                continue
+            print(fmt.format(
+                name, pages(d), r["flows"] or "-", "%.2f" % r["mpps"], "%.1f" % r["ns_per_packet"],
+                "%.0f" % r["cycles_per_packet"], "%.0f" % r["worker_cycles_per_packet"],
+                "%.2f" % r["worker_mpps"],
+                "%.2fM" % (r["flows_per_second"] / 1e6) if r["new_flows"] else "-",
+                "%.0f" % r["bytes_per_flow"] if r["bytes_per_flow"] else "-",
+                "%.3f" % r["vs_baseline"], "%.0f%%" % (100 * r["cpu_share"]))
+                + ("" if r["ok"] else "  FAILED: " + r["error"])
+                + ("  (flows/s = connections/s)" if r.get("connections") and r["ok"] else ""))
+for d in runs:
+    for s in d["skipped"]:
+        if s["reason"] != "not in --only":
+            print("{:<28} {:>6} skipped: {}".format(s["name"], pages(d), s["reason"]))
+unlisted = sum(s["reason"] == "not in --only" for s in runs[0]["skipped"])
+if unlisted:
+    print("({} scenarios not in --only)".format(unlisted))
+if testpmd:
+    print(fmt.format("testpmd io (net_null)", "4 KiB", "-", testpmd, "%.1f" % (1e3 / float(testpmd)),
+                     "%.0f" % (runs[0]["tsc_hz"] / 1e6 / float(testpmd)), "-", "-", "-", "-", "-",
+                     "-"))
+else:
+    print("{:<28} {}".format("testpmd io (net_null)", note))
+
 def line(text, ok, detail):
     state = "n/a " if ok is None else ("met " if ok else "MISS")
     print("  [{}] {:<44} {}".format(state, text, detail))
-m, w = get("tcp_established_1M", "mpps"), get("tcp_established_1M", "worker_mpps")
-line("established >= 10 Mpps at 1M flows", None if m is None else w >= 10,
-     "-" if m is None else "%.2f / %.2f Mpps" % (m, w))
-new = [r for r in data["results"] if r["name"].startswith("tcp_new") and r["ok"]]
-if new:
-    f, wf = new[0]["flows_per_second"], new[0]["worker_flows_per_second"]
-    line("new flows >= 3M flows/s", wf >= 3e6, "%.2fM / %.2fM flows/s" % (f / 1e6, wf / 1e6))
-else:
-    line("new flows >= 3M flows/s", None, "-")
-a, b = get("tcp_established_10M", "worker_mpps"), get("tcp_established_1k", "worker_mpps")
-line("10M flows >= half the 1k rate", None if a is None or b is None else a >= b / 2,
-     "-" if a is None or b is None else "%.2f vs %.2f Mpps (worker): %.0f%%" % (a, b, 100 * a / b))
-bpf = get("tcp_established_1M", "bytes_per_flow") or max(
-    (r["bytes_per_flow"] for r in data["results"] if r["bytes_per_flow"]), default=None)
-line("<= 128 bytes per flow", None if bpf is None else bpf <= 128,
-     "-" if bpf is None else "%.0f B (entry %d B + index + timer wheel)" % (bpf, data["flow_entry_bytes"]))
-variants = [r for r in data["results"] if r.get("vs_tcp_new")]
-if variants:
-    print("\nnew-flow variants as a ratio to tcp_new in this run (whole loop / worker step):")
-    for r in variants:
-        print("  {:<28} {:.2f}M flows/s  {:.3f} x / {:.3f} x".format(
-            r["name"], r["flows_per_second"] / 1e6, r["vs_tcp_new"], r["worker_vs_tcp_new"]))
+
+def targets(data):
+    rows = {r["name"]: r for r in data["results"]}
+    def get(name, key):
+        r = rows.get(name)
+        return r[key] if r and r["ok"] else None
+    print("\ntargets (issue 7; CPS: its own issue) on %s pages, measured by the whole loop / by "
+          "the worker step alone:" % pages(data))
+    m, w = get("tcp_established_1M", "mpps"), get("tcp_established_1M", "worker_mpps")
+    line("established >= 10 Mpps at 1M flows", None if m is None else w >= 10,
+         "-" if m is None else "%.2f / %.2f Mpps" % (m, w))
+    new = [r for r in data["results"] if r["name"].startswith("tcp_new") and r["ok"]]
+    if new:
+        f, wf = new[0]["flows_per_second"], new[0]["worker_flows_per_second"]
+        line("new flows >= 3M flows/s", wf >= 3e6, "%.2fM / %.2fM flows/s" % (f / 1e6, wf / 1e6))
+    else:
+        line("new flows >= 3M flows/s", None, "-")
+    # Whole connections (7 packets each, as CSIT counts them); the full run's 1M row first.
+    cps = sorted((r for r in data["results"] if r.get("connections") and r["ok"]),
+                 key=lambda r: r["name"] != "tcp_cps_1M")
+    if cps:
+        c, wc = cps[0]["connections_per_second"], cps[0]["worker_connections_per_second"]
+        line("CPS >= 1M connections/s per core", wc >= 1e6,
+             "%.2fM / %.2fM connections/s (%s)" % (c / 1e6, wc / 1e6, cps[0]["name"]))
+    else:
+        line("CPS >= 1M connections/s per core", None, "-")
+    a, b = get("tcp_established_10M", "worker_mpps"), get("tcp_established_1k", "worker_mpps")
+    line("10M flows >= half the 1k rate", None if a is None or b is None else a >= b / 2,
+         "-" if a is None or b is None else "%.2f vs %.2f Mpps (worker): %.0f%%" % (a, b, 100 * a / b))
+    bpf = get("tcp_established_1M", "bytes_per_flow") or max(
+        (r["bytes_per_flow"] for r in data["results"] if r["bytes_per_flow"]), default=None)
+    line("<= 128 bytes per flow", None if bpf is None else bpf <= 128,
+         "-" if bpf is None else "%.0f B (entry %d B + index + timer wheel)"
+         % (bpf, data["flow_entry_bytes"]))
+    variants = [r for r in data["results"] if r.get("vs_tcp_new")]
+    if variants:
+        print("new-flow variants as a ratio to tcp_new in this run (whole loop / worker step):")
+        for r in variants:
+            print("  {:<28} {:.2f}M flows/s  {:.3f} x / {:.3f} x".format(
+                r["name"], r["flows_per_second"] / 1e6, r["vs_tcp_new"], r["worker_vs_tcp_new"]))
+
+for d in runs:
+    targets(d)
 EOF
 echo
 # Mpps against concurrent flows as a PNG next to the results (docs/perf-flows.png is refreshed
 # by running perf/plot.sh by hand, so an ad-hoc run never rewrites the documented figure).
 if command -v gnuplot >/dev/null; then
-    perf/plot.sh "$OUT/worker_bench.json" --out "$OUT/perf-flows.png" ||
+    perf/plot.sh "$OUT/worker_bench.json" ${huge_json:+"$huge_json"} --out "$OUT/perf-flows.png" ||
         echo "run.sh: warning: the plot failed (perf/plot.sh)" >&2
 else
     echo "run.sh: gnuplot not installed (gnuplot-nox): no plot"

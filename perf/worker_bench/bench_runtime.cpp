@@ -81,6 +81,38 @@ uint64_t bench_runtime::active_flows(size_t vip) const {
     return n;
 }
 
+flow_states bench_runtime::states() const {
+    flow_states n;
+    flow::flow_table& table = worker_->flows();
+    table.for_each_in(0, table.capacity(), [&n](const flow::flow_entry& e) {
+        if (e.client.protocol != 6) {
+            ++n.not_tcp;
+            return;
+        }
+        switch (e.state) {
+            case flow::tcp_state::syn_sent:
+                ++n.syn_sent;
+                break;
+            case flow::tcp_state::syn_recv:
+                ++n.syn_recv;
+                break;
+            case flow::tcp_state::established:
+                ++n.established;
+                break;
+            case flow::tcp_state::fin_wait:
+                ++n.fin_wait;
+                break;
+            case flow::tcp_state::time_wait:
+                ++n.time_wait;
+                break;
+            default:
+                ++n.close;
+                break;
+        }
+    });
+    return n;
+}
+
 cookie_verdict bench_runtime::check_cookie(uint32_t client, uint16_t client_port,
                                            uint32_t client_isn, uint32_t syn_ack_seq,
                                            uint32_t syn_ack_tsval) const {

@@ -55,6 +55,12 @@ struct worker_counts {
     uint64_t flows_early_dropped = 0;
 };
 
+// The flows in the table by TCP state (tcp_cps checks its connections ended in TIME_WAIT).
+struct flow_states {
+    uint64_t syn_sent = 0, syn_recv = 0, established = 0, fin_wait = 0, time_wait = 0, close = 0;
+    uint64_t not_tcp = 0;
+};
+
 // What the SYN proxy would make of the client's ACK answering one SYN-ACK.
 struct cookie_verdict {
     bool valid = false;    // the SYN-ACK's sequence number is a cookie the proxy accepts
@@ -81,6 +87,7 @@ public:
     worker_counts counts() const;
     size_t flows_in_table() const;
     uint64_t active_flows(size_t vip) const;  // TCP established flows over the VIP's backends
+    flow_states states() const;               // a walk over the whole table: not per packet
     // Checks the cookie of a SYN-ACK to `client`:`client_port` for the SYN with `client_isn`.
     cookie_verdict check_cookie(uint32_t client, uint16_t client_port, uint32_t client_isn,
                                 uint32_t syn_ack_seq, uint32_t syn_ack_tsval) const;

@@ -112,6 +112,58 @@ uint16_t vip_port(uint8_t protocol) {
     return protocol == 6 ? tcp_vip_port : udp_vip_port;
 }
 
+// Sequence and acknowledgment numbers, flags and payload of a TCP segment (frames.hpp's table):
+// plausible numbers for every segment of a connection, as a real peer would send them.
+constexpr uint32_t backend_isn = 1000;
+constexpr uint16_t data_bytes = 6;  // a request or a response
+constexpr uint8_t fin = 0x01, syn = 0x02, psh = 0x08, ack = 0x10;
+
+void client_numbers(frame_fields& s, uint32_t flow, segment what) {
+    // Past the SYNs, both sides send the same: 6 bytes, then a FIN (one sequence number). So
+    // what the client sent before this segment is also what it has seen of the backend's.
+    const uint32_t past = what == segment::fin        ? data_bytes
+                          : what == segment::last_ack ? data_bytes + 1
+                                                      : 0;
+    s.seq = what == segment::open ? flow : flow + 1 + past;
+    s.ack = what == segment::open ? 0 : backend_isn + 1 + past;
+    switch (what) {
+        case segment::open:
+            s.tcp_flags = syn;
+            break;
+        case segment::data:
+            s.tcp_flags = psh | ack;
+            s.payload = data_bytes;
+            break;
+        case segment::fin:
+            s.tcp_flags = fin | ack;
+            break;
+        default:  // ack, last_ack
+            s.tcp_flags = ack;
+            break;
+    }
+}
+
+void backend_numbers(frame_fields& s, uint32_t flow, segment what) {
+    s.seq = what == segment::synack ? backend_isn
+            : what == segment::fin  ? backend_isn + 1 + data_bytes
+                                    : backend_isn + 1;
+    s.ack = what == segment::response ? flow + 1 + data_bytes
+            : what == segment::fin    ? flow + 2 + data_bytes  // the client's FIN counts one
+                                      : flow + 1;
+    switch (what) {
+        case segment::synack:
+            s.tcp_flags = syn | ack;
+            break;
+        case segment::fin:
+            s.tcp_flags = fin | ack;
+            break;
+        default:  // data, response
+            s.tcp_flags = psh | ack;
+            s.payload = data_bytes;
+            break;
+    }
+}
+
 }  // namespace
 
 uint16_t client_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, uint32_t flow,
@@ -133,10 +185,7 @@ uint16_t client_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, ui
     s.protocol = fs.protocol;
     s.tag = flow;
     if (fs.protocol == 6) {
-        s.seq = what == segment::open ? flow : flow + 1;  // the SYN's seq names the flow
-        s.ack = what == segment::open ? 0 : 1001;
-        s.tcp_flags = what == segment::open ? 0x02 : what == segment::ack ? 0x10 : 0x18;
-        s.payload = what == segment::data ? 6 : 0;
+        client_numbers(s, flow, what);
     } else {
         s.payload = 18;
     }
@@ -165,10 +214,7 @@ uint16_t backend_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, u
     s.protocol = fs.protocol;
     s.tag = flow;
     if (fs.protocol == 6) {
-        s.seq = what == segment::synack ? 1000 : 1001;
-        s.ack = flow + 1;
-        s.tcp_flags = what == segment::synack ? 0x12 : 0x18;
-        s.payload = what == segment::data ? 6 : 0;
+        backend_numbers(s, flow, what);
     } else {
         s.payload = 18;
     }

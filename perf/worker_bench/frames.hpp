@@ -55,14 +55,27 @@ struct flow_set {
     std::vector<uint16_t> backend;     // backend index
 };
 
-enum class segment { open, synack, ack, data };
+// The TCP segments of the benchmark's connections. The client's ISN is the flow number, the
+// backend's 1000; each side sends 6 bytes of data at most once per connection (established
+// scenarios repeat the same data segment), so the numbers of a whole connection (tcp_cps) are:
+//   client  open      SYN          seq flow                      (the SYN's seq names the flow)
+//   backend synack    SYN+ACK      seq 1000,     ack flow + 1
+//   client  ack       ACK          seq flow + 1, ack 1001
+//   client  data      ACK+6 B      seq flow + 1, ack 1001        (the request)
+//   backend data      ACK+6 B      seq 1001,     ack flow + 1    (established: request unseen)
+//   backend response  ACK+6 B      seq 1001,     ack flow + 7    (acknowledges the request)
+//   client  fin       FIN+ACK      seq flow + 7, ack 1007
+//   backend fin       FIN+ACK      seq 1007,     ack flow + 8
+//   client  last_ack  ACK          seq flow + 8, ack 1008
+// UDP ignores the kind: one 18-byte datagram.
+enum class segment { open, synack, ack, data, response, fin, last_ack };
 
-// A frame of flow `flow` from its client to the VIP (TCP: SYN, ACK or ACK+6 B of data; UDP: an
-// 18-byte datagram); the payload's first 4 bytes carry the flow number. IPv4: 60 bytes; IPv6: 80
-// (88 with the destination options). Returns its length (at most 128 bytes: two slots).
+// A frame of flow `flow` from its client to the VIP (TCP: one of the client's segments above;
+// UDP: an 18-byte datagram); a payload's first 4 bytes carry the flow number. IPv4: 60 bytes;
+// IPv6: 80 (88 with the destination options). Returns its length (at most 128 bytes: two slots).
 uint16_t client_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, uint32_t flow,
                       segment what);
-// The same flow's backend answering the LB's local address (SYN-ACK, or data).
+// The same flow's backend answering the LB's local address (one of the backend's segments).
 uint16_t backend_frame(uint8_t* f, const frame_macs& macs, const flow_set& fs, uint32_t flow,
                        segment what);
 

@@ -6,17 +6,27 @@
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_memory.h>
 
 #include <cstdio>
 #include <cstring>
 
 namespace sluice::worker_bench {
 
-bool start_eal(harness& h, uint64_t eal_mb) {
+namespace {
+
+// The page size of the memory `p` lies in (0: not EAL memory).
+uint64_t page_bytes_of(const void* p) {
+    const rte_memseg_list* msl = rte_mem_virt2memseg_list(p);
+    return msl ? msl->page_sz : 0;
+}
+
+}  // namespace
+
+bool start_eal(harness& h, const eal_memory& mem) {
     std::vector<std::string> eal = {"worker_bench",
-                                    "--no-huge",
                                     "-m",
-                                    std::to_string(eal_mb),
+                                    std::to_string(mem.mb),
                                     "--no-shconf",
                                     "--no-pci",
                                     "-l",
@@ -24,11 +34,19 @@ bool start_eal(harness& h, uint64_t eal_mb) {
                                     "--file-prefix=sluice-worker-bench",
                                     "--log-level=*:error",
                                     "--no-telemetry"};
+    if (!mem.huge) {
+        eal.push_back("--no-huge");
+    } else {
+        // Unlinked once mapped: a crashed run leaves no files holding pages in the mount.
+        eal.push_back("--huge-unlink");
+        if (!mem.huge_dir.empty()) eal.insert(eal.end(), {"--huge-dir", mem.huge_dir});
+    }
     std::vector<char*> eal_argv;
     for (auto& a : eal) eal_argv.push_back(a.data());
     if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
-        std::fprintf(stderr, "worker_bench: EAL init failed (-m %llu)\n",
-                     static_cast<unsigned long long>(eal_mb));
+        std::fprintf(stderr, "worker_bench: EAL init failed (-m %llu%s)\n",
+                     static_cast<unsigned long long>(mem.mb),
+                     mem.huge ? ", hugepages" : ", --no-huge");
         return false;
     }
     h.tsc_hz = rte_get_tsc_hz();
@@ -45,6 +63,7 @@ bool start_eal(harness& h, uint64_t eal_mb) {
         std::fprintf(stderr, "worker_bench: cannot create rings or the mbuf pool\n");
         return false;
     }
+    h.page_bytes = page_bytes_of(h.pool);
     return true;
 }
 

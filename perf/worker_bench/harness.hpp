@@ -38,15 +38,23 @@ struct harness {
     rte_ring* tx[2] = {};
     rte_mempool* pool = nullptr;
     uint64_t tsc_hz = 0;
+    uint64_t page_bytes = 0;            // of EAL's memory (the mbuf pool's): 4 KiB with --no-huge
     std::unique_ptr<bench_runtime> rt;  // the running scenario's
     frame_macs macs;
     uint16_t dpdk_port[2] = {};
     output_check check;
 };
 
-// EAL with --no-huge -m `eal_mb` on lcore 0, then the rings and the pool. False (and a message on
-// stderr) when either fails.
-bool start_eal(harness& h, uint64_t eal_mb);
+// EAL's memory: 4 KiB pages (--no-huge, the default), or hugepages from a hugetlbfs mount.
+struct eal_memory {
+    uint64_t mb = 0;       // -m: reserved at start
+    bool huge = false;     // hugepages instead of --no-huge
+    std::string huge_dir;  // --huge-dir (empty: EAL finds a hugetlbfs mount itself)
+};
+
+// EAL on lcore 0 with `mem`, then the rings and the pool. False (and a message on stderr) when
+// either fails.
+bool start_eal(harness& h, const eal_memory& mem);
 void stop_eal(harness& h);
 
 // The frames' families as a scenario row says.

@@ -11,15 +11,18 @@
 // them; IPv6 to IPv6: the client's destination options kept). For the SYN proxy
 // (syn_cookies): every SYN is answered by one SYN-ACK on the client port, nothing reaches the
 // servers and no flow is created; with --smoke each SYN-ACK goes to its SYN's source with ack =
-// ISN + 1, valid checksums and a cookie the proxy accepts. Speeds are never checked:
-// docs/performance.md has the figures.
+// ISN + 1, valid checksums and a cookie the proxy accepts. For whole connections (tcp_cps): each
+// of the 7 passes forwards every packet to the other port, and every connection's flow ends in
+// TIME_WAIT. Speeds are never checked: docs/performance.md has the figures.
 //
 //   build/perf/worker_bench [--smoke] [--seconds S] [--max-flows N] [--only a,b] [--json FILE]
+//                           [--huge] [--huge-dir DIR] [--plan-memory]
 //
 // The parts: scenarios.cpp (the scenario table), harness.cpp (EAL, ports, runtime), traffic.cpp
-// (setup flows and prepared frames), measure.cpp (the measured loop), run.cpp (one scenario and
-// its checks), output_check.cpp (output frames), report.cpp (table, summaries, JSON) and
-// bench_runtime.cpp (the only calls into src/). One thread: EAL's main lcore.
+// (setup flows and prepared frames), measure.cpp (the measured loop), connections.cpp (tcp_cps's
+// passes), run.cpp (one scenario and its checks), output_check.cpp (output frames), report.cpp
+// (table, summaries, JSON) and bench_runtime.cpp (the only calls into src/). One thread: EAL's
+// main lcore.
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -38,12 +41,16 @@ namespace {
 int usage(const char* self) {
     std::fprintf(stderr,
                  "usage: %s [--smoke] [--seconds S] [--max-flows N] [--only NAME,NAME] "
-                 "[--json FILE]\n"
+                 "[--json FILE] [--huge] [--huge-dir DIR] [--plan-memory]\n"
                  "  --smoke      tiny sizes, every output frame checked (the test suite)\n"
                  "  --seconds    measured time per established and syn_cookies scenario "
                  "(default 2)\n"
                  "  --max-flows  skip scenarios of more than N flows (default 10000000)\n"
-                 "  --only       run only these scenarios (the baseline always runs)\n",
+                 "  --only       run only these scenarios (the baseline always runs)\n"
+                 "  --huge       EAL memory on hugepages (reserved beforehand, a hugetlbfs "
+                 "mount), not --no-huge\n"
+                 "  --huge-dir   that mount (implies --huge; default: EAL finds one)\n"
+                 "  --plan-memory  print the MiB of EAL memory this run needs, and exit\n",
                  self);
     return 2;
 }
@@ -76,6 +83,13 @@ bool parse_options(int argc, char** argv, options& o) {
                 o.max_flows = std::stoull(value());
             } else if (a == "--json") {
                 o.json = value();
+            } else if (a == "--plan-memory") {
+                o.plan_only = true;
+            } else if (a == "--huge") {
+                o.huge = true;
+            } else if (a == "--huge-dir") {
+                o.huge = true;
+                o.huge_dir = value();
             } else if (a == "--only") {
                 for (auto& name : split_commas(value())) o.only.push_back(name);
             } else {
@@ -89,13 +103,16 @@ bool parse_options(int argc, char** argv, options& o) {
     return o.seconds > 0;
 }
 
-uint64_t mem_available_bytes() {
+// A /proc/meminfo value: bytes for the lines in kB, a count for the others (HugePages_Free);
+// 0 when missing.
+uint64_t meminfo(const std::string& key) {
     std::ifstream f("/proc/meminfo");
-    std::string key;
-    uint64_t kb;
-    std::string unit;
-    while (f >> key >> kb >> unit)
-        if (key == "MemAvailable:") return kb * 1024;
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind(key + ":", 0) != 0) continue;
+        const uint64_t n = std::stoull(line.substr(key.size() + 1));
+        return line.find(" kB") != std::string::npos ? n * 1024 : n;
+    }
     return 0;
 }
 
@@ -106,21 +123,33 @@ uint64_t eal_bytes(const scenario& s) {
 uint64_t heap_bytes(const scenario& s) {
     // The frame's slots, its port, and (two slots) its length.
     const uint64_t frame_bytes = 64 * s.frame_slots() + 1 + (s.frame_slots() > 1 ? 2 : 0);
-    return uint64_t(s.packets) * frame_bytes + uint64_t(s.flows) * 4;
+    // tcp_cps: one pass's frames at a time, one per connection (`packets`).
+    return uint64_t(s.packets) * frame_bytes + s.opened() * 4;
 }
 
 // EAL gets enough for the largest flow table plus pools; a scenario whose table and frames do
-// not fit in the host's available memory (with 1 GiB to spare) is skipped. Returns EAL's MiB.
-uint64_t plan_memory(std::vector<scenario>& scenarios) {
-    const uint64_t available = mem_available_bytes();
+// not fit in the host's available memory (with 1 GiB to spare) is skipped. With --huge, EAL's
+// part must fit in the free hugepages (of the default size: a --huge-dir of another size is not
+// foreseen) and the rest in MemAvailable, which reserved hugepages do not count in. Returns
+// EAL's MiB (perf/run.sh reserves hugepages from it: --plan-memory).
+uint64_t plan_memory(std::vector<scenario>& scenarios, const options& o) {
+    const uint64_t available = meminfo("MemAvailable");
+    const uint64_t huge_free = meminfo("HugePages_Free") * meminfo("Hugepagesize");
     const uint64_t fixed = 256ull << 20;  // pools, rings, snapshots, EAL's own
     uint64_t largest = 0;
     for (auto& s : scenarios) {
         if (!s.skipped.empty()) continue;
-        const uint64_t need = eal_bytes(s) + heap_bytes(s) + fixed + (1ull << 30);
+        const uint64_t eal = eal_bytes(s) + fixed;
+        // --plan-memory runs before the pages are reserved: they still count in MemAvailable.
+        const uint64_t need = (o.huge && !o.plan_only ? 0 : eal) + heap_bytes(s) + (1ull << 30);
         if (available && need > available) {
             s.skipped = "needs " + std::to_string(need >> 20) + " MiB, MemAvailable is " +
                         std::to_string(available >> 20) + " MiB";
+            continue;
+        }
+        if (o.huge && !o.plan_only && eal > huge_free) {
+            s.skipped = "needs " + std::to_string(eal >> 20) + " MiB of hugepages, " +
+                        std::to_string(huge_free >> 20) + " MiB free";
             continue;
         }
         largest = std::max(largest, eal_bytes(s));
@@ -164,13 +193,17 @@ int main(int argc, char** argv) {
     options o;
     if (!parse_options(argc, argv, o)) return usage(argv[0]);
     std::vector<scenario> scenarios = plan(o);
-    const uint64_t eal_mb = plan_memory(scenarios);
+    const uint64_t eal_mb = plan_memory(scenarios, o);
+    if (o.plan_only) {
+        std::printf("%llu\n", static_cast<unsigned long long>(eal_mb));
+        return 0;
+    }
 
     quiet_runtime_logs();
     harness h;
-    if (!start_eal(h, eal_mb)) return 1;
+    if (!start_eal(h, {eal_mb, o.huge, o.huge_dir})) return 1;
     h.check.verify = o.smoke;
-    const run_facts facts = describe_run(h.tsc_hz, eal_mb);
+    const run_facts facts = describe_run(h.tsc_hz, eal_mb, h.page_bytes);
     print_header(facts);
 
     std::vector<result> results;

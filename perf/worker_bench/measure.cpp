@@ -33,12 +33,12 @@ double thread_cpu_seconds() {
 
 // Feeds bursts of 32 prepared frames (cycling through `t`, whose frames take `Slots` 64-byte
 // slots) until `max_packets` were injected or `max_cycles` have passed, running `step` after each
-// burst and draining the TX rings (with --smoke, checking each frame as h.check says).
-// Never inlined, so profilers can isolate it: valgrind --tool=callgrind --toggle-collect='*drive*'
-// (so no other function of the benchmark has "drive" in its name).
-template <unsigned Slots, class Step>
+// burst and draining the TX rings (with --smoke, checking each frame as h.check says; `tap` sees
+// every frame). Never inlined, so profilers can isolate it: valgrind --tool=callgrind
+// --toggle-collect='*drive*' (so no other function of the benchmark has "drive" in its name).
+template <unsigned Slots, class Step, class Tap>
 [[gnu::noinline]] measured drive(harness& h, const traffic& t, uint64_t max_packets,
-                                 uint64_t max_cycles, Step&& step) {
+                                 uint64_t max_cycles, Step&& step, Tap&& tap) {
     measured r;
     rte_mbuf* m[burst];
     rte_mbuf* in[2][burst];
@@ -76,6 +76,7 @@ template <unsigned Slots, class Step>
                                                   nullptr)) > 0) {
                 if (h.check.verify)
                     for (unsigned i = 0; i < k; ++i) check_frame(h, p, out[i]);
+                for (unsigned i = 0; i < k; ++i) tap(p, out[i]);
                 rte_pktmbuf_free_bulk(out, k);
                 r.sent[p] += k;
             }
@@ -88,6 +89,18 @@ template <unsigned Slots, class Step>
     return r;
 }
 
+// drive with `tap`, or (none) with a tap the compiler removes: the loop of every scenario but
+// tcp_cps's SYN pass is the same as without taps.
+template <unsigned Slots, class Step>
+measured loop_with_tap(harness& h, const traffic& t, loop_limits limits, Step&& step,
+                       output_tap tap) {
+    if (!tap.see)
+        return drive<Slots>(h, t, limits.max_packets, limits.max_cycles, step,
+                            [](uint8_t, const rte_mbuf*) {});
+    return drive<Slots>(h, t, limits.max_packets, limits.max_cycles, step,
+                        [tap](uint8_t p, const rte_mbuf* m) { tap.see(tap.context, p, m); });
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
@@ -96,11 +109,10 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-measured measure(harness& h, const traffic& t, step_kind step, loop_limits limits) {
-    const auto [max_packets, max_cycles] = limits;
+measured measure(harness& h, const traffic& t, step_kind step, loop_limits limits, output_tap tap) {
     if (step == step_kind::io_forward) {
         // testpmd's io forwarding: what the harness costs with a step that touches nothing.
-        return drive<1>(h, t, max_packets, max_cycles, [&h] {
+        auto io_forward = [&h] {
             rte_mbuf* pkts[burst];
             for (uint8_t p = 0; p < 2; ++p) {
                 const uint16_t n = rte_eth_rx_burst(h.dpdk_port[p], 0, pkts, burst);
@@ -108,11 +120,13 @@ measured measure(harness& h, const traffic& t, step_kind step, loop_limits limit
                 const uint16_t sent = rte_eth_tx_burst(h.dpdk_port[1 - p], 0, pkts, n);
                 if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
             }
-        });
+        };
+        return loop_with_tap<1>(h, t, limits, io_forward, tap);
     }
     bench_runtime& rt = *h.rt;
-    if (t.stride == 2) return drive<2>(h, t, max_packets, max_cycles, [&rt] { rt.poll_once(); });
-    return drive<1>(h, t, max_packets, max_cycles, [&rt] { rt.poll_once(); });
+    auto poll = [&rt] { rt.poll_once(); };
+    if (t.stride == 2) return loop_with_tap<2>(h, t, limits, poll, tap);
+    return loop_with_tap<1>(h, t, limits, poll, tap);
 }
 
 alternating measure_alternating(harness& h, const traffic& t, const parsed_config (&configs)[2],

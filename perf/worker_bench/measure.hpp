@@ -29,8 +29,17 @@ struct loop_limits {
     uint64_t max_cycles;
 };
 
+// Sees each frame the measured loop takes from the TX rings, before it is freed: tcp_cps's SYN
+// pass learns the local ports from it (its cost is the harness's, outside the worker step). A
+// plain function pointer; the other scenarios have none.
+struct output_tap {
+    void (*see)(void* context, uint8_t port, const rte_mbuf* m) = nullptr;
+    void* context = nullptr;
+};
+
 // One run of the measured loop over `t` with the scenario's step.
-measured measure(harness& h, const traffic& t, step_kind step, loop_limits limits);
+measured measure(harness& h, const traffic& t, step_kind step, loop_limits limits,
+                 output_tap tap = {});
 
 // established_bucket: the figures of the slices with the limit (`with`) and without (`without`),
 // and the per-pair differences (with - without) in ns per packet.

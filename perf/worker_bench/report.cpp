@@ -10,6 +10,7 @@
 
 #include "addresses.hpp"
 #include "bench_runtime.hpp"
+#include "connections.hpp"
 
 #ifndef SLUICE_BUILDTYPE
 #define SLUICE_BUILDTYPE "unknown"
@@ -25,6 +26,13 @@ std::string cpu_model() {
     while (std::getline(f, line))
         if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
     return "unknown";
+}
+
+// 4096 → 4 KiB, 2097152 → 2 MiB (the pages EAL's memory is on).
+std::string page_name(uint64_t bytes) {
+    const std::string n = binary_name(bytes);
+    return n.back() == 'i' ? n.substr(0, n.size() - 2) + " " + n.substr(n.size() - 2) + "B"
+                           : n + " B";
 }
 
 double vs_baseline(const result& r, double baseline_mpps) {
@@ -141,6 +149,27 @@ void print_ratios(const std::vector<result>& results) {
     }
 }
 
+// Whole connections (tcp_cps): connections per second, and what each packet of a connection
+// costs the worker step (its pass).
+void print_connections(const std::vector<result>& results) {
+    for (const result& r : results) {
+        if (!r.connections || !r.error.empty()) continue;
+        const double per_connection = double(r.m.loop_cycles) / double(r.connections);
+        const double step_per_connection = double(r.m.step_cycles) / double(r.connections);
+        std::printf(
+            "\n%s: %.2fM connections/s on one core (worker step alone %.2fM), %u packets each, "
+            "%.2f Mpps; %.0f cycles per connection (worker step %.0f)\n  worker step cycles per "
+            "packet, by pass:",
+            r.sc->name.c_str(), r.connections_per_second() / 1e6,
+            r.step_connections_per_second() / 1e6, connection_packets, r.mpps(), per_connection,
+            step_per_connection);
+        for (unsigned k = 0; k < r.passes.size(); ++k)
+            std::printf(" %s %.0f", connection_packet_name(k),
+                        double(r.passes[k].step_cycles) / double(r.passes[k].packets));
+        std::printf("\n");
+    }
+}
+
 std::string json_escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -154,13 +183,36 @@ void write_json_header(FILE* f, const options& o, const run_facts& facts) {
     std::fprintf(f,
                  "{\n  \"tool\": \"worker_bench\",\n  \"build_type\": \"%s\",\n  \"smoke\": %s,\n"
                  "  \"cpu_model\": \"%s\",\n  \"cpus\": %ld,\n  \"tsc_hz\": %llu,\n"
-                 "  \"eal_memory_mb\": %llu,\n  \"seconds_per_scenario\": %g,\n"
+                 "  \"eal_memory_mb\": %llu,\n  \"page_bytes\": %llu,\n"
+                 "  \"seconds_per_scenario\": %g,\n"
                  "  \"frame_bytes\": %u,\n  \"burst\": %u,\n  \"backends\": %u,\n"
                  "  \"flow_entry_bytes\": %zu,\n  \"results\": [",
                  SLUICE_BUILDTYPE, o.smoke ? "true" : "false", json_escape(facts.cpu_model).c_str(),
                  facts.cpus, static_cast<unsigned long long>(facts.tsc_hz),
-                 static_cast<unsigned long long>(facts.eal_mb), o.seconds, frame_len + 4u,
+                 static_cast<unsigned long long>(facts.eal_mb),
+                 static_cast<unsigned long long>(facts.page_bytes), o.seconds, frame_len + 4u,
                  unsigned(burst), backend_count, flow_entry_bytes());
+}
+
+// Every row's connections figures (0 but for tcp_cps), and tcp_cps's passes.
+void write_json_connections(FILE* f, const result& r) {
+    std::fprintf(f,
+                 ", \"connections\": %llu, \"connections_per_second\": %.0f, "
+                 "\"worker_connections_per_second\": %.0f",
+                 static_cast<unsigned long long>(r.connections), r.connections_per_second(),
+                 r.connections ? r.step_connections_per_second() : 0.0);
+    if (r.passes.empty()) return;
+    std::fprintf(f, ", \"passes\": [");
+    for (unsigned k = 0; k < r.passes.size(); ++k) {
+        const measured& p = r.passes[k];
+        std::fprintf(
+            f,
+            "%s{\"packet\": \"%s\", \"packets\": %llu, \"cycles_per_packet\": %.1f, "
+            "\"worker_cycles_per_packet\": %.1f}",
+            k ? ", " : "", connection_packet_name(k), static_cast<unsigned long long>(p.packets),
+            double(p.loop_cycles) / double(p.packets), double(p.step_cycles) / double(p.packets));
+    }
+    std::fprintf(f, "]");
 }
 
 void write_json_result(FILE* f, const result& r, bool first, double baseline_mpps,
@@ -178,7 +230,7 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  "\"worker_flows_per_second\": %.0f, \"vs_baseline\": %.4f, "
                  "\"cpu_share\": %.3f, \"vs_tcp_new\": %.4f, \"worker_vs_tcp_new\": %.4f, "
                  "\"ratio_to\": \"%s\", \"vs_ratio_to\": %.4f, \"worker_vs_ratio_to\": %.4f, "
-                 "\"ok\": %s, \"error\": \"%s\"}",
+                 "\"ok\": %s, \"error\": \"%s\"",
                  first ? "" : ",", s.name.c_str(), json_escape(s.what).c_str(), s.flows,
                  s.io_only() ? 0u : s.capacity, s.io_only() ? 0.0 : r.bytes_per_flow(),
                  static_cast<unsigned long long>(r.m.packets), r.seconds(), r.setup_seconds,
@@ -187,6 +239,8 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  r.new_flows ? r.step_flows_per_second() : 0.0, vs_baseline(r, baseline_mpps),
                  r.cpu_share(), new_flows ? loop : 0.0, new_flows ? step : 0.0, s.ratio_to.c_str(),
                  loop, step, r.error.empty() ? "true" : "false", json_escape(r.error).c_str());
+    write_json_connections(f, r);
+    std::fprintf(f, "}");
 }
 
 void write_json_protection(FILE* f, const protection_figures& p, double baseline_mpps) {
@@ -227,17 +281,17 @@ void write_json_protection(FILE* f, const protection_figures& p, double baseline
 
 }  // namespace
 
-run_facts describe_run(uint64_t tsc_hz, uint64_t eal_mb) {
-    return {cpu_model(), sysconf(_SC_NPROCESSORS_ONLN), tsc_hz, eal_mb};
+run_facts describe_run(uint64_t tsc_hz, uint64_t eal_mb, uint64_t page_bytes) {
+    return {cpu_model(), sysconf(_SC_NPROCESSORS_ONLN), tsc_hz, eal_mb, page_bytes};
 }
 
 void print_header(const run_facts& f) {
     std::printf(
-        "worker_bench: %s build, %s, %ld CPUs, TSC %.3f GHz, EAL --no-huge -m %llu, "
+        "worker_bench: %s build, %s, %ld CPUs, TSC %.3f GHz, EAL -m %llu on %s pages, "
         "%u-byte frames, bursts of %u, %u backends, flow entry %zu B\n",
         SLUICE_BUILDTYPE, f.cpu_model.c_str(), f.cpus, double(f.tsc_hz) / 1e9,
-        static_cast<unsigned long long>(f.eal_mb), frame_len + 4u, unsigned(burst), backend_count,
-        flow_entry_bytes());
+        static_cast<unsigned long long>(f.eal_mb), page_name(f.page_bytes).c_str(), frame_len + 4u,
+        unsigned(burst), backend_count, flow_entry_bytes());
     std::printf(
         "Mpps, ns/pkt, cyc/pkt: the whole loop (harness + step), one core. step: "
         "cycles inside worker.poll_once()\n(baseline: inside rx_burst+tx_burst) per "
@@ -257,13 +311,16 @@ void print_row(const result& r, double baseline_mpps) {
         std::snprintf(step_flows_s, sizeof step_flows_s, "%.2fM", r.step_flows_per_second() / 1e6);
     }
     if (!s.io_only()) std::snprintf(bpf, sizeof bpf, "%.0f", r.bytes_per_flow());
+    // tcp_cps opens one flow per connection: its flows/s are its connections/s.
+    const std::string note = !r.error.empty() ? "FAILED: " + r.error
+                             : r.connections  ? "(flows/s = connections/s)"
+                                              : "";
     std::printf("%-27s %6s %6s %5s %10llu %6.2f %7.1f %7.0f %8.0f %9.2f %8s %8s %6.2f %4.0f%% %s\n",
                 s.name.c_str(), s.io_only() ? "-" : count_name(s.flows).c_str(),
                 s.io_only() ? "-" : binary_name(s.capacity).c_str(), bpf,
                 static_cast<unsigned long long>(r.m.packets), r.mpps(), r.ns_per_packet(),
                 r.cycles_per_packet(), r.step_cycles_per_packet(), r.step_mpps(), flows_s,
-                step_flows_s, vs_baseline(r, baseline_mpps), r.cpu_share() * 100,
-                r.error.empty() ? "" : ("FAILED: " + r.error).c_str());
+                step_flows_s, vs_baseline(r, baseline_mpps), r.cpu_share() * 100, note.c_str());
     std::fflush(stdout);
 }
 
@@ -279,6 +336,7 @@ void print_summary(const std::vector<scenario>& scenarios, const std::vector<res
                    double baseline_mpps) {
     print_protection(protection_of(results), baseline_mpps);
     print_ratios(results);
+    print_connections(results);
     std::printf("\nscenarios:\n");
     for (const scenario& s : scenarios) std::printf("  %-27s %s\n", s.name.c_str(), s.what.c_str());
 }

@@ -18,8 +18,9 @@ struct run_facts {
     long cpus = 0;
     uint64_t tsc_hz = 0;
     uint64_t eal_mb = 0;
+    uint64_t page_bytes = 0;  // EAL memory's pages: 4 KiB (--no-huge) or hugepages (--huge)
 };
-run_facts describe_run(uint64_t tsc_hz, uint64_t eal_mb);
+run_facts describe_run(uint64_t tsc_hz, uint64_t eal_mb, uint64_t page_bytes);
 
 void print_header(const run_facts& f);
 void print_row(const result& r, double baseline_mpps);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bench_runtime.hpp"
 #include "measure.hpp"
@@ -23,6 +24,9 @@ struct result {
     double bucket_ns = 0, bucket_step_ns = 0;
     double bucket_ns_min = 0, bucket_ns_max = 0;  // the spread of the pairs' differences
     uint64_t new_flows = 0;
+    // tcp_cps: whole connections (m sums the passes), and each pass (connections.cpp's order).
+    uint64_t connections = 0;
+    std::vector<measured> passes;
     double setup_seconds = 0;
     std::string error;
 
@@ -43,10 +47,19 @@ struct result {
     double step_flows_per_second() const {
         return finite(double(new_flows) / (double(m.step_cycles) / tsc_hz));
     }
+    double connections_per_second() const { return finite(double(connections) / seconds()); }
+    double step_connections_per_second() const {
+        return finite(double(connections) / (double(m.step_cycles) / tsc_hz));
+    }
     double bytes_per_flow() const {
         return sc->capacity ? double(flow_table_bytes(sc->capacity)) / double(sc->capacity) : 0;
     }
 };
+
+// Records a failed check (the first one is the result's error).
+inline void fail(result& r, const std::string& e) {
+    if (r.error.empty()) r.error = e;
+}
 
 // Runs one scenario: its runtime, setup, measurement and checks (run.cpp). Throws when setup
 // fails; a failed check is the result's error.

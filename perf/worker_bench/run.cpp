@@ -7,15 +7,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "connections.hpp"
 #include "result.hpp"
 
 namespace sluice::worker_bench {
 
 namespace {
-
-void fail(result& r, const std::string& e) {
-    if (r.error.empty()) r.error = e;
-}
 
 // The protection the scenario measures is really in the snapshot the worker reads.
 void check_protection(const harness& h, const scenario& sc) {
@@ -35,10 +32,13 @@ loop_limits limits_of(const scenario& sc, const options& o, const traffic& t, ui
     return {single_pass, single_pass == ~uint64_t(0) ? max_cycles : ~uint64_t(0)};
 }
 
-// The measurement the row asks for: one loop, or (a packet limit) alternating slices without and
-// with it, each configuration --seconds in all (smoke: one pass each).
-void measure_scenario(harness& h, const scenario& sc, const options& o, const traffic& t,
+// The measurement the row asks for: one loop, the passes of whole connections, or (a packet
+// limit) alternating slices without and with it, each configuration --seconds in all (smoke: one
+// pass each).
+void measure_scenario(harness& h, const scenario& sc, const options& o, prepared& p,
                       loop_limits limits, result& r) {
+    const traffic& t = p.frames;
+    if (sc.row->traffic == pattern::connections) return measure_connections(h, sc, p.flows, r);
     if (!sc.row->packet_limit) {
         r.m = measure(h, t, sc.row->step, limits);
         return;
@@ -145,13 +145,13 @@ result run_scenario(harness& h, const scenario& sc, const options& o) {
     h.check.shape = shape_of(*sc.row);
     start_runtime(h, parsed_config(config_text(*sc.row, sc.capacity, sc.row->packet_limit)));
     check_protection(h, sc);
-    const prepared p = prepare_traffic(h, sc, rng);
+    prepared p = prepare_traffic(h, sc, rng);
     r.new_flows = p.new_flows;
     const loop_limits limits = limits_of(sc, o, p.frames, h.tsc_hz);
     r.setup_seconds = double(rte_rdtsc() - t0) / double(h.tsc_hz);
 
     const worker_counts before = h.rt->counts();
-    measure_scenario(h, sc, o, p.frames, limits, r);
+    measure_scenario(h, sc, o, p, limits, r);
     pump(h, [&](uint8_t port, rte_mbuf* m) {  // anything still queued counts, unmeasured
         check_outputs_of(h, port, m);
         ++r.m.sent[port];

@@ -80,6 +80,16 @@ const scenario_row table[] = {
      .smoke = {256, 4096, 4096},
      .single_pass = true,
      .syn_one_in = 10},
+    // CSIT's CPS: a connection is SYN, SYN-ACK, ACK+request, response, FIN, FIN-ACK, ACK, all
+    // through the worker. Measured in 7 single passes, one per packet kind over all connections:
+    // every later packet names the local port the SYN's pass chose (learnt from its output).
+    {.name = "tcp_cps_{packets}",
+     .what = "{packets} whole TCP connections of 7 packets (SYN, SYN-ACK, ACK+request, response, "
+             "FIN, FIN-ACK, ACK), one pass per packet",
+     .traffic = pattern::connections,
+     .full = {0, 1000000, 2 * mi},
+     .smoke = {0, 2048, 4096},
+     .single_pass = true},
     {.name = "udp_established_{flows}",
      .what = "18 B datagrams both directions, random flows of {flows}",
      .traffic = pattern::established,

@@ -15,6 +15,9 @@ enum class pattern : uint8_t {
     new_syns,     // one SYN per new flow, into an empty table
     mixed,        // data on random established flows, one packet in `syn_one_in` a new flow's SYN
     syn_flood,    // SYNs with options from the spoofed sources, to a syn_proxy = "on" VIP
+    // Whole TCP connections of 7 packets (connections.cpp), one pass per packet of the
+    // connection: `packets` is the number of connections.
+    connections,
 };
 
 // The measured step after each burst: the worker, or testpmd-style io forwarding (baseline).
@@ -78,6 +81,9 @@ struct options {
     uint64_t max_flows = 10000000;
     std::string json;
     std::vector<std::string> only;
+    bool huge = false;       // EAL on hugepages (--huge), not --no-huge
+    std::string huge_dir;    // --huge-dir: the hugetlbfs mount to use
+    bool plan_only = false;  // --plan-memory: print EAL's MiB, run nothing
 };
 
 // A row as this run has it: sizes of the run (full or smoke), names filled in.
@@ -98,7 +104,11 @@ struct scenario {
         return row->traffic == pattern::syn_flood || row->family != families::v4 ? 2 : 1;
     }
     // Flows in the table before the measurement, or opened by it (new flows).
-    uint64_t opened() const { return row->traffic == pattern::new_syns ? packets : flows; }
+    uint64_t opened() const {
+        const bool opens =
+            row->traffic == pattern::new_syns || row->traffic == pattern::connections;
+        return opens ? packets : flows;
+    }
 };
 
 // The scenarios of this run, in the table's order; skipped ones say why (--max-flows, --only;

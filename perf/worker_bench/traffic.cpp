@@ -139,6 +139,9 @@ prepared prepare_traffic(harness& h, const scenario& sc, std::mt19937_64& rng) {
             open_established(h, sc, p.flows);
             p.new_flows = add_mixed(t, h.macs, p.flows, sc, rng);
             break;
+        case pattern::connections:  // no flows before; each pass's frames: connections.cpp
+            p.new_flows = sc.packets;
+            break;
         case pattern::syn_flood:
             t.reserve(sc.packets);
             for (uint32_t i = 0; i < sc.packets; ++i)
