@@ -9,7 +9,8 @@
 
 namespace sluice::model {
 
-[[gnu::always_inline]] inline uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) {
+[[gnu::always_inline]] inline uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family,
+                                                          uint16_t dport, uint8_t proto) {
     // Two multiply-xorshift rounds over the address words (per packet: no byte loop).
     uint64_t a = 0, b = 0;
     if (family == 4) {

@@ -49,8 +49,7 @@ drop_reason parse_ipv4(const uint8_t* frame, uint32_t contiguous, uint32_t len, 
         return drop_reason::bad_ipv4_header_length;
     uint16_t total = load_be16(ip + ip4_total_len);
     if (total < ihl || total > avail) return drop_reason::bad_ipv4_total_length;
-    if (verify_csum && !ipv4_header_checksum_ok(ip, ihl))
-        return drop_reason::bad_ipv4_checksum;
+    if (verify_csum && !ipv4_header_checksum_ok(ip, ihl)) return drop_reason::bad_ipv4_checksum;
     // MF set or a non-zero offset: a fragment. DF alone is fine.
     if (load_be16(ip + ip4_frag) & 0x3fff) return drop_reason::ipv4_fragment;
     out.family = address_family::ipv4;
