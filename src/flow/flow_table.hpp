@@ -206,7 +206,8 @@ private:
     uint8_t local_addrs_[max_ports][2][max_local_addresses][16] = {};
 };
 
-// Per-packet lookups, inline in the worker (no LTO across the libraries).
+// Per-packet lookups, inline in the worker (no LTO across the libraries). The two prefetch
+// stages are not: see flow_table.cpp.
 // Bit i set: slot i of `bk` holds signature `sig` (0 finds the empty slots: a used slot's
 // signature is odd). One SSE2 compare of the eight signatures instead of eight branches.
 inline unsigned flow_table::slots_with(const bucket& bk, uint32_t sig) {
@@ -221,26 +222,6 @@ inline unsigned flow_table::slots_with(const bucket& bk, uint32_t sig) {
     for (unsigned i = 0; i < 8; ++i) mask |= unsigned(bk.sig[i] == sig) << i;
     return mask;
 #endif
-}
-
-inline void flow_table::prefetch(uint64_t h) const {
-    __builtin_prefetch(&buckets_[bucket_a(h)]);
-    __builtin_prefetch(&buckets_[bucket_b(h)]);
-}
-
-inline void flow_table::prefetch_entries(uint64_t h) const {
-    const uint32_t sig = signature(h);
-    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
-        const bucket& bk = buckets_[b];
-        for (unsigned m = slots_with(bk, sig); m; m &= m - 1) {
-            const char* e =
-                reinterpret_cast<const char*>(&entries_[(bk.ref[std::countr_zero(m)] - 1) >> 1]);
-            // An entry spans two cache lines: the client key first, the reply key and state
-            // after it.
-            __builtin_prefetch(e);
-            __builtin_prefetch(e + sizeof(flow_entry) - 1);
-        }
-    }
 }
 
 inline bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k) const {
