@@ -205,9 +205,7 @@ std::vector<scaling_point> scaling_of(const std::vector<result>& results) {
 // them), each with its workers' shares.
 void print_scaling(const std::vector<scaling_point>& v) {
     if (v.empty()) return;
-    std::printf("
-scaling across workers (worker 0 shares the main lcore with the feeder):
-");
+    std::printf("\nscaling across workers (worker 0 shares the main lcore with the feeder):\n");
     const scaling_point* one = v.front().workers == 1 ? &v.front() : nullptr;
     for (const auto& p : v) {
         std::string shares;
