@@ -21,8 +21,10 @@
 // The parts: scenarios.cpp (the scenario table), harness.cpp (EAL, ports, runtime), traffic.cpp
 // (setup flows and prepared frames), measure.cpp (the measured loop), connections.cpp (tcp_cps's
 // passes), run.cpp (one scenario and its checks), output_check.cpp (output frames), report.cpp
-// (table, summaries, JSON) and bench_runtime.cpp (the only calls into src/). One thread: EAL's
-// main lcore.
+// (table, summaries, JSON) and bench_runtime.cpp (the only calls into src/). One thread, EAL's
+// main lcore, except in the scaling rows' measured loops (tcp_established_1M_w{N}: workers
+// 1..N-1 on lcores of their own, measure_workers.cpp; rows of more workers than usable CPUs,
+// or than 4, are skipped).
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
