@@ -75,7 +75,9 @@ bool start_eal(harness& h, const eal_memory& mem, unsigned lcores) {
             const std::string n = (p ? "servers" : "client") + std::to_string(q);
             h.rx[p][q] = rte_ring_create(("bench_rx_" + n).c_str(), 4096, SOCKET_ID_ANY,
                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
-            h.tx[p][q] = rte_ring_create(("bench_tx_" + n).c_str(), 4096, SOCKET_ID_ANY,
+            // Room for every mbuf of the pool: a remote worker's TX never fails while the
+            // main lcore is descheduled (a NIC's wire does not back up either).
+            h.tx[p][q] = rte_ring_create(("bench_tx_" + n).c_str(), 32768, SOCKET_ID_ANY,
                                          RING_F_SP_ENQ | RING_F_SC_DEQ);
             rings = rings && h.rx[p][q] && h.tx[p][q];
         }
