@@ -4,7 +4,8 @@
 # when the host can reserve them, again on 2 MiB hugepages; runs DPDK's own dpdk-testpmd in
 # io-forward mode on a net_null pair as the external reference, and prints one table (a row per
 # scenario and page size) with the issue's targets, and plots Mpps against concurrent flows
-# (perf/plot.sh, when gnuplot is installed). Bounded in time (a few minutes on a 2-core VM, most
+# (perf/plot.sh, when gnuplot is installed). The scaling rows run tcp_established_1M on N workers
+# for N = 1..min(nproc, 4) and the summary checks 2 workers >= 1.8 x one. Bounded in time (a few minutes on a 2-core VM, most
 # of it opening the 10 M flows, twice); the results stay in $OUT (JSON and logs).
 #
 #   perf/run.sh                      # everything
@@ -148,10 +149,10 @@ fi
 
 echo
 echo "== summary (one core; Mpps and cycles include the harness; 'worker' = inside poll_once)"
-python3 - "$OUT/worker_bench.json" "$huge_json" "$testpmd_mpps" "$testpmd_note" <<'EOF'
+python3 - "$OUT/worker_bench.json" "$huge_json" "$testpmd_mpps" "$testpmd_note" "$(nproc)" <<'EOF'
 import json, sys
 runs = [json.load(open(p)) for p in sys.argv[1:3] if p]
-testpmd, note = sys.argv[3], sys.argv[4]
+testpmd, note, cores = sys.argv[3], sys.argv[4], sys.argv[5]
 
 def pages(d):  # runs before page_bytes was written were on 4 KiB pages
     b = d.get("page_bytes", 4096)
@@ -227,6 +228,18 @@ def targets(data):
     line("<= 128 bytes per flow", None if bpf is None else bpf <= 128,
          "-" if bpf is None else "%.0f B (entry %d B + index + timer wheel)"
          % (bpf, data["flow_entry_bytes"]))
+    # Scaling rows (tcp_established_1M_w{N}, N = 1..min(cores, 4): worker_bench skips the rest).
+    sc = {p["workers"]: p for p in data.get("scaling", [])}
+    two = sc.get(2)
+    line("2 workers >= 1.8 x one worker", None if not two or not two["vs_one_worker"]
+         else two["vs_one_worker"] >= 1.8,
+         "-" if not two or not two["vs_one_worker"] else "%.2f x (whole loop)" % two["vs_one_worker"])
+    if sc:
+        print("scaling across workers (%s cores; worker 0 shares its core with the feeder):" % cores)
+        for n, p in sorted(sc.items()):
+            print("  scaling: N=1 {:.2f} Mpps, N={} {:.2f} Mpps ({:.2f} x); per worker {} Mpps".format(
+                sc[1]["mpps"] if 1 in sc else 0, n, p["mpps"], p["vs_one_worker"],
+                " / ".join("%.2f" % w for w in p["per_worker_mpps"])))
     variants = [r for r in data["results"] if r.get("vs_tcp_new")]
     if variants:
         print("new-flow variants as a ratio to tcp_new in this run (whole loop / worker step):")

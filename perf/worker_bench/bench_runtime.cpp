@@ -2,8 +2,11 @@
 #include "bench_runtime.hpp"
 
 #include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
 #include "addresses.hpp"
@@ -27,8 +30,41 @@ bench_runtime::bench_runtime(const parsed_config& cfg)
     : runtime_(std::make_unique<dataplane::runtime>(cfg.get())) {
     runtime_->start();
     worker_ = &runtime_->worker_at(0);
+    inline_workers_ = runtime_->worker_count();
 }
-bench_runtime::~bench_runtime() = default;
+bench_runtime::~bench_runtime() {
+    if (others_running_) stop_others();
+}
+
+unsigned bench_runtime::workers() const {
+    return runtime_->worker_count();
+}
+
+void bench_runtime::launch_others() {
+    // Not runtime::launch_workers: worker 0 stays on the main lcore, polled between the
+    // feeder's bursts, so N workers need N lcores (a 2-vCPU machine runs N = 2).
+    const unsigned n = runtime_->worker_count();
+    if (n < 2) return;
+    if (rte_lcore_count() < n) throw std::runtime_error("fewer lcores than workers");
+    unsigned lcore = rte_get_main_lcore();
+    for (unsigned w = 1; w < n; ++w) {
+        lcore = rte_get_next_lcore(lcore, 1, 0);
+        if (rte_eal_remote_launch(dataplane::worker::lcore_main, &runtime_->worker_at(w), lcore))
+            throw std::runtime_error("cannot launch worker " + std::to_string(w));
+    }
+    inline_workers_ = 1;
+    others_running_ = true;
+}
+
+void bench_runtime::stop_others() {
+    if (!others_running_) return;
+    // The stop command goes to worker 0 as well: it only ends lcore_main's loop, which worker 0
+    // (polled inline) never runs. Its completion is collected by control_poll or at shutdown.
+    runtime_->requests().send_stop();
+    rte_eal_mp_wait_lcore();
+    others_running_ = false;
+    inline_workers_ = runtime_->worker_count();
+}
 
 port_facts bench_runtime::port(unsigned index) const {
     const auto& p = runtime_->current()->ports[index];
@@ -44,7 +80,10 @@ vip_protection_facts bench_runtime::tcp_vip_protection() const {
 }
 
 unsigned bench_runtime::poll_once() {
-    return worker_->poll_once();
+    if (inline_workers_ == 1) return worker_->poll_once();
+    unsigned n = 0;
+    for (unsigned w = 0; w < inline_workers_; ++w) n += runtime_->worker_at(w).poll_once();
+    return n;
 }
 void bench_runtime::control_poll() {
     runtime_->control_poll();
@@ -60,18 +99,23 @@ result<> bench_runtime::reload(const parsed_config& next) {
 }
 
 worker_counts bench_runtime::counts() const {
-    const auto& c = worker_->counters;
     worker_counts n;
-    for (const auto& d : c.drops) n.drops += dataplane::read(d);
-    n.flows_created = dataplane::read(c.flows_created);
-    n.syn_cookies_sent = dataplane::read(c.syn_cookies_sent);
-    n.resets_sent = dataplane::read(c.resets_sent);
-    n.flows_early_dropped = dataplane::read(c.flows_early_dropped);
+    for (unsigned w = 0; w < runtime_->worker_count(); ++w) {
+        const auto& c = runtime_->worker_at(w).counters;
+        for (const auto& d : c.drops) n.drops += dataplane::read(d);
+        n.flows_created += dataplane::read(c.flows_created);
+        n.syn_cookies_sent += dataplane::read(c.syn_cookies_sent);
+        n.resets_sent += dataplane::read(c.resets_sent);
+        n.flows_early_dropped += dataplane::read(c.flows_early_dropped);
+    }
     return n;
 }
 
 size_t bench_runtime::flows_in_table() const {
-    return worker_->flows().size();
+    size_t n = 0;
+    for (unsigned w = 0; w < runtime_->worker_count(); ++w)
+        n += runtime_->worker_at(w).flows().size();
+    return n;
 }
 
 uint64_t bench_runtime::active_flows(size_t vip) const {
@@ -81,35 +125,45 @@ uint64_t bench_runtime::active_flows(size_t vip) const {
     return n;
 }
 
+namespace {
+
+// One table entry into the counts by TCP state.
+void count_state(flow_states& n, const flow::flow_entry& e) {
+    if (e.client.protocol != 6) {
+        ++n.not_tcp;
+        return;
+    }
+    switch (e.state) {
+        case flow::tcp_state::syn_sent:
+            ++n.syn_sent;
+            break;
+        case flow::tcp_state::syn_recv:
+            ++n.syn_recv;
+            break;
+        case flow::tcp_state::established:
+            ++n.established;
+            break;
+        case flow::tcp_state::fin_wait:
+            ++n.fin_wait;
+            break;
+        case flow::tcp_state::time_wait:
+            ++n.time_wait;
+            break;
+        default:
+            ++n.close;
+            break;
+    }
+}
+
+}  // namespace
+
 flow_states bench_runtime::states() const {
     flow_states n;
-    flow::flow_table& table = worker_->flows();
-    table.for_each_in(0, table.capacity(), [&n](const flow::flow_entry& e) {
-        if (e.client.protocol != 6) {
-            ++n.not_tcp;
-            return;
-        }
-        switch (e.state) {
-            case flow::tcp_state::syn_sent:
-                ++n.syn_sent;
-                break;
-            case flow::tcp_state::syn_recv:
-                ++n.syn_recv;
-                break;
-            case flow::tcp_state::established:
-                ++n.established;
-                break;
-            case flow::tcp_state::fin_wait:
-                ++n.fin_wait;
-                break;
-            case flow::tcp_state::time_wait:
-                ++n.time_wait;
-                break;
-            default:
-                ++n.close;
-                break;
-        }
-    });
+    for (unsigned w = 0; w < runtime_->worker_count(); ++w) {
+        flow::flow_table& table = runtime_->worker_at(w).flows();
+        table.for_each_in(0, table.capacity(),
+                          [&n](const flow::flow_entry& e) { count_state(n, e); });
+    }
     return n;
 }
 

@@ -1,7 +1,8 @@
 // The one place the benchmark calls into src/ (runtime, worker, config, flow table, SYN cookies,
 // logging): everything else in perf/worker_bench/ sees only these types, so an API change under
-// src/dataplane touches bench_runtime.cpp alone. All of it runs on the benchmark's single
-// thread, which is EAL's main lcore and also the runtime's control thread and its only worker.
+// src/dataplane touches bench_runtime.cpp alone. All of it runs on the benchmark's main thread,
+// which is EAL's main lcore, the runtime's control thread and its worker 0; a scaling row's
+// workers 1..N-1 run on their own lcores between launch_others() and stop_others() only.
 #pragma once
 
 #include <cstddef>
@@ -69,16 +70,23 @@ struct cookie_verdict {
     bool sack_ok = false;  // the client's SACK_PERM, from the TSval
 };
 
-// The runtime of one scenario (one worker, on this lcore) with its ports started.
+// The runtime of one scenario (its workers; worker 0 on this lcore) with its ports started.
 class bench_runtime {
 public:
     explicit bench_runtime(const parsed_config& cfg);
-    ~bench_runtime();
+    ~bench_runtime();  // stops the other workers' lcores first, when launched
 
     port_facts port(unsigned index) const;
     vip_protection_facts tcp_vip_protection() const;
 
-    unsigned poll_once();  // one pass of the worker: the measured step
+    // One pass of each worker this thread runs: the measured step. Worker 0 only while the
+    // others run on their lcores; every worker, one after the other, otherwise (setup).
+    unsigned poll_once();
+    unsigned workers() const;
+    // Workers 1..N-1 on lcores 1..N-1 (worker::lcore_main, spinning on their queues), and back:
+    // a stop command to every worker, the lcores waited for. Main lcore.
+    void launch_others();
+    void stop_others();
     void control_poll();
     bool neighbors_ready() const;
     std::string unresolved_neighbors() const;
@@ -95,6 +103,8 @@ public:
 private:
     std::unique_ptr<dataplane::runtime> runtime_;
     dataplane::worker* worker_;
+    unsigned inline_workers_ = 1;  // workers poll_once runs: all, or 1 while the others run
+    bool others_running_ = false;
 };
 
 // Flow table memory for `capacity` flows (EAL memory: the memory plan, B/flow).

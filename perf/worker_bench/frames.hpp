@@ -53,6 +53,9 @@ struct flow_set {
     frame_shape shape;
     std::vector<uint16_t> local_port;  // the full-NAT source port the worker chose
     std::vector<uint16_t> backend;     // backend index
+    // The worker that owns the flow: the TX queue its first packet left on (several workers;
+    // both directions of a flow meet there, the local port being from the owner's range).
+    std::vector<uint8_t> owner;
 };
 
 // The TCP segments of the benchmark's connections. The client's ISN is the flow number, the

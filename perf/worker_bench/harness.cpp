@@ -7,6 +7,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_memory.h>
+#include <sched.h>
 
 #include <cstdio>
 #include <cstring>
@@ -21,16 +22,32 @@ uint64_t page_bytes_of(const void* p) {
     return msl ? msl->page_sz : 0;
 }
 
+// EAL's --lcores list: lcore i on the i-th CPU of this process's affinity mask (a scaling
+// row's worker i runs on lcore i; worker 0 and the feeder share lcore 0).
+std::string lcore_list(unsigned lcores) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<unsigned> cpus;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    if (cpus.empty()) cpus.push_back(0);
+    std::string list;
+    for (unsigned i = 0; i < lcores; ++i)
+        list += (i ? "," : "") + std::to_string(i) + "@" + std::to_string(cpus[i % cpus.size()]);
+    return list;
+}
+
 }  // namespace
 
-bool start_eal(harness& h, const eal_memory& mem) {
+bool start_eal(harness& h, const eal_memory& mem, unsigned lcores) {
     std::vector<std::string> eal = {"worker_bench",
                                     "-m",
                                     std::to_string(mem.mb),
                                     "--no-shconf",
                                     "--no-pci",
-                                    "-l",
-                                    "0",
+                                    "--lcores",
+                                    lcore_list(lcores),
                                     "--file-prefix=sluice-worker-bench",
                                     "--log-level=*:error",
                                     "--no-telemetry"};
@@ -50,16 +67,25 @@ bool start_eal(harness& h, const eal_memory& mem) {
         return false;
     }
     h.tsc_hz = rte_get_tsc_hz();
-    for (int p = 0; p < 2; ++p) {
-        const std::string n = p ? "servers" : "client";
-        h.rx[p] = rte_ring_create(("bench_rx_" + n).c_str(), 4096, SOCKET_ID_ANY,
-                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
-        h.tx[p] = rte_ring_create(("bench_tx_" + n).c_str(), 4096, SOCKET_ID_ANY,
-                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
-    }
-    h.pool = rte_pktmbuf_pool_create("bench_frames", 8191, 256, mbuf_private_bytes(),
+    // Queue q's rings: the feeder (main lcore) enqueues RX, worker q dequeues; worker q
+    // enqueues TX, the main lcore dequeues. SP/SC either way.
+    bool rings = true;
+    for (int p = 0; p < 2; ++p)
+        for (unsigned q = 0; q < max_bench_workers; ++q) {
+            const std::string n = (p ? "servers" : "client") + std::to_string(q);
+            h.rx[p][q] = rte_ring_create(("bench_rx_" + n).c_str(), 4096, SOCKET_ID_ANY,
+                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
+            // Room for every mbuf of the pool: a remote worker's TX never fails while the
+            // main lcore is descheduled (a NIC's wire does not back up either).
+            h.tx[p][q] = rte_ring_create(("bench_tx_" + n).c_str(), 32768, SOCKET_ID_ANY,
+                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
+            rings = rings && h.rx[p][q] && h.tx[p][q];
+        }
+    // More frames in flight with several workers (each queue's ring fills): a larger pool.
+    const unsigned frames = lcores > 1 ? 16383 : 8191;
+    h.pool = rte_pktmbuf_pool_create("bench_frames", frames, 256, mbuf_private_bytes(),
                                      RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    if (!h.rx[0] || !h.rx[1] || !h.tx[0] || !h.tx[1] || !h.pool) {
+    if (!rings || !h.pool) {
         std::fprintf(stderr, "worker_bench: cannot create rings or the mbuf pool\n");
         return false;
     }
@@ -69,10 +95,11 @@ bool start_eal(harness& h, const eal_memory& mem) {
 
 void stop_eal(harness& h) {
     rte_mempool_free(h.pool);
-    for (int p = 0; p < 2; ++p) {
-        rte_ring_free(h.rx[p]);
-        rte_ring_free(h.tx[p]);
-    }
+    for (int p = 0; p < 2; ++p)
+        for (unsigned q = 0; q < max_bench_workers; ++q) {
+            rte_ring_free(h.rx[p][q]);
+            rte_ring_free(h.tx[p][q]);
+        }
     rte_eal_cleanup();
 }
 
@@ -82,7 +109,7 @@ namespace {
 // @TCP_VIP@ with extra keys and tables of the tcp VIP, @SERVERS_KEYS@ with extra keys of the
 // servers [[port]] and @CLIENT_V6@ / @SERVERS_V6@ with the ports' IPv6 addresses (when needed).
 constexpr const char* config_template = R"([dataplane]
-worker_cpus = [0]
+worker_cpus = [@WORKER_CPUS@]
 idle = "spin"
 mbufs = 2047
 mbuf_cache = 64
@@ -151,6 +178,10 @@ std::string backend_list(bool v6) {
 }  // namespace
 
 std::string config_text(const scenario_row& row, uint32_t capacity, uint64_t packet_limit) {
+    // The bench places the workers itself (bench_runtime: worker i on lcore i); the runtime only
+    // counts worker_cpus.
+    std::string cpus = "0";
+    for (unsigned w = 1; w < row.workers; ++w) cpus += ", " + std::to_string(w);
     std::string routes, tcp_vip;
     if (row.syn_proxy) {
         routes = "\n[[route]]\nprefix = \"198.19.128.0/17\"\nvia = \"198.18.0.3\"\n";
@@ -165,6 +196,7 @@ std::string config_text(const scenario_row& row, uint32_t capacity, uint64_t pac
         for (size_t p; (p = text.find(key)) != std::string::npos;)
             text.replace(p, key.size(), value);
     };
+    fill("@WORKER_CPUS@", cpus);
     fill("@CAPACITY@", std::to_string(capacity));
     fill("@ROUTES@", routes);
     fill("@TCP_VIP@", tcp_vip);
@@ -198,7 +230,7 @@ void answer_arp(harness& h, uint8_t port, rte_mbuf* m) {
     std::memcpy(a + 32, f + 22, 10);  // asker's MAC and address
     r->data_len = frame_len;
     r->pkt_len = frame_len;
-    if (rte_ring_sp_enqueue(h.rx[port], r) != 0) rte_pktmbuf_free(r);
+    if (rte_ring_sp_enqueue(h.rx[port][0], r) != 0) rte_pktmbuf_free(r);
 }
 
 // Answers one of the runtime's IPv6 neighbour solicitations (backends, the gateway) on the port
@@ -217,7 +249,7 @@ void answer_ns(harness& h, uint8_t port, rte_mbuf* m) {
     const uint16_t len = neighbor_advert(rte_pktmbuf_mtod(r, uint8_t*), target, mac, v.src, f + 6);
     r->data_len = len;
     r->pkt_len = len;
-    if (rte_ring_sp_enqueue(h.rx[port], r) != 0) rte_pktmbuf_free(r);
+    if (rte_ring_sp_enqueue(h.rx[port][0], r) != 0) rte_pktmbuf_free(r);
 }
 
 // Answers the runtime's ARP requests and neighbour solicitations until all neighbours are
@@ -241,12 +273,13 @@ void resolve_neighbors(harness& h) {
 
 }  // namespace
 
-void start_runtime(harness& h, const parsed_config& cfg) {
+void start_runtime(harness& h, const parsed_config& cfg, unsigned queues) {
     // A runtime closes its ports at shutdown (which releases a ring port), so each scenario
     // attaches fresh ports to the same rings.
     const char* names[2] = {"client", "servers"};
+    h.queues = queues;
     for (int p = 0; p < 2; ++p)
-        if (rte_eth_from_rings(names[p], &h.rx[p], 1, &h.tx[p], 1, rte_socket_id()) < 0)
+        if (rte_eth_from_rings(names[p], h.rx[p], queues, h.tx[p], queues, rte_socket_id()) < 0)
             throw std::runtime_error(std::string("cannot create ring port ") + names[p]);
     h.rt = std::make_unique<bench_runtime>(cfg);
     for (unsigned p = 0; p < 2; ++p) {
@@ -269,7 +302,10 @@ void stop_runtime(harness& h) {
     collect(h, [](uint8_t, rte_mbuf*) {});
     rte_mbuf* m;
     for (int p = 0; p < 2; ++p)
-        while (rte_ring_sc_dequeue(h.rx[p], reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+        for (unsigned q = 0; q < max_bench_workers; ++q)
+            while (rte_ring_sc_dequeue(h.rx[p][q], reinterpret_cast<void**>(&m)) == 0)
+                rte_pktmbuf_free(m);
+    h.queues = 1;
 }
 
 }  // namespace sluice::worker_bench

@@ -1,6 +1,7 @@
 // The harness around the worker: EAL, the two net_ring ports' rings ("client", "servers"), the
 // mbuf pool frames come from, the scenario's runtime, and the ring I/O of the unmeasured setup
-// phases. Everything runs on the benchmark's single thread (EAL's main lcore).
+// phases. Everything runs on the benchmark's main thread (EAL's main lcore); a scaling row's
+// other workers run on their own lcores during its measured loop only (measure_workers.cpp).
 #pragma once
 
 #include <rte_mbuf.h>
@@ -34,8 +35,11 @@ struct output_check {
 };
 
 struct harness {
-    rte_ring* rx[2] = {};
-    rte_ring* tx[2] = {};
+    // By port, then queue: queue q is worker q's (a scaling row's workers; otherwise only 0).
+    rte_ring* rx[2][max_bench_workers] = {};
+    rte_ring* tx[2][max_bench_workers] = {};
+    unsigned queues = 1;    // queues per port of the running scenario (its workers)
+    uint8_t out_queue = 0;  // collect(): the TX queue (worker) of the frame on_out sees
     rte_mempool* pool = nullptr;
     uint64_t tsc_hz = 0;
     uint64_t page_bytes = 0;            // of EAL's memory (the mbuf pool's): 4 KiB with --no-huge
@@ -52,9 +56,9 @@ struct eal_memory {
     std::string huge_dir;  // --huge-dir (empty: EAL finds a hugetlbfs mount itself)
 };
 
-// EAL on lcore 0 with `mem`, then the rings and the pool. False (and a message on stderr) when
-// either fails.
-bool start_eal(harness& h, const eal_memory& mem);
+// EAL with `mem` and `lcores` lcores (lcore i on the i-th usable CPU; the main lcore is 0), then
+// the rings and the pool. False (and a message on stderr) when either fails.
+bool start_eal(harness& h, const eal_memory& mem, unsigned lcores);
 void stop_eal(harness& h);
 
 // The frames' families as a scenario row says.
@@ -68,9 +72,10 @@ inline frame_shape shape_of(const scenario_row& row) {
 // families (the VIPs', the backends', and the ports' IPv6 addresses and route they need).
 std::string config_text(const scenario_row& row, uint32_t capacity, uint64_t packet_limit);
 
-// Attaches fresh ring ports, starts a runtime on them and answers its ARP requests until every
-// neighbour is resolved; stop_runtime undoes it (also after a failed start).
-void start_runtime(harness& h, const parsed_config& cfg);
+// Attaches fresh ring ports of `queues` RX/TX queue pairs each, starts a runtime on them (its
+// config has as many workers) and answers its ARP requests until every neighbour is resolved;
+// stop_runtime undoes it (also after a failed start).
+void start_runtime(harness& h, const parsed_config& cfg, unsigned queues = 1);
 void stop_runtime(harness& h);
 
 // Checks one frame the measured loop or a setup phase received from the worker (output_check.cpp).
@@ -86,30 +91,43 @@ unsigned collect(harness& h, OnOut&& on_out) {
     unsigned total = 0;
     rte_mbuf* out[64];
     for (uint8_t p = 0; p < 2; ++p) {
-        unsigned k;
-        while ((k = rte_ring_sc_dequeue_burst(h.tx[p], reinterpret_cast<void**>(out), 64,
-                                              nullptr)) > 0) {
-            for (unsigned i = 0; i < k; ++i) on_out(p, out[i]);
-            rte_pktmbuf_free_bulk(out, k);
-            total += k;
+        for (unsigned q = 0; q < h.queues; ++q) {
+            h.out_queue = uint8_t(q);
+            unsigned k;
+            while ((k = rte_ring_sc_dequeue_burst(h.tx[p][q], reinterpret_cast<void**>(out), 64,
+                                                  nullptr)) > 0) {
+                for (unsigned i = 0; i < k; ++i) on_out(p, out[i]);
+                rte_pktmbuf_free_bulk(out, k);
+                total += k;
+            }
         }
     }
+    h.out_queue = 0;
     return total;
 }
 
-// Runs the worker until it has nothing left to do (setup phases, not measured).
+// Frames waiting on the RX queues of both ports.
+inline unsigned rx_waiting(const harness& h) {
+    unsigned n = 0;
+    for (uint8_t p = 0; p < 2; ++p)
+        for (unsigned q = 0; q < h.queues; ++q) n += rte_ring_count(h.rx[p][q]);
+    return n;
+}
+
+// Runs the workers (all inline: no worker lcore runs outside a measured loop) until they have
+// nothing left to do (setup phases, not measured).
 template <class OnOut>
 void pump(harness& h, OnOut&& on_out) {
     for (;;) {
         unsigned n = h.rt->poll_once();
         unsigned got = collect(h, on_out);
-        if (n == 0 && got == 0 && rte_ring_count(h.rx[0]) == 0 && rte_ring_count(h.rx[1]) == 0)
-            return;
+        if (n == 0 && got == 0 && rx_waiting(h) == 0) return;
     }
 }
 
 // Puts `count` frames built by build(i, frame), which returns the frame's length, on the RX ring
-// of `port`.
+// of `port`'s queue 0 (a scaling row's worker 0 hands other workers' flows on, as the runtime
+// steers any frame on the wrong queue).
 template <class Build>
 void inject(harness& h, uint8_t port, uint32_t count, Build&& build) {
     rte_mbuf* m[burst];
@@ -121,7 +139,7 @@ void inject(harness& h, uint8_t port, uint32_t count, Build&& build) {
             m[i]->data_len = len;
             m[i]->pkt_len = len;
         }
-        if (rte_ring_sp_enqueue_burst(h.rx[port], reinterpret_cast<void**>(m), n, nullptr) != n)
+        if (rte_ring_sp_enqueue_burst(h.rx[port][0], reinterpret_cast<void**>(m), n, nullptr) != n)
             throw std::runtime_error("RX ring full during setup");
         done += n;
     }

@@ -21,8 +21,11 @@
 // The parts: scenarios.cpp (the scenario table), harness.cpp (EAL, ports, runtime), traffic.cpp
 // (setup flows and prepared frames), measure.cpp (the measured loop), connections.cpp (tcp_cps's
 // passes), run.cpp (one scenario and its checks), output_check.cpp (output frames), report.cpp
-// (table, summaries, JSON) and bench_runtime.cpp (the only calls into src/). One thread: EAL's
-// main lcore.
+// (table, summaries, JSON) and bench_runtime.cpp (the only calls into src/). One thread, EAL's
+// main lcore, except in the scaling rows' measured loops (tcp_established_1M_w{N}: workers
+// 1..N-1 on lcores of their own, measure_workers.cpp; rows of more workers than usable CPUs,
+// or than 4, are skipped).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -118,7 +121,7 @@ uint64_t meminfo(const std::string& key) {
 
 // Memory one scenario needs: the flow table in EAL memory, frames and per-flow state on the heap.
 uint64_t eal_bytes(const scenario& s) {
-    return flow_table_bytes(s.capacity);
+    return flow_table_bytes(s.capacity) * s.workers;  // a table per worker
 }
 uint64_t heap_bytes(const scenario& s) {
     // The frame's slots, its port, and (two slots) its length.
@@ -155,6 +158,14 @@ uint64_t plan_memory(std::vector<scenario>& scenarios, const options& o) {
         largest = std::max(largest, eal_bytes(s));
     }
     return (largest + fixed) >> 20;
+}
+
+// EAL's lcores: one per worker of the largest scaling row that runs (1 without one).
+unsigned lcores_needed(const std::vector<scenario>& scenarios) {
+    unsigned n = 1;
+    for (const auto& s : scenarios)
+        if (s.skipped.empty()) n = std::max(n, s.workers);
+    return n;
 }
 
 // Runs every scenario not skipped, printing each row as it finishes. Returns the exit status.
@@ -201,7 +212,7 @@ int main(int argc, char** argv) {
 
     quiet_runtime_logs();
     harness h;
-    if (!start_eal(h, {eal_mb, o.huge, o.huge_dir})) return 1;
+    if (!start_eal(h, {eal_mb, o.huge, o.huge_dir}, lcores_needed(scenarios))) return 1;
     h.check.verify = o.smoke;
     const run_facts facts = describe_run(h.tsc_hz, eal_mb, h.page_bytes);
     print_header(facts);

@@ -21,6 +21,7 @@ void add(measured& sum, const measured& m) {
         sum.injected[p] += m.injected[p];
         sum.sent[p] += m.sent[p];
     }
+    for (unsigned w = 0; w < max_bench_workers; ++w) sum.by_worker[w] += m.by_worker[w];
 }
 
 namespace {
@@ -61,7 +62,7 @@ template <unsigned Slots, class Step, class Tap>
         }
         for (uint8_t p = 0; p < 2; ++p) {
             if (!n[p]) continue;
-            if (rte_ring_sp_enqueue_burst(h.rx[p], reinterpret_cast<void**>(in[p]), n[p],
+            if (rte_ring_sp_enqueue_burst(h.rx[p][0], reinterpret_cast<void**>(in[p]), n[p],
                                           nullptr) != n[p])
                 throw std::runtime_error("RX ring full");
             r.injected[p] += n[p];
@@ -72,7 +73,7 @@ template <unsigned Slots, class Step, class Tap>
         r.step_cycles += s1 - s0;
         for (uint8_t p = 0; p < 2; ++p) {
             unsigned k;
-            while ((k = rte_ring_sc_dequeue_burst(h.tx[p], reinterpret_cast<void**>(out), 64,
+            while ((k = rte_ring_sc_dequeue_burst(h.tx[p][0], reinterpret_cast<void**>(out), 64,
                                                   nullptr)) > 0) {
                 if (h.check.verify)
                     for (unsigned i = 0; i < k; ++i) check_frame(h, p, out[i]);

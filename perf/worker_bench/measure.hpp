@@ -18,6 +18,7 @@ struct measured {
     double cpu_seconds = 0;    // CPU time of this thread during the loop (the rest: preempted)
     uint64_t injected[2] = {};
     uint64_t sent[2] = {};
+    uint64_t by_worker[max_bench_workers] = {};  // scaling rows: frames injected per worker
 };
 
 void add(measured& sum, const measured& m);
@@ -53,6 +54,11 @@ struct alternating {
 // The same runtime, flows and frames measured in `pairs` pairs of slices without and with the
 // limit (a reload of `configs[0]` / `configs[1]` before each slice, in ABBA order), each slice
 // `limits` of its own.
+// A scaling row's loop (measure_workers.cpp): workers 1..N-1 launched on their lcores, each
+// frame fed to its owner's queue (t.queue), worker 0 polled inline after each burst; the others
+// stopped afterwards, what they left queued is the caller's pump.
+measured measure_workers(harness& h, const traffic& t, loop_limits limits);
+
 alternating measure_alternating(harness& h, const traffic& t, const parsed_config (&configs)[2],
                                 unsigned pairs, loop_limits limits);
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "addresses.hpp"
 #include "bench_runtime.hpp"
@@ -29,6 +30,12 @@ std::string cpu_model() {
 }
 
 // 4096 → 4 KiB, 2097152 → 2 MiB (the pages EAL's memory is on).
+std::string fixed2(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return b;
+}
+
 std::string page_name(uint64_t bytes) {
     const std::string n = binary_name(bytes);
     return n.back() == 'i' ? n.substr(0, n.size() - 2) + " " + n.substr(n.size() - 2) + "B"
@@ -170,6 +177,62 @@ void print_connections(const std::vector<result>& results) {
     }
 }
 
+// Scaling rows (tcp_established_{flows}_w{N}) that ran without error, in the table's order
+// (N = 1 first); each N's packets/s against the N = 1 row of this run.
+struct scaling_point {
+    unsigned workers = 0;
+    double mpps = 0;
+    std::vector<double> per_worker;  // frames fed to each worker's queue, Mpps
+    double vs_one = 0;               // 0: no N = 1 row in this run
+};
+
+std::vector<scaling_point> scaling_of(const std::vector<result>& results) {
+    std::vector<scaling_point> v;
+    double one = 0;
+    for (const result& r : results) {
+        if (!r.sc->scaling() || !r.error.empty()) continue;
+        scaling_point p{r.sc->workers, r.mpps(), {}, 0};
+        for (unsigned w = 0; w < p.workers; ++w)
+            p.per_worker.push_back(result::finite(double(r.m.by_worker[w]) / r.seconds() / 1e6));
+        if (p.workers == 1) one = p.mpps;
+        v.push_back(std::move(p));
+    }
+    for (auto& p : v) p.vs_one = one > 0 ? p.mpps / one : 0;
+    return v;
+}
+
+// "scaling: N=1 x.xx Mpps, N=2 y.yy Mpps (z.zz x)" per N > 1 (perf/run.sh and the docs quote
+// them), each with its workers' shares.
+void print_scaling(const std::vector<scaling_point>& v) {
+    if (v.empty()) return;
+    std::printf("\nscaling across workers (worker 0 shares the main lcore with the feeder):\n");
+    const scaling_point* one = v.front().workers == 1 ? &v.front() : nullptr;
+    for (const auto& p : v) {
+        std::string shares;
+        for (double w : p.per_worker) shares += (shares.empty() ? "" : " / ") + fixed2(w);
+        if (p.workers == 1 || !one) {
+            std::printf("  N=%u %.2f Mpps (per worker %s)\n", p.workers, p.mpps, shares.c_str());
+            continue;
+        }
+        std::printf("scaling: N=1 %.2f Mpps, N=%u %.2f Mpps (%.2f x); per worker %s Mpps\n",
+                    one->mpps, p.workers, p.mpps, p.vs_one, shares.c_str());
+    }
+}
+
+void write_json_scaling(FILE* f, const std::vector<scaling_point>& v) {
+    std::fprintf(f, ",\n  \"scaling\": [");
+    for (size_t i = 0; i < v.size(); ++i) {
+        std::fprintf(f,
+                     "%s\n    {\"workers\": %u, \"mpps\": %.4f, \"vs_one_worker\": %.4f, "
+                     "\"per_worker_mpps\": [",
+                     i ? "," : "", v[i].workers, v[i].mpps, v[i].vs_one);
+        for (size_t w = 0; w < v[i].per_worker.size(); ++w)
+            std::fprintf(f, "%s%.4f", w ? ", " : "", v[i].per_worker[w]);
+        std::fprintf(f, "]}");
+    }
+    std::fprintf(f, "\n  ]");
+}
+
 std::string json_escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -240,6 +303,13 @@ void write_json_result(FILE* f, const result& r, bool first, double baseline_mpp
                  r.cpu_share(), new_flows ? loop : 0.0, new_flows ? step : 0.0, s.ratio_to.c_str(),
                  loop, step, r.error.empty() ? "true" : "false", json_escape(r.error).c_str());
     write_json_connections(f, r);
+    if (s.scaling()) {
+        std::fprintf(f, ", \"workers\": %u, \"per_worker_mpps\": [", s.workers);
+        for (unsigned w = 0; w < s.workers; ++w)
+            std::fprintf(f, "%s%.4f", w ? ", " : "",
+                         result::finite(double(r.m.by_worker[w]) / r.seconds() / 1e6));
+        std::fprintf(f, "]");
+    }
     std::fprintf(f, "}");
 }
 
@@ -337,6 +407,7 @@ void print_summary(const std::vector<scenario>& scenarios, const std::vector<res
     print_protection(protection_of(results), baseline_mpps);
     print_ratios(results);
     print_connections(results);
+    print_scaling(scaling_of(results));
     std::printf("\nscenarios:\n");
     for (const scenario& s : scenarios) std::printf("  %-27s %s\n", s.name.c_str(), s.what.c_str());
 }
@@ -362,6 +433,7 @@ void write_json(const std::string& path, const std::vector<scenario>& scenarios,
     }
     std::fprintf(f, "\n  ]");
     write_json_protection(f, protection_of(results), baseline_mpps);
+    write_json_scaling(f, scaling_of(results));
     std::fprintf(f, "\n}\n");
     std::fclose(f);
 }

@@ -39,6 +39,10 @@ void measure_scenario(harness& h, const scenario& sc, const options& o, prepared
                       loop_limits limits, result& r) {
     const traffic& t = p.frames;
     if (sc.row->traffic == pattern::connections) return measure_connections(h, sc, p.flows, r);
+    if (sc.scaling()) {
+        r.m = measure_workers(h, t, limits);
+        return;
+    }
     if (!sc.row->packet_limit) {
         r.m = measure(h, t, sc.row->step, limits);
         return;
@@ -143,7 +147,8 @@ result run_scenario(harness& h, const scenario& sc, const options& o) {
     h.check.local_first = sc.row->local_addresses == 16 ? pool16_first : lb_server_address;
     h.check.local_count = sc.row->local_addresses;
     h.check.shape = shape_of(*sc.row);
-    start_runtime(h, parsed_config(config_text(*sc.row, sc.capacity, sc.row->packet_limit)));
+    start_runtime(h, parsed_config(config_text(*sc.row, sc.capacity, sc.row->packet_limit)),
+                  sc.workers);
     check_protection(h, sc);
     prepared p = prepare_traffic(h, sc, rng);
     r.new_flows = p.new_flows;

@@ -3,6 +3,8 @@
 // but never below 4096; early_drop's table is 1/16 of its SYNs (at least 1024).
 #include "scenarios.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <iterator>
 
@@ -146,6 +148,33 @@ const scenario_row table[] = {
      .family = families::v6,
      .dest_options = true,
      .ratio_to = "tcp6_established_{flows}"},
+    // Scaling across workers: the flows and frames of tcp_established_1M, spread over N workers
+    // (the feeder puts each frame on its flow's owner's queue, as RSS and the runtime's
+    // steering would); each row against the N = 1 row of this run (report.cpp: scaling).
+    {.name = "tcp_established_{flows}_w1",
+     .what = "as tcp_established_{flows}, 1 worker on 1 lcore, each its own queues",
+     .traffic = pattern::established,
+     .full = {1000000, 1000000, 2 * mi},
+     .smoke = {256, 4096, 4096},
+     .workers = 1},
+    {.name = "tcp_established_{flows}_w2",
+     .what = "as tcp_established_{flows}, 2 workers on 2 lcores, each its own queues",
+     .traffic = pattern::established,
+     .full = {1000000, 1000000, 2 * mi},
+     .smoke = {256, 4096, 4096},
+     .workers = 2},
+    {.name = "tcp_established_{flows}_w3",
+     .what = "as tcp_established_{flows}, 3 workers on 3 lcores, each its own queues",
+     .traffic = pattern::established,
+     .full = {1000000, 1000000, 2 * mi},
+     .smoke = {},
+     .workers = 3},
+    {.name = "tcp_established_{flows}_w4",
+     .what = "as tcp_established_{flows}, 4 workers on 4 lcores, each its own queues",
+     .traffic = pattern::established,
+     .full = {1000000, 1000000, 2 * mi},
+     .smoke = {},
+     .workers = 4},
     // Every source once per pass; the proxy keeps nothing, so later passes are new SYNs too.
     {.name = "syn_cookies",
      .what = "SYNs (MSS, SACK, TS, WS) from {sources} spoofed sources to a syn_proxy = \"on\" "
@@ -180,13 +209,25 @@ std::vector<scenario> plan(const options& o) {
         if (!s.packets) continue;
         scenario sc{&row,    expand(row.name, s), expand(row.what, s), expand(row.ratio_to, s),
                     s.flows, s.packets,           s.capacity,          ""};
+        if (row.workers) sc.workers = row.workers;
         if (sc.opened() > o.max_flows) sc.skipped = "above --max-flows";
+        if (sc.workers > std::min(usable_cpus(), max_bench_workers))
+            sc.skipped = "needs " + std::to_string(sc.workers) + " CPUs, " +
+                         std::to_string(usable_cpus()) + " usable (at most " +
+                         std::to_string(max_bench_workers) + ")";
         if (!o.only.empty() && !sc.io_only() &&
             std::find(o.only.begin(), o.only.end(), sc.name) == o.only.end())
             sc.skipped = "not in --only";
         v.push_back(std::move(sc));
     }
     return v;
+}
+
+unsigned usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    return unsigned(std::max(1, CPU_COUNT(&set)));
 }
 
 std::string binary_name(uint64_t n) {

@@ -73,6 +73,11 @@ struct scenario_row {
     // Every row is compared with the baseline (x base); a variant also with this scenario (its
     // new flows/s as a ratio, or its packets/s when neither opens flows), "" for none.
     const char* ratio_to = "";
+    // Scaling rows (tcp_established_{flows}_w{workers}): `workers` workers, each polling its own
+    // RX/TX queue pair of both ports; worker 0 runs inline on the main lcore with the feeder,
+    // the others on their own lcores (measure_workers.cpp). 0: the single-worker path of every
+    // other row.
+    uint8_t workers = 0;
 };
 
 struct options {
@@ -95,7 +100,9 @@ struct scenario {
     uint32_t flows = 0;
     uint32_t packets = 0;
     uint32_t capacity = 0;
-    std::string skipped;  // why it does not run, when it does not
+    std::string skipped;   // why it does not run, when it does not
+    unsigned workers = 1;  // the runtime's workers (scaling rows: the row's; otherwise 1)
+    bool scaling() const { return row->workers != 0; }
 
     bool io_only() const { return row->traffic == pattern::io_only; }
     // 64-byte slots of one prepared frame (2 for the 74-byte SYNs with options and for the
@@ -111,9 +118,14 @@ struct scenario {
     }
 };
 
-// The scenarios of this run, in the table's order; skipped ones say why (--max-flows, --only;
-// the baseline always runs).
+// The scenarios of this run, in the table's order; skipped ones say why (--max-flows, --only,
+// a scaling row of more workers than usable CPUs or max_bench_workers; the baseline always runs).
 std::vector<scenario> plan(const options& o);
+
+// The most workers a scaling row runs (its queues per port, EAL's lcores).
+inline constexpr unsigned max_bench_workers = 4;
+// CPUs this process may run on (its affinity mask).
+unsigned usable_cpus();
 
 std::string count_name(uint64_t n);   // 1000 → 1k, 1000000 → 1M
 std::string binary_name(uint64_t n);  // 4096 → 4Ki, 2097152 → 2Mi

@@ -31,6 +31,7 @@ void complete_handshakes(harness& h, const flow_set& fs, uint32_t start, uint32_
 void open_flows(harness& h, flow_set& fs, uint32_t first, uint32_t count) {
     fs.local_port.resize(first + count);
     fs.backend.resize(first + count);
+    fs.owner.resize(first + count);
     const bool tcp = fs.protocol == 6;
     constexpr uint32_t batch = 1024;
     for (uint32_t start = first; start < first + count; start += batch) {
@@ -47,6 +48,7 @@ void open_flows(harness& h, flow_set& fs, uint32_t first, uint32_t count) {
             const uint32_t flow = get32(f + v.l4 + (tcp ? 4 : 8));  // SYN's seq, or payload
             if (flow < start || flow >= start + n) return;
             fs.local_port[flow] = uint16_t(get16(f + v.l4));
+            fs.owner[flow] = h.out_queue;
             fs.backend[flow] =
                 uint16_t(v.v6 ? host6(v.dst) - first_backend_host6 : get32(v.dst) - first_backend);
             ++seen;
@@ -69,12 +71,16 @@ void open_established(harness& h, const scenario& sc, flow_set& fs) {
                                  std::to_string(sc.flows) + " flows established");
 }
 
-// Data frames: random flows of `flows`, half from the client, half the backend's replies.
+// Data frames: random flows of `flows`, half from the client, half the backend's replies. With
+// `steer` (scaling rows) each frame goes to its flow's owner's queue, as RSS (client frames, by
+// flow hash) and the servers' addresses (replies, by local port) would place them.
 void add_established(traffic& t, const frame_macs& macs, const flow_set& fs, uint32_t flows,
-                     uint32_t packets, std::mt19937_64& rng) {
+                     uint32_t packets, std::mt19937_64& rng, bool steer = false) {
     t.reserve(packets);
+    if (steer) t.queue.reserve(packets);
     for (uint32_t k = 0; k < packets; ++k) {
         const uint32_t flow = uint32_t(rng() % flows);
+        if (steer) t.queue.push_back(fs.owner[flow]);
         if (rng() & 1)
             t.add(client,
                   [&](uint8_t* f) { return client_frame(f, macs, fs, flow, segment::data); });
@@ -124,7 +130,7 @@ prepared prepare_traffic(harness& h, const scenario& sc, std::mt19937_64& rng) {
             break;
         case pattern::established:
             open_established(h, sc, p.flows);
-            add_established(t, h.macs, p.flows, sc.flows, sc.packets, rng);
+            add_established(t, h.macs, p.flows, sc.flows, sc.packets, rng, sc.scaling());
             break;
         case pattern::new_syns:
             open_established(h, sc, p.flows);

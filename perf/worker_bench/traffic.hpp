@@ -23,6 +23,8 @@ struct traffic {
     std::vector<frame_slot> frames;
     std::vector<uint8_t> in_port;
     std::vector<uint16_t> lengths;  // two-slot frames' lengths; one-slot frames are frame_len
+    // Scaling rows: the RX queue (its flow's owner) of each frame; empty: queue 0.
+    std::vector<uint8_t> queue;
     unsigned stride = 1;
     void reserve(size_t n) {
         frames.reserve(n * stride);
