@@ -44,30 +44,6 @@ static unsigned free_slots(unsigned mask) {
     return (mask + (mask >> 4)) & 0x0f;
 }
 
-// Out of line on purpose, both prefetch stages: inlined into the worker's burst loop (commit
-// f4c22c6) they halved established 1M-flow throughput (4.5 -> 2.2 Mpps, worker_bench, same run)
-// although they cost fewer instructions; the compiler then schedules the bucket reads of
-// prefetch_entries too close to their prefetches. Checked by A/B before moving them back.
-[[gnu::noinline]] void flow_table::prefetch(uint64_t h) const {
-    __builtin_prefetch(&buckets_[bucket_a(h)]);
-    __builtin_prefetch(&buckets_[bucket_b(h)]);
-}
-
-[[gnu::noinline]] void flow_table::prefetch_entries(uint64_t h) const {
-    const uint32_t sig = signature(h);
-    for (uint32_t b : {bucket_a(h), bucket_b(h)}) {
-        const bucket& bk = buckets_[b];
-        for (unsigned m = slots_with(bk, sig); m; m &= m - 1) {
-            const char* e =
-                reinterpret_cast<const char*>(&entries_[(bk.ref[std::countr_zero(m)] - 1) >> 1]);
-            // An entry spans two cache lines: the client key first, the reply key and state
-            // after it.
-            __builtin_prefetch(e);
-            __builtin_prefetch(e + sizeof(flow_entry) - 1);
-        }
-    }
-}
-
 bool flow_table::index_add(uint64_t h, uint32_t ref) {
     bucket& a = buckets_[bucket_a(h)];
     bucket& b = buckets_[bucket_b(h)];
