@@ -237,6 +237,8 @@ def targets(data):
     if sc:
         print("scaling across workers (%s cores; worker 0 shares its core with the feeder):" % cores)
         for n, p in sorted(sc.items()):
+            if n == 1 and len(sc) > 1:
+                continue  # the reference of every other line
             print("  scaling: N=1 {:.2f} Mpps, N={} {:.2f} Mpps ({:.2f} x); per worker {} Mpps".format(
                 sc[1]["mpps"] if 1 in sc else 0, n, p["mpps"], p["vs_one_worker"],
                 " / ".join("%.2f" % w for w in p["per_worker_mpps"])))
