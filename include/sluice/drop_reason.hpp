@@ -37,6 +37,7 @@ namespace sluice {
     X(martian_source)          /* source 0/8, 127/8, multicast, 240/4, broadcast, ::, ::1 */      \
     X(own_address_source)      /* source is one of our VIPs or LB addresses (spoofed) */          \
     X(unsupported_protocol)    /* L4 protocol we do not balance (ICMP other than echo, …) */    \
+    X(multicast_destination)   /* to a group (MLD, router solicitation, mDNS); none served */     \
     X(bad_icmp)                /* ICMP to a VIP shorter than its header or with a bad checksum */ \
     X(icmp_rate_limited)       /* echo request to a VIP over icmp_echo_per_second */              \
     X(icmp_no_flow)            /* ICMP error quoting a packet of no flow we have */               \

@@ -49,4 +49,11 @@ inline bool martian_source(const uint8_t* a, uint8_t family) {
     return a[15] <= 1;
 }
 
+// A multicast (or IPv4 limited broadcast) destination: 224.0.0.0/4 and above, ff00::/8. The
+// data plane serves no group; the hosts on a segment send MLD reports, router solicitations and
+// mDNS there on their own.
+inline bool multicast_destination(const uint8_t* a, uint8_t family) {
+    return family == 4 ? a[0] >= 224 : a[0] == 0xff;
+}
+
 }  // namespace sluice::packet

@@ -150,7 +150,10 @@ void worker::classify_parsed(const snapshot& s, rte_mbuf* m, rte_mbuf** own, uin
         meta.kind = meta_kind::to_vip;
         owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
     } else {
-        if (s.local_address_port(dst, family) < 0) return drop(m, drop_reason::no_vip);
+        if (s.local_address_port(dst, family) < 0)
+            return drop(m, packet::multicast_destination(dst, family)
+                               ? drop_reason::multicast_destination
+                               : drop_reason::no_vip);
         owner = setup_.ports.owner(meta.parsed.dst_port);
         if (owner >= setup_.count) {
             // Above the full-NAT range: a kernel socket's port (health probes). Only answers to
@@ -208,7 +211,8 @@ bool worker::classify_other(const snapshot& s, rte_mbuf* m, const uint8_t* dst, 
         return false;
     }
     if (s.local_address_port(dst, family) < 0) {
-        drop(m, drop_reason::unsupported_protocol);
+        drop(m, packet::multicast_destination(dst, family) ? drop_reason::multicast_destination
+                                                           : drop_reason::unsupported_protocol);
         return false;
     }
     meta.kind = meta_kind::to_kernel;
