@@ -314,6 +314,9 @@ private:
     // resolution request (neighbor_unresolved). stages/tx.cpp.
     bool hop_towards(const model::snapshot& s, rte_mbuf* m, const ip_address& addr, uint16_t& port,
                      uint32_t& neighbor);
+    // The neighbour slot of next hop `addr` on `port`, or route::no_neighbor; remembers the last
+    // one found (stages/tx.cpp).
+    uint32_t neighbor_slot(uint16_t port, const ip_address& addr);
     // Why a frame from `src` may not open a flow or draw an answer (martian_source,
     // own_address_source), or none. Per new flow and per echo request; stages/flow_path.cpp.
     drop_reason refused_source(const model::snapshot& s, const uint8_t* src, uint8_t family) const;
@@ -382,6 +385,14 @@ private:
     flow::flow_table* flows_;
     const std::atomic<const model::snapshot*>* snapshot_;
     route::neighbor_table* neighbors_;
+    // The last next hop neighbor_slot() found: per new flow it is nearly always the clients'
+    // gateway. Neighbour slots are never freed or moved (route::neighbor_table), so a slot once
+    // found stays that hop's. Worker thread only.
+    struct {
+        uint16_t port = 0xffff;
+        ip_address address;
+        uint32_t slot = route::no_neighbor;
+    } last_hop_;
     rte_rcu_qsbr* qsbr_;
     tx_buffer tx_[max_ports];
     uint64_t tsc_start_;

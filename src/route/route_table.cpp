@@ -28,6 +28,18 @@ bool route_table::finish() {
 }
 
 std::optional<next_hop> route_table::lookup(const ip_address& dst) const {
+    if (dst.is_v4()) {
+        // Per new flow and per SYN-cookie answer: integer compares, not the generic match.
+        const uint32_t a = dst.v4_host();
+        for (const auto& e : entries_) {
+            if (!e.prefix.address.is_v4()) continue;
+            const unsigned len = e.prefix.length;
+            const uint32_t mask = len ? ~uint32_t(0) << (32 - len) : 0;
+            if (((a ^ e.prefix.address.v4_host()) & mask) != 0) continue;
+            return next_hop{e.port, e.connected ? dst : e.via};
+        }
+        return std::nullopt;
+    }
     for (const auto& e : entries_) {
         if (!e.prefix.contains(dst)) continue;
         return next_hop{e.port, e.connected ? dst : e.via};

@@ -48,31 +48,20 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
         why = drop_reason::no_local_address;
         return nullptr;
     }
-    ip_address client = meta.parsed.family == address_family::ipv4
-                            ? ip_address::v4_from_network(key.src)
-                            : ip_address::v6_from_network(key.src);
-    auto hop = s.routes.lookup(client);
-    if (!hop) {
-        why = drop_reason::no_route;
-        return nullptr;
-    }
-    uint32_t client_neighbor = neighbors_->find(hop->port, hop->address);
-    if (client_neighbor == route::no_neighbor) {
-        // Unknown next hop towards the client: the control thread resolves it; this packet is
-        // dropped (the client retransmits) and counted here.
-        counters.drop(drop_reason::neighbor_unresolved);
-        meta.kind = meta_kind::resolve;
-        meta.next_hop = hop->address;
-        meta.next_hop_port = hop->port;
-        to_control_ring(m);
-        return nullptr;
-    }
+    const ip_address client = meta.parsed.family == address_family::ipv4
+                                  ? ip_address::v4_from_network(key.src)
+                                  : ip_address::v6_from_network(key.src);
+    uint16_t client_port = 0;
+    uint32_t client_neighbor = route::no_neighbor;
+    // No route: dropped there. Unknown next hop towards the client: the control thread resolves
+    // it; this packet is dropped (the client retransmits) and counted there.
+    if (!hop_towards(s, m, client, client_port, client_neighbor)) return nullptr;  // consumed
     flow::local_tuple local;
     why = admission::acquire_tuple(pool, be, be.address.family, now_tick_, local, [&](auto&& pred) {
         return early_drop(s, tuple_miss_tick_, pred);
     });
     if (why != drop_reason::none) return nullptr;
-    new_flow n{vip, be, key, local, meta.vip, client_neighbor, uint8_t(hop->port)};
+    new_flow n{vip, be, key, local, meta.vip, client_neighbor, uint8_t(client_port)};
     flow_entry* f = insert_flow(s, n);
     if (!f) {
         pool->release(be.tuple_group, local, now_tick_, true);  // never used

@@ -61,7 +61,7 @@ void worker::refuse_with_reset(const snapshot& s, rte_mbuf* syn) {
                                              : ip_address::v6_from_network(meta.key.src);
     auto hop = s.routes.lookup(client);
     if (!hop) return;
-    uint32_t neighbor = neighbors_->find(hop->port, hop->address);
+    uint32_t neighbor = neighbor_slot(hop->port, hop->address);
     if (neighbor == route::no_neighbor) return;
     transmit_reset(s, r, hop->port, neighbor);
 }

@@ -55,7 +55,7 @@ bool worker::hop_towards(const snapshot& s, rte_mbuf* m, const ip_address& addr,
         drop(m, drop_reason::no_route);
         return false;
     }
-    neighbor = neighbors_->find(hop->port, hop->address);
+    neighbor = neighbor_slot(hop->port, hop->address);
     if (neighbor == route::no_neighbor) {
         counters.drop(drop_reason::neighbor_unresolved);
         mbuf_meta& meta = meta_of(m);
@@ -67,6 +67,13 @@ bool worker::hop_towards(const snapshot& s, rte_mbuf* m, const ip_address& addr,
     }
     port = hop->port;
     return true;
+}
+
+uint32_t worker::neighbor_slot(uint16_t port, const ip_address& addr) {
+    if (port == last_hop_.port && addr == last_hop_.address) return last_hop_.slot;
+    const uint32_t slot = neighbors_->find(port, addr);
+    if (slot != route::no_neighbor) last_hop_ = {port, addr, slot};
+    return slot;
 }
 
 }  // namespace sluice::dataplane
