@@ -11,7 +11,8 @@
 #   perf/instructions.sh tcp_established_256    # only these worker_bench scenarios (smoke names)
 #
 # Environment: SLUICE_PERF_BUILD_DIR (default build-perf, release; shared with perf/run.sh),
-# SLUICE_PERF_OUT (default $SLUICE_PERF_BUILD_DIR/perf-results). About 20 s per path.
+# SLUICE_PERF_OUT (default $SLUICE_PERF_BUILD_DIR/perf-results), BENCH_ARGS (more worker_bench
+# options, e.g. --nic-checksums). About 20 s per path.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -83,7 +84,7 @@ for entry in "${PATHS[@]}"; do
     rm -f "$file" "$OUT/$scenario.json"
     if ! timeout -k 10 600 valgrind --tool=callgrind --toggle-collect='*drive*' \
         --callgrind-out-file="$file" "$BUILD_DIR/perf/worker_bench" --smoke --only "$scenario" \
-        --json "$OUT/$scenario.json" >"$OUT/$scenario.log" 2>&1; then
+        --json "$OUT/$scenario.json" ${BENCH_ARGS:-} >"$OUT/$scenario.log" 2>&1; then
         printf '%-40s %-30s %s\n' "$label" "$scenario" "failed (see $OUT/$scenario.log)"
         status=1
         continue

@@ -46,6 +46,7 @@ struct harness {
     std::unique_ptr<bench_runtime> rt;  // the running scenario's
     frame_macs macs;
     uint16_t dpdk_port[2] = {};
+    uint64_t rx_ol_flags = 0;  // set on every injected mbuf (--nic-checksums)
     output_check check;
 };
 

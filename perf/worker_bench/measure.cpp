@@ -56,6 +56,7 @@ template <unsigned Slots, class Step, class Tap>
             const uint16_t len = Slots == 1 ? frame_len : t.lengths[pos];
             m[i]->data_len = len;
             m[i]->pkt_len = len;
+            m[i]->ol_flags = h.rx_ol_flags;
             const uint8_t p = t.in_port[pos];
             in[p][n[p]++] = m[i];
             if (++pos == t.size()) pos = 0;

@@ -78,6 +78,7 @@ template <unsigned Slots>
             const uint16_t len = Slots == 1 ? frame_len : t.lengths[pos];
             m[i]->data_len = len;
             m[i]->pkt_len = len;
+            m[i]->ol_flags = h.rx_ol_flags;
             const uint8_t p = t.in_port[pos], q = t.queue[pos];
             in[p][q][n[p][q]++] = m[i];
             ++r.injected[p];

@@ -89,6 +89,9 @@ struct options {
     bool huge = false;       // EAL on hugepages (--huge), not --no-huge
     std::string huge_dir;    // --huge-dir: the hugetlbfs mount to use
     bool plan_only = false;  // --plan-memory: print EAL's MiB, run nothing
+    // --nic-checksums: injected mbufs carry RX_IP_CKSUM_GOOD | RX_L4_CKSUM_GOOD, as from a NIC
+    // with RX checksum offload (the worker then skips its software IPv4 header check).
+    bool nic_checksums = false;
 };
 
 // A row as this run has it: sizes of the run (full or smoke), names filled in.
