@@ -54,14 +54,16 @@ trap 'rm -rf "$work"' EXIT
 # established scenario, by flow count); then gnuplot variables: each file's baseline and page
 # size (pages_k), the caption and the ranges.
 python3 - "$work" "${JSONS[@]}" <<'PY'
-import json, sys
+import json, re, sys
 work, paths = sys.argv[1], sys.argv[2:]
 esc = lambda s: s.replace("\\", "\\\\").replace('"', '\\"')
 values, variables = [], []
 for k, path in enumerate(paths):
     d = json.load(open(path))
+    # tcp_established_{1k,100k,1M,10M} only: not the scaling rows (tcp_established_1M_w{N}).
     rows = sorted((r["flows"], r["mpps"], r["worker_mpps"]) for r in d["results"]
-                  if r["name"].startswith("tcp_established_") and r["ok"] and r["flows"])
+                  if re.fullmatch(r"tcp_established_\d+[kM]?", r["name"]) and r["ok"]
+                  and r["flows"])
     if not rows:
         sys.exit("plot.sh: no tcp_established_* result in " + path)
     with open(f"{work}/flows.{k}.dat", "w") as f:
@@ -111,7 +113,8 @@ for k in "${!JSONS[@]}"; do
     plots+=("baseline_$k with lines lc rgb \"#2ca02c\" lw 2 dt $((dash + 1)) \
         title \"I/O-only baseline, same harness, \" . pages_$k")
 done
-plots+=("10 with lines lc rgb \"#d62728\" lw 1.5 dt 3 title \"issue 7 target at 1M flows (10 Mpps)\"")
+plots+=("0.30 * baseline_0 with lines lc rgb \"#d62728\" lw 1.5 dt 3 \
+    title \"goal at 1M flows: 0.30 x baseline, \" . pages_0")
 plot_command=$(IFS=,; echo "${plots[*]}")
 
 gnuplot <<EOF
