@@ -45,6 +45,39 @@ rst_verdict judge_rst(const flow_entry& f, direction dir, const tcp_segment& seg
 // the options), who closed first. RSTs record nothing.
 void track_segment(flow_entry& f, direction dir, const uint8_t* tcp, const tcp_segment& seg);
 
+// The common case, decided per packet in a few compares: an established flow that is neither
+// SYN-proxied nor translated, whose payload inspection is over and whose both directions are
+// already tracked (sequence and acknowledgement numbers seen, the backend has answered), and a
+// segment without SYN, FIN or RST. For it the state machine keeps its state and flags, and
+// track_segment reduces to track_plain below.
+inline constexpr uint8_t plain_flow_flags =
+    flow_flag::seq_client | flow_flag::seq_backend | flow_flag::inspected | flow_flag::proxied;
+inline constexpr uint8_t plain_flow_flags_want =
+    flow_flag::seq_client | flow_flag::seq_backend | flow_flag::inspected;
+inline constexpr uint8_t plain_flow_extra =
+    flow_extra::ack_client | flow_extra::ack_backend | flow_extra::replied | flow_extra::translated;
+inline constexpr uint8_t plain_flow_extra_want =
+    flow_extra::ack_client | flow_extra::ack_backend | flow_extra::replied;
+inline bool plain_segment(const flow_entry& f, uint8_t tcp_flags) {
+    using namespace packet::tcp_flag;
+    return f.state == tcp_state::established && !(tcp_flags & (syn | fin | rst)) &&
+           (f.flags & plain_flow_flags) == plain_flow_flags_want &&
+           (f.extra & plain_flow_extra) == plain_flow_extra_want;
+}
+
+// track_segment for a plain_segment: the sender's next sequence number and its newest
+// acknowledgement with the window beside it (unscaled, as the segment carries it), each moved
+// only forward (serial-number compares). Inline: per established packet.
+inline void track_plain(flow_entry& f, direction dir, const tcp_segment& seg) {
+    const size_t d = size_t(dir);
+    const uint32_t end = seg.seq + seg.payload;
+    if (int32_t(end - f.seq_next[d]) > 0) f.seq_next[d] = end;
+    if (int32_t(seg.ack - f.ack_seen[d]) >= 0) {
+        f.ack_seen[d] = seg.ack;
+        f.window[d] = seg.window;
+    }
+}
+
 // A client SYN that finds this flow in TIME_WAIT or CLOSE starts a new connection only when its
 // sequence number lies beyond the old connection's (as Linux accepts a SYN in TIME_WAIT), or when
 // it retries the very SYN of an attempt the backend refused with a bare ACK (TIME_WAIT left

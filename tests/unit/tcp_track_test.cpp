@@ -1,6 +1,7 @@
 // Unit tests for src/flow/tcp_track: RST judging (RFC 5961, SYN-SENT rules), sequence/ack/window
 // tracking with window scaling, plausible SYN reuse, early-drop eligibility and whether the
-// backend keeps TIME_WAIT for a flow's tuple.
+// backend keeps TIME_WAIT for a flow's tuple; the plain path (plain_segment, track_plain) against
+// track_segment.
 #include "flow/tcp_track.hpp"
 
 #include <doctest/doctest.h>
@@ -372,4 +373,67 @@ TEST_CASE("backend_forgets_tuple: UDP, handshake unanswered, reset, client close
     CHECK_FALSE(backend_forgets_tuple(blank(6, tcp_state::syn_recv)));
     CHECK_FALSE(backend_forgets_tuple(blank(6, tcp_state::established)));
     CHECK_FALSE(backend_forgets_tuple(blank(6, tcp_state::fin_wait)));
+}
+
+// --- the plain path (plain_segment, track_plain) ------------------------------------------------
+
+TEST_CASE("plain_segment: only an established, tracked, untranslated, unproxied flow's ACK") {
+    using sluice::flow::plain_segment;
+    flow_entry f = established();
+    f.flags |= flow_flag::inspected;
+    CHECK(plain_segment(f, tcp_flag::ack));
+    CHECK(plain_segment(f, tcp_flag::ack | 0x08));  // PSH
+    CHECK_FALSE(plain_segment(f, tcp_flag::ack | tcp_flag::fin));
+    CHECK_FALSE(plain_segment(f, tcp_flag::ack | tcp_flag::rst));
+    CHECK_FALSE(plain_segment(f, tcp_flag::ack | tcp_flag::syn));
+    const auto without = [&](auto edit) {
+        flow_entry g = f;
+        edit(g);
+        return plain_segment(g, tcp_flag::ack);
+    };
+    CHECK_FALSE(without([](flow_entry& g) { g.state = tcp_state::fin_wait; }));
+    CHECK_FALSE(without([](flow_entry& g) { g.state = tcp_state::syn_recv; }));
+    CHECK_FALSE(without([](flow_entry& g) { g.flags &= uint8_t(~flow_flag::inspected); }));
+    CHECK_FALSE(without([](flow_entry& g) { g.flags |= flow_flag::proxied; }));
+    CHECK_FALSE(without([](flow_entry& g) { g.flags &= uint8_t(~flow_flag::seq_backend); }));
+    CHECK_FALSE(without([](flow_entry& g) { g.extra |= flow_extra::translated; }));
+    CHECK_FALSE(without([](flow_entry& g) { g.extra &= uint8_t(~flow_extra::ack_client); }));
+    CHECK_FALSE(without([](flow_entry& g) { g.extra &= uint8_t(~flow_extra::replied); }));
+}
+
+TEST_CASE("track_plain leaves an entry exactly as track_segment does for a plain segment") {
+    // Segments ahead, behind and across the 2^32 wrap, with and without payload, acks moving
+    // both ways, both directions, with window scaling agreed or not (a non-SYN window is kept
+    // unscaled either way).
+    uint32_t x = 0x12345678;
+    const auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        return x;
+    };
+    for (int i = 0; i < 20000; ++i) {
+        flow_entry a = established();
+        a.flags |= flow_flag::inspected;
+        if (i & 1) {
+            a.extra |= flow_extra::wscale_agreed | flow_extra::wscale_client_offered;
+            a.wscale = 0x73;
+        }
+        const uint32_t base = next();
+        a.seq_next[0] = base;
+        a.seq_next[1] = base + next() % 4096;
+        a.ack_seen[0] = a.seq_next[1] - next() % 2048;
+        a.ack_seen[1] = a.seq_next[0] - next() % 2048;
+        flow_entry b = a;
+        const direction dir = (i & 2) ? backend : client;
+        const uint32_t seq = a.seq_next[size_t(dir)] + next() % 8192 - 4096;
+        const uint32_t ack = a.ack_seen[size_t(dir)] + next() % 8192 - 4096;
+        const uint8_t flags = uint8_t(tcp_flag::ack | ((i & 4) ? 0x08 : 0));
+        auto h = header(seq, ack, flags, uint16_t(next()));
+        const tcp_segment seg = read_segment(h.data(), uint16_t(h.size() + next() % 1500));
+        REQUIRE(sluice::flow::plain_segment(a, seg.flags));
+        track_segment(a, dir, h.data(), seg);
+        sluice::flow::track_plain(b, dir, seg);
+        REQUIRE(std::memcmp(&a, &b, sizeof a) == 0);
+    }
 }

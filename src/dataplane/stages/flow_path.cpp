@@ -87,6 +87,15 @@ void worker::forward(const snapshot& s, rte_mbuf* m) {
     // backend lives on may send one (anything else is forged).
     if (hit.entry && hit.dir == direction::from_backend && meta.in_port != hit.entry->port_backend)
         return drop(m, drop_reason::reply_wrong_port);
+    // Most packets: an established flow's data or ACK (flow/tcp_track.hpp: plain_segment). The
+    // general path below would do the same for them through more checks.
+    if (hit.entry && tcp && flow::plain_segment(*hit.entry, tflags)) [[likely]] {
+        flow_entry& f = *hit.entry;
+        flow::track_plain(f, hit.dir, flow::read_segment(tcp_header, meta.parsed.l4_length));
+        const uint32_t timeout = s.timeouts.tcp[size_t(flow::tcp_state::established)];
+        if (timeout) flows_->set_expire(&f, now_tick_ + timeout);
+        return rewrite_and_send(s, f, hit.dir, m);
+    }
     if (hit.entry && pure_syn && hit.dir == direction::from_client &&
         (hit.entry->state == flow::tcp_state::time_wait ||
          hit.entry->state == flow::tcp_state::close)) {
