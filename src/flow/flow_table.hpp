@@ -60,6 +60,8 @@ struct flow_entry {
 };
 
 static_assert(sizeof(flow_entry) == 112, "112-byte entry + 32 bytes of index = 144 per flow");
+// prefetch_entries covers an entry with three prefetches (first byte, +64, last byte).
+static_assert(sizeof(flow_entry) <= 128);
 
 // More per-flow bits (flow_entry::extra).
 namespace flow_extra {
@@ -247,9 +249,12 @@ inline void flow_table::prefetch_entries(uint64_t h) const {
         for (unsigned m = slots_with(bk, sig); m; m &= m - 1) {
             const char* e =
                 reinterpret_cast<const char*>(&entries_[(bk.ref[std::countr_zero(m)] - 1) >> 1]);
-            // An entry spans two cache lines: the client key first, the reply key and state
-            // after it.
+            // Every line the entry touches: entries are 112 bytes from a 64-byte aligned array,
+            // so half of them (those starting 32 or 48 bytes into a line) span three lines, and
+            // the middle one holds the rest of the client key, the reply key and the deadline.
+            // Prefetching only the first and last byte left that line to a demand miss.
             prefetch_line(e);
+            prefetch_line(e + 64);
             prefetch_line(e + sizeof(flow_entry) - 1);
         }
     }
