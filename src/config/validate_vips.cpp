@@ -1,7 +1,7 @@
 // Cross-checks of [[vip]] and [[vip.backend]]: unique VIPs and names, VIPs and backends that are
-// not the LB's own addresses, backends that a port or route reaches (of either family: a backend
-// of the other family than its VIP is reached by NAT64/NAT46), Maglev tables large enough for
-// their backends.
+// not the LB's own addresses (VIPs not its local addresses either), backends that a port or route
+// reaches (of either family: a backend of the other family than its VIP is reached by NAT64/NAT46),
+// Maglev tables large enough for their backends.
 #include <map>
 
 #include "config/describe.hpp"
@@ -20,6 +20,17 @@ const origin* own_address(const config& cfg, const origins& where, const ip_addr
     for (size_t i = 0; i < cfg.ports.size(); ++i)
         for (size_t k = 0; k < cfg.ports[i].addresses.size(); ++k)
             if (cfg.ports[i].addresses[k].address == address) return &where.ports[i].addresses[k];
+    return nullptr;
+}
+
+// The local (full-NAT source) address equal to `address`, if some port has it. The data plane
+// takes a packet to a local address for a reply without looking for a VIP, so a VIP there would
+// never be reached (stages/rx_classify.cpp).
+const origin* local_address(const config& cfg, const origins& where, const ip_address& address) {
+    for (size_t i = 0; i < cfg.ports.size(); ++i)
+        for (size_t k = 0; k < cfg.ports[i].local_addresses.size(); ++k)
+            if (cfg.ports[i].local_addresses[k] == address)
+                return &where.ports[i].local_addresses[k];
     return nullptr;
 }
 
@@ -92,6 +103,11 @@ void validate_vips(const config& cfg, const origins& where, diagnostics& diag) {
         if (at.address) {
             if (const origin* own = own_address(cfg, where, vip.address))
                 diag.report(*at.address, own_address_message(vip.address, *own));
+            else if (const origin* local = local_address(cfg, where, vip.address))
+                diag.report(*at.address, vip.address.to_string() +
+                                             " is a local (full-NAT source) address (" +
+                                             local->path + " " + defined_at(*local) +
+                                             "): replies to local addresses are never a VIP's");
         }
         bool duplicate = false;
         if (at.endpoint_known) {

@@ -56,7 +56,7 @@ void add_ports(const config::config& cfg, std::span<const model::port_info> info
             s.routes.add_connected(a, uint16_t(i));
             s.add_local_address(a.address, uint16_t(i));
         }
-        for (const auto& a : pc.local_addresses) s.add_pool_address(a, uint16_t(i));
+        for (const auto& a : pc.local_addresses) s.add_local_address(a, uint16_t(i));
     }
     for (const auto& r : cfg.routes) s.routes.add_static(r.prefix, r.via);
     if (!s.routes.finish()) throw std::runtime_error("a static route's gateway is not on-link");

@@ -9,78 +9,16 @@
 
 namespace sluice::model {
 
-[[gnu::always_inline]] inline uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family,
-                                                          uint16_t dport, uint8_t proto) {
-    // Two multiply-xorshift rounds over the address words (per packet: no byte loop).
-    uint64_t a = 0, b = 0;
-    if (family == 4) {
-        uint32_t w;
-        std::memcpy(&w, dst, 4);
-        a = w;
-    } else {
-        std::memcpy(&a, dst, 8);
-        std::memcpy(&b, dst + 8, 8);
-    }
-    uint64_t h = (a ^ (uint64_t(dport) << 40 | uint64_t(proto) << 32)) * 0x9e3779b97f4a7c15ull;
-    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
-    return uint32_t(h >> 32);
-}
-
-namespace {
-
-// Address equality without a libc memcmp call (per packet): 4 bytes for IPv4, 16 for IPv6.
-bool same_address_of(const uint8_t* a, const uint8_t* b, uint8_t family) {
-    if (family == 4) {
-        uint32_t x, y;
-        std::memcpy(&x, a, 4);
-        std::memcpy(&y, b, 4);
-        return x == y;
-    }
-    return flow::same_address(a, b);
-}
-
-}  // namespace
-
-uint16_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
-                            uint8_t proto) const {
-    for (uint32_t i = vip_hash(dst, family, dport, proto) & vip_mask_;; i = (i + 1) & vip_mask_) {
-        int32_t v = vip_slots_[i];
-        if (v < 0) return no_vip_id;
-        const vip_entry& e = vips[size_t(v)];
-        if (e.port == dport && e.protocol == proto && uint8_t(e.address.family) == family &&
-            same_address_of(e.address.bytes.data(), dst, family))
-            return e.id;
-    }
-}
-
 std::vector<uint16_t> snapshot::vip_ids() const {
     std::vector<uint16_t> ids;
     for (const auto& v : vips) ids.push_back(v.id);
     return ids;
 }
 
-int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
-    for (const auto& l : locals_)
-        if (l.family == family && same_address_of(l.bytes, dst, family)) return l.port;
-    if (family == 4 && !pool_ranges_.empty()) {
-        // Local address pools are prefixes mostly: a range compare each, not one per address.
-        const uint32_t a = packet::load_be32(dst);
-        for (const auto& r : pool_ranges_)
-            if (a - r.first < r.count) return r.port;
-    }
+int32_t snapshot::local_v6_port(const uint8_t* dst) const {
+    for (const auto& l : locals_v6_)
+        if (flow::same_address(l.bytes, dst)) return l.port;
     return -1;
-}
-
-void snapshot::add_pool_address(const ip_address& a, uint16_t port) {
-    if (!a.is_v4()) return add_local_address(a, port);
-    if (!pool_ranges_.empty()) {
-        v4_range& last = pool_ranges_.back();
-        if (last.port == port && a.v4_host() == last.first + last.count) {
-            ++last.count;
-            return;
-        }
-    }
-    pool_ranges_.push_back({a.v4_host(), 1, port});
 }
 
 const ip_address* snapshot::source_address(uint16_t port, address_family family) const {
@@ -112,11 +50,23 @@ bool snapshot::uses_syn_proxy() const {
 }
 
 void snapshot::add_local_address(const ip_address& a, uint16_t port) {
+    if (a.is_v4()) {
+        // The next address of the last range, on the same port: the range grows (a pool
+        // listed as a prefix becomes one range).
+        if (!v4_ranges_.empty()) {
+            v4_range& last = v4_ranges_.back();
+            if (last.port == port && a.v4_host() == last.first + last.count) {
+                ++last.count;
+                return;
+            }
+        }
+        v4_ranges_.push_back({a.v4_host(), 1, port});
+        return;
+    }
     local_address l{};
     std::memcpy(l.bytes, a.bytes.data(), 16);
-    l.family = uint8_t(a.family);
     l.port = port;
-    locals_.push_back(l);
+    locals_v6_.push_back(l);
 }
 
 void snapshot::index_vips() {

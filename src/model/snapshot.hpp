@@ -6,6 +6,7 @@
 // per-worker mutable state (scheduler cursors, counters) lives with the worker.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "flow/flow_key.hpp"
 #include "flow/tcp_state.hpp"
 #include "model/ids.hpp"
 #include "model/protection.hpp"
+#include "packet/wire.hpp"
 #include "route/neighbor_table.hpp"
 #include "route/route_table.hpp"
 #include "sched/client_hash.hpp"
@@ -91,7 +94,8 @@ public:
     route::route_table routes;
     timeout_ticks timeouts{};
 
-    // VIP id for a destination (address bytes in network order) or no_vip_id. Per packet.
+    // VIP id for a destination (address bytes in network order) or no_vip_id. Per packet
+    // (inline below: the worker's classify calls it for every packet to a VIP).
     uint16_t find_vip(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto) const;
     // The VIP of this id, or null when this snapshot has none with it. Per packet.
     const vip_entry* vip_by_id(uint16_t id) const {
@@ -103,7 +107,7 @@ public:
     // Ids of its VIPs.
     std::vector<uint16_t> vip_ids() const;
     // Index of the port owning this LB address (its own or a local pool address), or -1. Per
-    // packet (short lists).
+    // packet (inline below; short lists: IPv4 as ranges, one compare each).
     int32_t local_address_port(const uint8_t* dst, uint8_t family) const;
     // True when some VIP (any port, any protocol) has this address. Per new flow (a sorted
     // list of the distinct VIP addresses, binary search).
@@ -119,27 +123,28 @@ public:
     // Every backend id this snapshot references.
     std::vector<uint32_t> backend_ids() const;
 
-    // Building (control::build_snapshot, before publication): an LB address of port `port`, an
-    // address of its local pools, and the VIP index once `vips` is complete.
+    // Building (control::build_snapshot, before publication): an LB address of port `port` (its
+    // own or one of its local pools), and the VIP index once `vips` is complete.
     void add_local_address(const ip_address& a, uint16_t port);
-    void add_pool_address(const ip_address& a, uint16_t port);
     void index_vips();
 
 private:
     struct local_address {
         uint8_t bytes[16];
-        uint8_t family;
         uint16_t port;
     };
-    std::vector<local_address> locals_;  // port addresses, and IPv6 pool addresses
+    std::vector<local_address> locals_v6_;  // IPv6 port and pool addresses
     struct v4_range {
         uint32_t first;  // host order
         uint32_t count;
         uint16_t port;
     };
-    std::vector<v4_range> pool_ranges_;  // IPv4 local address pools ([[port]] local_addresses)
-    std::vector<int32_t> vip_slots_;     // open addressing over vips (their index)
-    std::vector<int32_t> vip_of_id_;     // VIP id -> index in vips, -1 for none
+    // IPv4 port addresses and local address pools ([[port]] local_addresses), as ranges: pools
+    // are prefixes mostly, so one compare per range rather than one per address.
+    std::vector<v4_range> v4_ranges_;
+    int32_t local_v6_port(const uint8_t* dst) const;
+    std::vector<int32_t> vip_slots_;  // open addressing over vips (their index)
+    std::vector<int32_t> vip_of_id_;  // VIP id -> index in vips, -1 for none
     // Distinct VIP addresses, sorted: IPv4 as host-order integers (the common case: one compare
     // per step), IPv6 as bytes.
     std::vector<uint32_t> vip_v4_;
@@ -147,5 +152,45 @@ private:
     uint32_t vip_mask_ = 0;
     static uint32_t vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport, uint8_t proto);
 };
+
+// The per-packet lookups, inline in the worker (no LTO across the libraries).
+
+inline uint32_t snapshot::vip_hash(const uint8_t* dst, uint8_t family, uint16_t dport,
+                                   uint8_t proto) {
+    // Two multiply-xorshift rounds over the address words (per packet: no byte loop).
+    uint64_t a = 0, b = 0;
+    if (family == 4) {
+        uint32_t w;
+        std::memcpy(&w, dst, 4);
+        a = w;
+    } else {
+        std::memcpy(&a, dst, 8);
+        std::memcpy(&b, dst + 8, 8);
+    }
+    uint64_t h = (a ^ (uint64_t(dport) << 40 | uint64_t(proto) << 32)) * 0x9e3779b97f4a7c15ull;
+    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
+    return uint32_t(h >> 32);
+}
+
+inline uint16_t snapshot::find_vip(const uint8_t* dst, uint8_t family, uint16_t dport,
+                                   uint8_t proto) const {
+    for (uint32_t i = vip_hash(dst, family, dport, proto) & vip_mask_;; i = (i + 1) & vip_mask_) {
+        const int32_t v = vip_slots_[i];
+        if (v < 0) return no_vip_id;
+        const vip_entry& e = vips[size_t(v)];
+        if (e.port != dport || e.protocol != proto || uint8_t(e.address.family) != family) continue;
+        if (family == 4 ? packet::load_be32(e.address.bytes.data()) == packet::load_be32(dst)
+                        : flow::same_address(e.address.bytes.data(), dst))
+            return e.id;
+    }
+}
+
+inline int32_t snapshot::local_address_port(const uint8_t* dst, uint8_t family) const {
+    if (family != 4) return local_v6_port(dst);
+    const uint32_t a = packet::load_be32(dst);
+    for (const v4_range& r : v4_ranges_)
+        if (a - r.first < r.count) return r.port;
+    return -1;
+}
 
 }  // namespace sluice::model

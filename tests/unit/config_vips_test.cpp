@@ -75,6 +75,17 @@ TEST_CASE("a VIP address is not one of the LB's own port addresses") {
           "(port[0].addresses[0] defined at line 6)");
 }
 
+TEST_CASE("a VIP address is not one of the LB's local (full-NAT source) addresses") {
+    CHECK(problem(with_base({"local_addresses = ['198.18.1.128/30']", "[[vip]]",
+                             "address = '198.18.1.130'", "port = 80", "protocol = 'tcp'"})) ==
+          "t.toml:13:11: vip[0].address: 198.18.1.130 is a local (full-NAT source) address "
+          "(port[1].local_addresses[0] defined at line 11): replies to local addresses are "
+          "never a VIP's");
+    CHECK(problems(with_base({"local_addresses = ['198.18.1.128/30']", "[[vip]]",
+                              "address = '198.18.1.132'", "port = 80", "protocol = 'tcp'"}))
+              .empty());
+}
+
 TEST_CASE("VIPs are unique by address, port and protocol") {
     auto vip = [](std::string_view port, std::string_view protocol) {
         return lines({"[[vip]]", "address = '198.18.0.10'", "port = " + std::string(port),

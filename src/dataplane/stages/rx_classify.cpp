@@ -142,18 +142,21 @@ void worker::classify_parsed(const snapshot& s, rte_mbuf* m, rte_mbuf** own, uin
         if (classify_other(s, m, dst, family, owner)) hand_to_owner(m, owner, own, n_own);
         return;
     }
-    meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
     meta.generation = uint8_t(s.generation);
     meta.key = flow::make_flow_key(frame, meta.parsed);
     meta.hash = flow::flow_hash(meta.key);
-    if (meta.vip != model::no_vip_id) {
-        meta.kind = meta_kind::to_vip;
-        owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
-    } else {
-        if (s.local_address_port(dst, family) < 0)
+    // A packet to an LB address (port or local pool address) is a reply or the kernel's: no VIP
+    // has such an address (the config refuses it), so only the others are looked up as VIPs.
+    if (s.local_address_port(dst, family) < 0) {
+        meta.vip = s.find_vip(dst, family, meta.parsed.dst_port, meta.parsed.protocol);
+        if (meta.vip == model::no_vip_id)
             return drop(m, packet::multicast_destination(dst, family)
                                ? drop_reason::multicast_destination
                                : drop_reason::no_vip);
+        meta.kind = meta_kind::to_vip;
+        owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
+    } else {
+        meta.vip = model::no_vip_id;
         owner = setup_.ports.owner(meta.parsed.dst_port);
         if (owner >= setup_.count) {
             // Above the full-NAT range: a kernel socket's port (health probes). Only answers to
