@@ -37,21 +37,38 @@ inline bool same_address(const uint8_t* x, const uint8_t* y) {
     return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
-// 64-bit hash of the whole key: a multiply-xorshift over its five words with a final avalanche.
-// The seed lets two instances agree or differ as configured.
+// 64-bit hash of the whole key: a multiply-xorshift over its words with a final avalanche.
+// An IPv4 key's addresses fill 4 of their 16 bytes: both go into one word, the ports, protocol
+// and family are the other, two rounds instead of five (per packet). The seed lets two instances
+// agree or differ as configured.
 inline uint64_t flow_hash(const flow_key& k, uint64_t seed = 0x5eed5111ce) {
     uint64_t w[5];
     std::memcpy(w, &k, sizeof w);
     uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
-    for (uint64_t x : w) {
+    auto round = [&h](uint64_t x) {
         h ^= x;
         h *= 0xff51afd7ed558ccdull;
         h ^= h >> 32;
+    };
+    if (k.family == 4) {
+        uint32_t src, dst;
+        std::memcpy(&src, k.src, 4);
+        std::memcpy(&dst, k.dst, 4);
+        round(uint64_t(src) | uint64_t(dst) << 32);
+        round(w[4]);
+    } else {
+        for (uint64_t x : w) round(x);
     }
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
     return h;
+}
+
+// The worker (of `workers`) that owns a client's flow: the hash's high half scaled to the count
+// (a multiply, not a modulo). Per packet, any lcore; tests pick client ports with it.
+inline unsigned owner_of(uint64_t hash, unsigned workers) {
+    return unsigned(((hash >> 32) * workers) >> 32);
 }
 
 inline flow_key make_flow_key(const uint8_t* frame, const packet::parsed_frame& p) {

@@ -67,8 +67,7 @@ bool worker::classify_icmp_error(const snapshot& s, rte_mbuf* m, const uint8_t* 
     meta.hash = flow::flow_hash(k);
     meta.kind = meta_kind::icmp_error;
     meta.vip = model::no_vip_id;
-    owner = to_vip ? unsigned(((meta.hash >> 32) * setup_.count) >> 32)
-                   : setup_.ports.owner(quoted_sport);
+    owner = to_vip ? flow::owner_of(meta.hash, setup_.count) : setup_.ports.owner(quoted_sport);
     return true;
 }
 

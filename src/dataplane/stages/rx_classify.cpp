@@ -154,7 +154,7 @@ void worker::classify_parsed(const snapshot& s, rte_mbuf* m, rte_mbuf** own, uin
                                ? drop_reason::multicast_destination
                                : drop_reason::no_vip);
         meta.kind = meta_kind::to_vip;
-        owner = unsigned(((meta.hash >> 32) * setup_.count) >> 32);
+        owner = flow::owner_of(meta.hash, setup_.count);
     } else {
         meta.vip = model::no_vip_id;
         owner = setup_.ports.owner(meta.parsed.dst_port);
