@@ -24,6 +24,13 @@ bool route_table::finish() {
         if (found == entries_.end()) return false;
         e.port = found->port;
     }
+    v4_.clear();
+    for (uint32_t i = 0; i < entries_.size(); ++i) {
+        const ip_prefix& p = entries_[i].prefix;
+        if (!p.address.is_v4()) continue;
+        const uint32_t mask = p.length ? ~uint32_t(0) << (32 - p.length) : 0;
+        v4_.push_back({p.address.v4_host() & mask, mask, i});
+    }
     return true;
 }
 
@@ -31,11 +38,9 @@ std::optional<next_hop> route_table::lookup(const ip_address& dst) const {
     if (dst.is_v4()) {
         // Per new flow and per SYN-cookie answer: integer compares, not the generic match.
         const uint32_t a = dst.v4_host();
-        for (const auto& e : entries_) {
-            if (!e.prefix.address.is_v4()) continue;
-            const unsigned len = e.prefix.length;
-            const uint32_t mask = len ? ~uint32_t(0) << (32 - len) : 0;
-            if (((a ^ e.prefix.address.v4_host()) & mask) != 0) continue;
+        for (const v4_entry& v : v4_) {
+            if ((a & v.mask) != v.network) continue;
+            const entry& e = entries_[v.index];
             return next_hop{e.port, e.connected ? dst : e.via};
         }
         return std::nullopt;

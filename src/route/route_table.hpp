@@ -22,7 +22,8 @@ public:
     // Static route via a gateway; the gateway must be on-link (resolved with add_connected
     // routes at finish()).
     void add_static(const ip_prefix& prefix, const ip_address& via);
-    // Sorts by prefix length; returns false if a gateway is not on-link.
+    // Sorts by prefix length and builds the IPv4 lookup list (lookup is valid only after it);
+    // returns false if a gateway is not on-link.
     bool finish();
 
     std::optional<next_hop> lookup(const ip_address& dst) const;
@@ -35,6 +36,14 @@ private:
         uint16_t port;
     };
     std::vector<entry> entries_;
+    // The IPv4 entries again, in the same order, as (network, mask) integers: the per-new-flow
+    // lookup is then one AND and one compare per route (finish() builds it).
+    struct v4_entry {
+        uint32_t network;  // host order, masked
+        uint32_t mask;
+        uint32_t index;  // into entries_
+    };
+    std::vector<v4_entry> v4_;
 };
 
 }  // namespace sluice::route
