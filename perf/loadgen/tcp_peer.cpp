@@ -25,6 +25,7 @@ struct tcp_peer::expectation {
     bool checks_ack;       // the ACK bit is expected and the ack must be snd_nxt
     uint32_t payload;      // payload length
     uint32_t alt_payload;  // another accepted length (the request completing a handshake)
+    bool or_fin = false;   // a FIN-ACK without payload is accepted too (established script)
 };
 
 const char* verdict_name(segment_verdict verdict) {
@@ -52,9 +53,10 @@ const char* verdict_name(segment_verdict verdict) {
 }
 
 tcp_peer::tcp_peer(uint32_t client_isn, uint32_t server_isn, uint16_t request_len,
-                   uint16_t response_len)
+                   uint16_t response_len, peer_script script)
     : request_len_(std::max<uint16_t>(request_len, 1)),
-      response_len_(std::max<uint16_t>(response_len, 1)) {
+      response_len_(std::max<uint16_t>(response_len, 1)),
+      script_(script) {
     client_.iss = client_.snd_nxt = client_isn;
     server_.iss = server_.snd_nxt = server_isn;
 }
@@ -74,14 +76,17 @@ std::optional<tcp_peer::expectation> tcp_peer::expected(peer_side side) const {
                 return std::nullopt;
         }
     }
+    // In the established script the client may close after any exchange.
+    const bool or_fin = script_ == peer_script::established;
     switch (server_state_) {
         case server_state::listen:
             return expectation{tcp_flag::syn, true, false, 0, 0};
         case server_state::syn_received:
-            return expectation{ack, false, true, 0, request_len_};
+            return expectation{ack, false, true, 0, request_len_, or_fin};
         case server_state::established:
-            return expectation{ack, false, true, request_len_, request_len_};
+            return expectation{ack, false, true, request_len_, request_len_, or_fin};
         case server_state::response_sent:
+            if (or_fin) return expectation{ack, false, true, request_len_, request_len_, true};
             return expectation{tcp_flag::fin | ack, false, true, 0, 0};
         case server_state::last_ack:
             return expectation{ack, false, true, 0, 0};
@@ -118,13 +123,18 @@ segment_verdict tcp_peer::expect(peer_side side, const segment& s) const {
     segment_verdict v = segment_verdict::not_expected;
     if (x) {
         const endpoint& e = end(side);
-        if ((s.flags & judged_flags) != x->flags) {
+        const uint8_t flags = s.flags & judged_flags;
+        // The FIN alternative carries no payload: judge its length as such.
+        const bool fin = x->or_fin && flags == (tcp_flag::fin | tcp_flag::ack);
+        const bool length_ok = fin ? s.payload_len == 0
+                                   : s.payload_len == x->payload || s.payload_len == x->alt_payload;
+        if (flags != x->flags && !fin) {
             v = segment_verdict::unexpected_flags;
         } else if (!x->learns_seq && s.seq != e.rcv_nxt) {
             v = segment_verdict::bad_seq;
         } else if (x->checks_ack && s.ack != e.snd_nxt) {
             v = segment_verdict::bad_ack;
-        } else if (s.payload_len != x->payload && s.payload_len != x->alt_payload) {
+        } else if (!length_ok) {
             v = segment_verdict::bad_length;
         } else {
             return segment_verdict::ok;
@@ -143,11 +153,19 @@ void tcp_peer::take(peer_side side, const segment& s) {
             client_state_ = client_state::ack_due;
         } else if (client_state_ == client_state::request_sent) {
             client_.rcv_nxt += s.payload_len;
-            client_state_ = client_state::fin_due;
+            client_state_ = script_ == peer_script::established ? client_state::request_due
+                                                                : client_state::fin_due;
         } else if (client_state_ == client_state::fin_wait) {
             client_.rcv_nxt += 1;
             client_state_ = client_state::last_ack_due;
         }
+        return;
+    }
+    if (s.flags & tcp_flag::fin) {
+        // The client's FIN: after the response (either script), or after any exchange or the
+        // handshake (established script).
+        server_.rcv_nxt += 1;
+        server_state_ = server_state::fin_ack_due;
         return;
     }
     switch (server_state_) {
@@ -158,13 +176,11 @@ void tcp_peer::take(peer_side side, const segment& s) {
             break;
         case server_state::syn_received:
         case server_state::established:
+        case server_state::response_sent:
             // The request may arrive before the handshake's ACK: it completes the handshake too.
+            // After a response only the established script expects one (the next request).
             server_.rcv_nxt += s.payload_len;
             server_state_ = s.payload_len ? server_state::response_due : server_state::established;
-            break;
-        case server_state::response_sent:
-            server_.rcv_nxt += 1;
-            server_state_ = server_state::fin_ack_due;
             break;
         case server_state::last_ack:
             server_state_ = server_state::closed;
@@ -248,6 +264,13 @@ std::optional<segment> tcp_peer::send_server() {
     }
     server_.snd_nxt += sequence_length(*s);
     return s;
+}
+
+bool tcp_peer::close() {
+    if (script_ != peer_script::established || client_state_ != client_state::request_due)
+        return false;
+    client_state_ = client_state::fin_due;
+    return true;
 }
 
 std::optional<segment> tcp_peer::send(peer_side side) {

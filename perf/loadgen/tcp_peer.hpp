@@ -12,13 +12,19 @@
 //                  <-------------------------      FIN-ACK
 //   ACK            ------------------------->      closed
 //
+// The established script (established mode: many long flows, data both ways at a rate) repeats
+// the middle after the handshake: request, response, request, response, ... for as long as the
+// generator sends on the flow; close() then makes the client's next segment its FIN, and the
+// close runs as above. A server that sent its response accepts either the next request or the
+// FIN.
+//
 // Each side is a TCP endpoint of its own with its own send and receive sequence numbers, so
 // anything the balancer may legitimately do in between (translate sequence numbers behind a SYN
 // proxy, answer the client before the server has seen a SYN) passes, and the side that receives
 // a segment judges it only against what it sent and received itself.
 //
-// Addresses, ports and checksums of real frames will be checked by the generator's frame layer
-// (not built yet); this is the TCP state only.
+// Addresses, ports and checksums of real frames are checked by frames.hpp, which also finds the
+// connection (with connection_table.hpp); this is the TCP state only.
 //
 // Threads: a connection belongs to the lcore that owns its flow in the generator; no locks, no
 // allocation, no virtual calls: 40 bytes per connection, so millions fit in a table.
@@ -41,12 +47,15 @@ struct segment {
 
 enum class peer_side : uint8_t { client, server };
 
+// Which script a connection follows (the header comment has both).
+enum class peer_script : uint8_t { cps, established };
+
 // "_due": the side owes the next segment of the script (send() returns it); otherwise it waits.
 enum class client_state : uint8_t {
     closed,        // owes its SYN
     syn_sent,      // waits for the SYN-ACK
     ack_due,       // owes the handshake's ACK
-    request_due,   // owes the request
+    request_due,   // owes the request (established script: the next request)
     request_sent,  // waits for the response
     fin_due,       // owes its FIN
     fin_wait,      // waits for the server's FIN-ACK
@@ -61,7 +70,7 @@ enum class server_state : uint8_t {
     syn_received,   // waits for the handshake's ACK (or the request, which carries it)
     established,    // waits for the request
     response_due,   // owes the response
-    response_sent,  // waits for the client's FIN
+    response_sent,  // waits for the client's FIN (established script: or the next request)
     fin_ack_due,    // owes its FIN-ACK
     last_ack,       // waits for the final ACK
     closed,         // done
@@ -91,7 +100,13 @@ class tcp_peer {
 public:
     // Request and response must carry at least one byte (a zero-length request would be a pure
     // ACK); 0 is taken as 1.
-    tcp_peer(uint32_t client_isn, uint32_t server_isn, uint16_t request_len, uint16_t response_len);
+    tcp_peer(uint32_t client_isn, uint32_t server_isn, uint16_t request_len, uint16_t response_len,
+             peer_script script = peer_script::cps);
+
+    // Established script: a client that owes its next request owes its FIN instead; true when it
+    // did. False (nothing changes) in any other state or in the cps script, whose FIN comes by
+    // itself after the response.
+    bool close();
 
     // The segment `side` owes now, with the side moved past sending it; nothing if it waits.
     std::optional<segment> send(peer_side side);
@@ -104,6 +119,7 @@ public:
 
     client_state client() const { return client_state_; }
     server_state server() const { return server_state_; }
+    peer_script script() const { return script_; }
     bool complete() const {
         return client_state_ == client_state::time_wait && server_state_ == server_state::closed;
     }
@@ -142,6 +158,7 @@ private:
     uint16_t response_len_;
     client_state client_state_ = client_state::closed;
     server_state server_state_ = server_state::listen;
+    peer_script script_;
 };
 
 }  // namespace sluice::loadgen

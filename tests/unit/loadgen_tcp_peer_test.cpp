@@ -1,7 +1,8 @@
 // Unit tests for perf/loadgen/tcp_peer: both ends of one emulated connection walk the whole
 // script (handshake, request, response, FIN/ACK exchange) with the right sequence and ack
 // numbers, also through a sequence-translating balancer, across 2^32 and in SYN-proxy order;
-// every kind of bad segment gets its own verdict and changes nothing; an RST ends a side.
+// every kind of bad segment gets its own verdict and changes nothing; an RST ends a side; the
+// established script repeats request and response until close() and then closes as cps does.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "loadgen/tcp_peer.hpp"
 
 using sluice::loadgen::client_state;
+using sluice::loadgen::peer_script;
 using sluice::loadgen::peer_side;
 using sluice::loadgen::segment;
 using sluice::loadgen::segment_verdict;
@@ -314,6 +316,95 @@ TEST_CASE("every verdict has its own name for the generator's counters") {
         names.insert(name);
     }
     CHECK(names.size() == unsigned(segment_verdict::count));
+}
+
+TEST_CASE("established script: request and response alternate 1000 times with exact seq/ack") {
+    tcp_peer p(0xffffff00u, server_isn, request, response, peer_script::established);
+    for (peer_side from : {client, server, client}) pass(p, from);
+    for (uint32_t n = 0; n < 1000; ++n) {
+        CAPTURE(n);
+        REQUIRE(p.client() == client_state::request_due);
+        const segment req = pass(p, client);
+        CHECK(req.seq == uint32_t(0xffffff00u + 1 + n * request));  // wraps past 2^32
+        CHECK(req.ack == server_isn + 1 + n * response);
+        CHECK((req.flags == (psh | ack) && req.payload_len == request));
+        CHECK(p.server() == server_state::response_due);
+        const segment resp = pass(p, server);
+        CHECK(resp.seq == server_isn + 1 + n * response);
+        CHECK(resp.ack == uint32_t(0xffffff00u + 1 + (n + 1) * request));
+        CHECK(p.server() == server_state::response_sent);
+    }
+    CHECK_FALSE(p.complete());
+    CHECK(p.close());
+    for (peer_side from : {client, server, client}) pass(p, from);
+    CHECK(p.complete());
+    CHECK_FALSE(p.failed());
+}
+
+TEST_CASE("close() works only in the established script when the client owes its next request") {
+    tcp_peer cps(client_isn, server_isn, request, response);
+    for (peer_side from : {client, server, client}) pass(cps, from);
+    CHECK_FALSE(cps.close());  // cps: the FIN comes by itself after the response
+    CHECK(cps.client() == client_state::request_due);
+
+    tcp_peer p(client_isn, server_isn, request, response, peer_script::established);
+    CHECK_FALSE(p.close());  // owes its SYN
+    pass(p, client);
+    CHECK_FALSE(p.close());  // waits for the SYN-ACK
+    pass(p, server);
+    CHECK_FALSE(p.close());  // owes the handshake ACK
+    pass(p, client);
+    pass(p, client);         // a request
+    CHECK_FALSE(p.close());  // waits for the response
+    pass(p, server);
+    CHECK(p.client() == client_state::request_due);
+    CHECK(p.close());
+    CHECK(p.client() == client_state::fin_due);
+    CHECK_FALSE(p.close());
+}
+
+TEST_CASE("established script: the server takes the next request or the FIN, judged as such") {
+    tcp_peer p(client_isn, server_isn, request, response, peer_script::established);
+    for (peer_side from : {client, server, client, client, server}) pass(p, from);
+    REQUIRE(p.server() == server_state::response_sent);
+    const snapshot before = look(p);
+    const uint32_t seq = client_isn + 1 + request, ack_number = server_isn + 1 + response;
+    struct bad {
+        segment s;
+        segment_verdict v;
+    };
+    const bad cases[] = {
+        {seg(seq, ack_number, fin | ack, 1), segment_verdict::bad_length},  // FIN with data
+        {seg(seq + 1, ack_number, fin | ack), segment_verdict::bad_seq},
+        {seg(seq, ack_number - 1, fin | ack), segment_verdict::bad_ack},
+        {seg(seq, ack_number, fin), segment_verdict::unexpected_flags},  // FIN without ACK
+        {seg(seq, ack_number, syn | ack), segment_verdict::unexpected_flags},
+        {seg(seq, ack_number, psh | ack, request + 1), segment_verdict::bad_length},
+        {seg(seq - request, ack_number - response, psh | ack, request),
+         segment_verdict::duplicate},  // the previous request again
+    };
+    for (const bad& b : cases) {
+        CAPTURE(verdict_name(b.v));
+        CHECK(p.receive(server, b.s) == b.v);
+        CHECK(look(p) == before);
+    }
+    CHECK(p.expect(server, seg(seq, ack_number, psh | ack, request)) == segment_verdict::ok);
+    CHECK(p.receive(server, seg(seq, ack_number, fin | ack)) == segment_verdict::ok);
+    CHECK(p.server() == server_state::fin_ack_due);
+    CHECK(p.next_ack(server) == seq + 1);
+}
+
+TEST_CASE("established script: a client closing right after the handshake closes cleanly") {
+    tcp_peer p(client_isn, server_isn, request, response, peer_script::established);
+    for (peer_side from : {client, server}) pass(p, from);
+    const segment hs_ack = sent(p, client);
+    REQUIRE(p.close());
+    const segment fin_seg = sent(p, client);
+    // The FIN overtakes the handshake ACK; the ACK is then old.
+    CHECK(p.receive(server, fin_seg) == segment_verdict::ok);
+    CHECK(p.receive(server, hs_ack) == segment_verdict::duplicate);
+    for (peer_side from : {server, client}) pass(p, from);
+    CHECK(p.complete());
 }
 
 TEST_CASE("a connection's state fits in 40 bytes (millions of flows per generator)") {
