@@ -21,6 +21,8 @@ packages=(
     dpdk dpdk-dev
     # lab: namespaces, servers, load generators
     iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 iputils-ping procps psmisc prometheus
+    # tests/e2e/e2e_dashboards.py reads the alert rules (YAML)
+    python3-yaml
     util-linux
     # perf: peers for perf/compare-peers.sh, plots for perf/plot.sh
     haproxy libnginx-mod-stream nftables gnuplot-nox

@@ -3,6 +3,7 @@
 // control loop on the main lcore until SIGINT/SIGTERM.
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_version.h>
 #include <signal.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.hpp"
@@ -25,9 +27,14 @@
 #include "metrics/prometheus_text.hpp"
 #include "sluice/config.hpp"
 
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "unknown"
+#endif
+
 namespace {
 
 std::atomic<int> stop_signal{0};
+uint64_t start_time_s = 0;  // Unix time main() began: sluice_start_time_seconds
 std::atomic<bool> dump_requested{false};
 std::atomic<bool> reload_requested{false};
 
@@ -51,6 +58,13 @@ void usage(FILE* out) {
 void sleep_us(long us) {
     timespec ts{0, us * 1000};
     nanosleep(&ts, nullptr);
+}
+
+// sluice_build_info and sluice_start_time_seconds, the same text for every scrape.
+std::string process_metrics() {
+    std::string_view dpdk = rte_version();  // "DPDK 22.11.5"
+    if (dpdk.starts_with("DPDK ")) dpdk.remove_prefix(5);
+    return sluice::metrics::format_process_info({SLUICE_VERSION, std::string(dpdk), start_time_s});
 }
 
 uint64_t now_ms() {
@@ -127,7 +141,10 @@ void control_loop(sluice::dataplane::runtime& rt, sluice::control::control_api& 
         [&api](std::string_view line, const control::api_server::reply& done) {
             api.handle_async(line, done);
         });
-    auto scrape = [&rt] { return metrics::format_prometheus(rt.readings().metrics()); };
+    const std::string process_text = process_metrics();
+    auto scrape = [&rt, &process_text] {
+        return metrics::format_prometheus(rt.readings().metrics()) + process_text;
+    };
     const uint64_t started = now_ms();
     uint64_t telemetry_ms = 0;
     bool ready = false;
@@ -178,6 +195,7 @@ int run(const sluice::config::config& cfg, const std::string& config_path, const
 }  // namespace
 
 int main(int argc, char** argv) {
+    start_time_s = uint64_t(time(nullptr));
     std::string config_path;
     bool check_only = false;
     for (int i = 1; i < argc; ++i) {

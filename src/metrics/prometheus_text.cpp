@@ -313,6 +313,18 @@ void append_escaped_label_value(std::string& out, std::string_view value) {
     }
 }
 
+std::string format_process_info(const process_info& p) {
+    std::string out;
+    family(out, "sluice_build_info", "gauge",
+           "Always 1; the labels name the running build: Sluice's version and DPDK's.");
+    sample(out, "sluice_build_info",
+           {{"version", p.version}, {p.dpdk_version.empty() ? "" : "dpdk", p.dpdk_version}}, 1);
+    family(out, "sluice_start_time_seconds", "gauge",
+           "Start time of the sluiced process in seconds since the Unix epoch.");
+    sample(out, "sluice_start_time_seconds", {}, p.start_time_seconds);
+    return out;
+}
+
 std::string format_prometheus(const metrics_view& v) {
     std::string out;
     // About 120 bytes a series; one allocation for the common case.
