@@ -17,12 +17,19 @@ packages=(
     libdpdk-dev libhyperscan-dev libjemalloc-dev libtomlplusplus-dev doctest-dev
     nlohmann-json3-dev libcli11-dev libfmt-dev libbsd-dev libnuma-dev libpcap-dev libbenchmark-dev
     libelf-dev libbpf-dev libxdp-dev
+    # sd_notify and the journal (src/main/service_notify.cpp, src/common/log.cpp); systemd's
+    # pkg-config file (unit dir) and systemd-analyze for tests/service; bash-completion's dir
+    libsystemd-dev systemd bash-completion
+    # the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper, lintian
+    dpkg-dev debhelper lintian
     # DPDK tools (dpdk-testpmd, dpdk-telemetry.py, dpdk-devbind.py)
     dpdk dpdk-dev
     # lab: namespaces, servers, load generators
     iproute2 ethtool nginx iperf3 curl wrk python3 python3-scapy hping3 iputils-ping procps psmisc prometheus
     # tests/e2e/e2e_dashboards.py reads the alert rules (YAML)
     python3-yaml
+    # tests/e2e/e2e_status_page.py opens /status in headless Chromium through Selenium
+    chromium chromium-driver python3-selenium
     util-linux
     # perf: peers for perf/compare-peers.sh, plots for perf/plot.sh
     haproxy libnginx-mod-stream nftables gnuplot-nox

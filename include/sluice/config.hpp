@@ -251,6 +251,9 @@ struct neighbor_config {
 
 struct control_config {
     std::string socket = "/run/sluice/sluiced.sock";  // Unix socket of the control API (0600)
+    // Where the operator's changes (drain, disable, weights, limits, added and removed backends)
+    // are kept across restarts and reloads (src/control/state_keeper.hpp); "" = not kept.
+    std::string state_file;
     bool operator==(const control_config&) const = default;
 };
 
@@ -259,10 +262,18 @@ struct metrics_config {
     bool operator==(const metrics_config&) const = default;
 };
 
+// [log] (docs/config.md): the least severe level written; sluiced --log-level overrides it.
+enum class log_level : uint8_t { debug, info, warn, error };
+struct log_config {
+    log_level level = log_level::info;
+    bool operator==(const log_config&) const = default;
+};
+
 struct config {
     std::string source_file;
     control_config control;
     metrics_config metrics;
+    log_config logging;  // [log]
     dataplane_config dataplane;
     std::vector<port_config> ports;
     std::vector<route_config> routes;

@@ -20,6 +20,11 @@
 //   add_backend     (vip, backend, weight?)             backend
 //   remove_backend  (vip, backend)                      backend      drains first
 //   reload          (file?)                             {"generation": n, "file": path}
+//   show_state      ()                                  {"file": path or null, "state": the
+//                                                        state file's JSON as held, "written":
+//                                                        ISO time or null, "problem"?,
+//                                                        "write_error"?} (docs/operations.md,
+//                                                        "State that survives")
 //
 // `vip` is a VIP's name or "ADDR:PORT/PROTO" (IPv6 as "[ADDR]:PORT/PROTO"); `backend` is
 // "ADDR:PORT" or "ADDR" (port = the VIP's port).

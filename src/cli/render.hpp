@@ -16,6 +16,8 @@ std::string render_stats(const json& stats);
 std::string render_flows(const json& result);
 // show protection / set limit: one block per VIP (limits, refusals, rules).
 std::string render_protection(const json& vips);
+// show state: the state file's path and the operator's changes it holds (render_state.cpp).
+std::string render_state(const json& result);
 
 // "up", "draining (12 flows left)", "removing (3 flows left)", …
 std::string state_label(const json& backend);

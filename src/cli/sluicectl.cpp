@@ -39,6 +39,7 @@ enum class command_kind {
     show_stats,
     show_flows,
     show_protection,
+    show_state,
     set_weight,
     set_limit,
     drain,
@@ -112,6 +113,9 @@ json build_request(const invocation& inv) {
         case command_kind::show_protection:
             req["cmd"] = "show_protection";
             if (!inv.vip.empty()) req["vip"] = inv.vip;
+            break;
+        case command_kind::show_state:
+            req["cmd"] = "show_state";
             break;
         case command_kind::set_weight:
             with_target("set_weight");
@@ -221,6 +225,8 @@ std::string human_output(command_kind kind, bool reset, const json& before, cons
             return render_flows(result);
         case command_kind::show_protection:
             return render_protection(result);
+        case command_kind::show_state:
+            return render_state(result);
         case command_kind::set_weight:
             return describe_weight_change(before, result) + "\n";
         case command_kind::set_limit:
@@ -380,6 +386,7 @@ void command_tree::add_globals() {
         "  show vips | show backends [VIP] | show stats\n"
         "  show flows [--vip VIP [--backend BACKEND]] [--limit N]\n"
         "  show protection [VIP]\n"
+        "  show state\n"
         "  set weight VIP BACKEND WEIGHT\n"
         "  set limit VIP new_connections|packets|source_new_connections RATE [--burst N]\n"
         "  drain VIP BACKEND [--timeout SECONDS]\n"
@@ -433,6 +440,9 @@ void command_tree::add_show() {
         ->type_name("")
         ->check(vip_check_);
     leaves_.emplace_back(show_protection, command_kind::show_protection);
+    leaves_.emplace_back(
+        show->add_subcommand("state", "the operator's changes kept across restarts (state file)"),
+        command_kind::show_state);
 }
 
 void command_tree::add_set() {

@@ -52,6 +52,16 @@ void parse_control(table_reader& root, control_config& out, diagnostics& diag) {
             diag.report(*where,
                         "must be an absolute path of at most 107 bytes, got '" + out.socket + "'");
     }
+    if (auto where = control->string("state_file", out.state_file)) {
+        // "" turns it off; a directory name cannot be renamed over, so it must name a file.
+        const std::string& f = out.state_file;
+        if (!f.empty() && (f[0] != '/' || f.back() == '/' || f.size() > 4095 ||
+                           f.find('\0') != std::string::npos))
+            diag.report(*where,
+                        "must be an absolute file path of at most 4095 bytes (\"\" turns "
+                        "it off), got '" +
+                            f + "'");
+    }
     control->report_unknown_keys();
 }
 
@@ -81,6 +91,16 @@ void parse_metrics(table_reader& root, metrics_config& out, diagnostics& diag) {
     metrics->report_unknown_keys();
 }
 
+// [log] level: which messages sluiced writes (src/common/log.hpp); applied again on reload.
+void parse_log(table_reader& root, log_config& out) {
+    auto log = root.table("log");
+    if (!log) return;
+    size_t level = size_t(out.level);
+    if (log->choice("level", {"debug", "info", "warn", "error"}, level))
+        out.level = log_level(level);
+    log->report_unknown_keys();
+}
+
 }  // namespace
 
 void parse_document(const toml::table& root, config& cfg, origins& where, diagnostics& diag) {
@@ -93,6 +113,7 @@ void parse_document(const toml::table& root, config& cfg, origins& where, diagno
     parse_neighbor(reader, cfg.neighbor);
     parse_control(reader, cfg.control, diag);
     parse_metrics(reader, cfg.metrics, diag);
+    parse_log(reader, cfg.logging);
     parse_vips(reader, cfg.vips, where);
     reader.report_unknown_keys();
 }

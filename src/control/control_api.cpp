@@ -80,8 +80,8 @@ json flows_json(const std::vector<dataplane_view::listed_flow>& flows, bool trun
 
 class api {
 public:
-    api(control_plane& plane, dataplane_view& dp, std::string& config_path)
-        : plane_(plane), dp_(dp), path_(config_path) {}
+    api(control_plane& plane, dataplane_view& dp, std::string& config_path, state_keeper& state)
+        : plane_(plane), dp_(dp), path_(config_path), state_(state) {}
 
     result<json> dispatch(const json& req) {
         if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
@@ -99,6 +99,7 @@ public:
         if (cmd == "remove_backend") return change_admin(req, backend_admin::removing);
         if (cmd == "add_backend") return add_backend(req);
         if (cmd == "reload") return reload(req);
+        if (cmd == "show_state") return show_state(req);
         return fail("unknown command '" + cmd + "'");
     }
 
@@ -375,9 +376,10 @@ private:
         const uint32_t old = b.weight;
         b.weight = *w;
         if (auto applied = plane_.reload(next, monotonic_ns()); !applied) return applied.error();
-        SLUICE_LOG_INFO("control: vip %s backend %s: weight %u -> %u",
-                        next.vips[ref->vip].name.c_str(), backend_label(b.address, b.port).c_str(),
-                        old, *w);
+        const std::string label = backend_label(b.address, b.port);
+        log::write_fields(log::level::info, {{"VIP", next.vips[ref->vip].name}, {"BACKEND", label}},
+                          "control: vip %s backend %s: weight %u -> %u",
+                          next.vips[ref->vip].name.c_str(), label.c_str(), old, *w);
         return backend_json(ref->vip, ref->backend);
     }
 
@@ -418,17 +420,20 @@ private:
             plane_.set_admin(who, before);
             return applied.error();
         }
-        SLUICE_LOG_INFO("control: vip %s backend %s: %s -> %s", vip_name.c_str(),
-                        backend_label(who.backend, who.backend_port).c_str(),
-                        model::backend_admin_name(before), model::backend_admin_name(a));
+        const std::string label = backend_label(who.backend, who.backend_port);
+        const std::initializer_list<log::field> fields{{"VIP", vip_name}, {"BACKEND", label}};
+        log::write_fields(log::level::info, fields, "control: vip %s backend %s: %s -> %s",
+                          vip_name.c_str(), label.c_str(), model::backend_admin_name(before),
+                          model::backend_admin_name(a));
         if (*timeout) {
             plane_.set_drain_deadline(who, now, uint64_t(**timeout * 1e9));
-            SLUICE_LOG_INFO("control: flows still open in %.3g s will be reset", **timeout);
+            log::write_fields(log::level::info, fields,
+                              "control: flows still open in %.3g s will be reset", **timeout);
         }
         if (*reset) {
             dp_.reset_flows(plane_.backend_ids_of(who), model::reset_cause::disabled);
-            SLUICE_LOG_INFO("control: resetting the flows of %s",
-                            backend_label(who.backend, who.backend_port).c_str());
+            log::write_fields(log::level::info, fields, "control: resetting the flows of %s",
+                              label.c_str());
         }
         return backend_json(ref->vip, ref->backend);
     }
@@ -455,9 +460,10 @@ private:
         config::config next = cfg();
         next.vips[*vi].backends.push_back(b);
         if (auto applied = plane_.reload(next, monotonic_ns()); !applied) return applied.error();
-        SLUICE_LOG_INFO("control: vip %s: backend %s added (weight %u)",
-                        next.vips[*vi].name.c_str(), backend_label(b.address, b.port).c_str(),
-                        b.weight);
+        const std::string label = backend_label(b.address, b.port);
+        log::write_fields(log::level::info, {{"VIP", next.vips[*vi].name}, {"BACKEND", label}},
+                          "control: vip %s: backend %s added (weight %u)",
+                          next.vips[*vi].name.c_str(), label.c_str(), b.weight);
         return backend_json(*vi, cfg().vips[*vi].backends.size() - 1);
     }
 
@@ -484,7 +490,7 @@ private:
             SLUICE_LOG_ERROR("reload refused: %s", next.message().c_str());
             return next.error();
         }
-        const result<> applied = plane_.reload(*next, monotonic_ns());
+        const result<> applied = state_.reload(plane_, *next, monotonic_ns(), wall_clock_ms());
         plane_.count_reload(applied.ok());
         if (!applied) {
             SLUICE_LOG_ERROR("reload refused: %s; the running configuration stays",
@@ -497,22 +503,37 @@ private:
         return json{{"generation", plane_.generation()}, {"file", file}};
     }
 
+    // The operator's state as the daemon holds it (docs/operations.md, "State that survives").
+    result<json> show_state(const json& req) const {
+        for (const auto& [key, _] : req.items())
+            if (key != "cmd") return fail("show_state takes no arguments, got '" + key + "'");
+        return state_.show();
+    }
+
     control_plane& plane_;
     dataplane_view& dp_;
     std::string& path_;
+    state_keeper& state_;
 };
 
 }  // namespace
 
-control_api::control_api(control_plane& plane, dataplane_view& dataplane, std::string config_path)
-    : plane_(plane), dataplane_(dataplane), config_path_(std::move(config_path)) {}
+control_api::control_api(control_plane& plane, dataplane_view& dataplane, std::string config_path,
+                         state_keeper* state)
+    : plane_(plane),
+      dataplane_(dataplane),
+      config_path_(std::move(config_path)),
+      state_(state ? state : &no_state_) {}
 
 void control_api::handle_async(std::string_view line, const reply& done) {
-    api a(plane_, dataplane_, config_path_);
+    api a(plane_, dataplane_, config_path_, *state_);
     try {
         json req = json::parse(line);
         if (api::is_show_flows(req)) return a.show_flows(req, done);
-        done(answer_line(a.dispatch(req)));
+        const result<json> answer = a.dispatch(req);
+        if (answer && state_keeper::is_change(req["cmd"].get<std::string>()))
+            state_->changed(plane_, monotonic_ns(), wall_clock_ms());
+        done(answer_line(answer));
     } catch (const json::exception& e) {
         done(error_line(fail(std::string("bad request: ") + e.what())));
     } catch (const std::exception& e) {  // a bug must not take the daemon down with it

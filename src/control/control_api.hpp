@@ -9,12 +9,15 @@
 
 #include "control/control_plane.hpp"
 #include "control/dataplane_view.hpp"
+#include "control/state_keeper.hpp"
 
 namespace sluice::control {
 
 class control_api {
 public:
-    control_api(control_plane& plane, dataplane_view& dataplane, std::string config_path);
+    // `state` keeps the operator's changes across reloads and restarts (null: none kept).
+    control_api(control_plane& plane, dataplane_view& dataplane, std::string config_path,
+                state_keeper* state = nullptr);
     using reply = std::function<void(std::string response_line)>;
     // Answers one request line through `done`: at once for most commands, from a later control
     // pass for show_flows (the workers copy their flows between bursts).
@@ -27,6 +30,8 @@ private:
     control_plane& plane_;
     dataplane_view& dataplane_;
     std::string config_path_;  // the file `reload` reads by default; follows `reload FILE`
+    state_keeper no_state_{""};
+    state_keeper* state_;
 };
 
 }  // namespace sluice::control

@@ -135,9 +135,10 @@ void control_plane::enforce_drain_deadlines(uint64_t now_ns) {
         uint64_t left = 0;
         for (uint32_t id : ids) left += sink_.open_flows(id);
         if (ids.empty() || left == 0) continue;
-        SLUICE_LOG_WARN("backend %s: drain deadline reached, resetting %llu flow(s)",
-                        config::detail::endpoint(who.backend, who.backend_port).c_str(),
-                        (unsigned long long)left);
+        const std::string label = config::detail::endpoint(who.backend, who.backend_port);
+        log::write_fields(log::level::warn, {{"BACKEND", label}},
+                          "backend %s: drain deadline reached, resetting %llu flow(s)",
+                          label.c_str(), (unsigned long long)left);
         sink_.reset_flows(ids, model::reset_cause::drain_timeout);
     }
 }
@@ -178,8 +179,10 @@ void control_plane::finish_removals(uint64_t now_ns) {
                 }
             }
             admin_.erase({vip.address, vip.port, vip.protocol, b.address, b.port});
-            SLUICE_LOG_INFO("vip %s: backend %s:%u removed (no flows left)", vip.name.c_str(),
-                            b.address.to_string().c_str(), b.port);
+            const std::string label = config::detail::endpoint(b.address, b.port);
+            log::write_fields(log::level::info, {{"VIP", vip.name}, {"BACKEND", label}},
+                              "vip %s: backend %s removed (no flows left)", vip.name.c_str(),
+                              label.c_str());
         }
     }
     if (!changed) return;

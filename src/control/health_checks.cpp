@@ -91,11 +91,13 @@ health_checks::actions health_checks::poll(uint64_t now_ns, const connect_reader
         const backend_name& n = it->second;
         out.republish = true;
         if (t.up) {
-            SLUICE_LOG_WARN("health: vip %s backend %s: down -> up (%s)", n.vip.c_str(),
-                            n.backend.c_str(), t.reason.c_str());
+            log::write_fields(log::level::warn, {{"VIP", n.vip}, {"BACKEND", n.backend}},
+                              "health: vip %s backend %s: down -> up (%s)", n.vip.c_str(),
+                              n.backend.c_str(), t.reason.c_str());
             if (n.slow_start_ms > 0) up_since_ns_[t.id] = now_ns;
         } else {
-            SLUICE_LOG_WARN(
+            log::write_fields(
+                log::level::warn, {{"VIP", n.vip}, {"BACKEND", n.backend}},
                 "health: vip %s backend %s: up -> down (%s)%s", n.vip.c_str(), n.backend.c_str(),
                 t.reason.c_str(),
                 n.on_down == config::health_on_down::reset ? "; resetting its flows" : "");

@@ -65,6 +65,7 @@ void runtime::start() {
     resolver_ = std::make_unique<route::neighbor_resolver>(*neighbors_, cfg_.neighbor);
     control_ = std::make_unique<control::control_plane>(
         cfg_, *this, std::make_unique<control::health_checks>(cfg_));
+    if (before_first_snapshot_) before_first_snapshot_(*control_);
     control_->start(monotonic_ns());  // publishes the first snapshot before any worker exists
 
     size_t qsbr_size = rte_rcu_qsbr_get_memsize(n_workers);

@@ -53,6 +53,12 @@ public:
     // checks) and publishes the first snapshot. Throws std::runtime_error naming what failed.
     // EAL must be initialised.
     void start();
+    // Called by start() with the new control plane before it publishes its first snapshot:
+    // sluiced restores the operator's saved admin states there, so no flow ever reaches a
+    // backend that was drained before a restart. Set before start(); control thread.
+    void before_first_snapshot(std::function<void(control::control_plane&)> hook) {
+        before_first_snapshot_ = std::move(hook);
+    }
     // Launches the worker lcores (not used by packet tests, which drive workers directly).
     void launch_workers();
     // One pass of the control thread's duties, the control plane's included. Control thread.
@@ -167,6 +173,7 @@ private:
     kernel_path kernel_;
     exception_path exception_{ctl_};  // after ctl_, which it counts in
     std::unique_ptr<control::control_plane> control_;
+    std::function<void(control::control_plane&)> before_first_snapshot_;
     worker_requests requests_{workers_};
     dataplane::readings readings_{
         {cfg_, workers_, conn_views_, tuple_pools_, ports_, ctl_, pool_, snapshot_, control_}};

@@ -116,9 +116,13 @@ std::string answer(std::string_view status, std::string_view content_type,
 
 constexpr std::string_view text_plain = "text/plain; charset=utf-8";
 
-constexpr std::string_view index_page =
-    "<html><head><title>Sluice</title></head><body><h1>Sluice</h1>"
-    "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+// A link to each route. The paths are the program's own constants, not configuration.
+std::string index_page(const http_routes& routes) {
+    std::string out = "<html><head><title>Sluice</title></head><body><h1>Sluice</h1><ul>";
+    for (const http_route& r : routes)
+        out += "<li><a href=\"" + r.path + "\">" + r.path + "</a></li>";
+    return out + "</ul></body></html>\n";
+}
 
 constexpr size_t read_chunk = 4096;
 
@@ -136,7 +140,17 @@ bool may_send_more(std::string_view head, size_t bytes_received) {
 
 }  // namespace
 
+http_routes metrics_routes(const std::function<std::string()>& body) {
+    return {{"/metrics", [body] {
+                 return http_content{std::string(prometheus_content_type), body(), ""};
+             }}};
+}
+
 std::string http_answer(std::string_view request_head, const std::function<std::string()>& body) {
+    return http_answer(request_head, metrics_routes(body));
+}
+
+std::string http_answer(std::string_view request_head, const http_routes& routes) {
     std::string_view line = request_head.substr(0, request_head.find('\n'));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
 
@@ -157,21 +171,28 @@ std::string http_answer(std::string_view request_head, const std::function<std::
         return answer("405 Method Not Allowed", text_plain, "Allow: GET, HEAD\r\n",
                       "method not allowed\n", true);
     }
-    if (path == "/metrics") {
-        return answer("200 OK", prometheus_content_type, "", body(), !head);
+    for (const http_route& r : routes) {
+        if (path != r.path) continue;
+        const http_content c = r.serve();
+        return answer("200 OK", c.content_type, c.headers, c.body, !head);
     }
     if (path == "/") {
-        return answer("200 OK", "text/html; charset=utf-8", "", index_page, !head);
+        return answer("200 OK", "text/html; charset=utf-8", "", index_page(routes), !head);
     }
     return answer("404 Not Found", text_plain, "", "not found; try /metrics\n", !head);
 }
 
 request_outcome parse_request(std::string_view received, size_t max_request_bytes,
                               const std::function<std::string()>& body) {
+    return parse_request(received, max_request_bytes, metrics_routes(body));
+}
+
+request_outcome parse_request(std::string_view received, size_t max_request_bytes,
+                              const http_routes& routes) {
     const size_t end = head_end(received);
     if (end != std::string_view::npos && end <= max_request_bytes) {
         const std::string_view head = received.substr(0, end);
-        return {request_outcome::kind::answer, http_answer(head, body),
+        return {request_outcome::kind::answer, http_answer(head, routes),
                 may_send_more(head, received.size())};
     }
     if (received.size() > max_request_bytes) return {request_outcome::kind::too_large, {}, false};
@@ -239,14 +260,22 @@ void http_listener::close_all() {
 }
 
 void http_listener::poll(const std::function<std::string()>& body) {
-    poll(body, clock::now());
+    poll(metrics_routes(body), clock::now());
 }
 
 void http_listener::poll(const std::function<std::string()>& body, clock::time_point now) {
+    poll(metrics_routes(body), now);
+}
+
+void http_listener::poll(const http_routes& routes) {
+    poll(routes, clock::now());
+}
+
+void http_listener::poll(const http_routes& routes, clock::time_point now) {
     if (fd_ < 0) return;
     accept_new(now);
     std::erase_if(connections_, [&](connection& c) {
-        if (step(c, body, now)) return false;
+        if (step(c, routes, now)) return false;
         ::close(c.fd);
         return true;
     });
@@ -264,12 +293,11 @@ void http_listener::accept_new(clock::time_point now) {
     }
 }
 
-bool http_listener::step(connection& c, const std::function<std::string()>& body,
-                         clock::time_point now) {
+bool http_listener::step(connection& c, const http_routes& routes, clock::time_point now) {
     if (now >= c.deadline) return false;
     switch (c.state) {
         case phase::reading:
-            return read_request(c, body, now);
+            return read_request(c, routes, now);
         case phase::writing:
             return write_answer(c, now);
         case phase::closing:
@@ -278,8 +306,7 @@ bool http_listener::step(connection& c, const std::function<std::string()>& body
     return false;
 }
 
-bool http_listener::read_request(connection& c, const std::function<std::string()>& body,
-                                 clock::time_point now) {
+bool http_listener::read_request(connection& c, const http_routes& routes, clock::time_point now) {
     char buffer[read_chunk];
     for (;;) {
         // Never hold more than one byte past the limit: that byte already proves it too large.
@@ -288,7 +315,7 @@ bool http_listener::read_request(connection& c, const std::function<std::string(
         if (n < 0) return would_block(errno) || errno == EINTR;
         if (n == 0) return false;  // closed before a full head
         c.in.append(buffer, size_t(n));
-        request_outcome r = parse_request(c.in, opts_.max_request_bytes, body);
+        request_outcome r = parse_request(c.in, opts_.max_request_bytes, routes);
         if (r.what == request_outcome::kind::too_large) return false;
         if (r.what == request_outcome::kind::answer) {
             c.out = std::move(r.answer);

@@ -1,12 +1,14 @@
 #pragma once
-// A minimal HTTP/1.1 server for /metrics, polled by the control thread: one non-blocking listening
-// socket and a few non-blocking connections whose state survives between poll() calls. No threads,
-// no blocking call, one request per connection (`Connection: close`).
+// A minimal HTTP/1.1 server for /metrics and the status page, polled by the control thread: one
+// non-blocking listening socket and a few non-blocking connections whose state survives between
+// poll() calls. No threads, no blocking call, one request per connection (`Connection: close`).
 //
-//   GET /metrics  200, text format 0.0.4, body from the callback (called once per request)
-//   GET /         200, a short text pointing at /metrics
+//   GET ROUTE     200, the route's content (its callback is called once per request)
+//   GET /         200, a short page linking the routes
 //   GET other     404          HEAD: as GET without the body
 //   other method  405          malformed request line: 400
+//
+// sluiced's routes: /metrics (text format 0.0.4), /status and /status.json (status_page.hpp).
 //
 // A connection that has not sent a full request head within request_timeout, or sends a head
 // larger than max_request_bytes, is closed without an answer; one whose answer is not read within
@@ -23,6 +25,24 @@
 #include "common/result.hpp"
 
 namespace sluice::metrics {
+
+// What a route answers: its body, the body's type and header lines of its own.
+struct http_content {
+    std::string content_type;
+    std::string body;
+    std::string headers;  // extra header lines, each ending in "\r\n" ("" for none)
+};
+
+// One path served to GET and HEAD (exact match; a query string is ignored) and the callback that
+// answers it, called once per request on the thread that polls the listener.
+struct http_route {
+    std::string path;
+    std::function<http_content()> serve;
+};
+using http_routes = std::vector<http_route>;
+
+// The routes of a /metrics-only listener: `body` gives the text format 0.0.4 exposition.
+http_routes metrics_routes(const std::function<std::string()>& body);
 
 class http_listener {
 public:
@@ -53,10 +73,13 @@ public:
     // Connections accepted and not yet closed.
     size_t open_connections() const { return connections_.size(); }
 
-    // Accepts, reads, answers and closes what is ready, then returns; never blocks. `body` gives
-    // the /metrics text. Control thread, every few hundred µs.
-    void poll(const std::function<std::string()>& body);
+    // Accepts, reads, answers and closes what is ready, then returns; never blocks. `routes`
+    // answer the GETs. Control thread, every few hundred µs.
+    void poll(const http_routes& routes);
     // The same with the time supplied (tests drive deadlines with it).
+    void poll(const http_routes& routes, clock::time_point now);
+    // poll(metrics_routes(body)): a listener serving /metrics only (tests).
+    void poll(const std::function<std::string()>& body);
     void poll(const std::function<std::string()>& body, clock::time_point now);
 
 private:
@@ -76,9 +99,8 @@ private:
     void close_all();
     void accept_new(clock::time_point now);
     // Each returns false when the connection is finished and must be closed.
-    bool step(connection& c, const std::function<std::string()>& body, clock::time_point now);
-    bool read_request(connection& c, const std::function<std::string()>& body,
-                      clock::time_point now);
+    bool step(connection& c, const http_routes& routes, clock::time_point now);
+    bool read_request(connection& c, const http_routes& routes, clock::time_point now);
     bool write_answer(connection& c, clock::time_point now);
     bool drain_after_answer(connection& c);
 
@@ -89,7 +111,9 @@ private:
 };
 
 // Builds the full HTTP answer for one request head (request line and headers up to and including
-// the empty line). Exposed for tests; any thread.
+// the empty line). Exposed for tests; any thread (the routes' callbacks run on it).
+std::string http_answer(std::string_view request_head, const http_routes& routes);
+// http_answer(head, metrics_routes(body)).
 std::string http_answer(std::string_view request_head, const std::function<std::string()>& body);
 
 // What the bytes a client sent so far call for, the listener's whole request parsing as a pure
@@ -105,6 +129,9 @@ struct request_outcome {
     std::string answer;
     bool linger;  // the client may still send (a body, a pipelined request): drain before close
 };
+request_outcome parse_request(std::string_view received, size_t max_request_bytes,
+                              const http_routes& routes);
+// parse_request(received, max_request_bytes, metrics_routes(body)).
 request_outcome parse_request(std::string_view received, size_t max_request_bytes,
                               const std::function<std::string()>& body);
 

@@ -228,6 +228,28 @@ WORKER  PROTO  CLIENT            VIP   BACKEND          LOCAL              STATE
 (first 2 flows shown; raise --limit for more)
 """
 
+# show state: the state file's content as sluiced holds it (docs/operations.md, "State that
+# survives").
+STATE = {"file": "/var/lib/sluice/state.json", "written": "2026-11-21T23:07:06.512Z",
+         "state": {"version": 1, "written": "2026-11-21T23:07:06.512Z", "vips": [
+             {"address": "198.18.0.10", "port": 80, "protocol": "tcp", "name": "http",
+              "limits": {"source_new_connections": {"per_second": 50, "burst": 100}},
+              "backends": [
+                  {"address": "198.18.1.12", "port": 80, "admin": "draining"},
+                  {"address": "198.18.1.13", "port": 80, "weight": 3},
+                  {"address": "198.18.1.14", "port": 80, "added": True, "weight": 1},
+                  {"address": "198.18.1.11", "port": 80, "admin": "removing"}]}]}}
+SHOW_STATE = """\
+state file /var/lib/sluice/state.json (written 2026-11-21T23:07:06.512Z)
+VIP   BACKEND         STATE     WEIGHT  NOTE
+http  198.18.1.12:80  draining  -       -
+http  198.18.1.13:80  up        3       -
+http  198.18.1.14:80  up        1       added
+http  198.18.1.11:80  removed   -       -
+VIP   LIMIT                   RATE  BURST
+http  source_new_connections  50/s  100
+"""
+
 # (argv, requests sluicectl must send in human mode (the first may be the look-up of the backend
 #  as it was), replies, human output). --json mode sends only the last request.
 COMMANDS = [
@@ -283,6 +305,10 @@ COMMANDS = [
       {"cmd": "remove_backend", "vip": "http", "backend": "198.18.1.12:80"}],
      [ok([B12]), ok(dict(B12, state="removing"))],
      "http 198.18.1.12:80: up -> removing (7 flows left)\n"),
+    (["show", "state"], [{"cmd": "show_state"}], [ok(STATE)], SHOW_STATE),
+    (["show", "state"], [{"cmd": "show_state"}], [ok({"file": None, "state": {"vips": []}})],
+     "no state file ([control] state_file is not set): changes made with sluicectl last until "
+     "the next reload or restart\n"),
     (["reload"], [{"cmd": "reload"}], [ok({"generation": 4, "file": "/etc/sluice/sluice.toml"})],
      "reloaded /etc/sluice/sluice.toml: generation 4\n"),
     (["reload", "/etc/sluice/next.toml"], [{"cmd": "reload", "file": "/etc/sluice/next.toml"}],
@@ -295,7 +321,8 @@ def check_usage_errors():
     cases = [
         ([], "missing command"),
         (["frobnicate"], "unknown command 'frobnicate'"),
-        (["show"], "missing 'show' command (one of: vips, backends, stats, flows, protection)"),
+        (["show"],
+         "missing 'show' command (one of: vips, backends, stats, flows, protection, state)"),
         (["show", "flows", "--backend", "198.18.1.11:80"], "--backend requires --vip"),
         (["show", "flows", "--limit", "0"], "--limit: must be an integer from 1 to 100000"),
         (["show", "flows", "--limit", "lots"], "got 'lots'"),

@@ -28,7 +28,7 @@ TEST_CASE("an empty port array is rejected at its position") {
 TEST_CASE("an unknown top-level key is an error at the key, listing the known ones") {
     CHECK(problem(with_base({"[dataplan]", "x = 1"})) ==
           "t.toml:11:2: unknown top-level key 'dataplan' (expected one of: dataplane, port, "
-          "route, flows, timeouts, neighbor, control, metrics, vip)");
+          "route, flows, timeouts, neighbor, control, metrics, log, vip)");
 }
 
 TEST_CASE("control socket and metrics listener have safe defaults and are validated") {
@@ -47,6 +47,20 @@ TEST_CASE("control socket and metrics listener have safe defaults and are valida
     CHECK(v6.metrics.listen == "[::1]:9300");
     config off = load_string(with_base({"[metrics]", "listen = \"\""}), "t.toml");
     CHECK(off.metrics.listen.empty());
+}
+
+TEST_CASE("control.state_file is off by default and must be an absolute file path") {
+    // Property: without the key no state is kept (""); a relative path or a directory name is
+    // refused at the value with FILE:LINE:COLUMN; an absolute path and "" load as written.
+    CHECK(load_string(with_base({}), "t.toml").control.state_file.empty());
+    config on = load_string(with_base({"[control]", "state_file = \"/var/lib/sluice/state.json\""}),
+                            "t.toml");
+    CHECK(on.control.state_file == "/var/lib/sluice/state.json");
+    CHECK(problem(with_base({"[control]", "state_file = \"state.json\""})) ==
+          "t.toml:12:14: control.state_file: must be an absolute file path of at most 4095 bytes "
+          "(\"\" turns it off), got 'state.json'");
+    CHECK(problem(with_base({"[control]", "state_file = \"/var/lib/sluice/\""}))
+              .find("t.toml:12:14: control.state_file: must be an absolute file path") == 0);
 }
 
 TEST_CASE("sections must be tables and arrays of tables") {
