@@ -21,6 +21,14 @@ enum class hash_key : uint8_t { src_ip, src_ip_port, five_tuple };
 
 inline constexpr size_t max_local_addresses = 256;  // per port
 
+// [[port]] rss: the header fields the NIC hashes to spread flows over the RX queues.
+namespace port_rss {
+inline constexpr uint8_t ip = 1;   // source and destination addresses (IPv4 and IPv6)
+inline constexpr uint8_t tcp = 2;  // TCP ports too
+inline constexpr uint8_t udp = 4;  // UDP ports too
+inline constexpr uint8_t all = ip | tcp | udp;
+}  // namespace port_rss
+
 struct port_config {
     std::string name;    // operator's name, e.g. "client"
     std::string device;  // PCI address ("0000:03:00.0") or vdev ("net_af_packet0,iface=…")
@@ -34,6 +42,16 @@ struct port_config {
     // Largest IP packet the port sends (and the device receives), 576..9000; 0 = the device's
     // own MTU at start. Sub-ports of one device may differ: the device gets the largest.
     uint16_t mtu = 0;
+    // The device's NIC settings (docs/config.md "NIC settings"); sub-ports of one device that set
+    // one must agree. 0 / empty = the default. RX queues spread by RSS, 1..workers (default one
+    // per worker; workers past it poll no queue of the device, its TX queues stay one per
+    // worker); descriptors per queue (default [dataplane] rx_/tx_descriptors); RSS hash fields
+    // (port_rss bits, default all); RX checksum offload (default on when the NIC offers it).
+    uint16_t queues = 0;
+    uint16_t rx_descriptors = 0;
+    uint16_t tx_descriptors = 0;
+    uint8_t rss = 0;
+    std::optional<bool> rx_checksum_offload{};
     // The full-NAT source addresses of this family: local_addresses of the family, or else the
     // port's first address of the family (empty when it has none).
     std::vector<ip_address> full_nat_sources(address_family family) const;

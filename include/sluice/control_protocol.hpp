@@ -12,6 +12,9 @@
 //   show_backends   (vip?)                              [backend]
 //   show_stats      ()                                  {"totals": {k: v}, "workers": [{k: v}]}
 //   show_flows      (vip?, backend?, limit?)            {"flows": [flow], "truncated", "limit"}
+//   show_ports      ()                                  [port]
+//   show_info       ()                                  {"version", "dpdk", "pid", "started",
+//                                                        "uptime_s", "config", "workers", ...}
 //   set_weight      (vip, backend, weight)              backend
 //   drain           (vip, backend, timeout?)            backend      flows still open after
 //                                                                    `timeout` s are reset
@@ -35,6 +38,11 @@
 //           "packets_to_backend", "packets_from_backend", "bytes_to_backend",
 //           "bytes_from_backend", "drain_deadline_in" (seconds until drain --timeout
 //           resets what is left, or null)}
+// port:    {"name", "device", "dpdk_port", "mac", "mtu", "vlan",
+//           "link" ("up, 10 Gbps, full-duplex", "down"), "link_up",
+//           "nic": {"driver", "numa_socket", "rx_queues", "tx_queues", "rx_descriptors",
+//           "tx_descriptors", "rss", "rx_checksum_offload", "vlan_strip", "vlan_insert",
+//           "link_interrupt", "steering"}, "counters": {port counter: value}}
 // flow:    {"worker", "protocol", "client", "vip", "vip_address", "backend", "local" (the LB's
 //           full-NAT source), "state" (TCP state or "udp"), "expires_in" (seconds idle left)}
 //   `backend` needs `vip`; limit 1..100000, default 100.

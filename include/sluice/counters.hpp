@@ -89,6 +89,10 @@ struct counter_def {
       "RSTs judged by RFC 5961: exact ones accepted (the flow closes), in-window inexact ones "    \
       "forwarded with the flow kept. Out-of-window ones are drops (rst_out_of_window).")           \
     X(rst_in_window, counter, "sluice_rst_total", "verdict", "in_window", "")                      \
+    X(busy_cycles, counter, "sluice_worker_cycles_total", "state", "busy",                         \
+      "TSC cycles of the worker's loop: in passes that handled packets (busy) and in empty "       \
+      "passes and idle sleeps (idle); busy / (busy + idle) is the share of its core at work.")     \
+    X(idle_cycles, counter, "sluice_worker_cycles_total", "state", "idle", "")                     \
     X(flows_active, gauge, "sluice_flow_table_entries", "", "", "Flows in the worker's flow table.")
 
 // Control thread's own counters.
@@ -154,7 +158,10 @@ struct counter_def {
     X(tx_errors, counter, "sluice_port_errors_total", "direction", "tx", "")                \
     X(link_up, gauge, "sluice_port_link_up", "", "", "1 if the port's link is up, else 0.") \
     X(link_speed_mbps, gauge, "sluice_port_link_speed_mbps", "", "",                        \
-      "The port's link speed in Mbit/s as the driver reports it (0 when unknown or down).")
+      "The port's link speed in Mbit/s as the driver reports it (0 when unknown or down).") \
+    X(link_changes, counter, "sluice_port_link_changes_total", "", "",                      \
+      "Times the port's link went down or up since start (polled each second, and at once " \
+      "on the NIC's link-state interrupt where it has one).")
 
 #define SLUICE_COUNTER_ENUM(key, ...) key,
 #define SLUICE_COUNTER_DEF(key, kind, family, label, value, help) \

@@ -164,6 +164,51 @@ std::string render_vips(const json& vips) {
     return t.render();
 }
 
+std::string render_ports(const json& ports) {
+    std::string out;
+    if (!ports.is_array()) return out;
+    for (const auto& p : ports) {
+        const json empty = json::object();
+        const json& nic = p.is_object() && p.contains("nic") ? p["nic"] : empty;
+        const json& c = p.is_object() && p.contains("counters") ? p["counters"] : empty;
+        out += "port " + cell(p, "name") + " (" + cell(p, "device") + ")\n";
+        text_table t{{"", ""}, {false, false}, {}};
+        t.rows.push_back({"link", cell(p, "link")});
+        t.rows.push_back({"driver", cell(nic, "driver") + ", dpdk port " + cell(p, "dpdk_port") +
+                                        ", NUMA socket " + cell(nic, "numa_socket")});
+        t.rows.push_back({"mac / mtu / vlan", cell(p, "mac") + " / " + cell(p, "mtu") + " / " +
+                                                  (count(p, "vlan") ? cell(p, "vlan") : "none")});
+        t.rows.push_back({"queues", cell(nic, "rx_queues") + " RX x " +
+                                        cell(nic, "rx_descriptors") + ", " +
+                                        cell(nic, "tx_queues") + " TX x " +
+                                        cell(nic, "tx_descriptors") + " descriptors"});
+        t.rows.push_back({"rss", cell(nic, "rss")});
+        t.rows.push_back({"offloads", "rx checksum " + cell(nic, "rx_checksum_offload") +
+                                          ", vlan strip " + cell(nic, "vlan_strip") +
+                                          ", vlan insert " + cell(nic, "vlan_insert") +
+                                          ", link interrupt " + cell(nic, "link_interrupt")});
+        t.rows.push_back({"steering", cell(nic, "steering")});
+        t.rows.push_back(
+            {"packets rx / tx", cell(c, "rx_packets") + " / " + cell(c, "tx_packets")});
+        t.rows.push_back({"bytes rx / tx", cell(c, "rx_bytes") + " / " + cell(c, "tx_bytes")});
+        t.rows.push_back({"missed / no mbuf", cell(c, "rx_missed") + " / " + cell(c, "rx_nombuf")});
+        t.rows.push_back({"errors rx / tx", cell(c, "rx_errors") + " / " + cell(c, "tx_errors")});
+        t.rows.push_back({"link changes", cell(c, "link_changes")});
+        out += t.render("  ", false);
+    }
+    return out;
+}
+
+std::string render_info(const json& info) {
+    text_table t{{"", ""}, {false, false}, {}};
+    for (const char* key :
+         {"version", "dpdk", "pid", "started", "uptime_s", "config", "config_generation", "reloads",
+          "reload_failures", "workers", "ports", "vips", "flows", "flow_capacity", "mbufs_in_use",
+          "mbufs_total", "mbuf_pools"})
+        t.rows.push_back({key, cell(info, key)});
+    return t.render("", false);
+}
+
 std::string render_protection(const json& vips) {
     std::string out;
     if (!vips.is_array()) return out;

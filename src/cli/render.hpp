@@ -18,6 +18,10 @@ std::string render_flows(const json& result);
 std::string render_protection(const json& vips);
 // show state: the state file's path and the operator's changes it holds (render_state.cpp).
 std::string render_state(const json& result);
+// show ports: one block per [[port]] (link, driver, queues, offloads, NIC counters).
+std::string render_ports(const json& ports);
+// show info: one "key value" line per fact about the daemon.
+std::string render_info(const json& info);
 
 // "up", "draining (12 flows left)", "removing (3 flows left)", …
 std::string state_label(const json& backend);

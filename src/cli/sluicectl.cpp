@@ -40,6 +40,8 @@ enum class command_kind {
     show_flows,
     show_protection,
     show_state,
+    show_ports,
+    show_info,
     set_weight,
     set_limit,
     drain,
@@ -103,6 +105,12 @@ json build_request(const invocation& inv) {
             break;
         case command_kind::show_stats:
             req["cmd"] = "show_stats";
+            break;
+        case command_kind::show_ports:
+            req["cmd"] = "show_ports";
+            break;
+        case command_kind::show_info:
+            req["cmd"] = "show_info";
             break;
         case command_kind::show_flows:
             req["cmd"] = "show_flows";
@@ -207,6 +215,7 @@ std::string shape_problem(command_kind kind, const json& result) {
         case command_kind::show_vips:
         case command_kind::show_backends:
         case command_kind::show_protection:
+        case command_kind::show_ports:
             return result.is_array() ? "" : "result is not a list";
         default:
             return result.is_object() ? "" : "result is not an object";
@@ -221,6 +230,10 @@ std::string human_output(command_kind kind, bool reset, const json& before, cons
             return render_backends(result);
         case command_kind::show_stats:
             return render_stats(result);
+        case command_kind::show_ports:
+            return render_ports(result);
+        case command_kind::show_info:
+            return render_info(result);
         case command_kind::show_flows:
             return render_flows(result);
         case command_kind::show_protection:
@@ -383,7 +396,7 @@ void command_tree::add_globals() {
     app_.set_version_flag("--version", SLUICE_VERSION);
     app_.footer(
         "Commands:\n"
-        "  show vips | show backends [VIP] | show stats\n"
+        "  show vips | show backends [VIP] | show stats | show ports | show info\n"
         "  show flows [--vip VIP [--backend BACKEND]] [--limit N]\n"
         "  show protection [VIP]\n"
         "  show state\n"
@@ -422,6 +435,11 @@ void command_tree::add_show() {
     leaves_.emplace_back(show_backends, command_kind::show_backends);
     leaves_.emplace_back(show->add_subcommand("stats", "counters: totals, drops, per worker"),
                          command_kind::show_stats);
+    leaves_.emplace_back(
+        show->add_subcommand("ports", "ports: link, queues, offloads, NIC counters"),
+        command_kind::show_ports);
+    leaves_.emplace_back(show->add_subcommand("info", "the daemon: versions, uptime, tables"),
+                         command_kind::show_info);
     auto* show_flows = show->add_subcommand("flows", "list flows, of one VIP or backend or all");
     auto* flows_vip = show_flows->add_option("--vip", inv_.vip, "only this VIP's flows")
                           ->type_name("VIP")

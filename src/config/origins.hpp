@@ -18,6 +18,11 @@ struct port_origins {
     std::vector<origin> local_addresses;  // parallel to port_config::local_addresses
     std::optional<origin> vlan;
     std::optional<origin> mtu;
+    std::optional<origin> queues;
+    std::optional<origin> rx_descriptors;
+    std::optional<origin> tx_descriptors;
+    std::optional<origin> rss;
+    std::optional<origin> rx_checksum_offload;
 };
 
 struct route_origins {

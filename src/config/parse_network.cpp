@@ -87,9 +87,45 @@ void parse_local_addresses(table_reader& port, port_config& cfg, port_origins& w
     }
 }
 
+// rss = ["ip", "tcp", "udp"]: the fields the NIC hashes over the RX queues; "ip" is required
+// (ports alone would not spread one client's flows any better and NICs cannot hash them alone).
+void parse_port_rss(table_reader& port, port_config& cfg, port_origins& at) {
+    auto list = port.array("rss");
+    if (!list) return;
+    at.rss = list->where;
+    if (list->elements.empty()) port.diag().report(list->where, "must not be empty");
+    for (const auto& item : list->elements) {
+        std::string text;
+        if (!read_string(*item.node, item.where, text, port.diag())) continue;
+        const uint8_t bit = text == "ip"    ? port_rss::ip
+                            : text == "tcp" ? port_rss::tcp
+                            : text == "udp" ? port_rss::udp
+                                            : 0;
+        if (!bit)
+            port.diag().report(item.where, "'" + text + "' is not an RSS field (ip, tcp, udp)");
+        else if (cfg.rss & bit)
+            port.diag().report(item.where, "'" + text + "' is listed twice");
+        cfg.rss |= bit;
+    }
+    if (cfg.rss && !(cfg.rss & port_rss::ip))
+        port.diag().report(list->where, "must contain \"ip\" (NICs hash ports with addresses)");
+}
+
+// The device's NIC settings (docs/config.md "NIC settings"); validate_network.cpp checks them
+// against the workers and the device's other sub-ports.
+void parse_port_nic(table_reader& port, port_config& cfg, port_origins& at) {
+    at.queues = port.integer("queues", 1, 128, cfg.queues);
+    at.rx_descriptors = port.integer("rx_descriptors", 64, 16384, cfg.rx_descriptors);
+    at.tx_descriptors = port.integer("tx_descriptors", 64, 16384, cfg.tx_descriptors);
+    parse_port_rss(port, cfg, at);
+    bool offload = true;
+    at.rx_checksum_offload = port.boolean("rx_checksum_offload", offload);
+    if (at.rx_checksum_offload) cfg.rx_checksum_offload = offload;
+}
+
 void parse_port(table_reader& port, std::vector<port_config>& out, origins& where) {
     port_config cfg;
-    port_origins at{port.where(), {}, {}, {}, {}, {}, {}};
+    port_origins at{port.where(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
 
     std::string name;
     if (auto name_at = port.string("name", name, presence::required)) {
@@ -123,6 +159,7 @@ void parse_port(table_reader& port, std::vector<port_config>& out, origins& wher
     // 576: the smallest datagram every IPv4 host takes (RFC 791); 9000: the common jumbo size,
     // which the mbufs are sized for (runtime::create_pool).
     at.mtu = port.integer("mtu", 576, 9000, cfg.mtu);
+    parse_port_nic(port, cfg, at);
     port.report_unknown_keys();
     out.push_back(std::move(cfg));
     where.ports.push_back(std::move(at));

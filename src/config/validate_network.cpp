@@ -75,6 +75,56 @@ void check_port_mtu(const config& cfg, const origins& where, diagnostics& diag) 
     }
 }
 
+// A device setting of [[port]] i that an earlier sub-port of the same device set otherwise:
+// sub-ports share the device's queues and offloads, so they cannot differ.
+template <class T>
+void check_same_setting(const config& cfg, const origins& where, size_t i, T port_config::*field,
+                        std::optional<origin> port_origins::*at, diagnostics& diag) {
+    const auto& port = cfg.ports[i];
+    if (!(where.ports[i].*at)) return;
+    for (size_t k = 0; k < i; ++k) {
+        const auto& other = cfg.ports[k];
+        if (other.dpdk_name() != port.dpdk_name() || !(where.ports[k].*at)) continue;
+        if (other.*field == port.*field) continue;
+        diag.report(*(where.ports[i].*at), "differs from " + (where.ports[k].*at)->path + " (" +
+                                               defined_at(*(where.ports[k].*at)) +
+                                               ") on the same device (" + port.dpdk_name() +
+                                               "): sub-ports share the device's NIC settings");
+        return;
+    }
+}
+
+// The NIC settings (docs/config.md "NIC settings"): at most one RX queue per worker (a queue
+// nobody polls would lose its share of the traffic), the same values on every sub-port.
+void check_port_nic(const config& cfg, const origins& where, diagnostics& diag) {
+    const size_t workers = cfg.dataplane.worker_cpus.size();
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        const auto& port = cfg.ports[i];
+        const auto& at = where.ports[i];
+        if (at.queues && where.workers_known && port.queues > workers)
+            diag.report(*at.queues, std::to_string(port.queues) + " RX queues but " +
+                                        std::to_string(workers) +
+                                        " worker(s) to poll them: at most one queue per worker");
+        // A virtual device's queue pairs each receive their share of the frames (the kernel
+        // fans them out over net_af_packet's sockets, net_tap's queues), whether or not an RX
+        // queue is set up on them: only a NIC's RSS spreads over the configured queues alone.
+        else if (at.queues && where.workers_known && port.queues < workers && !port.is_pci())
+            diag.report(*at.queues,
+                        std::to_string(port.queues) + " RX queues for " + std::to_string(workers) +
+                            " workers needs a PCI NIC whose RSS spreads over the configured queues "
+                            "only; a virtual device's queue pairs each get their share of the "
+                            "frames, so it needs one per worker");
+        check_same_setting(cfg, where, i, &port_config::queues, &port_origins::queues, diag);
+        check_same_setting(cfg, where, i, &port_config::rx_descriptors,
+                           &port_origins::rx_descriptors, diag);
+        check_same_setting(cfg, where, i, &port_config::tx_descriptors,
+                           &port_origins::tx_descriptors, diag);
+        check_same_setting(cfg, where, i, &port_config::rss, &port_origins::rss, diag);
+        check_same_setting(cfg, where, i, &port_config::rx_checksum_offload,
+                           &port_origins::rx_checksum_offload, diag);
+    }
+}
+
 // Every address once; each port's connected subnets disjoint from every other port's, so a
 // destination names exactly one egress port.
 void check_port_addresses(const config& cfg, const origins& where, diagnostics& diag) {
@@ -204,6 +254,7 @@ void check_local_ports(const config& cfg, const origins& where, diagnostics& dia
 void validate_network(const config& cfg, const origins& where, diagnostics& diag) {
     check_port_identity(cfg, where, diag);
     check_port_mtu(cfg, where, diag);
+    check_port_nic(cfg, where, diag);
     check_port_addresses(cfg, where, diag);
     check_local_addresses(cfg, where, diag);
     check_routes(cfg, where, diag);

@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "config/describe.hpp"
+#include "control/api_ports.hpp"
 #include "control/api_requests.hpp"
 
 namespace sluice::control {
@@ -80,8 +81,9 @@ json flows_json(const std::vector<dataplane_view::listed_flow>& flows, bool trun
 
 class api {
 public:
-    api(control_plane& plane, dataplane_view& dp, std::string& config_path, state_keeper& state)
-        : plane_(plane), dp_(dp), path_(config_path), state_(state) {}
+    api(control_plane& plane, dataplane_view& dp, std::string& config_path, state_keeper& state,
+        const metrics::process_info& process)
+        : plane_(plane), dp_(dp), path_(config_path), state_(state), process_(process) {}
 
     result<json> dispatch(const json& req) {
         if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
@@ -90,6 +92,9 @@ public:
         if (cmd == "show_vips") return show_vips();
         if (cmd == "show_backends") return show_backends(req);
         if (cmd == "show_stats") return show_stats();
+        if (cmd == "show_ports") return ports_json(dp_);
+        if (cmd == "show_info")
+            return info_json(dp_, plane_, process_, path_, uint64_t(time(nullptr)));
         if (cmd == "set_weight") return set_weight(req);
         if (cmd == "show_protection") return show_protection(req);
         if (cmd == "set_limit") return set_limit(req);
@@ -514,6 +519,7 @@ private:
     dataplane_view& dp_;
     std::string& path_;
     state_keeper& state_;
+    const metrics::process_info& process_;
 };
 
 }  // namespace
@@ -526,7 +532,7 @@ control_api::control_api(control_plane& plane, dataplane_view& dataplane, std::s
       state_(state ? state : &no_state_) {}
 
 void control_api::handle_async(std::string_view line, const reply& done) {
-    api a(plane_, dataplane_, config_path_, *state_);
+    api a(plane_, dataplane_, config_path_, *state_, process_);
     try {
         json req = json::parse(line);
         if (api::is_show_flows(req)) return a.show_flows(req, done);

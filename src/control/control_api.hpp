@@ -10,6 +10,7 @@
 #include "control/control_plane.hpp"
 #include "control/dataplane_view.hpp"
 #include "control/state_keeper.hpp"
+#include "metrics/prometheus_text.hpp"
 
 namespace sluice::control {
 
@@ -25,6 +26,8 @@ public:
     // The same, waiting for a late answer (taking the workers' completions): for callers
     // outside the control loop's API socket (SIGHUP, tests, fuzzing).
     std::string handle(std::string_view request_line);
+    // What `show_info` tells about the process (version, start time). sluiced, at start.
+    void set_process(metrics::process_info process) { process_ = std::move(process); }
 
 private:
     control_plane& plane_;
@@ -32,6 +35,7 @@ private:
     std::string config_path_;  // the file `reload` reads by default; follows `reload FILE`
     state_keeper no_state_{""};
     state_keeper* state_;
+    metrics::process_info process_;
 };
 
 }  // namespace sluice::control

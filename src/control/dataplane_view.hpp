@@ -13,15 +13,42 @@
 #include "flow/flow_table.hpp"
 #include "metrics/metrics_view.hpp"
 #include "model/ids.hpp"
+#include "model/port_nic.hpp"
 #include "model/snapshot.hpp"
 #include "sluice/counters.hpp"
 #include "sluice/ip_address.hpp"
 
 namespace sluice::control {
 
+// A [[port]] as `sluicectl show ports` reports it.
+struct port_status {
+    std::string name;
+    std::string device;  // as configured
+    uint16_t dpdk_port = 0;
+    std::string mac;
+    uint16_t mtu = 0;
+    uint16_t vlan = 0;
+    model::port_nic nic;  // its device's settings (shared by sub-ports)
+    std::string link;     // e.g. "up, 10 Gbps, full-duplex, autoneg", "down"
+    port_values counters;
+};
+
+// What `sluicectl show info` reports about the data plane.
+struct dataplane_facts {
+    std::string dpdk_version;
+    uint64_t flows = 0;
+    uint64_t flow_capacity = 0;
+    uint64_t mbufs_in_use = 0;
+    uint64_t mbufs_total = 0;
+    unsigned mbuf_pools = 0;  // one per NUMA socket in use
+};
+
 class dataplane_view {
 public:
     virtual ~dataplane_view() = default;
+
+    virtual std::vector<port_status> port_statuses() const = 0;
+    virtual dataplane_facts facts() const = 0;
 
     // Connections of a backend id over all workers (IPVS's active = TCP established, inactive =
     // every other state; half_open = SYN_SENT or SYN_RECV, counted in inactive too).

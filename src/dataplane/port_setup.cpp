@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "common/log.hpp"
@@ -23,6 +24,7 @@ namespace {
 // What the ports of a started device share.
 struct started_device {
     uint16_t id = 0;
+    model::port_nic nic;
     std::array<uint8_t, 6> mac{};
     uint16_t mtu = 1500;        // the device's MTU once started
     uint16_t unset_mtu = 1500;  // the mtu of its ports without one (its MTU before we set one)
@@ -37,6 +39,12 @@ struct device_needs {
     bool tagged = false;  // some port of it has a vlan
     uint16_t mtu = 0;     // the largest configured mtu of its ports; 0: none set
     bool unset = false;   // some port of it has no mtu
+    // The NIC settings its sub-ports set (validation: they agree); 0 / empty: the default.
+    uint16_t queues = 0;
+    uint16_t rx_descriptors = 0;
+    uint16_t tx_descriptors = 0;
+    uint8_t rss = 0;
+    std::optional<bool> rx_checksum_offload;
 };
 
 device_needs needs_of(const std::vector<config::port_config>& ports, const std::string& name) {
@@ -46,6 +54,11 @@ device_needs needs_of(const std::vector<config::port_config>& ports, const std::
         n.tagged |= p.vlan != 0;
         n.mtu = std::max(n.mtu, p.mtu);
         n.unset |= p.mtu == 0;
+        if (p.queues) n.queues = p.queues;
+        if (p.rx_descriptors) n.rx_descriptors = p.rx_descriptors;
+        if (p.tx_descriptors) n.tx_descriptors = p.tx_descriptors;
+        if (p.rss) n.rss = p.rss;
+        if (p.rx_checksum_offload) n.rx_checksum_offload = p.rx_checksum_offload;
     }
     return n;
 }
@@ -63,10 +76,99 @@ void set_device_mtu(const std::string& port, const rte_eth_dev_info& info, uint1
     conf.rxmode.mtu = mtu;
 }
 
+// RSS fields of [[port]] rss (port_rss bits) as DPDK's hash types.
+uint64_t rss_types(uint8_t fields) {
+    uint64_t hf = 0;
+    if (fields & config::port_rss::ip) hf |= RTE_ETH_RSS_IP;
+    if (fields & config::port_rss::tcp) hf |= RTE_ETH_RSS_TCP;
+    if (fields & config::port_rss::udp) hf |= RTE_ETH_RSS_UDP;
+    return hf;
+}
+
+std::string rss_names(uint64_t hf) {
+    std::string out;
+    if (hf & RTE_ETH_RSS_IP) out += "ip";
+    if (hf & RTE_ETH_RSS_TCP) out += out.empty() ? "tcp" : " tcp";
+    if (hf & RTE_ETH_RSS_UDP) out += out.empty() ? "udp" : " udp";
+    return out.empty() ? "off" : out;
+}
+
+// RSS over the RX queues, VLAN offloads for tagged sub-ports, RX checksum offload: each asked
+// for only where the NIC offers it, so every driver starts; what was enabled goes to d.nic.
+void request_offloads(const std::string& port, const rte_eth_dev_info& info,
+                      const device_needs& needs, rte_eth_conf& conf, started_device& d) {
+    if (d.nic.rx_queues > 1 && info.flow_type_rss_offloads) {
+        // Hash flows over the queues; a flow that lands on a non-owning worker is handed over
+        // through a ring, so the hash need not match ours.
+        const uint64_t wanted = rss_types(needs.rss ? needs.rss : config::port_rss::all);
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = wanted & info.flow_type_rss_offloads;
+        d.nic.rss = rss_names(conf.rx_adv_conf.rss_conf.rss_hf);
+        if (conf.rx_adv_conf.rss_conf.rss_hf != wanted)
+            SLUICE_LOG_WARN("port %s: RSS on %s only (the NIC cannot hash %s)", port.c_str(),
+                            d.nic.rss.c_str(),
+                            rss_names(wanted & ~conf.rx_adv_conf.rss_conf.rss_hf).c_str());
+    }
+    // A device with a tagged port lets the NIC strip and insert the tag when it can; the workers
+    // do it in software otherwise (stages/vlan.cpp), so both work on any driver.
+    d.vlan_rx = needs.tagged && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);
+    d.vlan_tx = needs.tagged && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
+    if (d.vlan_rx) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+    if (d.vlan_tx) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+    d.nic.vlan_strip = d.vlan_rx;
+    d.nic.vlan_insert = d.vlan_tx;
+    // The NIC verifies the IPv4 header (the workers skip their own check on a good verdict)
+    // and TCP/UDP checksums (payload rules skip theirs). TX checksum offload is not asked
+    // for: full-NAT updates checksums incrementally in a few instructions, less than filling
+    // the mbuf's offload fields and the pseudo-header sum the NIC would need.
+    const uint64_t csum =
+        RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+    if (needs.rx_checksum_offload.value_or(true) && (info.rx_offload_capa & csum)) {
+        conf.rxmode.offloads |= info.rx_offload_capa & csum;
+        d.nic.rx_checksum = true;
+    }
+    // The link-state interrupt where the driver raises it (link_watch.hpp).
+    if (info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)) {
+        conf.intr_conf.lsc = 1;
+        d.nic.lsc_interrupt = true;
+    }
+}
+
+void check_queue_counts(const std::string& port, const rte_eth_dev_info& info, uint16_t rxq,
+                        uint16_t txq) {
+    if (info.max_rx_queues >= rxq && info.max_tx_queues >= txq) return;
+    throw std::runtime_error("port " + port + ": " + std::to_string(rxq) + " RX and " +
+                             std::to_string(txq) + " TX queues needed (TX: one per worker), " +
+                             "the device offers " + std::to_string(info.max_rx_queues) + "/" +
+                             std::to_string(info.max_tx_queues) + " (net_af_packet: add qpairs=" +
+                             std::to_string(std::max(rxq, txq)) + " to the device string)");
+}
+
+// Queues of the device: RX ones from the pool of its NUMA socket, TX one per worker.
+void setup_queues(const std::string& port, const device_needs& needs,
+                  const config::dataplane_config& dp, const pool_of_socket& pools,
+                  started_device& d) {
+    uint16_t rxd = needs.rx_descriptors ? needs.rx_descriptors : dp.rx_descriptors;
+    uint16_t txd = needs.tx_descriptors ? needs.tx_descriptors : dp.tx_descriptors;
+    int rc = rte_eth_dev_adjust_nb_rx_tx_desc(d.id, &rxd, &txd);
+    if (rc != 0) throw dpdk_error("port " + port + ": descriptor counts", rc);
+    d.nic.rx_descriptors = rxd;
+    d.nic.tx_descriptors = txd;
+    const int socket = d.nic.socket;
+    for (uint16_t q = 0; q < d.nic.rx_queues; ++q) {
+        rc = rte_eth_rx_queue_setup(d.id, q, rxd, unsigned(socket), nullptr, pools(socket));
+        if (rc != 0) throw dpdk_error("port " + port + ": RX queue " + std::to_string(q), rc);
+    }
+    for (uint16_t q = 0; q < d.nic.tx_queues; ++q) {
+        rc = rte_eth_tx_queue_setup(d.id, q, txd, unsigned(socket), nullptr);
+        if (rc != 0) throw dpdk_error("port " + port + ": TX queue " + std::to_string(q), rc);
+    }
+}
+
 started_device start_device(const config::port_config& pc, const config::config& cfg,
-                            rte_mempool* pool) {
-    const auto& dp = cfg.dataplane;
-    const uint16_t queues = uint16_t(dp.worker_cpus.size());
+                            const pool_of_socket& pools) {
+    const uint16_t workers = uint16_t(cfg.dataplane.worker_cpus.size());
+    const device_needs needs = needs_of(cfg.ports, pc.dpdk_name());
     started_device d;
     if (rte_eth_dev_get_port_by_name(pc.dpdk_name().c_str(), &d.id) != 0)
         throw std::runtime_error("port " + pc.name + ": no DPDK device named '" + pc.dpdk_name() +
@@ -74,35 +176,21 @@ started_device start_device(const config::port_config& pc, const config::config&
     rte_eth_dev_info info{};
     int rc = rte_eth_dev_info_get(d.id, &info);
     if (rc != 0) throw dpdk_error("port " + pc.name + ": device info", rc);
-    if (info.max_rx_queues < queues || info.max_tx_queues < queues)
-        throw std::runtime_error(
-            "port " + pc.name + ": " + std::to_string(queues) + " workers need " +
-            std::to_string(queues) + " RX and TX queues, the device offers " +
-            std::to_string(info.max_rx_queues) + "/" + std::to_string(info.max_tx_queues) +
-            " (net_af_packet: add qpairs=" + std::to_string(queues) + " to the device string)");
+    d.nic.driver = info.driver_name ? info.driver_name : "?";
+    d.nic.socket = rte_eth_dev_socket_id(d.id);
+    d.nic.rx_queues = needs.queues ? needs.queues : workers;
+    d.nic.tx_queues = workers;
+    check_queue_counts(pc.name, info, d.nic.rx_queues, d.nic.tx_queues);
 
     rte_eth_conf conf{};
-    if (queues > 1 && info.flow_type_rss_offloads) {
-        // Hash flows over the workers' queues; a flow that lands on a non-owning worker is handed
-        // over through a ring, so the hash need not match ours.
-        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-        conf.rx_adv_conf.rss_conf.rss_hf =
-            (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
-    }
-    const device_needs needs = needs_of(cfg.ports, pc.dpdk_name());
-    // A device with a tagged port lets the NIC strip and insert the tag when it can; the workers
-    // do it in software otherwise (stages/vlan.cpp), so both work on any driver.
-    d.vlan_rx = needs.tagged && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP);
-    d.vlan_tx = needs.tagged && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT);
-    if (d.vlan_rx) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
-    if (d.vlan_tx) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+    request_offloads(pc.name, info, needs, conf, d);
     // Ports without an mtu keep the device's own; with some set, the device takes the largest
     // its ports need.
     if (rte_eth_dev_get_mtu(d.id, &d.unset_mtu) != 0 || d.unset_mtu < 576) d.unset_mtu = 1500;
     const uint16_t device_mtu =
         needs.mtu && needs.unset ? std::max(needs.mtu, d.unset_mtu) : needs.mtu;
     if (device_mtu) set_device_mtu(pc.name, info, device_mtu, conf);
-    rc = rte_eth_dev_configure(d.id, queues, queues, &conf);
+    rc = rte_eth_dev_configure(d.id, d.nic.rx_queues, d.nic.tx_queues, &conf);
     if (rc != 0) throw dpdk_error("port " + pc.name + ": configure", rc);
     if (device_mtu) {
         // After configure, before start: drivers that set the MTU in hardware or on a kernel
@@ -111,16 +199,7 @@ started_device start_device(const config::port_config& pc, const config::config&
         if (rc != 0 && rc != -ENOTSUP)
             throw dpdk_error("port " + pc.name + ": mtu " + std::to_string(device_mtu), rc);
     }
-    uint16_t rxd = dp.rx_descriptors, txd = dp.tx_descriptors;
-    rc = rte_eth_dev_adjust_nb_rx_tx_desc(d.id, &rxd, &txd);
-    if (rc != 0) throw dpdk_error("port " + pc.name + ": descriptor counts", rc);
-    int socket = rte_eth_dev_socket_id(d.id);
-    for (uint16_t q = 0; q < queues; ++q) {
-        rc = rte_eth_rx_queue_setup(d.id, q, rxd, unsigned(socket), nullptr, pool);
-        if (rc != 0) throw dpdk_error("port " + pc.name + ": RX queue " + std::to_string(q), rc);
-        rc = rte_eth_tx_queue_setup(d.id, q, txd, unsigned(socket), nullptr);
-        if (rc != 0) throw dpdk_error("port " + pc.name + ": TX queue " + std::to_string(q), rc);
-    }
+    setup_queues(pc.name, needs, cfg.dataplane, pools, d);
     rc = rte_eth_dev_start(d.id);
     if (rc != 0) throw dpdk_error("port " + pc.name + ": start", rc);
     rte_ether_addr mac{};
@@ -131,8 +210,12 @@ started_device start_device(const config::port_config& pc, const config::config&
     if (!device_mtu) d.unset_mtu = d.mtu;  // as before the key existed: the MTU once started
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof text, &mac);
-    d.description = "dpdk port " + std::to_string(d.id) + " (" + info.driver_name + "), mac " +
-                    text + ", " + std::to_string(queues) + " queue(s)";
+    d.description = "dpdk port " + std::to_string(d.id) + " (" + d.nic.driver + "), mac " + text +
+                    ", " + std::to_string(d.nic.rx_queues) + " RX / " +
+                    std::to_string(d.nic.tx_queues) + " TX queue(s) of " +
+                    std::to_string(d.nic.rx_descriptors) + "/" +
+                    std::to_string(d.nic.tx_descriptors) + " descriptors, RSS " + d.nic.rss +
+                    ", RX checksum offload " + (d.nic.rx_checksum ? "on" : "off");
     return d;
 }
 
@@ -160,8 +243,15 @@ void runtime::configure_ports() {
         const auto& pc = cfg_.ports[i];
         auto it = devices.find(pc.dpdk_name());
         if (it == devices.end()) {
-            it = devices.emplace(pc.dpdk_name(), start_device(pc, cfg_, pool_)).first;
+            it = devices
+                     .emplace(pc.dpdk_name(),
+                              start_device(pc, cfg_, [this](int s) { return pool_for(s); }))
+                     .first;
             it->second.first_port = pc.name;
+            std::string names;
+            for (const auto& p : cfg_.ports)
+                if (p.dpdk_name() == pc.dpdk_name()) names += (names.empty() ? "" : ",") + p.name;
+            links_.add(it->second.id, names, it->second.nic.lsc_interrupt);
         }
         const started_device& d = it->second;
         model::port_info pi{d.id, d.mac};
@@ -170,7 +260,9 @@ void runtime::configure_ports() {
         pi.mtu = pc.mtu ? pc.mtu : d.unset_mtu;
         pi.vlan = pc.vlan;
         pi.vlan_tx_offload = pc.vlan && d.vlan_tx;
+        pi.rx_queues = d.nic.rx_queues;
         ports_.push_back(pi);
+        nics_.push_back(d.nic);
         std::string addresses;
         for (const auto& a : pc.addresses)
             addresses += (addresses.empty() ? "" : " ") + a.to_string();

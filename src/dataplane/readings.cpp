@@ -3,6 +3,7 @@
 
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <string>
 
 #include "config/describe.hpp"
@@ -100,6 +101,7 @@ std::vector<metrics::backend_metrics> readings::backends(const model::snapshot& 
             m.active = c.active;
             m.inactive = c.inactive;
             m.traffic = traffic(b.id);
+            m.max_connection_rate = uint64_t(max_rate_[b.id] + 0.5);
             out.push_back(std::move(m));
         }
     }
@@ -130,12 +132,12 @@ metrics::metrics_view readings::metrics() const {
     v.workers = workers();
     v.control = src_.ctl.values();
     for (size_t i = 0; i < src_.ports.size(); ++i)
-        v.ports.push_back({src_.cfg.ports[i].name, port_counters(i)});
+        v.ports.push_back({src_.cfg.ports[i].name, port_counters(i), port_xstats(i)});
     v.local_tuples = local_tuples();
     v.flow_table_capacity = uint64_t(src_.cfg.flows.capacity) * src_.workers.size();
-    if (src_.pool) {
-        v.mbufs_in_use = rte_mempool_in_use_count(src_.pool);
-        v.mbufs_total = src_.pool->size;
+    for (const auto& [socket, pool] : src_.pools) {
+        v.mbufs_in_use += rte_mempool_in_use_count(pool);
+        v.mbufs_total += pool->size;
     }
     v.config_generation = s.generation;
     v.reloads_total = src_.control->reloads_ok();
@@ -156,8 +158,25 @@ void readings::sample_rates(uint64_t now_ns) {
     for (uint32_t id : src_.snapshot.load()->backend_ids()) {
         uint64_t total = traffic(id)[backend_counter::connections_total];
         rate_[id] = double(total - rate_prev_[id]) * 1e9 / double(elapsed);
+        max_rate_[id] = std::max(max_rate_[id], rate_[id]);
         rate_prev_[id] = total;
     }
+}
+
+std::vector<std::pair<std::string, uint64_t>> readings::port_xstats(size_t i) const {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    const uint16_t id = src_.ports[i].dpdk_port;
+    const int n = rte_eth_xstats_get_names(id, nullptr, 0);
+    if (n <= 0) return out;
+    std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+    std::vector<rte_eth_xstat> values(static_cast<size_t>(n));
+    if (rte_eth_xstats_get_names(id, names.data(), unsigned(n)) != n ||
+        rte_eth_xstats_get(id, values.data(), unsigned(n)) != n)
+        return out;
+    out.reserve(size_t(n));
+    for (const rte_eth_xstat& x : values)
+        if (x.id < names.size()) out.emplace_back(names[x.id].name, x.value);
+    return out;
 }
 
 port_values readings::port_counters(size_t i) const {
@@ -173,6 +192,7 @@ port_values readings::port_counters(size_t i) const {
         out[port_counter::rx_errors] = st.ierrors;
         out[port_counter::tx_errors] = st.oerrors;
     }
+    out[port_counter::link_changes] = src_.links.changes(src_.ports[i].dpdk_port);
     rte_eth_link link{};
     if (rte_eth_link_get_nowait(src_.ports[i].dpdk_port, &link) == 0) {
         out[port_counter::link_up] = link.link_status == RTE_ETH_LINK_UP;
@@ -207,9 +227,14 @@ std::vector<std::pair<std::string, uint64_t>> readings::stats() const {
         for (size_t k = 0; k < port_counter_count; ++k)
             add(p + std::string(port_counter_defs[k].key), pv.v[k]);
     }
-    if (src_.pool) {
-        add("mbufs_in_use", rte_mempool_in_use_count(src_.pool));
-        add("mbufs_total", src_.pool->size);
+    uint64_t in_use = 0, total = 0;
+    for (const auto& [socket, pool] : src_.pools) {
+        in_use += rte_mempool_in_use_count(pool);
+        total += pool->size;
+    }
+    if (total) {
+        add("mbufs_in_use", in_use);
+        add("mbufs_total", total);
     }
     return out;
 }

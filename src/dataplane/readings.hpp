@@ -16,6 +16,7 @@
 #include "control/control_plane.hpp"
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/link_watch.hpp"
 #include "dataplane/worker.hpp"
 #include "flow/tuple_pool.hpp"
 #include "metrics/metrics_view.hpp"
@@ -37,7 +38,8 @@ public:
         const std::vector<port_tuple_pools>& tuple_pools;
         const std::vector<model::port_info>& ports;
         const control_counters& ctl;
-        rte_mempool* const& pool;
+        const std::vector<std::pair<int, rte_mempool*>>& pools;  // packet pools, per socket
+        const link_watch& links;
         const std::atomic<const model::snapshot*>& snapshot;
         const std::unique_ptr<control::control_plane>& control;
     };
@@ -58,6 +60,8 @@ public:
     std::string stats_json() const;
     // A started port's NIC counters and link state (rte_eth_stats, rte_eth_link).
     port_values port_counters(size_t port_index) const;
+    // The driver's extended statistics of a started port (rte_eth_xstats), name → value.
+    std::vector<std::pair<std::string, uint64_t>> port_xstats(size_t port_index) const;
     // A protected VIP's refusals, rule matches and source table, summed over workers.
     metrics::protect_metrics protection_of(const model::vip_entry& vip) const;
     // Full-NAT source tuples per (port, local address), in use and free, summed over workers.
@@ -74,6 +78,7 @@ private:
     uint64_t last_rate_ns_ = 0;
     std::vector<uint64_t> rate_prev_ = std::vector<uint64_t>(model::max_backends, 0);
     std::vector<double> rate_ = std::vector<double>(model::max_backends, 0.0);
+    std::vector<double> max_rate_ = std::vector<double>(model::max_backends, 0.0);
 };
 
 }  // namespace sluice::dataplane

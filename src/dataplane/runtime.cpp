@@ -31,14 +31,32 @@ runtime::~runtime() {
     shutdown();
 }
 
+rte_mempool* runtime::pool_for(int socket) {
+    if (socket < 0) socket = int(rte_socket_id());
+    for (const auto& [at, pool] : socket_pools_)
+        if (at == socket) return pool;
+    const auto& dp = cfg_.dataplane;
+    // The first pool keeps the name it always had; another socket's carries its number.
+    const std::string name =
+        socket_pools_.empty() ? "sluice_pkts" : "sluice_pkts_" + std::to_string(socket);
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create(name.c_str(), dp.mbufs, dp.mbuf_cache, mbuf_priv_size,
+                                mbuf_buffer_size(cfg_.ports), socket);
+    if (!pool)
+        throw std::runtime_error("cannot create the packet pool of " + std::to_string(dp.mbufs) +
+                                 " mbufs on NUMA socket " + std::to_string(socket) + ": " +
+                                 rte_strerror(rte_errno) +
+                                 " (lower dataplane.mbufs or give EAL more memory: -m, "
+                                 "--socket-mem)");
+    socket_pools_.emplace_back(socket, pool);
+    if (socket_pools_.size() > 1)
+        SLUICE_LOG_INFO("mbuf pool %s: %u mbufs on NUMA socket %d", name.c_str(), dp.mbufs, socket);
+    return pool;
+}
+
 void runtime::create_pool() {
     const auto& dp = cfg_.dataplane;
-    pool_ = rte_pktmbuf_pool_create("sluice_pkts", dp.mbufs, dp.mbuf_cache, mbuf_priv_size,
-                                    mbuf_buffer_size(cfg_.ports), int(rte_socket_id()));
-    if (!pool_)
-        throw std::runtime_error("cannot create the packet pool of " + std::to_string(dp.mbufs) +
-                                 " mbufs: " + rte_strerror(rte_errno) +
-                                 " (lower dataplane.mbufs or give EAL more memory: -m)");
+    pool_ = pool_for(int(rte_socket_id()));
     // Egress fragmentation's indirect mbufs (no data room: they point into the packet being
     // cut), a quarter of the packet pool.
     indirect_pool_ =
@@ -81,10 +99,11 @@ void runtime::start() {
     for (unsigned w = 0; w < n_workers; ++w) {
         lcore = rte_get_next_lcore(lcore, 1, 0);
         // Packet tests run workers inline on the main lcore: no worker lcore exists then.
-        create_flow_table(
-            w, lcore < RTE_MAX_LCORE ? int(rte_lcore_to_socket_id(lcore)) : SOCKET_ID_ANY);
+        const int socket =
+            lcore < RTE_MAX_LCORE ? int(rte_lcore_to_socket_id(lcore)) : SOCKET_ID_ANY;
+        create_flow_table(w, socket);
         create_tuple_pools(w, plan);
-        setups_.push_back(make_setup(w, plan, tsc_hz));
+        setups_.push_back(make_setup(w, plan, tsc_hz, pool_for(socket)));
         rte_rcu_qsbr_thread_register(qsbr_, w);
         conns_.push_back(std::make_unique<conn_counts>());
         conn_views_.push_back(conns_.back().get());
@@ -118,7 +137,8 @@ void runtime::create_flow_table(unsigned w, int socket) {
     flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
 }
 
-worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz) const {
+worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz,
+                                 rte_mempool* pool) const {
     const auto& dp = cfg_.dataplane;
     const unsigned n = unsigned(dp.worker_cpus.size());
     worker_setup s;
@@ -131,7 +151,12 @@ worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64
         s.dpdk_ports.push_back(p.dpdk_port);
         auto d = std::find_if(s.rx_devices.begin(), s.rx_devices.end(),
                               [&](const rx_device& x) { return x.dpdk_port == p.dpdk_port; });
-        if (d == s.rx_devices.end()) d = s.rx_devices.insert(d, rx_device{p.dpdk_port});
+        if (d == s.rx_devices.end()) {
+            d = s.rx_devices.insert(d, rx_device{p.dpdk_port});
+            // [[port]] queues below the worker count: the workers past it have no RX queue
+            // here (RSS spreads over the others; their flows come through the handoff rings).
+            d->polled = p.rx_queues == 0 || w < p.rx_queues;
+        }
         d->vids[d->n_ports] = p.vlan;
         d->ports[d->n_ports++] = uint8_t(i);
         d->tagged |= p.vlan != 0;
@@ -141,7 +166,7 @@ worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64
     s.burst = dp.burst;
     s.idle = dp.idle;
     s.tsc_hz = tsc_hz;
-    s.pool = pool_;
+    s.pool = pool;  // of the worker lcore's NUMA socket
     s.cookie_secret = &cookie_secret_;
     // Every rate is the whole LB's: each worker enforces its share (token_bucket.hpp, split).
     s.kernel_rate = protect::bucket_params::per_second(dp.kernel_packets_per_second,
@@ -352,6 +377,7 @@ void runtime::control_poll() {
     requests_.collect();
     control_->poll(now);  // drain deadlines, health, finished removals, id reuse
     readings_.sample_rates(now);
+    links_.poll(now);
     watch_syn_proxy(now);
 }
 
@@ -393,6 +419,7 @@ void runtime::shutdown() {
     started_ = false;
     stop_workers();
     requests_.clear();
+    links_.stop();  // no link interrupt may arrive for a closed device
     for (size_t i = 0; i < ports_.size(); ++i) {
         if (shares_device(i)) continue;  // closed with its device's first port
         rte_eth_dev_stop(ports_[i].dpdk_port);
@@ -419,7 +446,8 @@ void runtime::shutdown() {
     kernel_.close();
     rte_mempool_free(indirect_pool_);
     indirect_pool_ = nullptr;
-    rte_mempool_free(pool_);
+    for (const auto& [socket, pool] : socket_pools_) rte_mempool_free(pool);
+    socket_pools_.clear();
     pool_ = nullptr;
 }
 

@@ -29,10 +29,12 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/exception_path.hpp"
 #include "dataplane/kernel_path.hpp"
+#include "dataplane/link_watch.hpp"
 #include "dataplane/readings.hpp"
 #include "dataplane/worker.hpp"
 #include "dataplane/worker_requests.hpp"
 #include "metrics/metrics_view.hpp"
+#include "model/port_nic.hpp"
 #include "packet/ndp.hpp"
 #include "route/neighbor_resolver.hpp"
 #include "route/neighbor_table.hpp"
@@ -43,6 +45,8 @@ namespace sluice::dataplane {
 // Data room of the packet pool's mbufs: a whole frame of the largest [[port]] mtu in one
 // segment, at least DPDK's default (port_setup.cpp).
 uint32_t mbuf_buffer_size(const std::vector<config::port_config>& ports);
+// The packet pool of a NUMA socket (-1: the control lcore's), created on first use.
+using pool_of_socket = std::function<rte_mempool*(int socket)>;
 
 class runtime final : public control::dataplane_sink {
 public:
@@ -83,6 +87,11 @@ public:
     worker_requests& requests() { return requests_; }
     // Counters and gauges summed over workers, ports and control (readings.hpp).
     const dataplane::readings& readings() const { return readings_; }
+    // What each [[port]]'s device runs with (by port index; sub-ports repeat their device's).
+    const std::vector<model::port_nic>& port_nics() const { return nics_; }
+    const std::vector<model::port_info>& port_infos() const { return ports_; }
+    const config::config& started_config() const { return cfg_; }
+    unsigned mbuf_pools() const { return unsigned(socket_pools_.size()); }
     // Stops the worker lcores and waits for them; counters stay readable. Idempotent.
     void stop_workers();
     // Stops workers, releases ports, rings, tables and pools. Idempotent.
@@ -135,9 +144,16 @@ private:
     void pin_next_hops(const model::snapshot& s, const std::vector<config::route_config>& routes);
 
     config::config cfg_;  // as started: the parts a reload may change are the control plane's
+    // One packet pool per NUMA socket that has a port or a worker (created on first use): RX
+    // queues fill from their device's socket, workers allocate from their lcore's. pool_ is the
+    // control lcore's socket's (ARP, the exception path).
+    rte_mempool* pool_for(int socket);
+    std::vector<std::pair<int, rte_mempool*>> socket_pools_;
     rte_mempool* pool_ = nullptr;
     rte_mempool* indirect_pool_ = nullptr;  // egress fragmentation (worker_setup)
     std::vector<model::port_info> ports_;
+    std::vector<model::port_nic> nics_;  // parallel to ports_
+    link_watch links_;
     std::unique_ptr<route::neighbor_table> neighbors_;
     std::unique_ptr<route::neighbor_resolver> resolver_;
     std::atomic<const model::snapshot*> snapshot_{nullptr};
@@ -158,7 +174,8 @@ private:
     std::vector<port_tuple_pools> tuple_pools_;  // readings.hpp
     void create_tuple_pools(unsigned w, const local_port_plan& plan);
     void create_flow_table(unsigned w, int socket);  // on the worker lcore's NUMA socket
-    worker_setup make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz) const;
+    worker_setup make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz,
+                            rte_mempool* pool) const;
     void create_rings();  // handoff, control and kernel rings; after the workers exist
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<conn_counts>> conns_;
@@ -175,8 +192,8 @@ private:
     std::unique_ptr<control::control_plane> control_;
     std::function<void(control::control_plane&)> before_first_snapshot_;
     worker_requests requests_{workers_};
-    dataplane::readings readings_{
-        {cfg_, workers_, conn_views_, tuple_pools_, ports_, ctl_, pool_, snapshot_, control_}};
+    dataplane::readings readings_{{cfg_, workers_, conn_views_, tuple_pools_, ports_, ctl_,
+                                   socket_pools_, links_, snapshot_, control_}};
     // Worker count and TSC rate for the VIPs' token buckets (control/protection_builder.hpp).
     control::guard_setup guard_setup() const;
     exception_path::pass_result last_exception_;

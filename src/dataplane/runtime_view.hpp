@@ -27,6 +27,8 @@ public:
     metrics::protect_metrics protection_of(const model::vip_entry& vip) const override {
         return rt_.readings().protection_of(vip);
     }
+    std::vector<control::port_status> port_statuses() const override;
+    control::dataplane_facts facts() const override;
     void list_flows(const std::vector<uint32_t>& ids, uint32_t limit, flows_listed done) override;
     void collect_commands() override { rt_.requests().collect(); }
     void reset_flows(const std::vector<uint32_t>& ids, model::reset_cause why) override {

@@ -45,7 +45,12 @@ int worker::lcore_main(void* self) {
     if (w->qsbr_) rte_rcu_qsbr_thread_online(w->qsbr_, w->setup_.index);
     unsigned idle = 0;
     while (!w->stopping_) {
-        if (w->poll_once() > 0) {
+        // Busy share (sluice_worker_cycles_total): two TSC reads per pass, none per packet.
+        const uint64_t start = rte_rdtsc();
+        const unsigned handled = w->poll_once();
+        const uint64_t end = rte_rdtsc();
+        bump(handled ? w->counters.busy_cycles : w->counters.idle_cycles, end - start);
+        if (handled > 0) {
             idle = 0;
             continue;
         }
@@ -57,6 +62,7 @@ int worker::lcore_main(void* self) {
         } else {
             rte_delay_us_sleep(idle < 1024 ? 10 : 50);
         }
+        bump(w->counters.idle_cycles, rte_rdtsc() - end);
     }
     w->flush_tx();
     if (w->qsbr_) rte_rcu_qsbr_thread_offline(w->qsbr_, w->setup_.index);

@@ -77,6 +77,7 @@ struct rx_device {
     uint16_t dpdk_port = 0;
     uint8_t n_ports = 0;
     bool tagged = false;  // some port of it has a vlan: frames are untagged first
+    bool polled = true;   // this worker has an RX queue on it ([[port]] queues)
     std::array<uint16_t, max_ports> vids{};  // VID of its k-th port (0: the untagged one)
     std::array<uint8_t, max_ports> ports{};  // snapshot port index of its k-th port
 };

@@ -320,6 +320,7 @@ int run(const sluice::config::config& file_cfg, const options& opts, const char*
     {
         dataplane::runtime_view view(*rt);
         control::control_api api(rt->control(), view, opts.config_path, &state);
+        api.set_process({SLUICE_VERSION, rte_version(), start_time_s});
         auto server = open_control_socket(cfg);
         auto metrics_listener = open_metrics(cfg);
         control_loop(*rt, api, server, metrics_listener, hooks);

@@ -24,6 +24,8 @@ struct backend_metrics {
     uint32_t weight = 0;
     uint64_t active = 0;
     uint64_t inactive = 0;
+    // The most new connections the backend took in one second since start (sampled each second).
+    uint64_t max_connection_rate = 0;
     backend_values traffic;  // connections_total, packets_to_backend, … (sluice/counters.hpp)
 };
 
@@ -37,6 +39,8 @@ struct worker_metrics {
 struct port_metrics {
     std::string port;  // port name
     port_values counters;
+    // The driver's extended statistics (rte_eth_xstats): name → value, in the driver's order.
+    std::vector<std::pair<std::string, uint64_t>> xstats;
 };
 
 // A VIP's attack protection ([vip.limits], [[vip.rule]]): summed over workers.

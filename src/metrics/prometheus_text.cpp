@@ -168,6 +168,10 @@ void backend_families(std::string& out, const metrics_view& v) {
     backend_family(out, v, "sluice_backend_inactive_connections", "gauge",
                    "Flows to the backend in an inactive state (TCP opening or closing).",
                    [](const backend_metrics& b) { return b.inactive; });
+    backend_family(out, v, "sluice_backend_max_connection_rate", "gauge",
+                   "The most new connections per second the backend took in any one-second "
+                   "interval since start.",
+                   [](const backend_metrics& b) { return b.max_connection_rate; });
     counter_table(
         out, std::span(backend_counter_defs), v.backends,
         [](const backend_metrics& b, size_t k) { return b.traffic.v[k]; },
@@ -220,6 +224,13 @@ void control_and_port_families(std::string& out, const metrics_view& v) {
         [](const port_metrics& p, const counter_def& d, auto&& emit) {
             emit({{"port", p.port}, {d.label, d.value}});
         });
+    // Every extended statistic the driver keeps (rte_eth_xstats), under the driver's own names:
+    // per-queue counts, error classes, what the generic counters above sum up.
+    family(out, "sluice_port_nic_stat_total", "counter",
+           "The NIC driver's extended statistics (rte_eth_xstats), by the driver's name for each.");
+    for (const port_metrics& p : v.ports)
+        for (const auto& [name, value] : p.xstats)
+            sample(out, "sluice_port_nic_stat_total", {{"port", p.port}, {"stat", name}}, value);
 }
 
 void protect_families(std::string& out, const metrics_view& v) {

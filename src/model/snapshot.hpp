@@ -79,6 +79,7 @@ struct port_info {
     uint16_t mtu = 1500;  // rte_eth_dev_get_mtu at start; 1500 when the driver does not say
     uint16_t vlan = 0;    // [[port]] vlan: the VID of every frame; 0 = untagged
     bool vlan_tx_offload = false;  // the NIC inserts mbuf::vlan_tci (RTE_MBUF_F_TX_VLAN)
+    uint16_t rx_queues = 0;        // the device's RX queues; 0: one per worker (tests)
 };
 
 struct timeout_ticks {

@@ -322,7 +322,7 @@ def check_usage_errors():
         ([], "missing command"),
         (["frobnicate"], "unknown command 'frobnicate'"),
         (["show"],
-         "missing 'show' command (one of: vips, backends, stats, flows, protection, state)"),
+         "missing 'show' command (one of: vips, backends, stats, ports, info, flows, protection, state)"),
         (["show", "flows", "--backend", "198.18.1.11:80"], "--backend requires --vip"),
         (["show", "flows", "--limit", "0"], "--limit: must be an integer from 1 to 100000"),
         (["show", "flows", "--limit", "lots"], "got 'lots'"),

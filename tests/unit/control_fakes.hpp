@@ -58,6 +58,15 @@ struct fake_dataplane final : control::dataplane_sink, control::dataplane_view {
     connections connections_of(uint32_t id) const override { return {0, open_flows(id), 0}; }
     backend_values traffic(uint32_t) const override { return {}; }
     double connection_rate(uint32_t) const override { return 0; }
+    // One port named as the config's first, link up, NIC settings at their defaults.
+    std::vector<control::port_status> port_statuses() const override {
+        control::port_status p;
+        p.name = "test";
+        p.link = "up, 10 Gbps, full-duplex";
+        p.nic.driver = "fake";
+        return {p};
+    }
+    control::dataplane_facts facts() const override { return {"DPDK test", 0, 1024, 0, 4096, 1}; }
     const model::snapshot& current_snapshot() const override { return *published; }
     unsigned worker_count() const override { return 1; }
     std::vector<std::pair<std::string, uint64_t>> totals() const override { return {}; }

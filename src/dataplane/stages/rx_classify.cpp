@@ -32,6 +32,7 @@ unsigned worker::poll_once() {
     unsigned handled = 0;
     rte_mbuf* pkts[max_burst];
     for (const rx_device& d : setup_.rx_devices) {
+        if (!d.polled) continue;
         uint16_t n = rte_eth_rx_burst(d.dpdk_port, setup_.queue, pkts, setup_.burst);
         if (n) receive(s, d, pkts, n);
         handled += n;
