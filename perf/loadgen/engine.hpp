@@ -118,6 +118,7 @@ private:
     // engine_send.cpp: sending.
     void send_tcp(peer_side side, uint32_t index, const segment& s, uint64_t now_ns);
     void send_udp(peer_side side, uint32_t index, uint64_t now_ns);
+    void transmit(bool client, rte_mbuf* m, uint8_t* frame);
     bool send_due(peer_side side, uint32_t index, uint64_t now_ns);
     unsigned offer(unsigned n, uint64_t now_ns);
     bool offer_request(uint64_t now_ns);

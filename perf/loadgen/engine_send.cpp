@@ -30,6 +30,17 @@ uint64_t engine::stamp_time(uint64_t now_ns) {
     return (sample_counter_++ % opt_.sample_every) == 0 ? now_ns : 0;
 }
 
+// A built frame to the balancer's MAC on that side's port, counted as sent (or refused).
+void engine::transmit(bool client, rte_mbuf* m, uint8_t* frame) {
+    const mac_address& lb = client ? client_arp_.lb_mac() : server_arp_.lb_mac();
+    std::memcpy(frame + packet::eth_dst, lb.data(), 6);
+    tx_buffer& tx = client ? client_tx_ : server_tx_;
+    ++(client ? cur_->sent_client : cur_->sent_server);
+    const unsigned refused = tx.push(m);
+    cur_->refused += refused;
+    if (client) cur_->refused_client += refused;
+}
+
 void engine::send_tcp(peer_side side, uint32_t index, const segment& s, uint64_t now_ns) {
     const bool client = side == peer_side::client;
     const frame_ends ends = client ? table_.client_ends(index) : table_.server_ends(index);
@@ -45,13 +56,7 @@ void engine::send_tcp(peer_side side, uint32_t index, const segment& s, uint64_t
     }
     const size_t len = build_tcp_frame(out, max_header_len + s.payload_len, ends, t, &stamp);
     rte_pktmbuf_trim(m, uint16_t(max_header_len + s.payload_len - len));
-    const mac_address& lb = client ? client_arp_.lb_mac() : server_arp_.lb_mac();
-    std::memcpy(out + packet::eth_dst, lb.data(), 6);
-    tx_buffer& tx = client ? client_tx_ : server_tx_;
-    ++(client ? cur_->sent_client : cur_->sent_server);
-    const unsigned refused = tx.push(m);
-    cur_->refused += refused;
-    if (client) cur_->refused_client += refused;
+    transmit(client, m, out);
 }
 
 void engine::send_udp(peer_side side, uint32_t index, uint64_t now_ns) {
@@ -67,13 +72,7 @@ void engine::send_udp(peer_side side, uint32_t index, uint64_t now_ns) {
     }
     const size_t len = build_udp_frame(out, room, ends, opt_.payload, &stamp);
     rte_pktmbuf_trim(m, uint16_t(room - len));
-    const mac_address& lb = client ? client_arp_.lb_mac() : server_arp_.lb_mac();
-    std::memcpy(out + packet::eth_dst, lb.data(), 6);
-    tx_buffer& tx = client ? client_tx_ : server_tx_;
-    ++(client ? cur_->sent_client : cur_->sent_server);
-    const unsigned refused = tx.push(m);
-    cur_->refused += refused;
-    if (client) cur_->refused_client += refused;
+    transmit(client, m, out);
 }
 
 // Sends the segment `side` owes on connection `index`, if any; true when it sent one.
