@@ -9,13 +9,18 @@
 #   perf/hil.sh --smoke          # seconds long: validation and the table, no speed threshold
 #   perf/hil.sh --metal FILE     # two NIC ports each side, PCI addresses in FILE (docs/hil.md;
 #                                # full addresses with the domain, 0000:03:00.0)
+#   perf/hil.sh --soak [SECONDS] # soak: NDR search, then SECONDS at half the NDR with a line per
+#                                # second; sluiced's mbufs_in_use and flows before and after,
+#                                # and a verdict (default 600 s, 1800 s with --metal)
 #
 # Options: --build DIR (the build with src/main/sluiced and perf/loadgen/sluice-loadgen;
 # default $SLUICE_HIL_BUILD_DIR or build), --out DIR (results; default $BUILD/hil-results),
 # --scenarios "established_1k udp_1k ..." (default: all of the mode), --final S (full-duration
 # trial seconds; default 10), --max-rate PPS (default 3e6), --cps-max-rate CPS (default 3e5),
 # --syn-flood-rate PPS (spoofed SYNs beside the syn-flood scenario's cps load; 1e5, smoke 5000),
-# --idle spin|backoff (sluiced's workers; default spin, backoff with --smoke).
+# --idle spin|backoff (sluiced's workers; default spin, backoff with --smoke), --soak [SECONDS]
+# (default scenario established_1k; with --smoke, its short search), --soak-rate PPS (soak at this
+# rate, no search first).
 #
 # Environment: SLUICE_HIL_BUILD_DIR, SLUICE_HIL_LOADGEN_ARGS (more sluice-loadgen options for
 # every scenario, e.g. "--payload 64 --sample-every 16").
@@ -23,7 +28,9 @@
 # One host: sluiced's worker on CPU 1, the generator on CPU 0 (the control lcores share CPU 0).
 # memif in copy mode, no hugepages (--no-huge on both sides). Root needed (DPDK, the memif
 # sockets); without root it exits 77 (skipped). Exit status: 0, 1 when a scenario failed its
-# checks (the generator's validation, nothing received, sluiced not ready or dead), 2 usage.
+# checks (the generator's validation, nothing received, sluiced not ready or dead; a soak also
+# when its per-second lines or sluiced's metrics are missing or mbufs_in_use did not return to
+# its start value), 2 usage. Every scenario writes its per-second lines to $OUT/NAME.seconds.jsonl.
 # Paths (--build, --out) are relative to the repository's root.
 set -euo pipefail
 SELF=$(realpath "${BASH_SOURCE[0]}")
@@ -42,6 +49,11 @@ MAX_RATE=3e6
 CPS_MAX_RATE=300000
 FLOOD_RATE=""
 IDLE=""
+SOAK_S=""        # seconds; "" : no soak; "default": 600, 1800 with --metal
+SOAK_RATE=""     # packets/s (cps: connections/s); "" : half the NDR searched first
+# A soak's mbufs_in_use after may exceed the one before by this much: sluiced's worker may hold
+# up to one RX burst (32) and one TX burst (32) in its buffers when the traffic stops.
+MBUF_TOLERANCE=64
 while (($#)); do
     case $1 in
         --smoke) SMOKE=1 ;;
@@ -54,6 +66,8 @@ while (($#)); do
         --cps-max-rate) CPS_MAX_RATE=$2; shift ;;
         --syn-flood-rate) FLOOD_RATE=$2; shift ;;
         --idle) IDLE=$2; shift ;;
+        --soak) if [[ ${2:-} =~ ^[0-9]+$ ]]; then SOAK_S=$2; shift; else SOAK_S=default; fi ;;
+        --soak-rate) SOAK_RATE=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "hil.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -71,6 +85,13 @@ done
 OUT=${OUT:-$BUILD_DIR/hil-results}
 mkdir -p "$OUT"
 [[ -n $IDLE ]] || IDLE=$([[ $SMOKE == 1 ]] && echo backoff || echo spin)
+[[ $SOAK_S == default ]] && SOAK_S=$([[ -n $METAL ]] && echo 1800 || echo 600)
+if [[ -n $SOAK_S ]]; then
+    [[ -n $SCENARIOS ]] || SCENARIOS=established_1k
+    # sluiced's /metrics on a free loopback port (read before and after the soak).
+    METRICS_ADDR=127.0.0.1:$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
 
 # Everything started here is stopped on any exit: sluiced, a running generator, the temp dir.
 TMP=$(mktemp -d /tmp/sluice-hil.XXXXXX)
@@ -155,8 +176,9 @@ fi
 
 # write_config FLOWS: sluiced's configuration in $TMP/sluiced.toml. Clients behind 198.18.0.2
 # (one neighbour for all of them), four backends on the servers' segment, 16 full-NAT local
-# addresses, no exception interfaces, no health checks, no metrics listener, the control socket
-# in the temp dir, tcp_syn 120 s (IPVS's); the flow table and the pool sized for FLOWS.
+# addresses, no exception interfaces, no health checks, no metrics listener (a soak: one on a
+# loopback port), the control socket in the temp dir, tcp_syn 120 s (IPVS's); the flow table and
+# the pool sized for FLOWS.
 write_config() {
     local flows=$1 capacity=65536 mbufs=32767
     while ((capacity < flows * 2)); do capacity=$((capacity * 2)); done
@@ -174,7 +196,7 @@ kernel_interfaces = false
 socket = "$TMP/sluiced.sock"
 
 [metrics]
-listen = ""
+listen = "${METRICS_ADDR:-}"
 
 [[port]]
 name = "client"
@@ -250,30 +272,131 @@ stop_sluiced() {
     ((alive))
 }
 
+# read_metrics FILE: sluiced's /metrics (a plain HTTP GET on its loopback listener, no proxy)
+# reduced to JSON in FILE: mbufs_in_use, mbufs_capacity, flows (active + inactive connections
+# summed over the backends). False when sluiced does not answer or a gauge is missing.
+read_metrics() {
+    python3 - "$METRICS_ADDR" "$1" <<'EOF'
+import json, sys, urllib.request
+addr, path = sys.argv[1], sys.argv[2]
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+text = opener.open(f"http://{addr}/metrics", timeout=5).read().decode()
+names = {"sluice_mbufs_in_use": "mbufs_in_use", "sluice_mbufs_capacity": "mbufs_capacity",
+         "sluice_backend_active_connections": "flows_active",
+         "sluice_backend_inactive_connections": "flows_inactive"}
+v = {}
+for line in text.splitlines():
+    name = line.split("{")[0].split(" ")[0]
+    if not line.startswith("#") and name in names:
+        v[names[name]] = v.get(names[name], 0) + int(float(line.rsplit(" ", 1)[1]))
+missing = [n for n in names if names[n] not in v]
+if missing:
+    sys.exit(f"hil.sh: /metrics has no {', '.join(missing)}")
+v["flows"] = v["flows_active"] + v["flows_inactive"]
+json.dump(v, open(path, "w"))
+EOF
+}
+
+# watch_soak NAME: called while the generator runs. Reads sluiced's metrics once the generator
+# announces the soak (it then waits two seconds before sending) and echoes the soak's new
+# per-second lines.
+soak_shown=0
+watch_soak() {
+    local log=$OUT/$1.log before=$OUT/$1.metrics-before.json lines
+    grep -q 'sluice-loadgen: soak starts' "$log" || return 0
+    if [[ ! -f $before && ! -f $before.failed ]]; then
+        read_metrics "$before" || touch "$before.failed"
+    fi
+    lines=$(awk '/sluice-loadgen: soak starts/ { on = 1; next } on && /^second /' "$log")
+    if [[ -n $lines ]] && (($(wc -l <<<"$lines") > soak_shown)); then
+        tail -n +$((soak_shown + 1)) <<<"$lines" >&2
+        soak_shown=$(wc -l <<<"$lines")
+    fi
+}
+
+# soak_verdict NAME: the soak's verdict from the generator's JSON and sluiced's metrics before and
+# after: one line, and the same under "soak" in $OUT/NAME.json. False when the soak has no result
+# or too few per-second lines, the metrics are missing, or mbufs_in_use did not return to its
+# start value within MBUF_TOLERANCE.
+soak_verdict() {
+    python3 - "$OUT/$1.json" "$OUT/$1.metrics-before.json" "$OUT/$1.metrics-after.json" \
+        "$MBUF_TOLERANCE" "$1" <<'EOF'
+import json, os, sys
+path, before_path, after_path, tolerance, name = sys.argv[1:4] + [int(sys.argv[4]), sys.argv[5]]
+load = lambda p: json.load(open(p)) if os.path.exists(p) else None
+run, before, after = load(path), load(before_path), load(after_path)
+soak = (run or {}).get("soak")
+if not soak:
+    print(f"hil.sh: soak {name}: FAILED: the generator reported no soak", file=sys.stderr)
+    sys.exit(1)
+problems = []
+if soak["seconds"] < int(soak["duration_s"]):
+    problems.append(f"{soak['seconds']} per-second lines for {soak['duration_s']:.0f} s")
+if not before or not after:
+    problems.append("sluiced's /metrics not read " + ("before" if not before else "after"))
+returned = None
+if before and after:
+    returned = after["mbufs_in_use"] <= before["mbufs_in_use"] + tolerance
+    if not returned:
+        problems.append("mbufs_in_use did not return")
+soak["daemon"] = {"before": before, "after": after}
+soak["verdict"] = {"lost": soak["lost"], "loss_ratio": soak["loss_ratio"],
+                   "reordered": soak["reordered"], "mbufs_returned": returned,
+                   "mbuf_tolerance": tolerance, "ok": not problems, "problems": problems}
+json.dump(run, open(path, "w"), indent=2)
+share = f" ({soak['ndr_fraction']:g} x NDR)" if soak["rate_from"] == "ndr" else ""
+mbufs = flows = "unknown"
+if before and after:
+    mbufs = (f"{before['mbufs_in_use']} -> {after['mbufs_in_use']} (returned: "
+             f"{'yes' if returned else 'NO'}, tolerance +{tolerance})")
+    flows = f"{before['flows']} -> {after['flows']}"
+print(f"hil.sh: soak {name}: {soak['duration_s']:.0f} s at {soak['rate_pps'] / 1e6:.4f} Mpps"
+      f"{share}: lost {soak['lost']} of {soak['offered']} ({100 * soak['loss_ratio']:.6f}%), "
+      f"reordered {soak['reordered']}, {soak['seconds_with_loss']} of {soak['seconds']} seconds "
+      f"with loss; mbufs_in_use {mbufs}; flows {flows}"
+      + ("" if not problems else "; FAILED: " + "; ".join(problems)), file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+}
+
 # run_scenario NAME MODE FLOWS VIP_PORT MAX_RATE INDEX: one generator run, its JSON in
-# $OUT/NAME.json. The generator holds its ports after its report (--hold) until sluiced is
-# stopped, so that no memif peer disconnects under a polling process (DPDK 22.11's memif unmaps
-# a ring the poller may still read). False when the generator failed or sluiced died during it.
+# $OUT/NAME.json, its per-second lines in $OUT/NAME.seconds.jsonl. The generator holds its ports
+# after its report (--hold) until sluiced is stopped, so that no memif peer disconnects under a
+# polling process (DPDK 22.11's memif unmaps a ring the poller may still read); a soak's "after"
+# metrics are read then, with nothing in flight. False when the generator failed, sluiced died
+# during it, or the soak's verdict failed.
 run_scenario() {
     local name=$1 mode=$2 flows=$3 port=$4 max_rate=$5 index=$6 rc=0 log=$OUT/$1.log extra=()
     [[ $mode == syn-flood ]] && extra=(--syn-flood-rate "$FLOOD_RATE")
+    if [[ -n $SOAK_S ]]; then
+        extra+=(--soak "$SOAK_S")
+        [[ -n $SOAK_RATE ]] && extra+=(--rate "$SOAK_RATE")
+    fi
     echo "== $name" >&2
-    rm -f "$OUT/$name.json"
-    setsid timeout -k 5 900 "$LOADGEN" "${GEN_EAL[@]}" "${GEN_DEVS[@]}" -- "${GEN_PORTS[@]}" \
-        --mode "$mode" --flows "$flows" --vip-port "$port" --clients "198.19.$index.1" \
-        --scenario "$name" --json "$OUT/$name.json" --max-rate "$max_rate" "${SEARCH[@]}" "${extra[@]}" \
-        --hold $LOADGEN_EXTRA >"$OUT/$name.out" 2>"$log" &
+    rm -f "$OUT/$name.json" "$OUT/$name".metrics-*.json*
+    soak_shown=0
+    setsid timeout -k 5 $((900 + ${SOAK_S:-0})) "$LOADGEN" "${GEN_EAL[@]}" "${GEN_DEVS[@]}" -- \
+        "${GEN_PORTS[@]}" --mode "$mode" --flows "$flows" --vip-port "$port" \
+        --clients "198.19.$index.1" --scenario "$name" --json "$OUT/$name.json" \
+        --per-second "$OUT/$name.seconds.jsonl" --max-rate "$max_rate" "${SEARCH[@]}" \
+        "${extra[@]}" --hold $LOADGEN_EXTRA >"$OUT/$name.out" 2>"$log" &
     loadgen_pid=$!
     while kill -0 "$loadgen_pid" 2>/dev/null && ! grep -q 'sluice-loadgen: done' "$log"; do
+        [[ -n $SOAK_S ]] && watch_soak "$name"
         sleep 0.2
     done
+    if [[ -n $SOAK_S ]]; then
+        watch_soak "$name"
+        kill -0 "$sluiced_pid" 2>/dev/null && read_metrics "$OUT/$name.metrics-after.json" || true
+    fi
     stop_sluiced || { echo "hil.sh: sluiced died during $name (see $OUT/$name.sluiced.log)" >&2; rc=1; }
     kill -TERM "$loadgen_pid" 2>/dev/null || true
     wait "$loadgen_pid" || rc=$?
     loadgen_pid=""
-    grep -E '^trial|usable|FAILED|sluice-loadgen:' "$log" | grep -v 'holding the ports' >&2 || true
+    grep -E '^trial|^soak:|usable|FAILED|sluice-loadgen:' "$log" | grep -v 'holding the ports' >&2 || true
     cat "$OUT/$name.out" >&2
     grep -o '"drop_[a-z_]*": [1-9][0-9]*' "$OUT/$name.sluiced.log" | sed 's/^/  sluiced /' >&2 || true
+    if [[ -n $SOAK_S ]]; then soak_verdict "$name" || rc=1; fi
     return "$rc"
 }
 
@@ -303,7 +426,7 @@ for n in names:
     if os.path.exists(p):
         runs.append(json.load(open(p)))
 print(f"{'scenario':<18} {'frame B':>7} {'flows':>8} {'NDR Mpps':>9} {'PDR Mpps':>9} "
-      f"{'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9} {'trials':>6} {'failures':>8}")
+      f"{'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9} {'trials':>6} {'failures':>8} {'reord':>6}")
 for r in runs:
     def rate(goal):  # a fixed-rate run has no search: its trial's achieved rate
         g = r.get(goal)
@@ -315,10 +438,10 @@ for r in runs:
     print(f"{r['scenario']:<18} {r['frame_bytes']:>7} {r['usable_flows']:>8} {ndr:>9} "
           f"{pdr:>9} {lat.get('p50_us', 0):>8.1f} {lat.get('p99_us', 0):>8.1f} "
           f"{lat.get('p99_9_us', 0):>9.1f} {len(r['trials']):>6} "
-          f"{r['totals']['validation_failures']:>8}")
+          f"{r['totals']['validation_failures']:>8} {r.get('trials_reordered', 0):>6}")
 print("(NDR: no frame lost; PDR: at most 0.5% lost; none: not found within the trial budget;"
       " cps rows in M connections/s; latency: one way through sluiced, at the NDR;"
-      " frame: without FCS)")
+      " frame: without FCS; reord: frames out of order in all trials)")
 json.dump({"scenarios": runs}, open(os.path.join(out, "hil.json"), "w"), indent=2)
 with open(os.path.join(out, "hil-trials.dat"), "w") as f:
     for r in runs:

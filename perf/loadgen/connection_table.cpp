@@ -40,6 +40,7 @@ connection_table::connection_table(const table_config& config) : config_(config)
     client_x_ = {config_.vip, config_.vip_port, config_.clients, config_.client_ports};
     server_x_ = {config_.local, config_.backends, config_.backend_port};
     connections_.resize(config_.capacity);
+    order_.resize(config_.capacity);
     // At most one map entry per connection: half the slots stay free, probes stay short.
     uint32_t slots = 16;
     map_shift_ = 64 - 4;
@@ -57,6 +58,7 @@ void connection_table::open(uint32_t index, uint32_t server_isn) {
     c.generation = uint8_t(c.generation == 255 ? 1 : c.generation + 1);
     c.peer = tcp_peer(client_isn(index, c.generation), server_isn, config_.request_len,
                       config_.response_len, config_.script);
+    order_[index] = flow_order{};
 }
 
 void connection_table::forget(uint32_t index) {

@@ -54,6 +54,7 @@ void period_counts::add(const period_counts& o) {
     flood_sent += o.flood_sent;
     flood_at_backends += o.flood_at_backends;
     flood_answers += o.flood_answers;
+    reordered += o.reordered;
     for (size_t i = 0; i < client_frames.size(); ++i) client_frames[i] += o.client_frames[i];
     for (size_t i = 0; i < server_frames.size(); ++i) server_frames[i] += o.server_frames[i];
     for (size_t i = 0; i < segments.size(); ++i) segments[i] += o.segments[i];
@@ -105,9 +106,35 @@ void engine::poll(uint64_t now_tsc, bool answer) {
     if (n) rte_pktmbuf_free_bulk(bufs, n);
 }
 
+// The stamp's time has 48 bits: the difference is taken modulo 2^48, so a run longer than the
+// 78 hours the field holds still measures; a stamp from the future (not ours) is ignored.
 void engine::sample_latency(const received_frame& f, uint64_t now_ns) {
-    if (f.stamp && f.stamp->sent_ns && now_ns >= f.stamp->sent_ns)
-        latency_->record(now_ns - f.stamp->sent_ns);
+    if (!f.stamp || !f.stamp->sent_ns) return;
+    const uint64_t ns = (now_ns - f.stamp->sent_ns) & stamp_time_mask;
+    if (ns > stamp_time_mask / 2) return;
+    latency_->record(ns);
+    if (counting_seconds_) counting_seconds_->latency(f.stamp->sent_ns, ns);
+}
+
+// A matched frame's place in its flow's order (flow_order.hpp), judged before its TCP verdict:
+// a reordered segment is usually also a duplicate for tcp_peer.
+void engine::check_order(peer_side receiver, uint32_t index, const received_frame& f) {
+    if (!f.stamp || !table_.order(index).arrived(receiver, f.stamp->seq)) return;
+    ++cur_->reordered;
+    if (counting_seconds_) counting_seconds_->reordered(f.stamp->sent_ns);
+}
+
+// A frame that counts as received (established, udp): its second is the one it was sent in.
+void engine::note_received(const received_frame& f) {
+    if (counting_seconds_ && !runs_connections(opt_.mode))
+        counting_seconds_->received(f.stamp ? f.stamp->sent_ns : 0);
+}
+
+// A completed connection (cps, syn-flood): its second is the one it was opened in.
+void engine::note_completed(uint32_t index) {
+    ++cur_->completed;
+    if (counting_seconds_ && runs_connections(opt_.mode))
+        counting_seconds_->received(opened_ns_[index]);
 }
 
 void engine::on_client(const rte_mbuf* m, uint64_t now_ns) {
@@ -128,9 +155,11 @@ void engine::on_client(const rte_mbuf* m, uint64_t now_ns) {
     if (v == frame_verdict::ok) v = table_.match_client(f, index);
     ++cur_->client_frames[size_t(v)];
     if (v != frame_verdict::ok) return;
+    check_order(peer_side::client, index, f);
     sample_latency(f, now_ns);
     if (f.protocol == l4_protocol::udp) {
         ++cur_->received_client;
+        note_received(f);
         return;
     }
     take_client_tcp(index, f);
@@ -145,6 +174,7 @@ void engine::take_client_tcp(uint32_t index, const received_frame& f) {
     if (sv == segment_verdict::reset) ++cur_->resets;
     if (sv != segment_verdict::ok) return;
     ++cur_->received_client;
+    note_received(f);
     const uint64_t now_ns = ns_of(rte_rdtsc());
     if (opt_.mode == run_mode::established) {
         if (c.peer.client() == client_state::ack_due) send_due(peer_side::client, index, now_ns);
@@ -153,7 +183,7 @@ void engine::take_client_tcp(uint32_t index, const received_frame& f) {
     while (send_due(peer_side::client, index, now_ns)) {
     }
     if (c.peer.complete()) {
-        ++cur_->completed;
+        note_completed(index);
         table_.forget(index);
     }
 }
@@ -175,9 +205,11 @@ void engine::on_server(const rte_mbuf* m, uint64_t now_ns, bool answer) {
     if (v == frame_verdict::ok) v = table_.match_server(f, index);
     ++cur_->server_frames[size_t(v)];
     if (v != frame_verdict::ok) return;
+    check_order(peer_side::server, index, f);
     sample_latency(f, now_ns);
     if (f.protocol == l4_protocol::udp) {
         ++cur_->received_server;
+        note_received(f);
         if (answer) send_udp(peer_side::server, index, now_ns);
         return;
     }
@@ -194,10 +226,11 @@ void engine::take_server_tcp(uint32_t index, const received_frame& f, uint64_t n
     if (sv == segment_verdict::reset) ++cur_->resets;
     if (sv != segment_verdict::ok) return;
     ++cur_->received_server;
+    note_received(f);
     if (answer || c.peer.server() == server_state::syn_ack_due)
         send_due(peer_side::server, index, now_ns);
     if (c.peer.complete()) {
-        ++cur_->completed;
+        note_completed(index);
         table_.forget(index);
     }
 }

@@ -20,6 +20,12 @@
 // then, uncounted, the connections that lost a segment are repaired (repair.hpp) so the next
 // trial starts with every flow usable.
 //
+// Order: every stamped frame carries its sender's sequence number on its flow (flow_order.hpp);
+// a matched frame numbered below the highest its side has received on that flow counts as
+// reordered (and still as received, if its verdict is ok). Per-second reports (per_second.hpp),
+// when a sink is set: the trial loop checks the clock once per pass and hands each complete
+// second to the sink, from this lcore, one second after it ended.
+//
 // Threads: the engine belongs to the one lcore that runs the trials (the main lcore here);
 // nothing in it is shared. engine.cpp holds the receive side, engine_send.cpp the sending side,
 // trial_loop.cpp the trial and the setup phases.
@@ -27,6 +33,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +43,7 @@
 #include "neighbors.hpp"
 #include "options.hpp"
 #include "pacer.hpp"
+#include "per_second.hpp"
 #include "ports.hpp"
 #include "rate_search.hpp"
 
@@ -58,6 +66,7 @@ struct period_counts {
     uint64_t flood_sent = 0;         // syn-flood: spoofed SYNs sent (not in sent_client)
     uint64_t flood_at_backends = 0;  // of them, seen by the server side (not answered)
     uint64_t flood_answers = 0;      // frames to spoofed sources (SYN-ACK cookies, RSTs)
+    uint64_t reordered = 0;          // stamped frames older than their flow's newest (any verdict)
     std::array<uint64_t, size_t(frame_verdict::count)> client_frames{};
     std::array<uint64_t, size_t(frame_verdict::count)> server_frames{};
     std::array<uint64_t, size_t(segment_verdict::count)> segments{};
@@ -102,6 +111,11 @@ public:
     uint32_t open_flows();
     // One trial at `rate_pps` for `duration_s`, then grace and repair.
     trial_stats run_trial(double rate_pps, double duration_s);
+    // Polls and answers for `seconds`, nothing paced, nothing counted as a trial.
+    void idle(double seconds);
+    // Per-second reports of every later trial go to `sink` (called on this lcore, once a second,
+    // from inside run_trial); an empty function turns them off.
+    void report_seconds(std::function<void(const second_record&)> sink);
 
     // Everything counted so far, trials and the phases around them.
     period_counts totals() const;
@@ -115,6 +129,9 @@ private:
     void take_client_tcp(uint32_t index, const received_frame& f);
     void take_server_tcp(uint32_t index, const received_frame& f, uint64_t now_ns, bool answer);
     void sample_latency(const received_frame& f, uint64_t now_ns);
+    void check_order(peer_side receiver, uint32_t index, const received_frame& f);
+    void note_received(const received_frame& f);
+    void note_completed(uint32_t index);
     // engine_send.cpp: sending.
     void send_tcp(peer_side side, uint32_t index, const segment& s, uint64_t now_ns);
     void send_udp(peer_side side, uint32_t index, uint64_t now_ns);
@@ -131,6 +148,11 @@ private:
     void flush();
     // trial_loop.cpp: phases.
     void run_for(double seconds, bool answer);
+    void pace_trial(double paced_rate, uint64_t start, double duration_s);
+    trial_stats trial_result(double rate_pps, double duration_s, double paced_rate) const;
+    uint64_t trial_offered() const;
+    void next_second(uint64_t now_ns);
+    void end_seconds();
     unsigned repair(bool handshakes);
     unsigned repair_udp();
     void wait_for_slot(pacer& p);
@@ -157,6 +179,10 @@ private:
     uint32_t next_slot_ = 0;           // cps: where the search for a free slot starts
     std::vector<uint64_t> opened_ns_;  // cps: when each slot's connection started
     uint32_t usable_ = 0;
+    std::function<void(const second_record&)> second_sink_;
+    std::unique_ptr<second_series> seconds_;     // allocated when a sink is set
+    second_series* counting_seconds_ = nullptr;  // seconds_ while a trial counts, else null
+    unsigned trials_run_ = 0;
 };
 
 }  // namespace sluice::loadgen

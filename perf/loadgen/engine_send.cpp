@@ -1,7 +1,7 @@
 // The engine's sending side: frames built by frames.hpp straight into mbufs, the balancer's
-// learned MAC written in, the payload stamped with the send time for one packet in
-// `sample_every`; the paced offers of each mode. engine.hpp has the modes and the threads (the
-// engine's lcore only).
+// learned MAC written in, the payload stamped with the flow's next sequence number and, for one
+// packet in `sample_every`, the send time; the paced offers of each mode. engine.hpp has the modes
+// and the threads (the engine's lcore only).
 #include <rte_cycles.h>
 
 #include <cstring>
@@ -26,8 +26,11 @@ uint32_t server_isn(uint32_t index, uint8_t generation) {
 
 }  // namespace
 
+// The stamp keeps 48 bits of the time; 0 would read as "no sample".
 uint64_t engine::stamp_time(uint64_t now_ns) {
-    return (sample_counter_++ % opt_.sample_every) == 0 ? now_ns : 0;
+    if ((sample_counter_++ % opt_.sample_every) != 0) return 0;
+    const uint64_t t = now_ns & stamp_time_mask;
+    return t ? t : 1;
 }
 
 // A built frame to the balancer's MAC on that side's port, counted as sent (or refused).
@@ -47,7 +50,11 @@ void engine::send_tcp(peer_side side, uint32_t index, const segment& s, uint64_t
     tcp_fields t;
     t.seg = s;
     t.mss = (s.flags & tcp_flag::syn) ? syn_mss : 0;
-    const payload_stamp stamp{index, s.payload_len >= stamp_len ? stamp_time(now_ns) : 0};
+    // Only a payload that carries the stamp takes a sequence number: the numbers a side
+    // receives have no gaps but losses.
+    payload_stamp stamp;
+    if (s.payload_len >= stamp_len)
+        stamp = {index, stamp_time(now_ns), table_.order(index).next(side)};
     rte_mbuf* m = nullptr;
     uint8_t* out = frame_room(ports_.pool, max_header_len + s.payload_len, m);
     if (!out) {
@@ -62,7 +69,7 @@ void engine::send_tcp(peer_side side, uint32_t index, const segment& s, uint64_t
 void engine::send_udp(peer_side side, uint32_t index, uint64_t now_ns) {
     const bool client = side == peer_side::client;
     const frame_ends ends = client ? table_.client_ends(index) : table_.server_ends(index);
-    const payload_stamp stamp{index, stamp_time(now_ns)};
+    const payload_stamp stamp{index, stamp_time(now_ns), table_.order(index).next(side)};
     const uint32_t room = max_header_len + opt_.payload;
     rte_mbuf* m = nullptr;
     uint8_t* out = frame_room(ports_.pool, room, m);

@@ -98,19 +98,25 @@ std::optional<uint32_t> address_range::offset_of(const ip_address& a) const {
     return o;
 }
 
+// 24-bit fields at byte offsets 4 and 7, the 48-bit time at 10 (frames.hpp has the layout).
 void write_stamp(uint8_t* payload, uint32_t len, const payload_stamp& stamp) {
     if (len < stamp_len) return;
     pk::store_be32(payload, stamp_magic);
-    pk::store_be32(payload + 4, stamp.connection);
-    pk::store_be32(payload + 8, uint32_t(stamp.sent_ns >> 32));
-    pk::store_be32(payload + 12, uint32_t(stamp.sent_ns));
+    pk::store_be32(payload + 4,
+                   (stamp.connection & stamp_seq_mask) << 8 | (stamp.seq >> 16 & 0xff));
+    pk::store_be16(payload + 8, uint16_t(stamp.seq));
+    const uint64_t t = stamp.sent_ns & stamp_time_mask;
+    pk::store_be16(payload + 10, uint16_t(t >> 32));
+    pk::store_be32(payload + 12, uint32_t(t));
 }
 
 std::optional<payload_stamp> read_stamp(const uint8_t* payload, uint32_t len) {
     if (len < stamp_len || pk::load_be32(payload) != stamp_magic) return std::nullopt;
     payload_stamp s;
-    s.connection = pk::load_be32(payload + 4);
-    s.sent_ns = uint64_t(pk::load_be32(payload + 8)) << 32 | pk::load_be32(payload + 12);
+    const uint32_t word = pk::load_be32(payload + 4);
+    s.connection = word >> 8;
+    s.seq = (word & 0xff) << 16 | pk::load_be16(payload + 8);
+    s.sent_ns = uint64_t(pk::load_be16(payload + 10)) << 32 | pk::load_be32(payload + 12);
     return s;
 }
 

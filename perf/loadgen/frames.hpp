@@ -67,18 +67,27 @@ struct frame_ends {
     uint16_t dst_port = 0;
 };
 
-// The head of every payload of at least stamp_len bytes: a magic word, the connection's index in
-// the generator's table and the send time, all big-endian. The balancer does not touch payloads,
-// so the receiving side finds the connection (and a latency sample) without any lookup; a
-// shorter payload carries no stamp. Bytes after the stamp are zero.
+// The head of every payload of at least stamp_len bytes, big-endian:
+//   bytes 0-3   magic word "SLG2";
+//   bytes 4-6   the connection's index in the generator's table (24 bits: max_connections);
+//   bytes 7-9   the sender's sequence number on that connection (24 bits, wraps; 0: none), from
+//               which the receiving side counts frames that arrive out of order (flow_order.hpp);
+//   bytes 10-15 the send time in ns (48 bits: wraps after 78 hours; 0: not a latency sample).
+// The balancer does not touch payloads, so the receiving side finds the connection, its order
+// and a latency sample without any lookup; a shorter payload carries no stamp. Bytes after the
+// stamp are zero.
 struct payload_stamp {
-    uint32_t connection = 0;
-    uint64_t sent_ns = 0;  // the sender's clock; 0: not a latency sample
+    uint32_t connection = 0;  // < 2^24
+    uint64_t sent_ns = 0;     // < 2^48; the sender's clock; 0: not a latency sample
+    uint32_t seq = 0;         // < 2^24; 0: not numbered (not judged for order)
     bool operator==(const payload_stamp&) const = default;
 };
-inline constexpr uint32_t stamp_magic = 0x534c4731;  // "SLG1"
+inline constexpr uint32_t stamp_magic = 0x534c4732;  // "SLG2"
 inline constexpr unsigned stamp_len = 16;
+inline constexpr uint64_t stamp_time_mask = (uint64_t(1) << 48) - 1;
+inline constexpr uint32_t stamp_seq_mask = (uint32_t(1) << 24) - 1;
 
+// Writes the stamp (fields masked to their widths) when `len` >= stamp_len.
 void write_stamp(uint8_t* payload, uint32_t len, const payload_stamp& stamp);
 std::optional<payload_stamp> read_stamp(const uint8_t* payload, uint32_t len);
 

@@ -5,7 +5,8 @@
 // usable flow) or could not start; 2 a usage error.
 //
 // Threads: everything runs on the main lcore (EAL's -l: one CPU): setup, the trials (the engine
-// polls both ports and sends from this thread), the report.
+// polls both ports and sends from this thread), the per-second lines (written from inside a
+// trial by the engine's sink, once a second), the report.
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +29,9 @@ namespace {
 constexpr double link_wait_s = 15;
 constexpr double resolve_wait_s = 10;
 constexpr unsigned pool_mbufs = 32767;
+// Between the soak's announcement and its first packet: perf/hil.sh reads sluiced's /metrics
+// (mbufs_in_use, flows) while nothing is in flight.
+constexpr double soak_quiet_s = 2;
 
 // The index of "--" (the options follow it), or argc when there is none.
 int options_start(int argc, char** argv) {
@@ -50,8 +55,71 @@ engine_ports open_ports(const options& o) {
     return p;
 }
 
-// The trials: a search (NDR/PDR, repeated) or one trial at a fixed rate.
-void run_trials(engine& e, const options& o, run_report& r) {
+// Per-second lines of every trial (when asked for, and always during a soak): text on stderr
+// unless --quiet, JSON lines in --per-second FILE, and the soak's seconds kept for its report.
+// Called by the engine on this lcore, once a second.
+class second_lines {
+public:
+    second_lines(const options& o, run_report& r) : opt_(o), report_(r) {
+        if (o.per_second_path.empty()) return;
+        file_ = std::fopen(o.per_second_path.c_str(), "w");
+        if (!file_) throw std::runtime_error("cannot write " + o.per_second_path);
+    }
+    ~second_lines() {
+        if (file_) std::fclose(file_);
+    }
+    second_lines(const second_lines&) = delete;
+    second_lines& operator=(const second_lines&) = delete;
+
+    bool wanted() const { return file_ || opt_.soak_s > 0; }
+    void keep(bool on) { keep_ = on; }
+    void operator()(const second_record& s) {
+        if (!opt_.quiet) print_second(stderr, s);
+        if (file_) {
+            std::fputs(second_json_line(report_.scenario, s).c_str(), file_);
+            std::fflush(file_);  // a soak's lines are read while it runs
+        }
+        if (keep_) report_.soak.seconds.push_back(s);
+    }
+
+private:
+    const options& opt_;
+    run_report& report_;
+    std::FILE* file_ = nullptr;
+    bool keep_ = false;
+};
+
+// The soak: its rate (--rate, or a share of the NDR the search found), announced, two quiet
+// seconds, then one trial of --soak seconds. False when there is no rate to soak at.
+bool run_soak(engine& e, const options& o, run_report& r, second_lines& lines) {
+    soak_report& k = r.soak;
+    k.rate_pps = o.rate_pps;
+    if (k.rate_pps <= 0) {
+        if (r.search.runs.empty() || !r.search.runs.back().ndr.found) {
+            std::fprintf(stderr, "sluice-loadgen: soak: no NDR found, nothing to soak at\n");
+            return false;
+        }
+        k.rate_from_ndr = true;
+        k.ndr_pps = r.search.ndr.median;
+        k.ndr_fraction = o.soak_ndr_fraction;
+        k.rate_pps = k.ndr_pps * k.ndr_fraction;
+    }
+    std::fprintf(stderr, "sluice-loadgen: soak starts in %.0f s: %.0f s at %.0f pps\n",
+                 soak_quiet_s, o.soak_s, k.rate_pps);
+    e.idle(soak_quiet_s);
+    lines.keep(true);
+    k.trial = r.trials.size();
+    r.trials.push_back(e.run_trial(k.rate_pps, o.soak_s));
+    lines.keep(false);
+    k.ran = true;
+    if (!o.quiet) print_trial(stderr, unsigned(r.trials.size()), r.trials.back());
+    print_soak(stderr, r);
+    return true;
+}
+
+// The trials: a search (NDR/PDR, repeated) or one trial at a fixed rate; then the soak, if
+// asked for. False when a soak was asked for and could not run.
+bool run_trials(engine& e, const options& o, run_report& r, second_lines& lines) {
     unsigned number = 0;
     auto trial = [&](double rate, double duration) {
         trial_stats t = e.run_trial(rate, duration);
@@ -59,12 +127,13 @@ void run_trials(engine& e, const options& o, run_report& r) {
         if (!o.quiet) print_trial(stderr, ++number, t);
         return t.counts;
     };
-    if (o.rate_pps > 0) {
+    if (o.rate_pps > 0 && o.soak_s <= 0) {
         trial(o.rate_pps, o.duration_s);
-        return;
+    } else if (o.rate_pps <= 0) {
+        r.searched = true;
+        r.search = search_repeatedly(trial, o.search, o.repeats);
     }
-    r.searched = true;
-    r.search = search_repeatedly(trial, o.search, o.repeats);
+    return o.soak_s <= 0 || run_soak(e, o, r, lines);
 }
 
 int run(const options& o) {
@@ -82,7 +151,11 @@ int run(const options& o) {
     r.opt = &o;
     r.usable_flows = usable;
     r.frame_len = paced_frame_len(o);
-    if (usable > 0 || runs_connections(o.mode)) run_trials(e, o, r);
+    second_lines lines(o, r);
+    if (lines.wanted()) e.report_seconds(std::ref(lines));
+    bool soaked = true;
+    if (usable > 0 || runs_connections(o.mode)) soaked = run_trials(e, o, r, lines);
+    e.report_seconds({});
     r.totals = e.totals();
     print_summary(stdout, r);
     if (!o.json_path.empty()) {
@@ -90,11 +163,12 @@ int run(const options& o) {
     }
     const uint64_t failures = r.totals.validation_failures();
     const uint64_t received = r.totals.received_client + r.totals.received_server;
-    if (failures || received == 0 || (usable == 0 && !runs_connections(o.mode))) {
+    if (failures || received == 0 || (usable == 0 && !runs_connections(o.mode)) || !soaked) {
         std::fprintf(stderr,
                      "sluice-loadgen: FAILED: %llu validation failures, %llu frames received, %u "
-                     "usable flows\n",
-                     (unsigned long long)failures, (unsigned long long)received, usable);
+                     "usable flows%s\n",
+                     (unsigned long long)failures, (unsigned long long)received, usable,
+                     soaked ? "" : ", no soak");
         return 1;
     }
     return 0;

@@ -120,6 +120,10 @@ const std::vector<option_row>& rows() {
         {"--start-rate", search_dbl(&search_config::start_rate_pps, 0, 1e9), "first rate"},
         {"--max-trials", set_max_trials, "trial budget of one search, 60"},
         {"--json", text(&options::json_path), "write every trial as JSON here"},
+        {"--soak", dbl(&options::soak_s, 1, 1e7), "soak: one trial of V s, per-second lines"},
+        {"--soak-of-ndr", dbl(&options::soak_ndr_fraction, 0.01, 1),
+         "soak without --rate: search, soak at V x NDR, 0.5"},
+        {"--per-second", text(&options::per_second_path), "per-second JSON lines of every trial"},
     };
     return table;
 }

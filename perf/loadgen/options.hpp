@@ -55,7 +55,13 @@ struct options {
     unsigned sample_every = 1;  // stamp the send time in one packet of this many (latency)
     unsigned repeats = 1;       // whole searches (search_repeatedly)
     search_config search;
-    std::string json_path;  // "" : no JSON
+    // Soak (soak_s > 0): after the flows are open, one trial of soak_s seconds with per-second
+    // reports, at rate_pps when given, else at soak_ndr_fraction of the NDR of a search run
+    // first (the search's options apply to it).
+    double soak_s = 0;
+    double soak_ndr_fraction = 0.5;
+    std::string per_second_path;  // "" : no per-second JSON lines (soak: still on stderr)
+    std::string json_path;        // "" : no JSON
     bool quiet = false;
     // After the report, wait for SIGTERM or SIGINT before closing the ports: perf/hil.sh stops
     // sluiced first, so no process polls a memif port while its peer disconnects.

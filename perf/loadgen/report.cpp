@@ -1,6 +1,7 @@
 // sluice-loadgen's output (report.hpp has the threads).
 #include "report.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace sluice::loadgen {
@@ -35,6 +36,7 @@ json counts_json(const period_counts& c) {
               {"tx_refused_client", c.refused_client},
               {"no_mbuf", c.no_mbuf},
               {"repaired", c.repaired},
+              {"reordered", c.reordered},
               {"validation_failures", c.validation_failures()}};
     if (c.flood_sent || c.flood_at_backends || c.flood_answers) {
         j["flood_syns_sent"] = c.flood_sent;
@@ -63,6 +65,7 @@ json trial_json(const trial_stats& t, const trial_record* record) {
               {"offered", t.counts.offered},
               {"received", t.counts.received},
               {"loss_ratio", loss_ratio(t.counts)},
+              {"reordered", t.detail.reordered},
               {"achieved_pps", t.achieved_pps},
               {"short_of_rate", t.short_of_rate}};
     if (record) {
@@ -78,6 +81,56 @@ json goal_json(const rate_spread& spread, const goal_result& last) {
     return {{"median_pps", spread.median}, {"min_pps", spread.min},
             {"max_pps", spread.max},       {"found", last.found},
             {"complete", last.complete},   {"upper_pps", last.upper_pps}};
+}
+
+json second_json(const second_record& s) {
+    return {{"trial", s.trial},
+            {"t", s.t_s},
+            {"span_s", s.span_s},
+            {"offered", s.offered},
+            {"received", s.received},
+            {"lost", s.lost},
+            {"reordered", s.reordered},
+            {"latency_samples", s.latency_samples},
+            {"p99_us", us(s.latency_p99_ns)}};
+}
+
+// The soak's totals come from its trial (exact: the per-second sums leave out a shortfall).
+json soak_json(const run_report& r) {
+    const soak_report& k = r.soak;
+    const trial_stats& t = r.trials.at(k.trial);
+    uint64_t lossy = 0, worst = 0;
+    json seconds = json::array();
+    for (const second_record& s : k.seconds) {
+        lossy += s.lost != 0;
+        worst = std::max(worst, s.lost);
+        seconds.push_back(second_json(s));
+    }
+    json j = {{"duration_s", t.duration_s},
+              {"rate_pps", k.rate_pps},
+              {"rate_from", k.rate_from_ndr ? "ndr" : "rate"}};
+    if (k.rate_from_ndr) {
+        j["ndr_pps"] = k.ndr_pps;
+        j["ndr_fraction"] = k.ndr_fraction;
+    }
+    j["offered"] = t.counts.offered;
+    j["received"] = t.counts.received;
+    j["lost"] = t.counts.offered - std::min(t.counts.offered, t.counts.received);
+    j["loss_ratio"] = loss_ratio(t.counts);
+    j["reordered"] = t.detail.reordered;
+    j["short_of_rate"] = t.short_of_rate;
+    j["seconds"] = k.seconds.size();
+    j["seconds_with_loss"] = lossy;
+    j["most_lost_in_a_second"] = worst;
+    j["latency"] = latency_json(t);
+    j["per_second"] = seconds;
+    return j;
+}
+
+uint64_t trials_reordered(const run_report& r) {
+    uint64_t n = 0;
+    for (const trial_stats& t : r.trials) n += t.detail.reordered;
+    return n;
 }
 
 // The search's records in call order, all runs: they pair with run_report::trials.
@@ -109,24 +162,27 @@ const trial_stats* ndr_trial(const run_report& r) {
 void print_trial(std::FILE* out, unsigned number, const trial_stats& t) {
     std::fprintf(out,
                  "trial %3u: %9.4f Mpps %6.2f s  offered %10llu received %10llu loss %.6f  "
-                 "p50 %7.1f us p99 %7.1f us%s%s\n",
+                 "reordered %llu  p50 %7.1f us p99 %7.1f us%s%s\n",
                  number, t.rate_pps / 1e6, t.duration_s, (unsigned long long)t.counts.offered,
-                 (unsigned long long)t.counts.received, loss_ratio(t.counts), us(t.latency_p50_ns),
-                 us(t.latency_p99_ns), t.short_of_rate ? "  (short of rate)" : "",
+                 (unsigned long long)t.counts.received, loss_ratio(t.counts),
+                 (unsigned long long)t.detail.reordered, us(t.latency_p50_ns), us(t.latency_p99_ns),
+                 t.short_of_rate ? "  (short of rate)" : "",
                  t.detail.validation_failures() ? "  VALIDATION FAILURES" : "");
 }
 
 void print_summary(std::FILE* out, const run_report& r) {
     const trial_stats* at = ndr_trial(r);
-    std::fprintf(out, "%-22s %6s %6s %10s %10s %9s %9s %9s %7s %9s\n", "scenario", "flows", "frame",
-                 "NDR Mpps", "PDR Mpps", "p50 us", "p99 us", "p99.9 us", "trials", "failures");
+    std::fprintf(out, "%-22s %6s %6s %10s %10s %9s %9s %9s %7s %9s %9s\n", "scenario", "flows",
+                 "frame", "NDR Mpps", "PDR Mpps", "p50 us", "p99 us", "p99.9 us", "trials",
+                 "failures", "reordered");
     const double ndr = r.searched ? r.search.ndr.median : (at ? at->achieved_pps : 0);
     const double pdr = r.searched ? r.search.pdr.median : 0;
-    std::fprintf(out, "%-22s %6u %6u %10.4f %10.4f %9.1f %9.1f %9.1f %7zu %9llu\n",
+    std::fprintf(out, "%-22s %6u %6u %10.4f %10.4f %9.1f %9.1f %9.1f %7zu %9llu %9llu\n",
                  r.scenario.c_str(), r.usable_flows, r.frame_len, ndr / 1e6, pdr / 1e6,
                  at ? us(at->latency_p50_ns) : 0.0, at ? us(at->latency_p99_ns) : 0.0,
                  at ? us(at->latency_p999_ns) : 0.0, r.trials.size(),
-                 (unsigned long long)r.totals.validation_failures());
+                 (unsigned long long)r.totals.validation_failures(),
+                 (unsigned long long)trials_reordered(r));
     if (!r.searched)
         std::fprintf(out, "(one trial at a fixed rate: the NDR column is the rate it achieved)\n");
 }
@@ -155,8 +211,41 @@ std::string report_json(const run_report& r) {
     for (size_t i = 0; i < r.trials.size(); ++i)
         trials.push_back(trial_json(r.trials[i], i < records.size() ? records[i] : nullptr));
     j["trials"] = trials;
+    j["trials_reordered"] = trials_reordered(r);
     j["totals"] = counts_json(r.totals);
+    if (r.soak.ran) j["soak"] = soak_json(r);
     return j.dump(2) + "\n";
+}
+
+void print_second(std::FILE* out, const second_record& s) {
+    std::fprintf(out,
+                 "second %6.0f (trial %u): offered %9llu received %9llu lost %7llu reordered %6llu "
+                 "p99 %8.1f us%s\n",
+                 s.t_s, s.trial, (unsigned long long)s.offered, (unsigned long long)s.received,
+                 (unsigned long long)s.lost, (unsigned long long)s.reordered, us(s.latency_p99_ns),
+                 s.span_s < 0.999 ? "  (partial)" : "");
+}
+
+std::string second_json_line(const std::string& scenario, const second_record& s) {
+    json j = {{"scenario", scenario}};
+    j.update(second_json(s));
+    return j.dump() + "\n";
+}
+
+void print_soak(std::FILE* out, const run_report& r) {
+    const soak_report& k = r.soak;
+    const trial_stats& t = r.trials.at(k.trial);
+    uint64_t lossy = 0;
+    for (const second_record& s : k.seconds) lossy += s.lost != 0;
+    const uint64_t lost = t.counts.offered - std::min(t.counts.offered, t.counts.received);
+    std::fprintf(out,
+                 "soak: %.0f s at %.4f Mpps%s: offered %llu received %llu lost %llu (%.6f%%) "
+                 "reordered %llu, %llu of %zu seconds with loss\n",
+                 t.duration_s, k.rate_pps / 1e6, k.rate_from_ndr ? " (share of the NDR)" : "",
+                 (unsigned long long)t.counts.offered, (unsigned long long)t.counts.received,
+                 (unsigned long long)lost, 100 * loss_ratio(t.counts),
+                 (unsigned long long)t.detail.reordered, (unsigned long long)lossy,
+                 k.seconds.size());
 }
 
 }  // namespace sluice::loadgen

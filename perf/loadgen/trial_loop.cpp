@@ -3,6 +3,8 @@
 #include <rte_cycles.h>
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "engine.hpp"
 #include "pacer.hpp"
@@ -140,13 +142,39 @@ uint32_t engine::open_flows() {
     return usable_;
 }
 
-trial_stats engine::run_trial(double rate_pps, double duration_s) {
-    latency_->reset();
-    begin_period(trial_);
-    // established and udp: the paced packets are half of what the device sees, the answers
-    // (responses, echoes) the other half; cps paces connections.
-    const double paced_rate = runs_connections(opt_.mode) ? rate_pps : rate_pps / 2;
-    const uint64_t start = rte_rdtsc();
+void engine::idle(double seconds) {
+    begin_period(other_);
+    run_for(seconds, true);
+}
+
+void engine::report_seconds(std::function<void(const second_record&)> sink) {
+    second_sink_ = std::move(sink);
+    if (second_sink_ && !seconds_) seconds_ = std::make_unique<second_series>();
+}
+
+// What the trial has offered so far, as its result counts it (sent frames, cps: connections).
+uint64_t engine::trial_offered() const {
+    return runs_connections(opt_.mode) ? trial_.opened : trial_.sent_client + trial_.sent_server;
+}
+
+// Once a second from the trial loop: the second that ended before the current one is complete.
+void engine::next_second(uint64_t now_ns) {
+    while (counting_seconds_->due(now_ns)) {
+        if (const std::optional<second_record> done = counting_seconds_->advance(trial_offered()))
+            second_sink_(*done);
+    }
+}
+
+void engine::end_seconds() {
+    if (!counting_seconds_) return;
+    for (const second_record& r : counting_seconds_->finish(trial_offered(), ns_of(rte_rdtsc())))
+        second_sink_(r);
+    counting_seconds_ = nullptr;
+}
+
+// The counted part of a trial: paced offers until `duration_s` after `start`, then the grace
+// period (answers during its first half). The per-second check is one compare per pass.
+void engine::pace_trial(double paced_rate, uint64_t start, double duration_s) {
     const uint64_t end = start + uint64_t(duration_s * hz());
     const uint64_t answers_end = end + uint64_t(opt_.grace_s * hz() / 2);
     const uint64_t grace_end = end + uint64_t(opt_.grace_s * hz());
@@ -154,6 +182,7 @@ trial_stats engine::run_trial(double rate_pps, double duration_s) {
     const bool flood = opt_.mode == run_mode::syn_flood;
     pacer flood_pacer(hz(), flood ? opt_.syn_flood_pps : 1, start);
     for (uint64_t now = start; now < grace_end; now = rte_rdtsc()) {
+        if (counting_seconds_) next_second(ns_of(now));
         poll(now, now < answers_end);
         if (flood && now < end) {
             const unsigned n = flood_pacer.due(now);
@@ -169,21 +198,20 @@ trial_stats engine::run_trial(double rate_pps, double duration_s) {
         }
         flush();
     }
+}
+
+trial_stats engine::trial_result(double rate_pps, double duration_s, double paced_rate) const {
     trial_stats t;
     t.rate_pps = rate_pps;
     t.duration_s = duration_s;
     t.detail = trial_;
-    trials_total_.add(trial_);
     const period_counts& c = trial_;
     const double target = paced_rate * duration_s;
     t.short_of_rate = double(c.paced) < 0.98 * target;
     // A frame the port refused counts as offered and lost: on memif a full ring is the balancer
     // not draining it, where a NIC would drop the frame at the balancer's RX.
-    if (runs_connections(opt_.mode)) {
-        t.counts = {c.opened, c.completed};
-    } else {
-        t.counts = {c.sent_client + c.sent_server, c.received_client + c.received_server};
-    }
+    t.counts = {trial_offered(),
+                runs_connections(opt_.mode) ? c.completed : c.received_client + c.received_server};
     // What the generator could not pace counts as lost too: the rate was not offered.
     const double missing = t.short_of_rate ? target - double(c.paced) : 0;
     t.counts.offered += uint64_t(runs_connections(opt_.mode) ? missing : 2 * missing);
@@ -194,6 +222,25 @@ trial_stats engine::run_trial(double rate_pps, double duration_s) {
     t.latency_p99_ns = latency_->percentile(99);
     t.latency_p999_ns = latency_->percentile(99.9);
     t.latency_max_ns = latency_->max();
+    return t;
+}
+
+trial_stats engine::run_trial(double rate_pps, double duration_s) {
+    latency_->reset();
+    begin_period(trial_);
+    ++trials_run_;
+    // established and udp: the paced packets are half of what the device sees, the answers
+    // (responses, echoes) the other half; cps paces connections.
+    const double paced_rate = runs_connections(opt_.mode) ? rate_pps : rate_pps / 2;
+    const uint64_t start = rte_rdtsc();
+    if (seconds_ && second_sink_) {
+        seconds_->start(trials_run_, ns_of(start));
+        counting_seconds_ = seconds_.get();
+    }
+    pace_trial(paced_rate, start, duration_s);
+    end_seconds();
+    const trial_stats t = trial_result(rate_pps, duration_s, paced_rate);
+    trials_total_.add(trial_);
     // Uncounted: make every flow usable again for the next trial, and let what is still in
     // flight arrive before it starts.
     begin_period(other_);

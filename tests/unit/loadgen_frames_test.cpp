@@ -158,12 +158,19 @@ TEST_CASE("UDP datagrams parse and verify; a computed zero checksum goes out as 
     }
 }
 
-TEST_CASE("the stamp carries connection index and send time; short or foreign payloads: none") {
+TEST_CASE(
+    "the stamp carries connection index, sequence number and send time in their widths; short "
+    "or foreign payloads: none") {
     uint8_t payload[20] = {};
-    const payload_stamp s{0xfedcba98, 0x0123456789abcdefull};
+    const payload_stamp s{0xfedcba, 0x456789abcdefull, 0x123456};
     write_stamp(payload, sizeof payload, s);
     CHECK(read_stamp(payload, sizeof payload) == s);
     CHECK(read_stamp(payload, stamp_len) == s);
+    // Wider values keep their low 24 (index, sequence) and 48 (time) bits.
+    const payload_stamp wide{0xfffedcba, 0x0123456789abcdefull, 0xab123456};
+    write_stamp(payload, sizeof payload, wide);
+    CHECK(read_stamp(payload, sizeof payload) == s);
+    write_stamp(payload, sizeof payload, s);
     CHECK_FALSE(read_stamp(payload, stamp_len - 1).has_value());
     payload[0] ^= 1;  // not the magic word
     CHECK_FALSE(read_stamp(payload, sizeof payload).has_value());

@@ -94,3 +94,21 @@ TEST_CASE("options: client addresses cover the flows; scenario names") {
     CHECK(parse({"--client-ports", "64512"}, p) == "");
     CHECK(parse({"--client-ports", "64513"}, p) == "--client-ports: bad value '64513'");
 }
+
+TEST_CASE("options: --soak, --soak-of-ndr and --per-second; a soak without --rate searches first") {
+    options o;
+    CHECK(o.soak_s == 0);
+    CHECK(o.soak_ndr_fraction == 0.5);  // documented default: half the NDR
+    CHECK(parse({"--soak", "600", "--soak-of-ndr", "0.8", "--per-second", "/tmp/s.jsonl"}, o) ==
+          "");
+    CHECK(o.soak_s == 600);
+    CHECK(o.soak_ndr_fraction == 0.8);
+    CHECK(o.per_second_path == "/tmp/s.jsonl");
+    options r;
+    CHECK(parse({"--soak", "5", "--rate", "20000"}, r) == "");
+    CHECK(r.rate_pps == 20000);
+    options bad;
+    CHECK(parse({"--soak", "0"}, bad) == "--soak: bad value '0'");
+    CHECK(parse({"--soak-of-ndr", "1.5"}, bad) == "--soak-of-ndr: bad value '1.5'");
+    CHECK(parse({"--per-second", ""}, bad) == "--per-second: bad value ''");
+}
