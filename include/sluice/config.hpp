@@ -46,12 +46,16 @@ struct port_config {
     // one must agree. 0 / empty = the default. RX queues spread by RSS, 1..workers (default one
     // per worker; workers past it poll no queue of the device, its TX queues stay one per
     // worker); descriptors per queue (default [dataplane] rx_/tx_descriptors); RSS hash fields
-    // (port_rss bits, default all); RX checksum offload (default on when the NIC offers it).
+    // (port_rss bits, default all); RX checksum offload (default on when the NIC offers it);
+    // reply steering by rte_flow (dataplane/flow_steering.hpp).
     uint16_t queues = 0;
     uint16_t rx_descriptors = 0;
     uint16_t tx_descriptors = 0;
     uint8_t rss = 0;
     std::optional<bool> rx_checksum_offload{};
+    // rte_flow rules steering replies to their worker's RX queue where the NIC takes them
+    // (default on; off: RSS and the handoff ring, as on drivers without rte_flow).
+    std::optional<bool> flow_steering{};
     // The full-NAT source addresses of this family: local_addresses of the family, or else the
     // port's first address of the family (empty when it has none).
     std::vector<ip_address> full_nat_sources(address_family family) const;

@@ -42,7 +42,7 @@
 //           "link" ("up, 10 Gbps, full-duplex", "down"), "link_up",
 //           "nic": {"driver", "numa_socket", "rx_queues", "tx_queues", "rx_descriptors",
 //           "tx_descriptors", "rss", "rx_checksum_offload", "vlan_strip", "vlan_insert",
-//           "link_interrupt", "steering"}, "counters": {port counter: value}}
+//           "link_interrupt", "steering", "steering_rules"}, "counters": {port counter: value}}
 // flow:    {"worker", "protocol", "client", "vip", "vip_address", "backend", "local" (the LB's
 //           full-NAT source), "state" (TCP state or "udp"), "expires_in" (seconds idle left)}
 //   `backend` needs `vip`; limit 1..100000, default 100.

@@ -1,6 +1,7 @@
 #pragma once
 // Why a packet was dropped. Every drop on the data path increments exactly one of these, per core;
 // the names are the `reason` label of sluice_drops_total and the `drop_<name>` telemetry keys.
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -95,5 +96,35 @@ constexpr std::string_view drop_reason_name(drop_reason r) {
             return "none";
     }
 }
+
+// The reasons also counted per VIP (sluice_vip_drops_total): those a packet meets after its VIP
+// is known (a client packet classified as to a VIP) and that say something about the VIP — its
+// backends, limits, rules, table room, an attack on it. Malformed frames, drops before the VIP
+// lookup and transmit-side drops are counted per worker only.
+inline constexpr drop_reason vip_drop_reasons[] = {
+    drop_reason::bad_tcp_flags,     drop_reason::no_flow,
+    drop_reason::no_backend,        drop_reason::backends_full,
+    drop_reason::flow_table_full,   drop_reason::local_port_exhausted,
+    drop_reason::no_local_address,  drop_reason::no_route,
+    drop_reason::ring_full,         drop_reason::limit_connections,
+    drop_reason::limit_packets,     drop_reason::rule_match,
+    drop_reason::rule_out_of_order, drop_reason::bad_cookie,
+    drop_reason::proxy_pending,     drop_reason::bad_tcp_options,
+    drop_reason::proxy_held_limit,  drop_reason::rst_out_of_window,
+    drop_reason::syn_not_new,       drop_reason::bad_l4_checksum,
+    drop_reason::martian_source,    drop_reason::own_address_source,
+    drop_reason::untranslatable,
+};
+inline constexpr unsigned vip_drop_reason_count = unsigned(std::size(vip_drop_reasons));
+inline constexpr uint8_t no_vip_drop_slot = 0xff;
+
+// A reason's column in the per-VIP counters, or no_vip_drop_slot.
+inline constexpr std::array<uint8_t, drop_reason_count> vip_drop_slots = [] {
+    std::array<uint8_t, drop_reason_count> slots{};
+    slots.fill(no_vip_drop_slot);
+    for (unsigned k = 0; k < vip_drop_reason_count; ++k)
+        slots[unsigned(vip_drop_reasons[k])] = uint8_t(k);
+    return slots;
+}();
 
 }  // namespace sluice

@@ -23,6 +23,7 @@ struct port_origins {
     std::optional<origin> tx_descriptors;
     std::optional<origin> rss;
     std::optional<origin> rx_checksum_offload;
+    std::optional<origin> flow_steering;
 };
 
 struct route_origins {

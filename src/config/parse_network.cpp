@@ -121,11 +121,14 @@ void parse_port_nic(table_reader& port, port_config& cfg, port_origins& at) {
     bool offload = true;
     at.rx_checksum_offload = port.boolean("rx_checksum_offload", offload);
     if (at.rx_checksum_offload) cfg.rx_checksum_offload = offload;
+    bool steering = true;
+    at.flow_steering = port.boolean("flow_steering", steering);
+    if (at.flow_steering) cfg.flow_steering = steering;
 }
 
 void parse_port(table_reader& port, std::vector<port_config>& out, origins& where) {
     port_config cfg;
-    port_origins at{port.where(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+    port_origins at{port.where(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
 
     std::string name;
     if (auto name_at = port.string("name", name, presence::required)) {

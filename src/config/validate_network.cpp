@@ -122,6 +122,8 @@ void check_port_nic(const config& cfg, const origins& where, diagnostics& diag) 
         check_same_setting(cfg, where, i, &port_config::rss, &port_origins::rss, diag);
         check_same_setting(cfg, where, i, &port_config::rx_checksum_offload,
                            &port_origins::rx_checksum_offload, diag);
+        check_same_setting(cfg, where, i, &port_config::flow_steering, &port_origins::flow_steering,
+                           diag);
     }
 }
 

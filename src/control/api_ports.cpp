@@ -20,7 +20,8 @@ json nic_json(const model::port_nic& n) {
             {"vlan_strip", n.vlan_strip},
             {"vlan_insert", n.vlan_insert},
             {"link_interrupt", n.lsc_interrupt},
-            {"steering", n.steering}};
+            {"steering", n.steering},
+            {"steering_rules", n.steering_rules}};
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // counter bump costs what a plain increment does, without a data race.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
+#include "model/ids.hpp"
 #include "sluice/counters.hpp"
 #include "sluice/drop_reason.hpp"
 
@@ -37,6 +39,23 @@ struct alignas(64) control_counters {
     control_values values() const;
 };
 #undef SLUICE_X
+
+// Drops per VIP and reason (the SLUICE_VIP_DROP_REASONS of sluice/drop_reason.hpp), one row per
+// VIP id: 23 counters × max_vips ≈ 750 KiB per worker, touched only by drops. Written by the
+// owning worker, read by the control thread (sluice_vip_drops_total).
+class vip_drop_counts {
+public:
+    vip_drop_counts() : rows_(new counter[size_t(model::max_vips) * vip_drop_reason_count]()) {}
+    void add(uint16_t vip, uint8_t slot) {
+        bump(rows_[size_t(vip) * vip_drop_reason_count + slot]);
+    }
+    uint64_t at(uint16_t vip, unsigned slot) const {
+        return read(rows_[size_t(vip) * vip_drop_reason_count + slot]);
+    }
+
+private:
+    std::unique_ptr<counter[]> rows_;
+};
 
 #define SLUICE_X(key, ...) out[decltype(out)::index::key] = read(key);
 inline worker_values worker_counters::values() const {

@@ -15,6 +15,7 @@
 
 #include "common/log.hpp"
 #include "dataplane/dpdk_error.hpp"
+#include "dataplane/flow_steering.hpp"
 #include "dataplane/runtime.hpp"
 
 namespace sluice::dataplane {
@@ -274,6 +275,40 @@ void runtime::configure_ports() {
             SLUICE_LOG_INFO("port %s: vlan %u, tag stripped by the %s, inserted by the %s",
                             pc.name.c_str(), pc.vlan, d.vlan_rx ? "NIC" : "workers",
                             d.vlan_tx ? "NIC" : "workers");
+    }
+}
+
+// Reply steering per device (flow_steering.hpp), once the devices started and the workers'
+// port ranges are known. Each [[port]] of the device gets the device's outcome in show ports.
+void runtime::steer_replies(const local_port_plan& plan) {
+    for (size_t i = 0; i < cfg_.ports.size(); ++i) {
+        if (shares_device(i)) continue;  // decided with its device's first port
+        std::vector<steered_port> sub_ports;
+        bool wanted = true;
+        for (const auto& p : cfg_.ports) {
+            if (p.dpdk_name() != cfg_.ports[i].dpdk_name()) continue;
+            wanted = wanted && p.flow_steering.value_or(true);
+            steered_port sp{p.vlan, p.full_nat_sources(address_family::ipv4)};
+            for (const ip_address& a : p.full_nat_sources(address_family::ipv6))
+                sp.sources.push_back(a);
+            sub_ports.push_back(std::move(sp));
+        }
+        steering_result r;
+        if (plan.workers == 1)
+            r.description = "none needed (one worker)";
+        else if (!wanted)
+            r.description = "handoff ring (flow_steering = false)";
+        else if (nics_[i].rx_queues < plan.workers)
+            r.description = "handoff ring (fewer RX queues than workers)";
+        else
+            r = steering_.install(ports_[i].dpdk_port, sub_ports, plan);
+        for (size_t k = i; k < cfg_.ports.size(); ++k)
+            if (cfg_.ports[k].dpdk_name() == cfg_.ports[i].dpdk_name()) {
+                nics_[k].steering = r.description;
+                nics_[k].steering_rules = r.rules;
+            }
+        SLUICE_LOG_INFO("port %s: return traffic: %s", cfg_.ports[i].name.c_str(),
+                        r.description.c_str());
     }
 }
 

@@ -75,6 +75,21 @@ std::vector<metrics::local_tuple_metrics> readings::local_tuples() const {
     return out;
 }
 
+std::vector<metrics::vip_drop_metrics> readings::vip_drops(const model::snapshot& s) const {
+    std::vector<metrics::vip_drop_metrics> out;
+    for (const auto& vip : s.vips) {
+        if (vip.id >= model::max_vips) continue;
+        for (unsigned k = 0; k < vip_drop_reason_count; ++k) {
+            uint64_t total = 0;
+            for (const auto& w : src_.workers) total += w->vip_drops.at(vip.id, k);
+            if (total)
+                out.push_back(
+                    {vip.name, std::string(drop_reason_name(vip_drop_reasons[k])), total});
+        }
+    }
+    return out;
+}
+
 std::vector<metrics::backend_metrics> readings::backends(const model::snapshot& s) const {
     std::vector<metrics::backend_metrics> out;
     for (const auto& vip : s.vips) {
@@ -130,6 +145,7 @@ metrics::metrics_view readings::metrics() const {
         if (vip.protect.guard) v.protection.push_back(protection_of(vip));
     }
     v.workers = workers();
+    v.vip_drops = vip_drops(s);
     v.control = src_.ctl.values();
     for (size_t i = 0; i < src_.ports.size(); ++i)
         v.ports.push_back({src_.cfg.ports[i].name, port_counters(i), port_xstats(i)});

@@ -66,6 +66,8 @@ public:
     metrics::protect_metrics protection_of(const model::vip_entry& vip) const;
     // Full-NAT source tuples per (port, local address), in use and free, summed over workers.
     std::vector<metrics::local_tuple_metrics> local_tuples() const;
+    // The VIPs' drops by reason, summed over workers; only the (VIP, reason) pairs counted.
+    std::vector<metrics::vip_drop_metrics> vip_drops(const model::snapshot& s) const;
     // Everything /metrics exposes, summed now. Control thread (reads the snapshot and health).
     metrics::metrics_view metrics() const;
     // The control thread's own counters (ARP, kernel path, exception budgets).

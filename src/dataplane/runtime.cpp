@@ -94,6 +94,7 @@ void runtime::start() {
     const uint64_t tsc_hz = rte_get_tsc_hz();
     const auto plan =
         local_port_plan::make(cfg_.flows.local_port_min, cfg_.flows.local_port_max, n_workers);
+    steer_replies(plan);
     tuple_pools_.resize(n_workers);
     unsigned lcore = 0;
     for (unsigned w = 0; w < n_workers; ++w) {
@@ -420,6 +421,7 @@ void runtime::shutdown() {
     stop_workers();
     requests_.clear();
     links_.stop();  // no link interrupt may arrive for a closed device
+    steering_.remove_all();
     for (size_t i = 0; i < ports_.size(); ++i) {
         if (shares_device(i)) continue;  // closed with its device's first port
         rte_eth_dev_stop(ports_[i].dpdk_port);

@@ -28,6 +28,7 @@
 #include "dataplane/conn_counts.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/exception_path.hpp"
+#include "dataplane/flow_steering.hpp"
 #include "dataplane/kernel_path.hpp"
 #include "dataplane/link_watch.hpp"
 #include "dataplane/readings.hpp"
@@ -154,6 +155,9 @@ private:
     std::vector<model::port_info> ports_;
     std::vector<model::port_nic> nics_;  // parallel to ports_
     link_watch links_;
+    flow_steering steering_;
+    // Installs the reply-steering rules of each device (port_setup.cpp), after the ports started.
+    void steer_replies(const local_port_plan& plan);
     std::unique_ptr<route::neighbor_table> neighbors_;
     std::unique_ptr<route::neighbor_resolver> resolver_;
     std::atomic<const model::snapshot*> snapshot_{nullptr};

@@ -158,6 +158,7 @@ public:
     void hand_back_commands();
 
     worker_counters counters;
+    vip_drop_counts vip_drops;  // drops of packets to a VIP, by VIP and reason
     // Client segments the SYN proxy holds now, for pending backend handshakes. Its own lcore, or
     // any thread once the workers stopped (the fuzz target's mbuf accounting).
     uint32_t proxy_held() const { return proxy_.held_total(); }

@@ -35,6 +35,13 @@ struct worker_metrics {
     std::vector<std::pair<std::string, uint64_t>> drops;  // reason → count, every reason listed
 };
 
+// Packets to a VIP dropped for one reason (the reasons of SLUICE_VIP_DROP_REASONS), all workers.
+struct vip_drop_metrics {
+    std::string vip;
+    std::string reason;
+    uint64_t count = 0;
+};
+
 // A data port's NIC counters and link (port_counter rows of sluice/counters.hpp).
 struct port_metrics {
     std::string port;  // port name
@@ -74,7 +81,8 @@ struct metrics_view {
     std::vector<backend_metrics> backends;
     std::vector<protect_metrics> protection;  // VIPs with limits or rules only
     std::vector<worker_metrics> workers;
-    control_values control;  // the control thread's counters
+    std::vector<vip_drop_metrics> vip_drops;  // non-zero (VIP, reason) pairs only
+    control_values control;                   // the control thread's counters
     std::vector<port_metrics> ports;
     // Per (port, local address) with full-NAT source tuples.
     std::vector<local_tuple_metrics> local_tuples;

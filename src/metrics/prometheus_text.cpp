@@ -234,6 +234,12 @@ void control_and_port_families(std::string& out, const metrics_view& v) {
 }
 
 void protect_families(std::string& out, const metrics_view& v) {
+    family(out, "sluice_vip_drops_total", "counter",
+           "Packets to a VIP dropped, by VIP and reason (the reasons that concern a VIP: its "
+           "backends, limits, rules, table room, attacks on it); pairs never counted are "
+           "absent. Every drop is also in sluice_drops_total.");
+    for (const vip_drop_metrics& d : v.vip_drops)
+        sample(out, "sluice_vip_drops_total", {{"vip", d.vip}, {"reason", d.reason}}, d.count);
     family(out, "sluice_protect_refused_total", "counter",
            "New connections or packets of a VIP refused by its limits or payload rules, by "
            "reason.");

@@ -21,9 +21,11 @@ struct port_nic {
     bool vlan_strip = false;     // RTE_ETH_RX_OFFLOAD_VLAN_STRIP on
     bool vlan_insert = false;    // RTE_ETH_TX_OFFLOAD_VLAN_INSERT on
     bool lsc_interrupt = false;  // link changes raise an interrupt (else: read each second)
-    // A flow's return traffic arrives on the queue RSS picks and is handed to the owning
-    // worker through its ring when that is another worker (docs/architecture.md).
+    // How a flow's return traffic reaches its worker: rte_flow rules steering each worker's
+    // local-port range to its queue, or the queue RSS picks and the handoff ring to the owning
+    // worker when that is another (dataplane/flow_steering.hpp, docs/architecture.md).
     std::string steering = "handoff ring";
+    uint32_t steering_rules = 0;  // rte_flow rules installed on the device
 };
 
 }  // namespace sluice::model

@@ -9,7 +9,9 @@ sluice_worker_packets_total grows. sluice_local_tuples lists the 32 local addres
 servers port (198.18.1.128/28 and 2001:2:0:1::80/124) with free > 0, in_use rises by at least
 20 while 20 connections are held open and in_use + free stays the same; `sluicectl --json show
 stats` lists the same 32 addresses under local_tuples. Both ports report link up and the GETs'
-frames, and the control thread's ARP counters are exposed.
+frames, and the control thread's ARP counters are exposed. 20 bare TCP ACKs (hping3, no
+connection) to the http VIP add 20 to sluice_vip_drops_total{vip="http",reason="no_flow"} and
+nothing to any other VIP's drops.
 """
 import ipaddress
 import re
@@ -83,6 +85,29 @@ def check_ports_and_control(text: str) -> None:
     lab.check(arp > 0, "sluice_arp_total is 0 after start-up resolution")
 
 
+def vip_drops(text: str) -> dict[tuple[str, str], float]:
+    """sluice_vip_drops_total: (vip, reason) -> count."""
+    out: dict[tuple[str, str], float] = {}
+    for line in text.splitlines():
+        if line.startswith("sluice_vip_drops_total{"):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
+            out[(labels["vip"], labels["reason"])] = float(line.split()[-1])
+    return out
+
+
+def check_vip_drops() -> None:
+    before = vip_drops(lab.scrape_metrics()[0])
+    hping = ["timeout", "15", "hping3", "-n", "-A", "-p", "80", "-c", "20", "-i", "u20000",
+             lab.VIP]
+    res = lab.ns_run(lab.NS_CLIENT, hping, timeout=30, check_rc=False)
+    lab.log(f"hping3 -A x20 to {lab.VIP}:80 -> exit {res.returncode}")
+    after = vip_drops(lab.scrape_metrics()[0])
+    lab.log(f"sluice_vip_drops_total: {before} -> {after}")
+    grew = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    lab.check(grew == {("http", "no_flow"): 20},
+              f"sluice_vip_drops_total grew by {grew}, want +20 for (http, no_flow) only")
+
+
 def body(t: lab.Test) -> None:
     t.lab_up()
     with t.sluiced(t.config()):
@@ -131,6 +156,7 @@ def body(t: lab.Test) -> None:
         lab.check(p1 - p0 >= 100 * 8, f"sluice_worker_packets_total grew by {p1 - p0:g} for "
                                       f"100 GETs (want >= 800)")
         check_ports_and_control(text)
+        check_vip_drops()
         # After the per-backend totals: the held connections add to them.
         check_local_tuples(t, lab.scrape_metrics()[0])
         t.check_kernels_accepted_everything()

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """sluicectl show ports/info report each device's driver, queues, descriptors, offloads and link
 with its NIC counters after real traffic; a link that goes down and up is seen within seconds,
-logged and counted; fewer RX queues than workers on a virtual device are refused."""
+logged and counted; fewer RX queues than workers on a virtual device are refused; with two
+workers, net_tap's refusal of the reply-steering rules is shown with its reason and
+flow_steering = false is honoured."""
 import re
 import subprocess
 import time
@@ -24,20 +26,20 @@ def lab_with_nic_keys(t: lab.Test):
     return out
 
 
-def tap_config(t: lab.Test):
+def tap_config(t: lab.Test, workers: str = "[1]", a_extra: tuple[str, ...] = ()):
     """Two net_tap ports in a namespace of their own: drivers with RX checksum offload and a link
     whose state the test can change (ip link set down/up)."""
     text = "\n".join([
         "[dataplane]",
         'eal_args = ["--no-huge", "-m", "256", "--no-shconf", "--no-pci",'
         ' "--file-prefix=sluice-nic", "--log-level=lib.eal:notice"]',
-        "control_cpu = 0", "worker_cpus = [1]", f'netns = "{TAP_NS}"', 'idle = "backoff"',
+        "control_cpu = 0", f"worker_cpus = {workers}", f'netns = "{TAP_NS}"', 'idle = "backoff"',
         "mbufs = 4095", "kernel_interfaces = false",
         "[[port]]", 'name = "tap-a"', 'device = "net_tap0,iface=sltapa"',
-        'addresses = ["198.18.40.1/24"]',
+        'addresses = ["198.18.40.1/24"]', *a_extra,
         "[[port]]", 'name = "tap-b"', 'device = "net_tap1,iface=sltapb"',
         'addresses = ["198.18.41.1/24"]', ""])
-    out = t.work_dir / "nic-tap.toml"
+    out = t.work_dir / f"nic-tap-{len(a_extra)}.toml"
     out.write_text(text)
     lab.log(f"wrote {out}:\n{text}")
     return out
@@ -138,11 +140,30 @@ def tap_link(t: lab.Test) -> None:
         subprocess.run(["ip", "netns", "del", TAP_NS], check=False)
 
 
+def tap_steering(t: lab.Test) -> None:
+    """net_tap with two workers: the driver's flow engine (TC flower, absent from this kernel)
+    refuses the reply-steering rules, the port says so with the driver's reason and holds no
+    rule; flow_steering = false on the other port is reported as such."""
+    subprocess.run(["ip", "netns", "add", TAP_NS], check=True)
+    try:
+        with t.sluiced(tap_config(t, "[1, 1]", ("flow_steering = false",))):
+            ports = ports_by_name(t)
+            a, b = ports["tap-a"]["nic"], ports["tap-b"]["nic"]
+            lab.log(f"tap-a steering {a['steering']!r}; tap-b steering {b['steering']!r}, "
+                    f"{b['steering_rules']} rules, {b['rx_queues']} RX queues")
+            lab.check(a["steering"] == "handoff ring (flow_steering = false)", f"tap-a: {a}")
+            lab.check(b["rx_queues"] == 2 and b["steering"].startswith("handoff ring (rte_flow: ")
+                      and b["steering_rules"] == 0, f"tap-b: {b}")
+    finally:
+        subprocess.run(["ip", "netns", "del", TAP_NS], check=False)
+
+
 def body(t: lab.Test) -> None:
     t.lab_up()
     fewer_queues_refused(t)
     lab_ports(t)
     tap_link(t)
+    tap_steering(t)
 
 
 if __name__ == "__main__":

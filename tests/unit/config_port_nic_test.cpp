@@ -1,7 +1,7 @@
 // Unit tests for the [[port]] NIC settings (src/config/parse_network.cpp, validate_network.cpp):
-// queues, rx_descriptors, tx_descriptors, rss and rx_checksum_offload — defaults, values,
-// bounds, the queue limit of one per worker, sub-ports that must agree, each refusal with its
-// FILE:LINE:COLUMN.
+// queues, rx_descriptors, tx_descriptors, rss, rx_checksum_offload and flow_steering — defaults,
+// values, bounds, the queue limit of one per worker, sub-ports that must agree, each refusal with
+// its FILE:LINE:COLUMN.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -45,6 +45,7 @@ TEST_CASE("without NIC keys a port takes the defaults (0 / empty: one queue per 
     CHECK(cfg.ports[1].tx_descriptors == 0);
     CHECK(cfg.ports[1].rss == 0);
     CHECK(!cfg.ports[1].rx_checksum_offload.has_value());
+    CHECK(!cfg.ports[1].flow_steering.has_value());
 }
 
 TEST_CASE("queues, descriptors, rss and rx_checksum_offload are read on their port") {
@@ -57,6 +58,9 @@ TEST_CASE("queues, descriptors, rss and rx_checksum_offload are read on their po
     CHECK(loaded(servers_with("rx_checksum_offload = false")).ports[1].rx_checksum_offload ==
           false);
     CHECK(loaded(servers_with("rx_checksum_offload = true")).ports[1].rx_checksum_offload == true);
+    CHECK(loaded(servers_with("flow_steering = false")).ports[1].flow_steering == false);
+    CHECK(loaded(servers_with("flow_steering = true")).ports[1].flow_steering == true);
+    CHECK(problem(servers_with("flow_steering = 'auto'")).rfind("t.toml:11:17: ", 0) == 0);
 }
 
 TEST_CASE("more RX queues than workers are refused: a queue nobody polls loses its traffic") {
@@ -104,4 +108,6 @@ TEST_CASE("sub-ports of one device may repeat a setting but not differ") {
           0);
     CHECK(problem(sub_ports("rx_checksum_offload = true", "rx_checksum_offload = false"))
               .rfind("t.toml:13:23: port[1].rx_checksum_offload: differs from", 0) == 0);
+    CHECK(problem(sub_ports("flow_steering = true", "flow_steering = false"))
+              .rfind("t.toml:13:17: port[1].flow_steering: differs from", 0) == 0);
 }

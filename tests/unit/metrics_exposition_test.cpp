@@ -66,6 +66,7 @@ const std::vector<std::string> all_families = {
     "sluice_port_link_speed_mbps",
     "sluice_port_link_changes_total",
     "sluice_port_nic_stat_total",
+    "sluice_vip_drops_total",
     "sluice_protect_refused_total",
     "sluice_rule_matches_total",
     "sluice_source_table_entries",

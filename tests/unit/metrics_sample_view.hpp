@@ -87,6 +87,8 @@ inline metrics_view sample_view() {
     servers.port = "servers";
     v.ports.push_back(servers);
 
+    v.vip_drops.push_back({"web", "no_flow", 12});
+    v.vip_drops.push_back({"web", "limit_connections", 3});
     v.local_tuples.push_back({"servers", "198.18.1.128", 3, 130045});
     v.local_tuples.push_back({"servers", "2001:db8:1::80", 0, 130048});
 

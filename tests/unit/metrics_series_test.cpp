@@ -130,6 +130,9 @@ TEST_CASE("a sample view's values land in the right series") {
     CHECK(value_of(e, "sluice_config_generation", {}) == "3");
     CHECK(value_of(e, "sluice_config_reloads_total", {{"result", "ok"}}) == "2");
     CHECK(value_of(e, "sluice_config_reloads_total", {{"result", "error"}}) == "1");
+    CHECK(value_of(e, "sluice_vip_drops_total", {{"vip", "web"}, {"reason", "no_flow"}}) == "12");
+    CHECK(value_of(e, "sluice_vip_drops_total",
+                   {{"vip", "web"}, {"reason", "limit_connections"}}) == "3");
 }
 
 TEST_CASE("local tuples: in_use and free per port and address, a gauge naming the refusals") {

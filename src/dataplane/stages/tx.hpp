@@ -30,6 +30,13 @@ inline void worker::enqueue_tx(uint16_t port_index, rte_mbuf* m) {
 
 inline void worker::drop(rte_mbuf* m, drop_reason r) {
     counters.drop(r);
+    // The reasons that concern a VIP are raised only after classify set the packet's kind and
+    // VIP (a handoff that lost its VIP drops as no_vip, which is not one of them).
+    if (const uint8_t slot = vip_drop_slots[unsigned(r)]; slot != no_vip_drop_slot) {
+        const mbuf_meta& meta = meta_of(m);
+        if (meta.kind == meta_kind::to_vip && meta.vip < model::max_vips)
+            vip_drops.add(meta.vip, slot);
+    }
     rte_pktmbuf_free(m);
 }
 
