@@ -22,6 +22,8 @@ packages=(
     libsystemd-dev systemd bash-completion
     # the Debian package (debian/, tests/package): dpkg-buildpackage, debhelper, lintian
     dpkg-dev debhelper lintian
+    # tests/package/systemd_service_test.sh boots a container with systemd-nspawn
+    systemd-container
     # DPDK tools (dpdk-testpmd, dpdk-telemetry.py, dpdk-devbind.py)
     dpdk dpdk-dev
     # lab: namespaces, servers, load generators

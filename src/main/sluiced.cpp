@@ -28,6 +28,7 @@
 #include "dataplane/runtime.hpp"
 #include "dataplane/runtime_view.hpp"
 #include "dataplane/telemetry.hpp"
+#include "main/dpdk_log.hpp"
 #include "main/service_notify.hpp"
 #include "metrics/http_listener.hpp"
 #include "metrics/prometheus_text.hpp"
@@ -193,6 +194,7 @@ sluice::dataplane::runtime* start_dataplane(const sluice::config::config& cfg, c
     dataplane::runtime* rt = nullptr;
     try {
         dataplane::netns_switch ns(cfg.dataplane.netns);
+        service::route_dpdk_log();
         if (rte_eal_init(int(args.size()), argv.data()) < 0) {
             SLUICE_LOG_ERROR("EAL initialisation failed: %s", rte_strerror(rte_errno));
             return nullptr;

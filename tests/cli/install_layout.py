@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`meson install --destdir` lays out a working service: sluiced in sbindir, sluicectl in bindir,
 the systemd unit naming those paths, /etc/sluice/sluice.toml that the installed sluiced --check
-accepts, man pages groff reads without a warning, and a bash completion that completes commands.
+accepts, man pages groff reads without a warning, a bash completion that completes commands, and
+sbin/sluice-metal-setup running the bare-metal script from its installed directory.
 
 Exit 77 (skipped) without meson on PATH."""
 import argparse
@@ -106,7 +107,8 @@ def main() -> int:
         unit = under(dest, f"{args.unitdir}/sluiced.service")
         config = under(dest, f"{args.sysconfdir}/sluice/sluice.toml")
         pages = [under(dest, f"{args.mandir}/{p}")
-                 for p in ("man8/sluiced.8", "man8/sluicectl.8", "man5/sluice.toml.5")]
+                 for p in ("man8/sluiced.8", "man8/sluicectl.8", "man5/sluice.toml.5",
+                           "man8/sluice-metal-setup.8")]
         completion = under(dest, f"{args.completionsdir}/sluicectl")
         for path in [sluiced, sluicectl, unit, config, completion, *pages]:
             check(path.is_file(), f"{path.relative_to(dest)} not installed")
@@ -131,6 +133,12 @@ def main() -> int:
               f"{res.stdout}{res.stderr}")
         for page in pages:
             check_man(page)
+        metal = under(dest, f"{args.sbindir}/sluice-metal-setup")
+        check(metal.is_symlink(), f"{metal.relative_to(dest)} is not a symlink")
+        res = subprocess.run([str(metal), "--help"], capture_output=True, text=True, timeout=60)
+        check(res.returncode == 0 and "preflight" in res.stdout,
+              f"installed sluice-metal-setup --help: exit {res.returncode}\n"
+              f"{res.stdout[-500:]}{res.stderr[-500:]}")
         check_completion(completion)
     return 1 if failures else 0
 

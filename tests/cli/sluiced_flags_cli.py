@@ -4,7 +4,9 @@ and without --config sluiced reads /etc/sluice/sluice.toml.
 
 The level is checked on a real start that fails after validation (a net_af_packet port on an
 interface that does not exist): its info lines ("EAL arguments") appear with [log] level =
-"debug" and vanish with --log-level error, which still shows the error."""
+"debug" and vanish with --log-level error, which still shows the error. DPDK's own lines (the
+af_packet driver's "ioctl failed") come through sluiced's logger once, at their level, on stderr:
+none on stdout."""
 import argparse
 import re
 import subprocess
@@ -78,6 +80,10 @@ def main() -> int:
         levels = set(LINE.findall(res.stderr))
         check(res.returncode == 1 and "info" in levels and "EAL arguments" in res.stderr,
               f"[log] level = debug: exit {res.returncode}, levels {sorted(levels)}:\n{res.stderr}")
+        dpdk = [line for line in res.stderr.splitlines() if "ioctl failed" in line]
+        check(len(dpdk) == 1 and LINE.search(dpdk[0]) and "error" in LINE.findall(dpdk[0])
+              and not res.stdout.strip(),
+              f"DPDK's driver error: stderr lines {dpdk}, stdout {res.stdout!r}")
         res = run(exe, "--config", str(cfg), "--log-level", "error")
         levels = set(LINE.findall(res.stderr))
         check(res.returncode == 1 and levels == {"error"},

@@ -3,7 +3,8 @@
 # with dpkg-buildpackage, is lintian clean, installs sluiced, sluicectl, the unit, the man pages,
 # the bash completion and /etc/sluice/sluice.toml as a conffile, starts and enables nothing, its
 # sluiced accepts the shipped configuration (--check), and remove keeps the conffile while purge
-# deletes it and /etc/sluice.
+# deletes it and /etc/sluice. The same .deb then goes through systemd_service_test.sh: installed
+# on a freshly booted real systemd (a systemd-nspawn container), run as the service.
 #
 #   package_test.sh --source-dir DIR
 #
@@ -15,6 +16,7 @@
 set -uo pipefail
 
 SKIP=77
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -36,13 +38,8 @@ for tool in dpkg-buildpackage dh lintian; do
     fi
 done
 
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-started=$SECONDS
-phase() { printf '==== [%4ds] %s\n' $((SECONDS - started)) "$*"; }
+# shellcheck source=tests/package/steps.sh
+source "$script_dir/steps.sh"
 
 installed() {  # the package's dpkg status, "" when dpkg knows nothing of it
     dpkg-query -W -f='${db:Status-Abbrev}' sluice 2>/dev/null | tr -d ' '
@@ -160,11 +157,13 @@ if [[ -n $unit ]]; then
     grep -qx 'ExecStart=/usr/sbin/sluiced --config /etc/sluice/sluice.toml' "$unit" ||
         fail "$unit does not start /usr/sbin/sluiced --config /etc/sluice/sluice.toml"
 fi
-for f in /usr/share/man/man8/sluiced.8.gz /usr/share/man/man8/sluicectl.8.gz \
+for f in /usr/share/man/man8/sluiced.8.gz /usr/share/man/man8/sluicectl.8.gz /usr/share/man/man8/sluice-metal-setup.8.gz \
     /usr/share/man/man5/sluice.toml.5.gz /usr/share/bash-completion/completions/sluicectl \
-    /usr/share/doc/sluice/copyright /etc/sluice/sluice.toml; do
+    /usr/share/doc/sluice/copyright /etc/sluice/sluice.toml /usr/share/sluice/metal/common.sh; do
     [[ -f $f ]] || fail "$f missing"
 done
+# The bare-metal script runs from its symlink (it finds its parts beside its real path).
+sluice-metal-setup --help 2>&1 | grep -q '^  preflight' || fail "sluice-metal-setup --help does not run"
 conffiles=$(dpkg-query -W -f='${Conffiles}' sluice)
 grep -q '^ */etc/sluice/sluice.toml ' <<<"$conffiles" ||
     fail "/etc/sluice/sluice.toml is not a conffile (Conffiles: $conffiles)"
@@ -220,6 +219,16 @@ status=$(installed)
 leftovers=$(find /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \
     -name '*sluiced*' 2>/dev/null)
 [[ -z $leftovers ]] || fail "deb-systemd-helper state left after purge: $leftovers"
+
+# --- the same package as a service under a real systemd (one build for both) ---
+phase "the package under systemd (systemd_service_test.sh --deb)"
+bash "$script_dir/systemd_service_test.sh" --deb "$deb"
+rc=$?
+case $rc in
+0) ;;
+"$SKIP") echo "SKIP: the systemd part (no systemd-nspawn or overlayfs on this host)" ;;
+*) fail "systemd_service_test.sh: exit $rc" ;;
+esac
 
 phase "done: $failures failure(s)"
 [[ $failures -eq 0 ]]
