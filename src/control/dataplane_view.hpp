@@ -69,6 +69,9 @@ public:
     virtual std::vector<metrics::worker_metrics> workers() const = 0;
     virtual std::vector<metrics::local_tuple_metrics> local_tuples() const = 0;
     virtual metrics::protect_metrics protection_of(const model::vip_entry& vip) const = 0;
+    // Packets to the VIP dropped, by reason (sluice_vip_drops_total's), reasons that counted only.
+    virtual std::vector<std::pair<std::string, uint64_t>> vip_drops_of(
+        const model::vip_entry& vip) const = 0;
 
     struct listed_flow {
         unsigned worker;

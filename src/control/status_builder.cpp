@@ -71,6 +71,7 @@ metrics::status_vip vip_status(const control_plane& plane, const dataplane_view&
         for (const auto& [reason, n] : m.refused)
             if (n > 0) out.refused.emplace_back(reason, n);
     }
+    out.drops = dp.vip_drops_of(e);
     for (size_t bi = 0; bi < v.backends.size(); ++bi)
         out.backends.push_back(backend_status(plane, dp, vi, bi, now_ns));
     return out;

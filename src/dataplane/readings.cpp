@@ -75,18 +75,22 @@ std::vector<metrics::local_tuple_metrics> readings::local_tuples() const {
     return out;
 }
 
+std::vector<std::pair<std::string, uint64_t>> readings::vip_drops_of(
+    const model::vip_entry& vip) const {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    if (vip.id >= model::max_vips) return out;
+    for (unsigned k = 0; k < vip_drop_reason_count; ++k) {
+        uint64_t total = 0;
+        for (const auto& w : src_.workers) total += w->vip_drops.at(vip.id, k);
+        if (total) out.emplace_back(std::string(drop_reason_name(vip_drop_reasons[k])), total);
+    }
+    return out;
+}
+
 std::vector<metrics::vip_drop_metrics> readings::vip_drops(const model::snapshot& s) const {
     std::vector<metrics::vip_drop_metrics> out;
-    for (const auto& vip : s.vips) {
-        if (vip.id >= model::max_vips) continue;
-        for (unsigned k = 0; k < vip_drop_reason_count; ++k) {
-            uint64_t total = 0;
-            for (const auto& w : src_.workers) total += w->vip_drops.at(vip.id, k);
-            if (total)
-                out.push_back(
-                    {vip.name, std::string(drop_reason_name(vip_drop_reasons[k])), total});
-        }
-    }
+    for (const auto& vip : s.vips)
+        for (auto& [reason, count] : vip_drops_of(vip)) out.push_back({vip.name, reason, count});
     return out;
 }
 

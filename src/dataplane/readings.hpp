@@ -68,6 +68,7 @@ public:
     std::vector<metrics::local_tuple_metrics> local_tuples() const;
     // The VIPs' drops by reason, summed over workers; only the (VIP, reason) pairs counted.
     std::vector<metrics::vip_drop_metrics> vip_drops(const model::snapshot& s) const;
+    std::vector<std::pair<std::string, uint64_t>> vip_drops_of(const model::vip_entry& vip) const;
     // Everything /metrics exposes, summed now. Control thread (reads the snapshot and health).
     metrics::metrics_view metrics() const;
     // The control thread's own counters (ARP, kernel path, exception budgets).

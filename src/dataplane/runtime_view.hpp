@@ -24,6 +24,10 @@ public:
     std::vector<metrics::local_tuple_metrics> local_tuples() const override {
         return rt_.readings().local_tuples();
     }
+    std::vector<std::pair<std::string, uint64_t>> vip_drops_of(
+        const model::vip_entry& vip) const override {
+        return rt_.readings().vip_drops_of(vip);
+    }
     metrics::protect_metrics protection_of(const model::vip_entry& vip) const override {
         return rt_.readings().protection_of(vip);
     }

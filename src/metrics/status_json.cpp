@@ -43,6 +43,8 @@ json backend_json(const status_backend& b) {
 json vip_json(const status_vip& v) {
     json refused = json::object();
     for (const auto& [reason, n] : v.refused) refused[reason] = n;
+    json drops = json::object();
+    for (const auto& [reason, n] : v.drops) drops[reason] = n;
     json backends = json::array();
     uint64_t active = 0, inactive = 0;
     for (const status_backend& b : v.backends) {
@@ -57,6 +59,7 @@ json vip_json(const status_vip& v) {
             {"scheduler", v.scheduler},
             {"syn_proxy", {{"mode", v.syn_proxy}, {"engaged_workers", v.syn_proxy_engaged}}},
             {"refused", refused},
+            {"drops", drops},
             {"active", active},
             {"inactive", inactive},
             {"connections_per_second", number_or_null(v.rates.connections)},

@@ -166,6 +166,10 @@ std::string vip_meta(const status_vip& v) {
         out += i == 0 ? std::string(middle_dot) + "refused: " : std::string(", ");
         out += v.refused[i].first + " " + std::to_string(v.refused[i].second);
     }
+    for (size_t i = 0; i < v.drops.size(); ++i) {
+        out += i == 0 ? std::string(middle_dot) + "dropped: " : std::string(", ");
+        out += v.drops[i].first + " " + std::to_string(v.drops[i].second);
+    }
     return out;
 }
 

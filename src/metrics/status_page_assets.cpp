@@ -143,6 +143,8 @@ const std::string_view status_page_script = R"js(
       bytes(v.bytes_per_second)];
     const refused = Object.entries(v.refused).map(([r, n]) => r + " " + n);
     if (refused.length) parts.push("refused: " + refused.join(", "));
+    const dropped = Object.entries(v.drops || {}).map(([r, n]) => r + " " + n);
+    if (dropped.length) parts.push("dropped: " + dropped.join(", "));
     return parts.join(" \u00b7 ");
   }
   const BACKEND_COLUMNS = ["Backend", "State", "Weight", "Health", "Active", "Inactive",

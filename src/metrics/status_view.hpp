@@ -48,6 +48,7 @@ struct status_vip {
     std::string syn_proxy = "off";   // off | on | auto
     uint64_t syn_proxy_engaged = 0;  // workers answering SYNs with cookies now
     std::vector<std::pair<std::string, uint64_t>> refused;  // protection refusals by reason
+    std::vector<std::pair<std::string, uint64_t>> drops;    // packets to it dropped, by reason
     std::vector<status_backend> backends;
     status_rates_of rates;  // the sum over its backends (absent when one of theirs is)
 };

@@ -73,6 +73,11 @@ struct fake_dataplane final : control::dataplane_sink, control::dataplane_view {
     std::vector<metrics::worker_metrics> workers() const override { return {}; }
     std::vector<metrics::local_tuple_metrics> local_tuples() const override { return {}; }
     metrics::protect_metrics protection_of(const model::vip_entry&) const override { return {}; }
+    std::vector<std::pair<std::string, uint64_t>> vip_drops_of(
+        const model::vip_entry&) const override {
+        return vip_drops;
+    }
+    std::vector<std::pair<std::string, uint64_t>> vip_drops;  // what every VIP reports
     void list_flows(const std::vector<uint32_t>&, uint32_t, flows_listed done) override {
         done(flow_list{});
     }

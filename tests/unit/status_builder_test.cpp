@@ -63,6 +63,9 @@ TEST_CASE("a VIP's address, protocol, scheduler and its backends as configured")
     CHECK(web.backends[0].weight == 4);
     CHECK(web.backends[2].configured_weight == 2);
     CHECK(metrics::display_state(web.backends[0]) == "up");
+    CHECK(web.drops.empty());
+    s.dp.vip_drops = {{"no_backend", 4}};
+    CHECK(control::build_status(*s.plane, s.dp, test::second_ns).vips[0].drops == s.dp.vip_drops);
 }
 
 TEST_CASE("draining with flows left, drained without, and a down backend each show as such") {

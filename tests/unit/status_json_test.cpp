@@ -54,6 +54,7 @@ TEST_CASE("the JSON has every documented field with its type") {
     CHECK(web["scheduler"] == "wrr");
     CHECK(web["syn_proxy"] == json{{"mode", "auto"}, {"engaged_workers", 1}});
     CHECK(web["refused"] == json{{"source_connections", 7}});
+    CHECK(web["drops"] == json{{"no_flow", 12}});
     CHECK(web["active"] == 15);
     CHECK(web["inactive"] == 5);
     REQUIRE(web["backends"].size() == 5);

@@ -91,6 +91,7 @@ TEST_CASE("the fallback holds the VIPs, summary and drops; the live part is left
     CHECK(fallback.find("scheduler wrr") != std::string::npos);
     CHECK(fallback.find("SYN proxy auto (engaged on 1 workers)") != std::string::npos);
     CHECK(fallback.find("refused: source_connections 7") != std::string::npos);
+    CHECK(fallback.find("dropped: no_flow 12") != std::string::npos);
     CHECK(fallback.find("<td data-key=\"flow_table\">10 / 131072 (0.0 %)</td>") !=
           std::string::npos);
     CHECK(fallback.find("<td data-key=\"uptime\">1h 2m 5s</td>") != std::string::npos);

@@ -42,6 +42,7 @@ inline status_view sample_status() {
     web.syn_proxy = "auto";
     web.syn_proxy_engaged = 1;
     web.refused.emplace_back("source_connections", 7);
+    web.drops.emplace_back("no_flow", 12);
     web.backends.push_back(sample_backend("198.18.1.11:80", "up", "up"));
     web.backends.push_back(sample_backend("198.18.1.12:80", "up", "down"));
     web.backends.back().last_result = "refused";
