@@ -12,8 +12,8 @@
 # watchdog timestamp advances and nothing restarts for 40 s; stop exits 0; `dpkg -i` over the
 # running service leaves it running; `dpkg -r` stops it.
 #
-#   systemd_service_test.sh --deb FILE           test this package
-#   systemd_service_test.sh --source-dir DIR     build the package from DIR first (as package_test.sh)
+#   systemd_service_test.sh --deb FILE           test this package (package_test.sh builds it
+#                                                and runs this with it: one build for both)
 #
 # The "fresh host" is a systemd-nspawn container booting this host's own root through an overlay
 # whose upper layer is a tmpfs (nothing the container does reaches the host's disk), with its own
@@ -115,18 +115,13 @@ if [[ ${1:-} == --reap ]]; then
 fi
 
 deb=
-source_dir=
 while [[ $# -gt 0 ]]; do
     case $1 in
     --deb) deb=$2; shift 2 ;;
-    --source-dir) source_dir=$2; shift 2 ;;
-    *) echo "usage: $0 --deb FILE | --source-dir DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 --deb FILE" >&2; exit 2 ;;
     esac
 done
-if [[ -n $deb && -n $source_dir ]] || [[ -z $deb && -z $source_dir ]]; then
-    echo "usage: $0 --deb FILE | --source-dir DIR" >&2
-    exit 2
-fi
+[[ -n $deb ]] || { echo "usage: $0 --deb FILE" >&2; exit 2; }
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "SKIP: needs root (mounts, systemd-nspawn)"
@@ -140,15 +135,8 @@ if ! grep -qw overlay /proc/filesystems && ! modprobe overlay 2>/dev/null; then
     echo "SKIP: the kernel has no overlayfs"
     exit $SKIP
 fi
-if [[ -n $source_dir ]]; then
-    for tool in dpkg-buildpackage dh; do
-        command -v $tool >/dev/null || { echo "SKIP: $tool missing (scripts/install-deps.sh)"; exit $SKIP; }
-    done
-    source_dir=$(cd "$source_dir" && pwd)
-else
-    [[ -f $deb ]] || { echo "FAIL: no package $deb"; exit 1; }
-    deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
-fi
+[[ -f $deb ]] || { echo "FAIL: no package $deb"; exit 1; }
+deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
 for f in /lib/systemd/systemd /usr/bin/ip /usr/bin/python3; do
     [[ -x $f ]] || { echo "FAIL: $f missing on this host (the container boots the host's own root)"; exit 1; }
 done
@@ -176,25 +164,6 @@ trap 'exit 130' INT TERM
 setsid bash "${BASH_SOURCE[0]}" --reap $$ "$work/state" </dev/null >/dev/null 2>&1 &
 
 # --- the package ---
-if [[ -n $source_dir ]]; then
-    phase "build the package from $source_dir (log: build.log)"
-    mkdir -p "$work/src/sluice"
-    if git -C "$source_dir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
-            while IFS= read -r -d '' f; do [[ -e $f || -L $f ]] && printf '%s\0' "$f"; done |
-            tar --null -T - -cf -) | tar -xf - -C "$work/src/sluice" || { echo "FAIL: copying the tree"; exit 1; }
-    else
-        tar -C "$source_dir" --exclude='./build*' --exclude='./debian/build' -cf - . |
-            tar -xf - -C "$work/src/sluice" || { echo "FAIL: copying the tree"; exit 1; }
-    fi
-    if ! (cd "$work/src/sluice" && nice -n 10 dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1); then
-        tail -n 60 "$work/build.log"
-        echo "FAIL: dpkg-buildpackage failed"
-        exit 1
-    fi
-    deb=$(compgen -G "$work/src/sluice_*_$(dpkg --print-architecture).deb" | head -n 1)
-    [[ -n $deb ]] || { echo "FAIL: no .deb in $work/src"; exit 1; }
-fi
 echo "package: $deb"
 
 # --- the container's root: the host's root under a tmpfs overlay ---
