@@ -128,8 +128,8 @@ uint64_t bench_runtime::active_flows(size_t vip) const {
 namespace {
 
 // One table entry into the counts by TCP state.
-void count_state(flow_states& n, const flow::flow_entry& e) {
-    if (e.client.protocol != 6) {
+void count_state(flow_states& n, const flow::flow_table& table, const flow::flow_entry& e) {
+    if (!table.is_tcp(e)) {
         ++n.not_tcp;
         return;
     }
@@ -162,7 +162,7 @@ flow_states bench_runtime::states() const {
     for (unsigned w = 0; w < runtime_->worker_count(); ++w) {
         flow::flow_table& table = runtime_->worker_at(w).flows();
         table.for_each_in(0, table.capacity(),
-                          [&n](const flow::flow_entry& e) { count_state(n, e); });
+                          [&](const flow::flow_entry& e) { count_state(n, table, e); });
     }
     return n;
 }

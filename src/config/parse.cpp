@@ -13,7 +13,7 @@ constexpr int64_t max_timeout = 7 * 24 * 3600;  // a week; longer is a leak, not
 void parse_flows(table_reader& root, flow_config& out, origins& where) {
     auto flows = root.table("flows");
     if (!flows) return;
-    flows->integer("capacity", 1024, 134217728, out.capacity);
+    flows->integer("capacity", 1024, 67108863, out.capacity);  // flow::max_capacity
     where.local_port_min = flows->integer("local_port_min", 1, 65535, out.local_port_min);
     where.local_port_max = flows->integer("local_port_max", 1, 65535, out.local_port_max);
     where.local_ports_known = (where.local_port_min || !flows->has("local_port_min")) &&

@@ -62,17 +62,17 @@ json flows_json(const std::vector<dataplane_view::listed_flow>& flows, bool trun
             return family == 4 ? ip_address::v4_from_network(bytes)
                                : ip_address::v6_from_network(bytes);
         };
-        auto addr = [&](const uint8_t* bytes) { return addr_of(f.client.family, bytes); };
+        const flow::flow_key& c = lf.client;
+        const flow::flow_key& r = lf.reply;
         auto it = names.find(f.backend_id);
-        const bool tcp = f.client.protocol == 6;
+        const bool tcp = c.protocol == 6;
         list.push_back({{"worker", lf.worker},
                         {"protocol", tcp ? "tcp" : "udp"},
-                        {"client", backend_label(addr(f.client.src), f.client.src_port)},
+                        {"client", backend_label(addr_of(c.family, c.src), c.src_port)},
                         {"vip", it != names.end() ? it->second.vip : "-"},
-                        {"vip_address", backend_label(addr(f.client.dst), f.client.dst_port)},
-                        {"backend", backend_label(addr_of(flow::backend_family(f), f.backend_addr),
-                                                  f.backend_port)},
-                        {"local", backend_label(lf.local, f.local_port)},
+                        {"vip_address", backend_label(addr_of(c.family, c.dst), c.dst_port)},
+                        {"backend", backend_label(addr_of(r.family, r.src), r.src_port)},
+                        {"local", backend_label(addr_of(r.family, r.dst), r.dst_port)},
                         {"state", tcp ? flow::tcp_state_name(f.state) : "udp"},
                         {"expires_in", lf.expires_in_s}});
     }

@@ -76,7 +76,8 @@ public:
     struct listed_flow {
         unsigned worker;
         flow::flow_entry flow;
-        ip_address local;  // the full-NAT source address towards the backend
+        flow::flow_key client;  // client → VIP
+        flow::flow_key reply;   // backend → the full-NAT source (local) address
         double expires_in_s;
     };
     struct flow_list {

@@ -114,14 +114,16 @@ uint32_t admission::pick_backend(const model::vip_entry& vip, const flow_key& ke
     return sched::no_backend;
 }
 
-bool admission::frees_tuple_of(const flow_entry& e, const model::backend_entry& be) {
+bool admission::frees_tuple_of(const flow_entry& e, const flow::flow_endpoint& ep,
+                               const model::backend_entry& be) {
     const uint8_t family = be.address.family == address_family::ipv6 ? 6 : 4;
-    if (e.port_backend != be.egress_port || e.tuple_group != be.tuple_group ||
-        flow::backend_family(e) != family || !flow::evictable(e))
+    const bool tcp = ep.protocol == packet::ipproto_tcp;
+    if (e.port_backend != be.egress_port || ep.tuple_group != be.tuple_group ||
+        flow::backend_family(e) != family || !flow::evictable(e, tcp))
         return false;
     const bool unproxied_syn_recv =
         e.state == flow::tcp_state::syn_recv && !(e.flags & flow::flow_flag::proxied);
-    return unproxied_syn_recv || flow::backend_forgets_tuple(e);
+    return unproxied_syn_recv || flow::backend_forgets_tuple(e, tcp);
 }
 
 }  // namespace sluice::dataplane

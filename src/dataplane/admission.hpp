@@ -51,13 +51,16 @@ public:
     // early_drop(pred) may evict one flow that `pred` accepts (see frees_tuple_of) and return
     // whether it did; then one more try, else local_port_exhausted.
     template <class EarlyDrop>
-    static drop_reason acquire_tuple(flow::tuple_pool* pool, const model::backend_entry& be,
-                                     address_family family, uint32_t now_tick,
-                                     flow::local_tuple& out, EarlyDrop&& early_drop);
+    static drop_reason acquire_tuple(flow::tuple_pool* pool, const flow::endpoint_table& endpoints,
+                                     const model::backend_entry& be, address_family family,
+                                     uint32_t now_tick, flow::local_tuple& out,
+                                     EarlyDrop&& early_drop);
     // Whether evicting `e` hands a tuple of backend `be`'s group back at once: a half-open flow
     // of the same egress port, family and group (the backend never completed it, or gets an
     // RST); a flow whose backend keeps TIME_WAIT would free nothing usable.
-    static bool frees_tuple_of(const flow::flow_entry& e, const model::backend_entry& be);
+    // `ep`: the row of e's backend id.
+    static bool frees_tuple_of(const flow::flow_entry& e, const flow::flow_endpoint& ep,
+                               const model::backend_entry& be);
 
 private:
     bool has_room(const model::vip_entry& vip, const model::backend_entry& b) const;
@@ -74,13 +77,16 @@ private:
 };
 
 template <class EarlyDrop>
-drop_reason admission::acquire_tuple(flow::tuple_pool* pool, const model::backend_entry& be,
-                                     address_family family, uint32_t now_tick,
-                                     flow::local_tuple& out, EarlyDrop&& early_drop) {
+drop_reason admission::acquire_tuple(flow::tuple_pool* pool, const flow::endpoint_table& endpoints,
+                                     const model::backend_entry& be, address_family family,
+                                     uint32_t now_tick, flow::local_tuple& out,
+                                     EarlyDrop&& early_drop) {
     if (!pool || be.address.family != family) return drop_reason::no_local_address;
     const uint32_t group = be.tuple_group;
     if (pool->acquire(group, now_tick, out)) return drop_reason::none;
-    auto pred = [&be](const flow::flow_entry& e) { return frees_tuple_of(e, be); };
+    auto pred = [&be, &endpoints](const flow::flow_entry& e) {
+        return frees_tuple_of(e, endpoints[e.backend_id], be);
+    };
     if (early_drop(pred) && pool->acquire(group, now_tick, out)) return drop_reason::none;
     return drop_reason::local_port_exhausted;
 }

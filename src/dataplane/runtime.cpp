@@ -135,7 +135,8 @@ void runtime::create_flow_table(unsigned w, int socket) {
                                  std::to_string(cfg_.flows.capacity) +
                                  " flows; lower flows.capacity or give EAL more memory)");
     flow_memory_.push_back(mem);
-    flow_tables_.push_back(std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0));
+    flow_tables_.push_back(
+        std::make_unique<flow::flow_table>(mem, cfg_.flows.capacity, 0, &endpoints_));
 }
 
 worker_setup runtime::make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz,
@@ -247,8 +248,30 @@ control::dataplane_sink::build_resources runtime::resources() {
     return {ports_, *neighbors_, ticks_per_second, guard_setup()};
 }
 
+// Control thread, before `s` is published: flows name their VIP and backend by backend id.
+void runtime::describe_endpoints(const model::snapshot& s) {
+    auto family = [](const ip_address& a) -> uint8_t {
+        return a.family == address_family::ipv6 ? 6 : 4;
+    };
+    for (const model::vip_entry& vip : s.vips)
+        for (const model::backend_entry& b : vip.backends) {
+            if (b.id >= model::max_backends) continue;
+            flow::endpoint_identity who;
+            std::memcpy(who.vip, vip.address.bytes.data(), 16);
+            std::memcpy(who.backend, b.address.bytes.data(), 16);
+            who.vip_port = vip.port;
+            who.backend_port = b.port;
+            who.protocol = vip.protocol;
+            who.vip_family = family(vip.address);
+            who.backend_family = family(b.address);
+            who.tuple_group = b.tuple_group;
+            endpoints_.set(b.id, who, vip.id);
+        }
+}
+
 void runtime::publish(std::unique_ptr<model::snapshot> next, const config::config& cfg) {
     pin_next_hops(*next, cfg.routes);
+    describe_endpoints(*next);
     if (started_) ensure_proxy_state(*next);  // start() gives the first snapshot its own
     const model::snapshot* old = snapshot_.exchange(next.release(), std::memory_order_acq_rel);
     // Workers may still read `old` until each has passed a quiescent point.

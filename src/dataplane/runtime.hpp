@@ -173,11 +173,13 @@ private:
     // At shutdown, after the workers stopped: frees the client segments the SYN proxy holds.
     void free_held_segments();
     protect::syn_cookie_secret cookie_secret_ = protect::syn_cookie_secret::random();
+    flow::endpoint_table endpoints_;  // what each backend id stands for, for every worker's flows
     std::vector<std::unique_ptr<flow::flow_table>> flow_tables_;
     // Per worker, per port, per family (IPv4, IPv6): full-NAT source tuples (may be null).
     std::vector<port_tuple_pools> tuple_pools_;  // readings.hpp
     void create_tuple_pools(unsigned w, const local_port_plan& plan);
     void create_flow_table(unsigned w, int socket);  // on the worker lcore's NUMA socket
+    void describe_endpoints(const model::snapshot& s);
     worker_setup make_setup(unsigned w, const local_port_plan& plan, uint64_t tsc_hz,
                             rte_mempool* pool) const;
     void create_rings();  // handoff, control and kernel rings; after the workers exist

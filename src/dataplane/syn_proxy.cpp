@@ -135,9 +135,9 @@ void syn_proxy::open(flow_entry& f, const cookie_ack& a, rte_mbuf* ack, uint32_t
         flow::flow_key tuple;
         std::memset(&tuple, 0, sizeof tuple);
         std::memcpy(tuple.src, flows_->local_address(f), 16);
-        std::memcpy(tuple.dst, f.backend_addr, 16);
+        std::memcpy(tuple.dst, flows_->endpoint(f).backend, 16);
         tuple.src_port = f.local_port;
-        tuple.dst_port = f.backend_port;
+        tuple.dst_port = flows_->endpoint(f).backend_port;
         tuple.protocol = packet::ipproto_tcp;
         tuple.family = flow::backend_family(f);
         p.backend_isn = protect::backend_isn(*secret_, tuple, clock_4us(now_tsc, tsc_hz_));
@@ -181,9 +181,9 @@ packet::handshake_spec syn_proxy::backend_syn(const flow_entry& f) const {
     packet::handshake_spec syn{};
     syn.family = flow::backend_family(f);
     syn.src = flows_->local_address(f);
-    syn.dst = f.backend_addr;
+    syn.dst = flows_->endpoint(f).backend;
     syn.src_port = f.local_port;
-    syn.dst_port = f.backend_port;
+    syn.dst_port = flows_->endpoint(f).backend_port;
     syn.seq = p.backend_isn;
     syn.ack = 0;
     syn.window = 65535;

@@ -240,7 +240,6 @@ private:
         const model::backend_entry& backend;
         const flow::flow_key& key;
         flow::local_tuple local;
-        uint16_t vip_id;
         uint32_t client_neighbor;
         uint8_t client_port;
     };
@@ -257,15 +256,23 @@ private:
     }
     // Connection accounting of a flow entering, leaving or changing state (IPVS semantics), and
     // the half-open count (SYN_SENT, SYN_RECV) that half-open limits use.
-    void count_flow(const flow::flow_entry& f, int32_t delta) {
-        conns_->add(f.backend_id, counts_active(f), delta);
-        if (f.client.protocol == 6 &&
-            (f.state == flow::tcp_state::syn_sent || f.state == flow::tcp_state::syn_recv))
-            conns_->add_half_open(f.backend_id, delta);
+    // A flow's place in the counts, taken before it changes state or leaves.
+    struct counted {
+        uint16_t backend_id;
+        bool active;
+        bool half_open;
+    };
+    counted counted_as(const flow::flow_entry& f) const {
+        const bool tcp = flows_->is_tcp(f);
+        return {
+            f.backend_id, tcp && f.state == flow::tcp_state::established,
+            tcp && (f.state == flow::tcp_state::syn_sent || f.state == flow::tcp_state::syn_recv)};
     }
-    static bool counts_active(const flow::flow_entry& f) {
-        return f.client.protocol == 6 && f.state == flow::tcp_state::established;
+    void add_count(const counted& c, int32_t delta) {
+        conns_->add(c.backend_id, c.active, delta);
+        if (c.half_open) conns_->add_half_open(c.backend_id, delta);
     }
+    void count_flow(const flow::flow_entry& f, int32_t delta) { add_count(counted_as(f), delta); }
     // Conntrack's early drop: evicts the flow closest to its deadline that `pred` accepts
     // (non-established ones only; bounded scan, at most one miss per tick recorded in
     // `miss_tick`); true when one went. stages/new_flow.cpp.
@@ -362,12 +369,14 @@ private:
     void send_backend_syn(const model::snapshot& s, const flow::flow_entry& f);
     // The client segments held for a flow just spliced, through forward().
     void replay_held(const model::snapshot& s, flow::flow_entry& f);
-    // Removes a flow (accounting, held segments).
+    // Removes a flow (accounting, held segments); its count goes last (flow_table::remove).
     void forget(flow::flow_entry& f) {
-        count_flow(f, -1);
-        if (f.flags & flow::flow_flag::proxied) proxy_.release(f);
-        release_tuple(f);
-        flows_->remove(&f);
+        flows_->remove(&f, [this](flow::flow_entry& e) {
+            const counted c = counted_as(e);
+            if (e.flags & flow::flow_flag::proxied) proxy_.release(e);
+            release_tuple(e);
+            add_count(c, -1);
+        });
     }
     // A frame the worker sends on its own behalf (RSTs, the SYN proxy's SYN-ACKs and SYNs):
     // `build(data)` writes at most `max_length` bytes and returns how many. Null without an mbuf.

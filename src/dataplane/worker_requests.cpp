@@ -112,11 +112,9 @@ void worker_requests::finish_listing(const result<>& outcome) {
                 break;
             }
             double left = double(int32_t(f.expire_tick - d.now_tick)) / ticks_per_second;
-            const uint8_t* local = table.local_address(f);
-            out.flows.push_back({i, f,
-                                 flow::backend_family(f) == 4 ? ip_address::v4_from_network(local)
-                                                              : ip_address::v6_from_network(local),
-                                 left < 0 ? 0 : left});
+            // No backend id is recycled while a listing runs (runtime::ids_quiescent).
+            out.flows.push_back(
+                {i, f, table.client_key(f), table.reply_key(f), left < 0 ? 0 : left});
         }
     }
     l.done(out);

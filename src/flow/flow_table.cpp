@@ -17,8 +17,12 @@ size_t flow_table::required_bytes(uint32_t capacity) {
     return b + e + size_t(wheel_slots) * sizeof(uint32_t);
 }
 
-flow_table::flow_table(void* memory, uint32_t capacity, uint32_t now_tick)
-    : capacity_(capacity), last_tick_(now_tick) {
+flow_table::flow_table(void* memory, uint32_t capacity, uint32_t now_tick,
+                       const endpoint_table* endpoints)
+    : capacity_(capacity < max_capacity ? capacity : max_capacity),
+      last_tick_(now_tick),
+      endpoints_(endpoints) {
+    capacity = capacity_;
     uint32_t nb = bucket_count(capacity);
     auto* p = static_cast<uint8_t*>(memory);
     buckets_ = reinterpret_cast<bucket*>(p);
@@ -28,12 +32,12 @@ flow_table::flow_table(void* memory, uint32_t capacity, uint32_t now_tick)
     wheel_ = reinterpret_cast<uint32_t*>(p);
     bucket_mask_ = nb - 1;
     std::memset(buckets_, 0, size_t(nb) * sizeof(bucket));
-    for (uint32_t i = 0; i < wheel_slots; ++i) wheel_[i] = no_entry;
+    for (uint32_t i = 0; i < wheel_slots; ++i) wheel_[i] = no_link;
     for (uint32_t i = 0; i < capacity; ++i) {
-        entries_[i].timer_next = i + 1 < capacity ? i + 1 : no_entry;
+        entries_[i].timer_next = i + 1 < capacity ? i + 1 : no_link;
         entries_[i].state = tcp_state::count;
     }
-    free_head_ = capacity ? 0 : no_entry;
+    free_head_ = capacity ? 0 : no_link;
 }
 
 // Bits set in an 8-bit slot mask, without libgcc's popcount call (the baseline x86-64 target
@@ -78,20 +82,21 @@ void flow_table::link(flow_entry* e, uint32_t tick) {
     // Deadlines already due go into the next slot the wheel will visit.
     if (int32_t(tick - last_tick_) <= 0) tick = last_tick_ + 1;
     uint32_t slot = tick & (wheel_slots - 1);
-    e->timer_tick = tick;
-    e->timer_prev = no_entry;
-    e->timer_next = wheel_[slot];
-    if (e->timer_next != no_entry) entries_[e->timer_next].timer_prev = idx;
+    const uint32_t next = wheel_[slot];
+    e->timer_slot = slot;
+    e->timer_prev = no_link;
+    e->timer_next = next;
+    if (next != no_link) entries_[next].timer_prev = idx;
     wheel_[slot] = idx;
 }
 
 void flow_table::unlink(flow_entry* e) {
-    uint32_t slot = e->timer_tick & (wheel_slots - 1);
-    if (e->timer_prev != no_entry)
-        entries_[e->timer_prev].timer_next = e->timer_next;
+    const uint32_t prev = uint32_t(e->timer_prev), next = uint32_t(e->timer_next);
+    if (prev != no_link)
+        entries_[prev].timer_next = next;
     else
-        wheel_[slot] = e->timer_next;
-    if (e->timer_next != no_entry) entries_[e->timer_next].timer_prev = e->timer_prev;
+        wheel_[e->timer_slot] = next;
+    if (next != no_link) entries_[next].timer_prev = prev;
 }
 
 void flow_table::release(flow_entry* e) {
@@ -101,11 +106,9 @@ void flow_table::release(flow_entry* e) {
     --size_;
 }
 
-void flow_table::remove(flow_entry* e) {
-    unlink(e);
-    index_del(e->client, (index_of(e) << 1 | 0) + 1);
+void flow_table::unindex(flow_entry* e) {
+    index_del(client_key(*e), (index_of(e) << 1 | 0) + 1);
     index_del(reply_key(*e), (index_of(e) << 1 | 1) + 1);
-    release(e);
 }
 
 }  // namespace sluice::flow

@@ -17,51 +17,55 @@
 #include <emmintrin.h>
 #endif
 
+#include "flow/endpoints.hpp"
 #include "flow/flow_key.hpp"
 #include "flow/tcp_state.hpp"
 
 namespace sluice::flow {
 
-inline constexpr uint32_t no_entry = 0xffffffff;
-
+// One cache line per flow, both families. The client side is kept whole; the VIP, the backend
+// endpoint, the protocol and the tuple group are what `backend_id` stands for (endpoints.hpp).
 struct flow_entry {
-    flow_key client;           // as sent by the client: client → VIP
-    uint8_t backend_addr[16];  // reply direction: backend → local address
+    uint8_t client_addr[16];  // the client's address; IPv4 in the first 4 bytes, the rest zero
+    uint16_t client_port;     // host order
+    uint16_t backend_id;      // stable backend id (control::backend_registry): flow_endpoint row
+    uint16_t local_port;      // full-NAT source port towards the backend
     // The local (full-NAT source) address is stored as an index into the local addresses of
-    // port_backend and the client's family (flow_table::local_address), fixed while sluiced runs
-    // since ports change only with a restart.
-    uint16_t backend_port;  // host order
-    uint16_t local_port;
-    uint32_t expire_tick;  // deadline, moved forward by traffic
-    uint32_t timer_tick;   // tick of the wheel slot the entry is filed under
-    uint32_t timer_prev;
-    uint32_t timer_next;       // also links the free list
-    uint16_t vip_id;           // the VIP's stable id (control::backend_registry::vip_id)
-    uint16_t backend_id;       // stable backend id (control::backend_registry), for counting
+    // port_backend and the backend's family (flow_table::local_address), fixed while sluiced
+    // runs since ports change only with a restart.
+    uint8_t local_index;
+    uint8_t port_client : 4;  // egress ports of each direction (flow_table::max_ports)
+    uint8_t port_backend : 4;
+    tcp_state state;           // tcp_state::count marks a free entry
+    uint8_t flags;             // flow_flag bits
+    uint8_t extra;             // flow_extra bits
+    uint8_t wscale;            // window shifts: client in the low nibble, backend in the high one
     uint16_t neighbor_client;  // neighbour-table slots of each direction's next hop
     uint16_t neighbor_backend;
-    uint8_t port_client;  // egress ports of each direction
-    uint8_t port_backend;
-    tcp_state state;  // tcp_state::count marks a free entry
-    uint8_t flags;    // flow_flag bits
-    // Per direction (index: direction), the sequence number after the highest segment seen:
-    // what the other side expects next, so a reset the LB sends is accepted (RFC 5961). Valid
-    // once flow_flag::seq_client / seq_backend is set.
+    uint32_t expire_tick;  // deadline, moved forward by traffic
+    // Per direction (index: direction), the window the sender last advertised (unscaled),
+    // beside ack_seen below.
+    uint16_t window[2];
+    // Timer wheel links (entry indexes, no_link = none; timer_next also links the free list)
+    // and the wheel slot the entry is filed under.
+    uint64_t timer_next : 26;
+    uint64_t timer_prev : 26;
+    uint64_t timer_slot : 12;
+    // Per direction, the sequence number after the highest segment seen: what the other side
+    // expects next, so a reset the LB sends is accepted (RFC 5961). Valid once
+    // flow_flag::seq_client / seq_backend is set.
     uint32_t seq_next[2];
     // Per direction, the highest acknowledgement number that side sent (in the numbers its peer
-    // uses: after SYN-proxy translation) and the window it last advertised (unscaled), for
-    // judging RSTs (RFC 5961). Valid once flow_extra::ack_client / ack_backend is set.
+    // uses: after SYN-proxy translation), for judging RSTs (RFC 5961). Valid once
+    // flow_extra::ack_client / ack_backend is set.
     uint32_t ack_seen[2];
-    uint16_t window[2];
-    uint8_t local_index;  // which local address of port_backend (tuple_pool)
-    uint8_t wscale;       // window shifts: client in the low nibble, backend in the high one
-    uint8_t extra;        // flow_extra bits
-    uint8_t tuple_group;  // the backend's tuple group when the flow was created
 };
 
-static_assert(sizeof(flow_entry) == 112, "112-byte entry + 32 bytes of index = 144 per flow");
-// prefetch_entries covers an entry with three prefetches (first byte, +64, last byte).
-static_assert(sizeof(flow_entry) <= 128);
+static_assert(sizeof(flow_entry) == 64, "one cache line + 32 bytes of index = 96 per flow");
+
+// Timer links are 26 bits: the largest [flows] capacity is 2^26 - 1 entries.
+inline constexpr uint32_t no_link = (1u << 26) - 1;
+inline constexpr uint32_t max_capacity = no_link;
 
 // More per-flow bits (flow_entry::extra).
 namespace flow_extra {
@@ -78,10 +82,16 @@ inline constexpr uint8_t backend_refused_syn = 0x40;
 inline constexpr uint8_t translated = 0x80;
 }  // namespace flow_extra
 
-// The family (4 or 6) of the flow's backend side: backend_addr, the local address, reply_key.
+// The family (4 or 6) of the flow's client side: the client's address and the VIP.
+inline uint8_t client_family(const flow_entry& e) {
+    return (e.flags & flow_flag::client_ipv6) ? 6 : 4;
+}
+
+// The family (4 or 6) of the flow's backend side: the backend, the local address, reply_key.
 inline uint8_t backend_family(const flow_entry& e) {
-    if (!(e.extra & flow_extra::translated)) return e.client.family;
-    return e.client.family == 4 ? 6 : 4;
+    const bool v6 =
+        bool(e.flags & flow_flag::client_ipv6) != bool(e.extra & flow_extra::translated);
+    return v6 ? 6 : 4;
 }
 
 inline bool is_live(const flow_entry& e) {
@@ -99,7 +109,8 @@ public:
 
     // Bytes the caller must provide (64-byte aligned, zero-filled not required).
     static size_t required_bytes(uint32_t capacity);
-    flow_table(void* memory, uint32_t capacity, uint32_t now_tick);
+    // `capacity` <= max_capacity; `endpoints` outlives the table.
+    flow_table(void* memory, uint32_t capacity, uint32_t now_tick, const endpoint_table* endpoints);
 
     static constexpr unsigned max_ports = 16;
     static constexpr unsigned max_local_addresses = 256;
@@ -112,15 +123,37 @@ public:
     const uint8_t* local_address(const flow_entry& e) const {
         return local_addrs_[e.port_backend % max_ports][backend_family(e) == 6][e.local_index];
     }
-    // The key a reply from the backend carries: backend → local address.
-    flow_key reply_key(const flow_entry& e) const {
+    // What the flow's backend id stands for: VIP, backend endpoint, protocol, tuple group.
+    const flow_endpoint& endpoint(const flow_entry& e) const { return (*endpoints_)[e.backend_id]; }
+    const endpoint_table& endpoints() const { return *endpoints_; }
+    bool is_tcp(const flow_entry& e) const { return endpoint(e).protocol == 6; }
+    // The id of the flow's VIP now (a VIP removed and added again gets a new one).
+    uint16_t vip_id(const flow_entry& e) const {
+        return endpoint(e).vip_id.load(std::memory_order_relaxed);
+    }
+    // The key a packet from the client carries: client → VIP.
+    flow_key client_key(const flow_entry& e) const {
+        const flow_endpoint& ep = endpoint(e);
         flow_key k;
         std::memset(&k, 0, sizeof k);
-        std::memcpy(k.src, e.backend_addr, 16);
+        std::memcpy(k.src, e.client_addr, 16);
+        std::memcpy(k.dst, ep.vip, 16);
+        k.src_port = e.client_port;
+        k.dst_port = ep.vip_port;
+        k.protocol = ep.protocol;
+        k.family = client_family(e);
+        return k;
+    }
+    // The key a reply from the backend carries: backend → local address.
+    flow_key reply_key(const flow_entry& e) const {
+        const flow_endpoint& ep = endpoint(e);
+        flow_key k;
+        std::memset(&k, 0, sizeof k);
+        std::memcpy(k.src, ep.backend, 16);
         std::memcpy(k.dst, local_address(e), 16);
-        k.src_port = e.backend_port;
+        k.src_port = ep.backend_port;
         k.dst_port = e.local_port;
-        k.protocol = e.client.protocol;
+        k.protocol = ep.protocol;
         k.family = backend_family(e);
         return k;
     }
@@ -134,14 +167,23 @@ public:
     void prefetch_entries(uint64_t hash) const;
     flow_hit lookup(const flow_key& key, uint64_t hash) const;
 
-    // Allocates an entry and indexes both keys (`e.client` and what reply_key(e) reads must be
-    // filled in by `fill`, called before indexing). Returns nullptr when no entry or index slot is
-    // free; the table is then unchanged.
+    // Allocates an entry and indexes both keys (what client_key(e) and reply_key(e) read must
+    // be filled in by `fill`, called before indexing; the endpoint row of its backend id set).
+    // Returns nullptr when no entry or index slot is free; the table is then unchanged.
     template <class Fill>
     flow_entry* insert(uint32_t expire_tick, Fill&& fill);
 
-    // Removes the flow now (index and wheel). Used when a SYN reuses a closed flow's tuple.
-    void remove(flow_entry* e);
+    // Removes the flow now (wheel and index), calls before_free(entry) (which must not look it
+    // up), then frees it. Whoever gives back the flow's connection count does it inside
+    // before_free, last: once the count is zero the control thread may recycle the backend id
+    // and rewrite the endpoint row the keys are read from.
+    template <class BeforeFree>
+    void remove(flow_entry* e, BeforeFree&& before_free) {
+        unlink(e);
+        unindex(e);
+        before_free(*e);
+        release(e);
+    }
 
     // Early drop: the first entry for which `evictable(entry)` holds among those closest to
     // their deadline (the next `max_slots` wheel slots, at most `max_entries` entries looked
@@ -151,14 +193,17 @@ public:
     flow_entry* oldest_evictable(Pred&& evictable, uint32_t max_slots = 1024,
                                  uint32_t max_entries = 64);
 
-    // Moves the deadline; re-files at once only when it got earlier.
+    // Moves the deadline; re-files at once only when it got earlier than the tick the entry's
+    // slot comes due (an entry is never filed later than its deadline, so a deadline that moves
+    // forward, the per-packet case, is one compare and one store).
     void set_expire(flow_entry* e, uint32_t tick) {
+        const uint32_t old = e->expire_tick;
         e->expire_tick = tick;
-        if (int32_t(tick - e->timer_tick) < 0) refile(e, tick);
+        if (int32_t(tick - old) < 0 && int32_t(tick - due_tick(*e)) < 0) refile(e, tick);
     }
 
-    // Expires every flow whose deadline is <= now; calls on_expire(entry) before freeing it.
-    // Returns the number expired.
+    // Expires every flow whose deadline is <= now: takes it out of the index, calls
+    // on_expire(entry) (which must not look it up), then frees it. Returns the number expired.
     template <class OnExpire>
     uint32_t expire(uint32_t now, OnExpire&& on_expire);
 
@@ -189,12 +234,18 @@ private:
     bool index_add(uint64_t h, uint32_t ref);
     void index_del(const flow_key& k, uint32_t ref);
     bool key_matches(const flow_entry& e, direction d, const flow_key& k) const;
+    // The next tick at which the wheel visits the entry's slot (slots are filed at most
+    // wheel_slots ticks ahead of last_tick_).
+    uint32_t due_tick(const flow_entry& e) const {
+        return last_tick_ + ((uint32_t(e.timer_slot) - last_tick_ - 1) & (wheel_slots - 1)) + 1;
+    }
     void link(flow_entry* e, uint32_t tick);
     void unlink(flow_entry* e);
     void refile(flow_entry* e, uint32_t tick) {
         unlink(e);
         link(e, tick);
     }
+    void unindex(flow_entry* e);
     void release(flow_entry* e);
 
     bucket* buckets_;
@@ -205,6 +256,7 @@ private:
     uint32_t size_ = 0;
     uint32_t free_head_;
     uint32_t last_tick_;
+    const endpoint_table* endpoints_;
     uint8_t local_addrs_[max_ports][2][max_local_addresses][16] = {};
 };
 
@@ -249,22 +301,21 @@ inline void flow_table::prefetch_entries(uint64_t h) const {
         for (unsigned m = slots_with(bk, sig); m; m &= m - 1) {
             const char* e =
                 reinterpret_cast<const char*>(&entries_[(bk.ref[std::countr_zero(m)] - 1) >> 1]);
-            // Every line the entry touches: entries are 112 bytes from a 64-byte aligned array,
-            // so half of them (those starting 32 or 48 bytes into a line) span three lines, and
-            // the middle one holds the rest of the client key, the reply key and the deadline.
-            // Prefetching only the first and last byte left that line to a demand miss.
+            // One line: entries are 64 bytes in a 64-byte aligned array.
             prefetch_line(e);
-            prefetch_line(e + 64);
-            prefetch_line(e + sizeof(flow_entry) - 1);
         }
     }
 }
 
 inline bool flow_table::key_matches(const flow_entry& e, direction d, const flow_key& k) const {
-    if (d == direction::from_client) return e.client == k;
-    return k.src_port == e.backend_port && k.dst_port == e.local_port &&
-           k.protocol == e.client.protocol && k.family == backend_family(e) &&
-           same_address(k.src, e.backend_addr) && same_address(k.dst, local_address(e));
+    const flow_endpoint& ep = endpoint(e);
+    if (d == direction::from_client)
+        return k.src_port == e.client_port && k.dst_port == ep.vip_port &&
+               k.protocol == ep.protocol && k.family == client_family(e) &&
+               same_address(k.src, e.client_addr) && same_address(k.dst, ep.vip);
+    return k.src_port == ep.backend_port && k.dst_port == e.local_port &&
+           k.protocol == ep.protocol && k.family == backend_family(e) &&
+           same_address(k.src, ep.backend) && same_address(k.dst, local_address(e));
 }
 
 inline flow_hit flow_table::lookup(const flow_key& key, uint64_t h) const {
@@ -283,21 +334,22 @@ inline flow_hit flow_table::lookup(const flow_key& key, uint64_t h) const {
 
 template <class Fill>
 flow_entry* flow_table::insert(uint32_t expire_tick, Fill&& fill) {
-    if (free_head_ == no_entry) return nullptr;
+    if (free_head_ == no_link) return nullptr;
     uint32_t idx = free_head_;
     flow_entry* e = &entries_[idx];
-    uint32_t next_free = e->timer_next;
-    std::memset(e, 0, sizeof *e);
+    uint32_t next_free = uint32_t(e->timer_next);
+    std::memset(static_cast<void*>(e), 0, sizeof *e);
     fill(*e);
     uint32_t ref_client = (idx << 1 | 0) + 1, ref_reply = (idx << 1 | 1) + 1;
+    const flow_key client = client_key(*e);
     // On failure the entry stays on the free list: its link was cleared by the fill above.
-    if (!index_add(flow_hash(e->client), ref_client)) {
+    if (!index_add(flow_hash(client), ref_client)) {
         e->timer_next = next_free;
         e->state = tcp_state::count;
         return nullptr;
     }
     if (!index_add(flow_hash(reply_key(*e)), ref_reply)) {
-        index_del(e->client, ref_client);
+        index_del(client, ref_client);
         e->timer_next = next_free;
         e->state = tcp_state::count;
         return nullptr;
@@ -314,11 +366,11 @@ flow_entry* flow_table::oldest_evictable(Pred&& evictable, uint32_t max_slots,
                                          uint32_t max_entries) {
     uint32_t looked = 0;
     for (uint32_t s = 1; s <= max_slots && s <= wheel_slots; ++s) {
-        for (uint32_t cur = wheel_[(last_tick_ + s) & (wheel_slots - 1)]; cur != no_entry;) {
+        for (uint32_t cur = wheel_[(last_tick_ + s) & (wheel_slots - 1)]; cur != no_link;) {
             flow_entry* e = &entries_[cur];
             if (evictable(*e)) return e;
             if (++looked >= max_entries) return nullptr;
-            cur = e->timer_next;
+            cur = uint32_t(e->timer_next);
         }
     }
     return nullptr;
@@ -333,14 +385,16 @@ uint32_t flow_table::expire(uint32_t now, OnExpire&& on_expire) {
     for (uint32_t s = 1; s <= steps; ++s) {
         uint32_t slot = (last_tick_ + s) & (wheel_slots - 1);
         uint32_t cur = wheel_[slot];
-        wheel_[slot] = no_entry;  // detach: re-filed entries start a fresh list
-        while (cur != no_entry) {
+        wheel_[slot] = no_link;  // detach: re-filed entries start a fresh list
+        while (cur != no_link) {
             flow_entry* e = &entries_[cur];
-            cur = e->timer_next;
+            cur = uint32_t(e->timer_next);
             if (int32_t(e->expire_tick - now) <= 0) {
+                // Out of the index before on_expire: it gives the flow's count back, after
+                // which its backend id (and so the endpoint row the keys are read from) may be
+                // recycled by the control thread.
+                unindex(e);
                 on_expire(*e);
-                index_del(e->client, (index_of(e) << 1 | 0) + 1);
-                index_del(reply_key(*e), (index_of(e) << 1 | 1) + 1);
                 release(e);
                 ++expired;
             } else {

@@ -33,6 +33,8 @@ inline constexpr uint8_t inspected = 0x20;
 // itself: segments are translated (dataplane/proxy_state.hpp). While the state is SYN_SENT the
 // backend handshake is pending and client segments are held.
 inline constexpr uint8_t proxied = 0x40;
+// The client side (client and VIP) is IPv6 (flow_entry keeps no family byte).
+inline constexpr uint8_t client_ipv6 = 0x80;
 }  // namespace flow_flag
 
 struct tcp_transition {

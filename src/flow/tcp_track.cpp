@@ -107,13 +107,13 @@ bool plausible_new_syn(const flow_entry& f, uint32_t tracked_seq) {
     return int32_t(tracked_seq - next) > 0;
 }
 
-bool evictable(const flow_entry& f) {
-    if (f.client.protocol == packet::ipproto_tcp) return f.state != tcp_state::established;
+bool evictable(const flow_entry& f, bool tcp) {
+    if (tcp) return f.state != tcp_state::established;
     return !(f.extra & flow_extra::replied);
 }
 
-bool backend_forgets_tuple(const flow_entry& f) {
-    if (f.client.protocol != packet::ipproto_tcp) return true;
+bool backend_forgets_tuple(const flow_entry& f, bool tcp) {
+    if (!tcp) return true;
     switch (f.state) {
         case tcp_state::syn_sent:
         case tcp_state::close:

@@ -87,10 +87,11 @@ inline void track_plain(flow_entry& f, direction dir, const tcp_segment& seg) {
 bool plausible_new_syn(const flow_entry& f, uint32_t tracked_seq);
 
 // Early drop may evict this flow: TCP not established; UDP never answered by the backend.
-bool evictable(const flow_entry& f);
+// `tcp`: the flow's protocol (flow_table::is_tcp).
+bool evictable(const flow_entry& f, bool tcp);
 
 // When the flow ends, the backend holds no state for its tuple (no TIME_WAIT): UDP; reset;
 // handshake never answered; the client closed first and the backend finished.
-bool backend_forgets_tuple(const flow_entry& f);
+bool backend_forgets_tuple(const flow_entry& f, bool tcp);
 
 }  // namespace sluice::flow

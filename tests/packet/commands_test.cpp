@@ -94,7 +94,7 @@ TEST_CASE("a flow listing is answered after the worker's pass, never by a waitin
     REQUIRE(r.has_value());
     CHECK(r->error.empty());
     REQUIRE(r->flows.size() == 1);
-    CHECK(r->flows[0].flow.client.src_port == 41000);
+    CHECK(r->flows[0].client.src_port == 41000);
     CHECK(r->flows[0].worker == 0);
     CHECK(!r->truncated);
     CHECK(h.rt->requests().outstanding() == 0);

@@ -185,61 +185,67 @@ TEST_CASE("the per-source bucket refuses one client, not the next, counted as so
 TEST_CASE("tuple exhaustion: early drop of a candidate gives a tuple, else local_port_exhausted") {
     flow::tuple_pool pool(1, 2000, 1, 1, 100, 1);  // one tuple
     model::backend_entry be = backend(0);
+    flow::endpoint_table endpoints;
+    flow::endpoint_identity who;
+    who.protocol = 6;
+    who.tuple_group = be.tuple_group;
+    endpoints.set(7, who, 0);
     flow::local_tuple first{}, t{};
     unsigned asked = 0;
     auto never = [&](auto&&) {
         ++asked;
         return false;
     };
-    REQUIRE(admission::acquire_tuple(&pool, be, address_family::ipv4, 0, first, never) ==
+    REQUIRE(admission::acquire_tuple(&pool, endpoints, be, address_family::ipv4, 0, first, never) ==
             drop_reason::none);
     CHECK(asked == 0);
-    CHECK(admission::acquire_tuple(&pool, be, address_family::ipv4, 0, t, never) ==
+    CHECK(admission::acquire_tuple(&pool, endpoints, be, address_family::ipv4, 0, t, never) ==
           drop_reason::local_port_exhausted);
     CHECK(asked == 1);
 
     // The early drop sees a half-open flow of the same group, whose eviction releases its
     // tuple clean: the second try gets it.
     flow::flow_entry victim{};
-    victim.client = client_key(0xc6100001, 1000);
+    victim.backend_id = 7;
     victim.state = flow::tcp_state::syn_sent;
-    victim.port_backend = uint8_t(be.egress_port);
-    victim.tuple_group = be.tuple_group;
+    victim.port_backend = be.egress_port & 0x0f;
     auto evict = [&](auto&& pred) {
         if (!pred(victim)) return false;
-        pool.release(be.tuple_group, first, 0, flow::backend_forgets_tuple(victim));
+        pool.release(be.tuple_group, first, 0, flow::backend_forgets_tuple(victim, true));
         return true;
     };
-    CHECK(admission::acquire_tuple(&pool, be, address_family::ipv4, 0, t, evict) ==
+    CHECK(admission::acquire_tuple(&pool, endpoints, be, address_family::ipv4, 0, t, evict) ==
           drop_reason::none);
     CHECK(t.port == first.port);
 
     // No pool for the family, or a backend of the other family: no_local_address.
-    CHECK(admission::acquire_tuple(nullptr, be, address_family::ipv4, 0, t, never) ==
+    CHECK(admission::acquire_tuple(nullptr, endpoints, be, address_family::ipv4, 0, t, never) ==
           drop_reason::no_local_address);
-    CHECK(admission::acquire_tuple(&pool, be, address_family::ipv6, 0, t, never) ==
+    CHECK(admission::acquire_tuple(&pool, endpoints, be, address_family::ipv6, 0, t, never) ==
           drop_reason::no_local_address);
 }
 
 TEST_CASE("early-drop candidates for a tuple: half-open flows of the backend's group only") {
     model::backend_entry be = backend(0);
     be.tuple_group = 2;
+    // The flow's protocol and tuple group are its backend id's endpoint row.
+    flow::flow_endpoint ep;
+    ep.protocol = 6;
+    ep.tuple_group = 2;
     flow::flow_entry e{};
-    e.client = client_key(0xc6100001, 1000);
-    e.tuple_group = 2;
     e.state = flow::tcp_state::syn_sent;
-    CHECK(admission::frees_tuple_of(e, be));
+    CHECK(admission::frees_tuple_of(e, ep, be));
     e.state = flow::tcp_state::syn_recv;  // unproxied: the RST frees it
-    CHECK(admission::frees_tuple_of(e, be));
+    CHECK(admission::frees_tuple_of(e, ep, be));
     e.flags |= flow::flow_flag::proxied;  // proxied and answered: the backend keeps state
-    CHECK_FALSE(admission::frees_tuple_of(e, be));
+    CHECK_FALSE(admission::frees_tuple_of(e, ep, be));
     e.flags = 0;
     e.state = flow::tcp_state::established;  // never evicted
-    CHECK_FALSE(admission::frees_tuple_of(e, be));
+    CHECK_FALSE(admission::frees_tuple_of(e, ep, be));
     e.state = flow::tcp_state::syn_sent;
-    e.tuple_group = 1;  // another group's tuple is no use
-    CHECK_FALSE(admission::frees_tuple_of(e, be));
-    e.tuple_group = 2;
+    ep.tuple_group = 1;  // another group's tuple is no use
+    CHECK_FALSE(admission::frees_tuple_of(e, ep, be));
+    ep.tuple_group = 2;
     e.port_backend = 1;  // nor another port's
-    CHECK_FALSE(admission::frees_tuple_of(e, be));
+    CHECK_FALSE(admission::frees_tuple_of(e, ep, be));
 }

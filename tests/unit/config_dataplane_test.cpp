@@ -32,7 +32,7 @@ TEST_CASE("every integer key rejects values just outside its range and accepts i
         {"dataplane", "tx_descriptors", 64, 16384, true},
         {"dataplane", "ring_size", 64, 65536, true},
         {"dataplane", "burst", 1, 256, true},
-        {"flows", "capacity", 1024, 134217728, true},
+        {"flows", "capacity", 1024, 67108863, true},
         {"flows", "local_port_min", 1, 65535, false},
         {"flows", "local_port_max", 1, 65535, false},
         {"timeouts", "tcp_syn", 1, 604800, true},

@@ -25,7 +25,8 @@ namespace {
 struct table_fixture {
     explicit table_fixture(uint32_t capacity, uint32_t now = 0)
         : memory(std::aligned_alloc(64, (flow_table::required_bytes(capacity) + 63) / 64 * 64)),
-          table(memory.get(), capacity, now) {
+          endpoints(std::make_unique<sluice::flow::endpoint_table>()),
+          table(memory.get(), capacity, now, endpoints.get()) {
         table.set_local_address(0, 4, 0, local_v4);
         table.set_local_address(0, 6, 0, local_v6);
     }
@@ -36,6 +37,7 @@ struct table_fixture {
         void operator()(void* p) const { std::free(p); }
     };
     std::unique_ptr<void, free_deleter> memory;
+    std::unique_ptr<sluice::flow::endpoint_table> endpoints;
     flow_table table;
 };
 
@@ -74,10 +76,24 @@ flow_key client_key(const flow_spec& f) {
     return k;
 }
 
-void fill_entry(flow_entry& e, const flow_spec& f) {
-    e.client = client_key(f);
-    put_id(e.backend_addr, f.family, 19, f.id);
-    e.backend_port = 8080;
+// Each flow gets its own backend id (its entry's index: unique among live flows), whose endpoint
+// row carries the VIP, the per-flow backend address and the protocol.
+void fill_entry(table_fixture& fx, flow_entry& e, const flow_spec& f) {
+    const flow_key k = client_key(f);
+    sluice::flow::endpoint_identity who;
+    std::memcpy(who.vip, k.dst, 16);
+    put_id(who.backend, f.family, 19, f.id);
+    who.vip_port = k.dst_port;
+    who.backend_port = 8080;
+    who.protocol = f.protocol;
+    who.vip_family = who.backend_family = f.family;
+    const uint32_t id = fx.table.index_of(&e);
+    REQUIRE(id < sluice::model::max_backends);
+    fx.endpoints->set(id, who, 0);
+    e.backend_id = uint16_t(id);
+    std::memcpy(e.client_addr, k.src, 16);
+    e.client_port = k.src_port;
+    if (f.family == 6) e.flags |= sluice::flow::flow_flag::client_ipv6;
     e.local_port = uint16_t(f.id);
     e.port_backend = 0;
 }
@@ -96,12 +112,12 @@ flow_key reply_of(const flow_spec& f) {
 
 // Recovers the id from an entry (inverse of client_key).
 uint32_t id_of(const flow_entry& e) {
-    const uint8_t* a = e.client.family == 4 ? e.client.src + 2 : e.client.src + 12;
-    return uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | e.client.src_port;
+    const uint8_t* a = sluice::flow::client_family(e) == 4 ? e.client_addr + 2 : e.client_addr + 12;
+    return uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | e.client_port;
 }
 
-flow_entry* insert(flow_table& t, const flow_spec& f, uint32_t expire) {
-    return t.insert(expire, [&](flow_entry& e) { fill_entry(e, f); });
+flow_entry* insert(table_fixture& fx, const flow_spec& f, uint32_t expire) {
+    return fx.table.insert(expire, [&](flow_entry& e) { fill_entry(fx, e, f); });
 }
 
 sluice::flow::flow_hit find(const flow_table& t, const flow_key& k) {
@@ -124,7 +140,7 @@ TEST_CASE("an inserted flow is found by its client key and by its reply key") {
     std::vector<std::pair<flow_spec, flow_entry*>> flows;
     for (uint32_t i = 0; i < 200; ++i) {
         flow_spec f{0x00010000u * i + i, uint8_t(i % 2 ? 4 : 6), uint8_t(i % 3 ? 6 : 17)};
-        flow_entry* e = insert(fx.table, f, 100);
+        flow_entry* e = insert(fx, f, 100);
         REQUIRE(e != nullptr);
         flows.emplace_back(f, e);
     }
@@ -144,7 +160,7 @@ TEST_CASE("unknown keys miss") {
     // Property: keys differing from an inserted one in any single field are not found.
     table_fixture fx(64);
     flow_spec f{0x00070007};
-    REQUIRE(insert(fx.table, f, 100) != nullptr);
+    REQUIRE(insert(fx, f, 100) != nullptr);
     const flow_key k = client_key(f);
     std::vector<flow_key> others;
     for (int field = 0; field < 6; ++field) {
@@ -188,13 +204,13 @@ TEST_CASE("a full table refuses the next insert and keeps every entry") {
     table_fixture fx(n);
     std::vector<flow_entry*> entries;
     for (uint32_t i = 0; i < n; ++i) {
-        flow_entry* e = insert(fx.table, {i * 0x10001u}, 50);
+        flow_entry* e = insert(fx, {i * 0x10001u}, 50);
         REQUIRE(e != nullptr);
         entries.push_back(e);
     }
     CHECK(fx.table.size() == n);
-    CHECK(insert(fx.table, {0xfffefffe}, 50) == nullptr);
-    CHECK(insert(fx.table, {0xfffdfffd}, 50) == nullptr);
+    CHECK(insert(fx, {0xfffefffe}, 50) == nullptr);
+    CHECK(insert(fx, {0xfffdfffd}, 50) == nullptr);
     CHECK(fx.table.size() == n);
     CHECK(std::set<flow_entry*>(entries.begin(), entries.end()).size() == n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -228,11 +244,11 @@ TEST_CASE("an insert refused for a full index bucket leaves the table unchanged"
         // Eight flows fill bucket 0; the ninth cannot be indexed.
         std::vector<std::pair<uint32_t, flow_entry*>> live;
         for (size_t i = 0; i < 8; ++i) {
-            flow_entry* e = insert(fx.table, {ids[i]}, 100);
+            flow_entry* e = insert(fx, {ids[i]}, 100);
             REQUIRE(e != nullptr);
             live.emplace_back(ids[i], e);
         }
-        CHECK(insert(fx.table, {ids[8]}, 100) == nullptr);
+        CHECK(insert(fx, {ids[8]}, 100) == nullptr);
         CHECK(fx.table.size() == 8);
         CHECK(find(fx.table, client_key({ids[8]})).entry == nullptr);
         CHECK(find(fx.table, reply_of({ids[8]})).entry == nullptr);
@@ -242,7 +258,7 @@ TEST_CASE("an insert refused for a full index bucket leaves the table unchanged"
         while (live.size() < cap) {
             ++id;
             if (in_bucket0(client_key({id})) || in_bucket0(reply_of({id}))) continue;
-            flow_entry* e = insert(fx.table, {id}, 100);
+            flow_entry* e = insert(fx, {id}, 100);
             CHECK_MESSAGE(e != nullptr, "insert failed with ", live.size(), " of ", cap, " flows");
             if (e == nullptr) break;
             live.emplace_back(id, e);
@@ -268,7 +284,7 @@ TEST_CASE("flows expire at their deadline, not before, with one callback each") 
     for (uint32_t i = 0; i < 100; ++i) {
         uint32_t d = 1000 + 1 + rng() % 300;
         deadline[i + 1] = d;
-        REQUIRE(insert(fx.table, {i + 1}, d) != nullptr);
+        REQUIRE(insert(fx, {i + 1}, d) != nullptr);
     }
     std::map<uint32_t, int> calls;
     for (uint32_t now = 1001; now <= 1301; ++now) {
@@ -288,7 +304,7 @@ TEST_CASE("flows expire at their deadline, not before, with one callback each") 
 TEST_CASE("a jump in time expires exactly the flows whose deadline passed") {
     // Property: expire(now) after a jump removes the flows with deadline <= now, keeps the others.
     table_fixture fx(64);
-    for (uint32_t i = 1; i <= 50; ++i) REQUIRE(insert(fx.table, {i}, i * 10) != nullptr);
+    for (uint32_t i = 1; i <= 50; ++i) REQUIRE(insert(fx, {i}, i * 10) != nullptr);
     auto ids = expire_ids(fx.table, 255);
     CHECK(ids.size() == 25);
     for (uint32_t id : ids) CHECK(id * 10 <= 255);
@@ -301,7 +317,7 @@ TEST_CASE("a jump in time expires exactly the flows whose deadline passed") {
 TEST_CASE("set_expire to a later tick keeps the flow alive until the new deadline") {
     // Property: a deadline moved forward (lazily) survives its old slot and expires at the new one.
     table_fixture fx(16);
-    flow_entry* e = insert(fx.table, {1}, 100);
+    flow_entry* e = insert(fx, {1}, 100);
     REQUIRE(e != nullptr);
     uint32_t now = 0;
     for (; now < 50; ++now) CHECK(expire_ids(fx.table, now + 1).empty());
@@ -316,8 +332,8 @@ TEST_CASE("set_expire to a later tick keeps the flow alive until the new deadlin
 TEST_CASE("set_expire to an earlier tick shortens the flow's life") {
     // Property: a deadline moved back expires then; one already past expires at the next tick.
     table_fixture fx(16);
-    flow_entry* a = insert(fx.table, {1}, 1000);
-    flow_entry* b = insert(fx.table, {2}, 1000);
+    flow_entry* a = insert(fx, {1}, 1000);
+    flow_entry* b = insert(fx, {2}, 1000);
     REQUIRE(a != nullptr);
     REQUIRE(b != nullptr);
     for (uint32_t now = 1; now <= 10; ++now) CHECK(expire_ids(fx.table, now).empty());
@@ -333,21 +349,21 @@ TEST_CASE("remove frees the slot for a new flow") {
     const uint32_t n = 32;
     table_fixture fx(n);
     std::vector<flow_entry*> entries;
-    for (uint32_t i = 0; i < n; ++i) entries.push_back(insert(fx.table, {i + 1}, 10 + i));
-    REQUIRE(insert(fx.table, {999}, 10) == nullptr);
+    for (uint32_t i = 0; i < n; ++i) entries.push_back(insert(fx, {i + 1}, 10 + i));
+    REQUIRE(insert(fx, {999}, 10) == nullptr);
     std::vector<uint32_t> ids(n);
     for (uint32_t i = 0; i < n; ++i) ids[i] = i + 1;
     for (uint32_t round = 0; round < 3 * n; ++round) {
         uint32_t victim = round % n;
-        fx.table.remove(entries[victim]);
+        fx.table.remove(entries[victim], [](flow_entry&) {});
         CHECK(fx.table.size() == n - 1);
         CHECK(find(fx.table, client_key({ids[victim]})).entry == nullptr);
         CHECK(find(fx.table, reply_of({ids[victim]})).entry == nullptr);
         uint32_t id = victim + 1 + (round + 1) * 1000;
         ids[victim] = id;
-        entries[victim] = insert(fx.table, {id}, 10 + victim);
+        entries[victim] = insert(fx, {id}, 10 + victim);
         REQUIRE(entries[victim] != nullptr);
-        CHECK(insert(fx.table, {999}, 10) == nullptr);
+        CHECK(insert(fx, {999}, 10) == nullptr);
         CHECK(find(fx.table, client_key({id})).entry == entries[victim]);
     }
     // Every flow was replaced: exactly the ids of the last round are alive and expire.
@@ -362,14 +378,14 @@ TEST_CASE("a sweep in pieces visits each live flow once and may remove what it v
     // freed one (also not one whose insert was refused), and removing inside the sweep is safe.
     table_fixture fx(64);
     std::vector<flow_entry*> entries;
-    for (uint32_t id = 1; id <= 40; ++id) entries.push_back(insert(fx.table, {id}, 100));
-    for (uint32_t id = 1; id <= 40; id += 4) fx.table.remove(entries[id - 1]);
+    for (uint32_t id = 1; id <= 40; ++id) entries.push_back(insert(fx, {id}, 100));
+    for (uint32_t id = 1; id <= 40; id += 4) fx.table.remove(entries[id - 1], [](flow_entry&) {});
     REQUIRE(fx.table.size() == 30);
     std::multiset<uint32_t> seen;
     for (uint32_t begin = 0; begin < 64; begin += 7) {
         fx.table.for_each_in(begin, begin + 7, [&](flow_entry& e) {
             seen.insert(id_of(e));
-            if (id_of(e) % 2 == 0) fx.table.remove(&e);
+            if (id_of(e) % 2 == 0) fx.table.remove(&e, [](flow_entry&) {});
         });
     }
     CHECK(seen.size() == 30);
@@ -390,8 +406,8 @@ TEST_CASE("deadlines longer than the wheel expire at the right tick") {
         CAPTURE(start);
         table_fixture step(16, start), jump(16, start);
         for (uint32_t i = 0; i < deadlines.size(); ++i) {
-            REQUIRE(insert(step.table, {i + 1}, start + deadlines[i]) != nullptr);
-            REQUIRE(insert(jump.table, {i + 1}, start + deadlines[i]) != nullptr);
+            REQUIRE(insert(step, {i + 1}, start + deadlines[i]) != nullptr);
+            REQUIRE(insert(jump, {i + 1}, start + deadlines[i]) != nullptr);
         }
         std::map<uint32_t, uint32_t> expired_at;
         for (uint32_t t = 1; t <= 3 * 4096 + 10; ++t)
@@ -433,7 +449,7 @@ TEST_CASE("random inserts, removes, deadline moves and expiries agree with a std
             uint32_t id = next_id++;
             uint8_t family = rng() % 2 ? 4 : 6;
             uint32_t deadline = now + 1 + rng() % (3 * 4096);
-            flow_entry* e = insert(fx.table, {id, family}, deadline);
+            flow_entry* e = insert(fx, {id, family}, deadline);
             if (model.size() == cap) {
                 CHECK(e == nullptr);
             } else {
@@ -442,7 +458,7 @@ TEST_CASE("random inserts, removes, deadline moves and expiries agree with a std
             }
         } else if (kind < 7 && !model.empty()) {  // remove
             auto it = random_live();
-            fx.table.remove(it->second.entry);
+            fx.table.remove(it->second.entry, [](flow_entry&) {});
             model.erase(it);
         } else if (kind < 9 && !model.empty()) {  // move a deadline either way
             auto it = random_live();
@@ -478,5 +494,36 @@ TEST_CASE("random inserts, removes, deadline moves and expiries agree with a std
                 CHECK(find(fx.table, client_key({id, 6})).entry == nullptr);
             }
         }
+    }
+}
+
+TEST_CASE("a flow's keys are its client side and its backend id's endpoint row") {
+    // Property: both keys are rebuilt from the entry (client side) and the endpoint row (VIP,
+    // backend, protocol); setting a row to the identity it has leaves it as it is, only the
+    // VIP id moves.
+    table_fixture fx(16);
+    for (uint8_t family : {uint8_t(4), uint8_t(6)}) {
+        CAPTURE(int(family));
+        const flow_spec f{0x00050005, family, 17};
+        flow_entry* e = insert(fx, f, 100);
+        REQUIRE(e != nullptr);
+        CHECK(sizeof(flow_entry) == 64);
+        CHECK(fx.table.client_key(*e) == client_key(f));
+        CHECK(fx.table.reply_key(*e) == reply_of(f));
+        CHECK_FALSE(fx.table.is_tcp(*e));
+        const sluice::flow::flow_endpoint& row = fx.table.endpoint(*e);
+        sluice::flow::endpoint_identity same;
+        std::memcpy(same.vip, row.vip, 16);
+        std::memcpy(same.backend, row.backend, 16);
+        same.vip_port = row.vip_port;
+        same.backend_port = row.backend_port;
+        same.protocol = row.protocol;
+        same.vip_family = row.vip_family;
+        same.backend_family = row.backend_family;
+        fx.endpoints->set(e->backend_id, same, 42);
+        CHECK(fx.table.vip_id(*e) == 42);
+        CHECK(fx.table.client_key(*e) == client_key(f));
+        CHECK(fx.table.reply_key(*e) == reply_of(f));
+        fx.table.remove(e, [](flow_entry&) {});
     }
 }

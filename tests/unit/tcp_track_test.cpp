@@ -32,19 +32,19 @@ namespace {
 constexpr direction client = direction::from_client;
 constexpr direction backend = direction::from_backend;
 
-flow_entry blank(uint8_t protocol = 6, tcp_state state = tcp_state::syn_sent) {
+// The protocol is the endpoint row's (flow_table::is_tcp); these functions take it as `tcp`.
+flow_entry blank(tcp_state state = tcp_state::syn_sent) {
     flow_entry f;
-    std::memset(&f, 0, sizeof f);
-    f.client.protocol = protocol;
-    f.client.family = 4;
+    std::memset(static_cast<void*>(&f), 0, sizeof f);
     f.state = state;
     return f;
 }
+constexpr bool tcp = true, udp = false;
 
 // An established flow: the client sends from 1000, the backend from 5000, each side has
 // acknowledged everything of the other and advertises a window of 100 (unscaled).
 flow_entry established() {
-    flow_entry f = blank(6, tcp_state::established);
+    flow_entry f = blank(tcp_state::established);
     f.flags = flow_flag::seq_client | flow_flag::seq_backend;
     f.extra = flow_extra::ack_client | flow_extra::ack_backend | flow_extra::replied;
     f.seq_next[size_t(client)] = 1000;
@@ -336,7 +336,7 @@ TEST_CASE("plausible_new_syn: a SYN answered with a SYN-ACK and reset is not ret
 }
 
 TEST_CASE("plausible_new_syn: without a known client sequence any SYN is plausible") {
-    flow_entry f = blank(6, tcp_state::close);
+    flow_entry f = blank(tcp_state::close);
     CHECK(plausible_new_syn(f, 0));
     CHECK(plausible_new_syn(f, 123456));
 }
@@ -349,30 +349,30 @@ TEST_CASE("evictable: TCP established never, any other TCP state yes") {
         CAPTURE(int(s));
         flow_entry f = established();
         f.state = s;
-        CHECK(evictable(f) == (s != tcp_state::established));
+        CHECK(evictable(f, tcp) == (s != tcp_state::established));
     }
 }
 
 TEST_CASE("evictable: UDP only while the backend never replied") {
-    flow_entry f = blank(17, tcp_state::established);
-    CHECK(evictable(f));
+    flow_entry f = blank(tcp_state::established);
+    CHECK(evictable(f, udp));
     track(f, client, 0, 0, 0, 0);  // whatever the client sends, still unanswered
-    CHECK(evictable(f));
+    CHECK(evictable(f, udp));
     f.extra |= flow_extra::replied;
-    CHECK_FALSE(evictable(f));
+    CHECK_FALSE(evictable(f, udp));
 }
 
 TEST_CASE("backend_forgets_tuple: UDP, handshake unanswered, reset, client closed first") {
-    CHECK(backend_forgets_tuple(blank(17, tcp_state::established)));
-    CHECK(backend_forgets_tuple(blank(6, tcp_state::syn_sent)));
-    CHECK(backend_forgets_tuple(blank(6, tcp_state::close)));
-    flow_entry tw = blank(6, tcp_state::time_wait);
-    CHECK(backend_forgets_tuple(tw));  // the client closed first: TIME_WAIT is the client's
+    CHECK(backend_forgets_tuple(blank(tcp_state::established), udp));
+    CHECK(backend_forgets_tuple(blank(tcp_state::syn_sent), tcp));
+    CHECK(backend_forgets_tuple(blank(tcp_state::close), tcp));
+    flow_entry tw = blank(tcp_state::time_wait);
+    CHECK(backend_forgets_tuple(tw, tcp));  // the client closed first: TIME_WAIT is the client's
     tw.extra |= flow_extra::backend_closed_first;
-    CHECK_FALSE(backend_forgets_tuple(tw));  // the backend holds TIME_WAIT
-    CHECK_FALSE(backend_forgets_tuple(blank(6, tcp_state::syn_recv)));
-    CHECK_FALSE(backend_forgets_tuple(blank(6, tcp_state::established)));
-    CHECK_FALSE(backend_forgets_tuple(blank(6, tcp_state::fin_wait)));
+    CHECK_FALSE(backend_forgets_tuple(tw, tcp));  // the backend holds TIME_WAIT
+    CHECK_FALSE(backend_forgets_tuple(blank(tcp_state::syn_recv), tcp));
+    CHECK_FALSE(backend_forgets_tuple(blank(tcp_state::established), tcp));
+    CHECK_FALSE(backend_forgets_tuple(blank(tcp_state::fin_wait), tcp));
 }
 
 // --- the plain path (plain_segment, track_plain) ------------------------------------------------

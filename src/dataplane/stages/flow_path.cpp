@@ -38,15 +38,16 @@ bool worker::within_packet_limit(const model::vip_entry& vip) {
 void worker::rewrite_and_send(const snapshot& s, flow_entry& f, direction dir, rte_mbuf* m) {
     const mbuf_meta& meta = meta_of(m);
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    const flow::flow_endpoint& ep = flows_->endpoint(f);
     packet::nat_target t;
     uint16_t out_port;
     uint32_t neighbor;
     if (dir == direction::from_client) {
-        t = {flows_->local_address(f), f.backend_addr, f.local_port, f.backend_port};
+        t = {flows_->local_address(f), ep.backend, f.local_port, ep.backend_port};
         out_port = f.port_backend;
         neighbor = f.neighbor_backend;
     } else {
-        t = {f.client.dst, f.client.src, f.client.dst_port, f.client.src_port};
+        t = {ep.vip, f.client_addr, ep.vip_port, f.client_port};
         out_port = f.port_client;
         neighbor = f.neighbor_client;
     }
@@ -229,7 +230,7 @@ uint32_t worker::track_tcp(const snapshot& s, flow_entry& f, direction dir, uint
     flow::track_segment(f, dir, tcp_header, seg);
     uint32_t timeout = s.timeouts.tcp[size_t(f.state)];
     const model::vip_entry* vip =
-        f.state == flow::tcp_state::syn_recv ? s.vip_by_id(f.vip_id) : nullptr;
+        f.state == flow::tcp_state::syn_recv ? s.vip_by_id(flows_->vip_id(f)) : nullptr;
     if (vip && vip->protect.embryonic_ticks) timeout = vip->protect.embryonic_ticks;
     if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect)) {
         // The connect timeout runs from the first SYN: retransmissions do not extend it.

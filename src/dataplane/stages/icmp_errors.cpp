@@ -87,25 +87,26 @@ void worker::forward_icmp_error(const snapshot& s, rte_mbuf* m) {
     packet::icmp_error_view v;
     packet::read_icmp_error(frame, meta.parsed, false, v);  // verified by classify
     const uint8_t* local = flows_->local_address(f);
+    const flow::flow_endpoint& ep = flows_->endpoint(f);
     packet::icmp_error_nat n;
     uint16_t out_port;
     uint32_t neighbor;
     if (hit.dir == direction::from_backend) {  // to the client, about its own packet
-        n = {f.client.dst,
-             f.client.src,
-             f.client.src,
-             f.client.dst,
-             f.client.src_port,
-             f.client.dst_port,
+        n = {ep.vip,
+             f.client_addr,
+             f.client_addr,
+             ep.vip,
+             f.client_port,
+             ep.vip_port,
              proxy_.seq_shift(f, direction::from_client)};
         out_port = f.port_client;
         neighbor = f.neighbor_client;
     } else {  // to the backend, about its own packet
         n = {local,
-             f.backend_addr,
-             f.backend_addr,
+             ep.backend,
+             ep.backend,
              local,
-             f.backend_port,
+             ep.backend_port,
              f.local_port,
              proxy_.seq_shift(f, direction::from_backend)};
         out_port = f.port_backend;

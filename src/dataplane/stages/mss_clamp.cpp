@@ -13,7 +13,7 @@
 namespace sluice::dataplane {
 
 void worker::clamp_mss(const model::snapshot& s, const flow::flow_entry& f, rte_mbuf* m) {
-    const model::vip_entry* vip = s.vip_by_id(f.vip_id);
+    const model::vip_entry* vip = s.vip_by_id(flows_->vip_id(f));
     if (!vip || !vip->mss_clamp) return;
     const mbuf_meta& meta = meta_of(m);
     uint8_t* tcp = rte_pktmbuf_mtod(m, uint8_t*) + meta.parsed.l4_offset;

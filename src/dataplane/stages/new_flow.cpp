@@ -26,8 +26,7 @@ bool worker::early_drop(const snapshot& s, uint32_t& miss_tick, Pred&& pred) {
         miss_tick = now_tick_;
         return false;
     }
-    wind_down(s, *victim);
-    flows_->remove(victim);
+    flows_->remove(victim, [&](flow_entry& f) { wind_down(s, f); });
     bump(counters.flows_early_dropped);
     return true;
 }
@@ -57,11 +56,11 @@ flow_entry* worker::create_flow(const snapshot& s, rte_mbuf* m, const flow_key& 
     // it; this packet is dropped (the client retransmits) and counted there.
     if (!hop_towards(s, m, client, client_port, client_neighbor)) return nullptr;  // consumed
     flow::local_tuple local;
-    why = admission::acquire_tuple(pool, be, be.address.family, now_tick_, local, [&](auto&& pred) {
-        return early_drop(s, tuple_miss_tick_, pred);
-    });
+    why = admission::acquire_tuple(
+        pool, flows_->endpoints(), be, be.address.family, now_tick_, local,
+        [&](auto&& pred) { return early_drop(s, tuple_miss_tick_, pred); });
     if (why != drop_reason::none) return nullptr;
-    new_flow n{vip, be, key, local, meta.vip, client_neighbor, uint8_t(client_port)};
+    new_flow n{vip, be, key, local, client_neighbor, uint8_t(client_port)};
     flow_entry* f = insert_flow(s, n);
     if (!f) {
         pool->release(be.tuple_group, local, now_tick_, true);  // never used
@@ -80,21 +79,20 @@ flow_entry* worker::insert_flow(const snapshot& s, const new_flow& n) {
                                : s.timeouts.tcp[size_t(flow::tcp_state::syn_sent)];
     if (tcp && vip.protect.embryonic_ticks)
         timeout = std::min(timeout, vip.protect.embryonic_ticks);
+    // The VIP, the backend endpoint and the protocol are the backend id's endpoint row
+    // (runtime::publish wrote it before the snapshot that offers `be`).
     auto fill = [&](flow_entry& e) {
-        e.client = n.key;
-        std::memcpy(e.backend_addr, be.address.bytes.data(), 16);
-        e.backend_port = be.port;
+        std::memcpy(e.client_addr, n.key.src, 16);
+        e.client_port = n.key.src_port;
+        e.backend_id = uint16_t(be.id);
         e.local_port = n.local.port;
         e.local_index = n.local.address;
-        e.tuple_group = be.tuple_group;
-        e.vip_id = n.vip_id;
-        e.backend_id = uint16_t(be.id);
         e.neighbor_client = uint16_t(n.client_neighbor);
         e.neighbor_backend = uint16_t(be.neighbor_slot);
-        e.port_client = n.client_port;
-        e.port_backend = uint8_t(be.egress_port);
+        e.port_client = n.client_port & 0x0f;
+        e.port_backend = be.egress_port & 0x0f;
         e.state = flow::tcp_state::syn_sent;
-        e.flags = 0;
+        e.flags = n.key.family == 6 ? flow::flow_flag::client_ipv6 : 0;
         if (be.address.family != (n.key.family == 4 ? address_family::ipv4 : address_family::ipv6))
             e.extra |= flow::flow_extra::translated;
         if (watch) e.flags |= flow::flow_flag::watch_connect;
@@ -102,8 +100,9 @@ flow_entry* worker::insert_flow(const snapshot& s, const new_flow& n) {
         if (!vip.protect.has_rules) e.flags |= flow::flow_flag::inspected;
     };
     flow_entry* f = flows_->insert(now_tick_ + timeout, fill);
-    if (!f && early_drop(s, early_drop_miss_tick_,
-                         [](const flow_entry& e) { return flow::evictable(e); }))
+    if (!f && early_drop(s, early_drop_miss_tick_, [this](const flow_entry& e) {
+            return flow::evictable(e, flows_->is_tcp(e));
+        }))
         f = flows_->insert(now_tick_ + timeout, fill);
     if (!f) return nullptr;
     bump(counters.flows_created);
@@ -116,7 +115,7 @@ void worker::wind_down(const snapshot& s, flow_entry& f) {
     // A watched connect that never got its SYN-ACK: the backend did not answer in time.
     if (f.state == flow::tcp_state::syn_sent && (f.flags & flow::flow_flag::watch_connect))
         conns_->connect_result(f.backend_id, false);
-    count_flow(f, -1);
+    const counted c = counted_as(f);
     const bool proxied = f.flags & flow::flow_flag::proxied;
     if (proxied && f.state == flow::tcp_state::syn_sent) {
         // The backend never completed our handshake: the client, which believes it is
@@ -132,13 +131,15 @@ void worker::wind_down(const snapshot& s, flow_entry& f) {
         f.state = flow::tcp_state::close;
     }
     release_tuple(f);
+    // Last: the flow's endpoint row is read above (flow_table::remove).
+    add_count(c, -1);
 }
 
 void worker::release_tuple(const flow_entry& f) {
     flow::tuple_pool* pool = tuples[f.port_backend][flow::backend_family(f) == 6];
     if (!pool) return;
-    pool->release(f.tuple_group, {f.local_index, f.local_port}, now_tick_,
-                  flow::backend_forgets_tuple(f));
+    pool->release(flows_->endpoint(f).tuple_group, {f.local_index, f.local_port}, now_tick_,
+                  flow::backend_forgets_tuple(f, flows_->is_tcp(f)));
 }
 
 }  // namespace sluice::dataplane

@@ -15,7 +15,7 @@ using flow::flow_entry;
 using model::snapshot;
 
 void worker::reset_flow(const snapshot& s, flow_entry& f, model::reset_cause why) {
-    const bool tcp = f.client.protocol == packet::ipproto_tcp;
+    const bool tcp = flows_->is_tcp(f);
     if (tcp && (f.state == flow::tcp_state::close || f.state == flow::tcp_state::time_wait)) {
         // Already closed on both ends: nothing to reset, it just leaves before its timeout.
         bump(counters.flows_expired);
@@ -79,17 +79,18 @@ void worker::send_reset(const snapshot& s, const flow_entry& f, direction toward
     const uint8_t receiver_valid =
         to_client ? flow::flow_flag::seq_client : flow::flow_flag::seq_backend;
     packet::tcp_reset_spec r;
-    r.family = to_client ? f.client.family : flow::backend_family(f);
+    const flow::flow_endpoint& ep = flows_->endpoint(f);
+    r.family = to_client ? flow::client_family(f) : flow::backend_family(f);
     if (to_client) {
-        r.src = f.client.dst;
-        r.dst = f.client.src;
-        r.src_port = f.client.dst_port;
-        r.dst_port = f.client.src_port;
+        r.src = ep.vip;
+        r.dst = f.client_addr;
+        r.src_port = ep.vip_port;
+        r.dst_port = f.client_port;
     } else {
         r.src = flows_->local_address(f);
-        r.dst = f.backend_addr;
+        r.dst = ep.backend;
         r.src_port = f.local_port;
-        r.dst_port = f.backend_port;
+        r.dst_port = ep.backend_port;
     }
     r.seq = (f.flags & sender_valid) ? f.seq_next[sender] : 0;
     r.ack = (f.flags & receiver_valid) ? f.seq_next[receiver] : 0;
