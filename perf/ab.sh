@@ -13,7 +13,8 @@
 # "--seconds 1 --max-flows 1000000"), B_REV (build B from this revision instead of the working
 # tree, e.g. to compare two commits on the same src), METRIC (the JSON figure compared: mpps, the
 # whole loop, default; or worker_mpps, the step alone), AB_JOBS (ninja -j, default 2),
-# KEEP=1 (keep the temporary directory with the builds, logs and JSON).
+# KEEP=1 (keep the temporary directory with the builds, logs and JSON), HUGE=1 (both sides on
+# 2 MiB hugepages, reserved and mounted as perf/run.sh does, given back on exit; as root).
 #
 # Time: two release builds (2.5 minutes for both on a quiet 2-vCPU VM at -j2, up to ~10 with other
 # jobs) plus 2 × ROUNDS runs of about 50 s each with every scenario (most of it opening the 10 M
@@ -41,10 +42,13 @@ else
     git_ diff --quiet HEAD -- . || b_label+=" with uncommitted changes"
 fi
 
+# shellcheck source=perf/hugepages.sh
+source perf/hugepages.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-ab.XXXXXX")
 worktrees=()
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
+    release_hugepages
     for w in "${worktrees[@]}"; do git_ worktree remove --force "$w" >/dev/null 2>&1 || true; done
     git_ worktree prune >/dev/null 2>&1 || true
     if [[ ${KEEP:-0} == 1 ]]; then echo "ab.sh: kept $WORK" >&2; else rm -rf "$WORK"; fi
@@ -82,6 +86,19 @@ args=()
 [[ -n ${SCENARIOS:-} ]] && args+=(--only "$SCENARIOS")
 # shellcheck disable=SC2206  # BENCH_ARGS is a list of words on purpose
 [[ -n ${BENCH_ARGS:-} ]] && args+=(${BENCH_ARGS})
+pages="4 KiB pages (EAL --no-huge)"
+if [[ ${HUGE:-0} == 1 ]]; then
+    # Enough for the side that needs more (the flow entry's size may differ between them).
+    huge_mb=0
+    for side in a b; do
+        mb=$("$WORK/$side-build/perf/worker_bench" --plan-memory --huge "${args[@]}") ||
+            { echo "ab.sh: worker_bench --plan-memory failed ($side)" >&2; exit 1; }
+        ((mb > huge_mb)) && huge_mb=$mb
+    done
+    reserve_hugepages "$huge_mb" || { echo "ab.sh: HUGE=1: $huge_note" >&2; exit 1; }
+    args+=(--huge-dir "$huge_dir")
+    pages="2 MiB hugepages"
+fi
 rc=0
 for ((r = 1; r <= ROUNDS; r++)); do
     for side in a b; do
@@ -96,7 +113,8 @@ done
 echo
 echo "A: $a_commit ($BASE_REV)"
 echo "B: $b_commit ($b_label)"
-echo "metric: $METRIC (Mpps; tcp_new rows: M new flows/s), $ROUNDS runs each, alternating A B"
+echo "metric: $METRIC (Mpps; tcp_new rows: M new flows/s), $ROUNDS runs each, alternating A B," \
+    "$pages"
 echo
 python3 - "$WORK" "$ROUNDS" "$METRIC" <<'EOF'
 import json, statistics, sys
