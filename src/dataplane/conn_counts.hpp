@@ -34,9 +34,11 @@ public:
     conn_counts() : counts_(new conn_count[model::max_backends]) {}
 
     // Owner worker only.
+    // Release (a plain store on x86): a flow's last reads of its endpoint row happen before the
+    // count that lets the control thread recycle its backend id (flow/endpoints.hpp).
     void add(uint32_t id, bool active, int32_t delta) {
         std::atomic<uint32_t>& c = active ? counts_[id].active : counts_[id].inactive;
-        c.store(c.load(std::memory_order_relaxed) + uint32_t(delta), std::memory_order_relaxed);
+        c.store(c.load(std::memory_order_relaxed) + uint32_t(delta), std::memory_order_release);
     }
     void add_half_open(uint32_t id, int32_t delta) {
         std::atomic<uint32_t>& c = counts_[id].half_open;
@@ -63,11 +65,12 @@ public:
 #undef SLUICE_X
         return out;
     }
+    // Acquire (a plain load on x86), pairing with add's release.
     uint32_t active(uint32_t id) const {
-        return counts_[id].active.load(std::memory_order_relaxed);
+        return counts_[id].active.load(std::memory_order_acquire);
     }
     uint32_t inactive(uint32_t id) const {
-        return counts_[id].inactive.load(std::memory_order_relaxed);
+        return counts_[id].inactive.load(std::memory_order_acquire);
     }
     uint32_t half_open(uint32_t id) const {
         return counts_[id].half_open.load(std::memory_order_relaxed);
