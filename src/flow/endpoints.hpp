@@ -12,46 +12,34 @@
 // (a VIP removed and re-added keeps its backends' ids): it is atomic.
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 
 #include "model/ids.hpp"
 
 namespace sluice::flow {
 
-struct alignas(64) flow_endpoint {
-    uint8_t vip[16];        // IPv4 in the first 4 bytes, the rest zero
-    uint8_t backend[16];    // likewise
-    uint16_t vip_port = 0;  // host order
+// What a backend id stands for: written by the control thread when the id is given out.
+struct endpoint_identity {
+    uint8_t vip[16] = {};      // IPv4 in the first 4 bytes, the rest zero
+    uint8_t backend[16] = {};  // likewise
+    uint16_t vip_port = 0;     // host order
     uint16_t backend_port = 0;
     uint8_t protocol = 0;
     uint8_t vip_family = 0;  // 4 or 6
     uint8_t backend_family = 0;
     uint8_t tuple_group = 0;
+    bool operator==(const endpoint_identity&) const = default;
+};
+
+// A row: the identity and the VIP's id now.
+struct alignas(64) flow_endpoint : endpoint_identity {
     std::atomic<uint16_t> vip_id{model::no_vip_id};
 };
 static_assert(sizeof(flow_endpoint) == 64);
 
-// The identity part of a row, as the control thread describes it.
-struct endpoint_identity {
-    uint8_t vip[16] = {};
-    uint8_t backend[16] = {};
-    uint16_t vip_port = 0;
-    uint16_t backend_port = 0;
-    uint8_t protocol = 0;
-    uint8_t vip_family = 0;
-    uint8_t backend_family = 0;
-    uint8_t tuple_group = 0;
-};
-
 class endpoint_table {
 public:
-    endpoint_table() : rows_(new flow_endpoint[model::max_backends]) {
-        for (uint32_t i = 0; i < model::max_backends; ++i) {
-            std::memset(rows_[i].vip, 0, 16);
-            std::memset(rows_[i].backend, 0, 16);
-        }
-    }
+    endpoint_table() : rows_(new flow_endpoint[model::max_backends]) {}
     // Per packet, any worker.
     const flow_endpoint& operator[](uint32_t id) const { return rows_[id % model::max_backends]; }
 
@@ -59,26 +47,12 @@ public:
     // live ids are never written under their readers) and the VIP id.
     void set(uint32_t id, const endpoint_identity& who, uint16_t vip_id) {
         flow_endpoint& r = rows_[id % model::max_backends];
-        if (!same(r, who)) {
-            std::memcpy(r.vip, who.vip, 16);
-            std::memcpy(r.backend, who.backend, 16);
-            r.vip_port = who.vip_port;
-            r.backend_port = who.backend_port;
-            r.protocol = who.protocol;
-            r.vip_family = who.vip_family;
-            r.backend_family = who.backend_family;
-            r.tuple_group = who.tuple_group;
-        }
+        endpoint_identity& mine = r;
+        if (!(mine == who)) mine = who;
         r.vip_id.store(vip_id, std::memory_order_relaxed);
     }
 
 private:
-    static bool same(const flow_endpoint& r, const endpoint_identity& w) {
-        return std::memcmp(r.vip, w.vip, 16) == 0 && std::memcmp(r.backend, w.backend, 16) == 0 &&
-               r.vip_port == w.vip_port && r.backend_port == w.backend_port &&
-               r.protocol == w.protocol && r.vip_family == w.vip_family &&
-               r.backend_family == w.backend_family && r.tuple_group == w.tuple_group;
-    }
     std::unique_ptr<flow_endpoint[]> rows_;
 };
 

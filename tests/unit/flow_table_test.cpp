@@ -512,14 +512,7 @@ TEST_CASE("a flow's keys are its client side and its backend id's endpoint row")
         CHECK(fx.table.reply_key(*e) == reply_of(f));
         CHECK_FALSE(fx.table.is_tcp(*e));
         const sluice::flow::flow_endpoint& row = fx.table.endpoint(*e);
-        sluice::flow::endpoint_identity same;
-        std::memcpy(same.vip, row.vip, 16);
-        std::memcpy(same.backend, row.backend, 16);
-        same.vip_port = row.vip_port;
-        same.backend_port = row.backend_port;
-        same.protocol = row.protocol;
-        same.vip_family = row.vip_family;
-        same.backend_family = row.backend_family;
+        const sluice::flow::endpoint_identity same = row;
         fx.endpoints->set(e->backend_id, same, 42);
         CHECK(fx.table.vip_id(*e) == 42);
         CHECK(fx.table.client_key(*e) == client_key(f));
